@@ -23,6 +23,7 @@ const (
 	Forbidden     Kind = "forbidden"      // credentials fine, action not allowed
 	Unsupported   Kind = "unsupported"    // a method, format or algorithm we do not implement
 	NotAcceptable Kind = "not_acceptable" // no representation the client accepts
+	BadMediaType  Kind = "bad_media_type" // a body in a format we do not read
 	Gone          Kind = "gone"           // existed once, deactivated or removed
 	TooLarge      Kind = "too_large"      // a body or a document exceeds a limit
 	RateLimited   Kind = "rate_limited"   // too many requests
@@ -99,7 +100,7 @@ func KindOf(err error) Kind {
 		return e.Kind
 	}
 	for _, k := range []Kind{Invalid, NotFound, Conflict, Unauthorized, Forbidden, Unsupported,
-		NotAcceptable, Gone, TooLarge, RateLimited, Unavailable} {
+		NotAcceptable, BadMediaType, Gone, TooLarge, RateLimited, Unavailable} {
 		if errors.Is(err, k) {
 			return k
 		}

@@ -1,0 +1,173 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+
+	urbis "github.com/urbis-id/urbis"
+	"github.com/urbis-id/urbis/api"
+)
+
+func init() {
+	for _, ct := range []string{"application/did-resolution", "application/did+json", "application/did+ld+json", "application/problem+json"} {
+		openapi3filter.RegisterBodyDecoder(ct, openapi3filter.JSONBodyDecoder)
+	}
+}
+
+// contract loads openapi.yaml and a router over it.
+func contract(t *testing.T) (*openapi3.T, routers.Router) {
+	t.Helper()
+	doc, err := openapi3.NewLoader().LoadFromData(urbis.OpenAPI)
+	if err != nil {
+		t.Fatalf("load openapi.yaml: %v", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("openapi.yaml is not valid OpenAPI: %v", err)
+	}
+	router, err := legacy.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc, router
+}
+
+// exchange sends req to the server and validates both the request and the
+// response against openapi.yaml. It returns the response status and body.
+//
+// Bad-input tests send requests that break the contract on purpose; they
+// pass validRequest false, and only the response is checked. A request
+// whose URL does not parse cannot be routed, so its response is checked by
+// the caller alone.
+func exchange(t *testing.T, e *env, router routers.Router, req *http.Request, body []byte, validRequest bool) (int, []byte) {
+	t.Helper()
+	ctx := context.Background()
+	// Validate against the documented server URL, then send to the test server.
+	docReq := req.Clone(ctx)
+	var in *openapi3filter.RequestValidationInput
+	if u, err := url.Parse("http://127.0.0.1:8080" + req.URL.RequestURI()); err == nil {
+		docReq.URL = u
+		docReq.Body = io.NopCloser(bytes.NewReader(body))
+		route, pathParams, err := router.FindRoute(docReq)
+		if err != nil {
+			t.Fatalf("%s %s: not in openapi.yaml: %v", req.Method, req.URL.Path, err)
+		}
+		in = &openapi3filter.RequestValidationInput{
+			Request: docReq, PathParams: pathParams, Route: route,
+			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
+		}
+		err = openapi3filter.ValidateRequest(ctx, in)
+		if validRequest && err != nil {
+			t.Errorf("%s %s: request does not match openapi.yaml: %v", req.Method, req.URL.Path, err)
+		}
+	}
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct := resp.Header.Get("Content-Type")
+	if in == nil {
+		return resp.StatusCode, got
+	}
+	opts := &openapi3filter.Options{IncludeResponseStatus: true}
+	if !strings.Contains(ct, "json") && !strings.HasPrefix(ct, "application/did-resolution") {
+		opts.ExcludeResponseBody = true // HTML, YAML and Prometheus text: status and media type only
+	}
+	out := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in, Status: resp.StatusCode, Header: resp.Header,
+		Body: io.NopCloser(bytes.NewReader(got)), Options: opts,
+	}
+	if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
+		t.Errorf("%s %s: response %d %s does not match openapi.yaml: %v\nbody: %s", req.Method, req.URL.Path, resp.StatusCode, ct, err, got)
+	}
+	return resp.StatusCode, got
+}
+
+// TestEveryRouteExample runs every operation of openapi.yaml, with each of
+// its request examples, through the real server, and validates requests
+// and responses against the document.
+func TestEveryRouteExample(t *testing.T) {
+	doc, router := contract(t)
+	for _, e := range newEnvs(t, api.Config{}) {
+		t.Run(e.name, func(t *testing.T) {
+			// A DID of the test agency for the routes about one's own DIDs.
+			_, b := e.do(t, http.MethodPost, "/dids", e.key, `{"method":"key","keyType":"Ed25519"}`)
+			var own struct{ Did string }
+			if err := json.Unmarshal(b, &own); err != nil || own.Did == "" {
+				t.Fatalf("create DID: %s", b)
+			}
+			paths := doc.Paths.InMatchingOrder()
+			sort.Strings(paths)
+			ran := 0
+			for _, p := range paths {
+				for method, op := range doc.Paths.Value(p).Operations() {
+					bodies := map[string][]byte{"no body": nil}
+					if op.RequestBody != nil {
+						bodies = map[string][]byte{}
+						for _, mt := range op.RequestBody.Value.Content {
+							for name, ex := range mt.Examples {
+								bodies[name], _ = json.Marshal(ex.Value.Value)
+							}
+						}
+						if len(bodies) == 0 {
+							t.Errorf("%s %s has a request body but no examples", method, p)
+						}
+					}
+					for name, body := range bodies {
+						t.Run(op.OperationID+"/"+name, func(t *testing.T) {
+							path := p
+							for _, prm := range op.Parameters {
+								if prm.Value.In != "path" {
+									continue
+								}
+								v, _ := prm.Value.Example.(string)
+								if strings.HasPrefix(p, "/dids/") {
+									v = own.Did // the example DID belongs to nobody here
+								}
+								if v == "" {
+									t.Fatalf("path parameter %s of %s has no example", prm.Value.Name, p)
+								}
+								path = strings.ReplaceAll(path, "{"+prm.Value.Name+"}", v)
+							}
+							req, err := http.NewRequest(method, e.srv.URL+path, nil)
+							if err != nil {
+								t.Fatal(err)
+							}
+							if body != nil {
+								req.Header.Set("Content-Type", "application/json")
+							}
+							if op.Security != nil && len(*op.Security) > 0 {
+								req.Header.Set("Authorization", "Bearer "+e.key)
+							}
+							status, got := exchange(t, e, router, req, body, true)
+							if status >= 300 {
+								t.Errorf("got %d %s; want a 2xx answer to the documented example", status, got)
+							}
+							ran++
+						})
+					}
+				}
+			}
+			if ran < 12 {
+				t.Errorf("ran %d examples; want every operation (at least 12)", ran)
+			}
+		})
+	}
+}

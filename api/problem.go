@@ -1,0 +1,96 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/urbis-id/urbis/internal/errkind"
+)
+
+// problemType is the prefix of the type URI of Urbis' own problems.
+const problemType = "https://urbis.city/problems/"
+
+// didErrorType is the prefix of the DID Resolution error type URIs.
+const didErrorType = "https://www.w3.org/ns/did#"
+
+// kindStatus is the one table that maps error kinds to HTTP.
+var kindStatus = map[errkind.Kind]struct {
+	status int
+	title  string
+}{
+	errkind.Invalid:       {http.StatusBadRequest, "Invalid request"},
+	errkind.NotFound:      {http.StatusNotFound, "Not found"},
+	errkind.Conflict:      {http.StatusConflict, "Conflict"},
+	errkind.Unauthorized:  {http.StatusUnauthorized, "Unauthorized"},
+	errkind.Forbidden:     {http.StatusForbidden, "Forbidden"},
+	errkind.Unsupported:   {http.StatusNotImplemented, "Not supported"},
+	errkind.NotAcceptable: {http.StatusNotAcceptable, "Not acceptable"},
+	errkind.BadMediaType:  {http.StatusUnsupportedMediaType, "Unsupported media type"},
+	errkind.Gone:          {http.StatusGone, "Gone"},
+	errkind.TooLarge:      {http.StatusRequestEntityTooLarge, "Too large"},
+	errkind.RateLimited:   {http.StatusTooManyRequests, "Too many requests"},
+	errkind.Unavailable:   {http.StatusBadGateway, "Upstream unavailable"},
+	errkind.Internal:      {http.StatusInternalServerError, "Internal error"},
+}
+
+// didErrorTitles names the DID Resolution error codes for humans.
+var didErrorTitles = map[string]string{
+	"INVALID_DID":                  "Invalid DID",
+	"INVALID_DID_URL":              "Invalid DID URL",
+	"NOT_FOUND":                    "DID not found",
+	"METHOD_NOT_SUPPORTED":         "DID method not supported",
+	"REPRESENTATION_NOT_SUPPORTED": "Representation not supported",
+	"INVALID_OPTIONS":              "Invalid resolution options",
+	"INTERNAL_ERROR":               "Resolution failed",
+}
+
+// problemFor converts err into a problem body. Internal errors are logged
+// with the request id and the client sees only "internal error".
+func problemFor(c *gin.Context, log *slog.Logger, err error) Problem {
+	kind := errkind.KindOf(err)
+	st := kindStatus[kind]
+	p := Problem{
+		Type:   problemType + strings.ReplaceAll(string(kind), "_", "-"),
+		Title:  st.title,
+		Status: st.status,
+	}
+	if rid := requestID(c); rid != "" {
+		p.RequestId = &rid
+	}
+	if kind == errkind.Internal {
+		log.ErrorContext(c.Request.Context(), "internal error", "request_id", requestID(c), "route", c.FullPath(), "err", err)
+		detail := "internal error; the request id identifies it in the server log"
+		p.Detail = &detail
+		return p
+	}
+	detail := err.Error()
+	p.Detail = &detail
+	var e *errkind.Error
+	if errors.As(err, &e) {
+		if e.Field != "" {
+			f := e.Field
+			p.Field = &f
+		}
+		if title, ok := didErrorTitles[e.Code]; ok {
+			p.Type = didErrorType + e.Code
+			p.Title = title
+			meta := map[string]any{"error": e.Code, "errorMessage": detail}
+			p.DidResolutionMetadata = &meta
+		}
+	}
+	return p
+}
+
+// abortWithError renders err as application/problem+json and stops the chain.
+func (s *Server) abortWithError(c *gin.Context, err error) {
+	writeProblem(c, problemFor(c, s.log, err))
+}
+
+func writeProblem(c *gin.Context, p Problem) {
+	c.Header("Content-Type", "application/problem+json")
+	c.AbortWithStatusJSON(p.Status, p)
+}

@@ -1,0 +1,133 @@
+// Package api is the HTTP transport of Urbis: gin handlers for the routes
+// generated from openapi.yaml, authentication, rate limiting, metrics and
+// problem+json errors. It holds no business logic; handlers decode,
+// validate, call a domain service and render.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/urbis-id/urbis/did"
+	"github.com/urbis-id/urbis/internal/agency"
+)
+
+// Agencies is what the API needs of the agency service.
+type Agencies interface {
+	Authenticate(ctx context.Context, apiKey string) (agency.Agency, error)
+	CreateDID(ctx context.Context, agencyID, method, keyType string) (agency.DIDRecord, error)
+	ListDIDs(ctx context.Context, agencyID string) ([]agency.DIDRecord, error)
+	DID(ctx context.Context, agencyID, id string) (agency.DIDRecord, error)
+	RotateDID(ctx context.Context, agencyID, id string) (agency.DIDRecord, error)
+}
+
+// Readiness reports whether the database answers and is fully migrated.
+type Readiness interface {
+	Ping(ctx context.Context) error
+	Pending(ctx context.Context) (int, error)
+}
+
+// CacheStats reports resolver cache hits and misses for the metrics.
+type CacheStats interface {
+	Stats() (hits, misses uint64)
+}
+
+// Config holds the transport settings.
+type Config struct {
+	// MaxBodyBytes limits request bodies; larger ones get 413.
+	MaxBodyBytes int64
+	// RateLimit is the sustained requests per second one client may make
+	// to public endpoints; 0 turns rate limiting off.
+	RateLimit float64
+	// RateBurst is the burst a client may make above RateLimit.
+	RateBurst int
+	// Version is reported in logs and metrics.
+	Version string
+}
+
+// Server implements the generated ServerInterface.
+type Server struct {
+	cfg      Config
+	agencies Agencies
+	resolver did.Resolver
+	ready    Readiness
+	log      *slog.Logger
+	metrics  *metrics
+	limiter  *limiter
+	docsHTML []byte
+	spec     []byte
+	// secured holds "METHOD /gin/:route" for each operation openapi.yaml
+	// secures with bearerAuth.
+	secured map[string]bool
+}
+
+var _ ServerInterface = (*Server)(nil)
+
+// Deps are the services the API calls.
+type Deps struct {
+	Agencies Agencies
+	Resolver did.Resolver
+	Ready    Readiness
+	Cache    CacheStats // may be nil
+	Logger   *slog.Logger
+	Spec     []byte // openapi.yaml
+}
+
+// NewServer returns a Server. Call Handler to get its http.Handler.
+func NewServer(cfg Config, deps Deps) (*Server, error) {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	log := deps.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	docs, secured, err := readSpec(deps.Spec)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:      cfg,
+		agencies: deps.Agencies,
+		resolver: deps.Resolver,
+		ready:    deps.Ready,
+		log:      log,
+		metrics:  newMetrics(deps.Cache),
+		limiter:  newLimiter(cfg.RateLimit, cfg.RateBurst, time.Now),
+		docsHTML: docs,
+		secured:  secured,
+		spec:     deps.Spec,
+	}
+	return s, nil
+}
+
+// Registry is the Prometheus registry behind /metrics.
+func (s *Server) Registry() *prometheus.Registry { return s.metrics.registry }
+
+// Handler returns the HTTP handler with every route of openapi.yaml.
+func (s *Server) Handler() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	// DIDs carry percent-encoded characters (did:web ports are %3A) that
+	// must reach the handler as sent.
+	r.UseRawPath = true
+	r.UnescapePathValues = false
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
+	r.HandleMethodNotAllowed = true
+	r.Use(s.withRequestID, s.withLogging, s.withRecovery, s.withMetrics, s.withBodyLimit)
+	r.NoRoute(func(c *gin.Context) {
+		s.abortWithError(c, notFoundRoute(c))
+	})
+	r.NoMethod(s.methodNotAllowed)
+	RegisterHandlersWithOptions(r, s, GinServerOptions{
+		Middlewares:  []MiddlewareFunc{s.withAuthOrRateLimit},
+		ErrorHandler: s.paramError,
+	})
+	return r
+}

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	urbis "github.com/urbis-id/urbis"
+	"github.com/urbis-id/urbis/api"
+	"github.com/urbis-id/urbis/did"
+)
+
+func (p *program) serveCommand() *cobra.Command {
+	var cfg config
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Urbis service",
+		Long: `Run the Urbis service. With no flags it keeps its data in ./data (SQLite in
+WAL mode, a master key file with mode 0600) and listens on 127.0.0.1:8080.
+On first start it creates the data directory, the database, the schema and
+the master key, and logs each.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := p.loadConfig(cmd, &cfg, true); err != nil {
+				return err
+			}
+			return p.serve(cmd.Context(), &cfg)
+		},
+	}
+	cfg.bindStorage(cmd.Flags())
+	cfg.bindServe(cmd.Flags())
+	return cmd
+}
+
+// serve runs the service until ctx ends, then shuts down gracefully: it
+// stops accepting, lets in-flight requests finish, and closes the database.
+func (p *program) serve(ctx context.Context, cfg *config) error {
+	log := p.logger(cfg)
+	a, err := p.openApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	resolver, err := newResolver(cfg)
+	if err != nil {
+		return err
+	}
+	srv, err := api.NewServer(api.Config{
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		RateLimit:    cfg.RateLimit,
+		RateBurst:    cfg.RateBurst,
+		Version:      version,
+	}, api.Deps{
+		Agencies: a.agencies,
+		Resolver: resolver,
+		Ready:    a.db,
+		Cache:    resolver,
+		Logger:   log,
+		Spec:     urbis.OpenAPI,
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another urbis running? pick another --addr)", cfg.Addr, err)
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	log.Info("urbis is serving", "addr", ln.Addr().String(), "url", scheme+"://"+ln.Addr().String(),
+		"public_url", cfg.PublicURL, "database", a.db.Dialect(), "version", version)
+	if p.onListen != nil {
+		p.onListen(ln.Addr())
+	}
+
+	errc := make(chan error, 1)
+	go func() {
+		if cfg.TLSCert != "" {
+			errc <- hs.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// newResolver builds the DID resolver with every method Urbis resolves.
+func newResolver(cfg *config) (*did.MultiResolver, error) {
+	var roots *x509.CertPool
+	if cfg.DIDWebCAFile != "" {
+		pem, err := os.ReadFile(cfg.DIDWebCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("--did-web-ca-file: %w", err)
+		}
+		roots, err = x509.SystemCertPool()
+		if err != nil {
+			roots = x509.NewCertPool()
+		}
+		if !roots.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--did-web-ca-file %s holds no PEM certificate", cfg.DIDWebCAFile)
+		}
+	}
+	_ = tls.VersionTLS12
+	web := did.NewWebMethod(did.WebOptions{
+		AllowPrivate: cfg.DIDWebAllowPrivate,
+		RootCAs:      roots,
+		TTL:          cfg.DIDWebTTL,
+	})
+	return did.NewResolver(did.ResolverConfig{
+		TTL: map[string]time.Duration{did.MethodWeb: cfg.DIDWebTTL},
+	}, did.KeyMethod{}, did.JWKMethod{}, web), nil
+}
