@@ -48,6 +48,19 @@ var didErrorTitles = map[string]string{
 	"INTERNAL_ERROR":               "Resolution failed",
 }
 
+// didErrorAliases maps method-specific resolution codes (the did:key
+// specification's) to the DID Resolution error they are a case of, for the
+// problem type; kind, when set, limits the alias to errors of that kind.
+var didErrorAliases = map[string]struct {
+	code string
+	kind errkind.Kind
+}{
+	"INVALID_PUBLIC_KEY_TYPE":     {"INVALID_DID", errkind.Invalid},
+	"INVALID_PUBLIC_KEY_LENGTH":   {"INVALID_DID", errkind.Invalid},
+	"INVALID_PUBLIC_KEY":          {"INVALID_DID", errkind.Invalid},
+	"UNSUPPORTED_PUBLIC_KEY_TYPE": {"INVALID_OPTIONS", ""},
+}
+
 // problemFor converts err into a problem body. Internal errors are logged
 // with the request id and the client sees only "internal error".
 func problemFor(c *gin.Context, log *slog.Logger, err error) Problem {
@@ -75,9 +88,17 @@ func problemFor(c *gin.Context, log *slog.Logger, err error) Problem {
 			f := e.Field
 			p.Field = &f
 		}
-		if title, ok := didErrorTitles[e.Code]; ok {
-			p.Type = didErrorType + e.Code
-			p.Title = title
+		if e.Code != "" {
+			// The precise code goes in the resolution metadata; the problem
+			// type is the DID Resolution error it belongs to.
+			code := e.Code
+			if alias, ok := didErrorAliases[code]; ok && (alias.kind == "" || alias.kind == kind) {
+				code = alias.code
+			}
+			if title, ok := didErrorTitles[code]; ok {
+				p.Type = didErrorType + code
+				p.Title = title
+			}
 			meta := map[string]any{"error": e.Code, "errorMessage": detail}
 			p.DidResolutionMetadata = &meta
 		}

@@ -74,15 +74,18 @@ func startServe(t *testing.T, env map[string]string, args ...string) (string, *s
 	}()
 	select {
 	case a := <-addrc:
+		var once sync.Once
+		var stopErr error
 		stop := func() error {
-			cancel()
-			select {
-			case err := <-done:
-				return err
-			case <-time.After(30 * time.Second):
-				t.Fatal("serve did not stop within 30s of cancel")
-				return nil
-			}
+			once.Do(func() {
+				cancel()
+				select {
+				case stopErr = <-done:
+				case <-time.After(30 * time.Second):
+					t.Error("serve did not stop within 30s of cancel")
+				}
+			})
+			return stopErr
 		}
 		t.Cleanup(func() { _ = stop() })
 		return "http://" + a.String(), logs, stop

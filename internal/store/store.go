@@ -1,0 +1,155 @@
+// Package store is the persistence adapter of Urbis: it keeps the domain's
+// records in SQLite (the embedded default, through the pure-Go
+// github.com/glebarez/sqlite driver) or PostgreSQL, through gorm. gorm
+// models are unexported and converted to and from domain types here; the
+// schema lives only in the migrations package, applied with goose.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/urbis-id/urbis/internal/errkind"
+)
+
+// Dialects.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// sqlitePragmas are applied to every SQLite connection: WAL for
+// concurrent readers, a busy timeout instead of immediate SQLITE_BUSY,
+// enforced foreign keys, and synchronous=FULL so that an acknowledged
+// commit survives a crash or kill -9 (and power loss).
+var sqlitePragmas = []string{
+	"journal_mode(WAL)",
+	"busy_timeout(5000)",
+	"foreign_keys(ON)",
+	"synchronous(FULL)",
+}
+
+// DB is a database holding Urbis records.
+type DB struct {
+	gorm    *gorm.DB
+	sql     *sql.DB
+	dialect string
+}
+
+// Open opens the database at url: a postgres:// or postgresql:// URL for
+// PostgreSQL, anything else a SQLite file path or file: URI (its
+// directory is created if missing). It checks the connection but does
+// not migrate; see MigrateUp.
+func Open(ctx context.Context, url string) (*DB, error) {
+	cfg := &gorm.Config{
+		Logger:                 logger.Discard, // gorm's logger would print SQL arguments
+		TranslateError:         true,
+		SkipDefaultTransaction: true,
+		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+	}
+	var (
+		dialector gorm.Dialector
+		dialect   string
+	)
+	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
+		dialector, dialect = postgres.Open(url), Postgres
+	} else {
+		dsn, err := sqliteDSN(url)
+		if err != nil {
+			return nil, err
+		}
+		dialector, dialect = sqlite.Open(dsn), SQLite
+	}
+	g, err := gorm.Open(dialector, cfg)
+	if err != nil {
+		return nil, errkind.Wrap(errkind.Unavailable, err, "open %s database", dialect)
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, errkind.Wrap(errkind.Internal, err, "open %s database", dialect)
+	}
+	db := &DB{gorm: g, sql: sqlDB, dialect: dialect}
+	if err := db.Ping(ctx); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// sqliteDSN turns a path or file: URI into a DSN for the glebarez driver
+// with the pragmas above and immediate write transactions (a deferred
+// transaction that reads, then writes, fails with SQLITE_BUSY instead of
+// waiting when another connection writes in between).
+func sqliteDSN(path string) (string, error) {
+	if path == "" {
+		return "", errkind.New(errkind.Invalid, "store: empty database URL; want a SQLite file path or a postgres:// URL")
+	}
+	base, query, _ := strings.Cut(path, "?")
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return "", errkind.Wrap(errkind.Invalid, err, "store: SQLite DSN query")
+	}
+	file := strings.TrimPrefix(base, "file:")
+	if q.Get("mode") != "memory" && file != ":memory:" && file != "" {
+		if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+			return "", errkind.Wrap(errkind.Unavailable, err, "store: create database directory")
+		}
+	}
+	// Ours first, so that pragmas given in the DSN win.
+	q["_pragma"] = append(append([]string(nil), sqlitePragmas...), q["_pragma"]...)
+	if q.Get("_txlock") == "" {
+		q.Set("_txlock", "immediate")
+	}
+	return base + "?" + q.Encode(), nil
+}
+
+// Dialect returns "sqlite" or "postgres".
+func (db *DB) Dialect() string { return db.dialect }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.sql.PingContext(ctx); err != nil {
+		return errkind.Wrap(errkind.Unavailable, err, "%s database does not answer", db.dialect)
+	}
+	return nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// fail converts a database error into an error of a kind: NotFound for a
+// missing row, Conflict for a unique violation, NotFound for a reference
+// to a missing row, Unavailable for a database that is down or busy, and
+// Internal otherwise. what names the thing, as in "agency agy_x".
+func fail(err error, what string) error {
+	var k *errkind.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &k):
+		return err
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return errkind.New(errkind.NotFound, "%s not found", what)
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return errkind.New(errkind.Conflict, "%s already exists", what)
+	case errors.Is(err, gorm.ErrForeignKeyViolated):
+		return errkind.New(errkind.NotFound, "%s refers to something that does not exist", what)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return errkind.Wrap(errkind.Unavailable, err, "database: %s", what)
+	case isUnavailable(err):
+		return errkind.Wrap(errkind.Unavailable, err, "database: %s", what)
+	default:
+		return errkind.Wrap(errkind.Internal, err, "database: %s", what)
+	}
+}

@@ -1,0 +1,173 @@
+package store_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/urbis-id/urbis/internal/errkind"
+	"github.com/urbis-id/urbis/internal/store"
+	"github.com/urbis-id/urbis/internal/store/storetest"
+)
+
+// each runs f once per test database: SQLite, and PostgreSQL when
+// URBIS_TEST_POSTGRES_URL is set.
+func each(t *testing.T, f func(t *testing.T, db *store.DB)) {
+	for _, db := range storetest.Open(t) {
+		t.Run(db.Dialect(), func(t *testing.T) { f(t, db) })
+	}
+}
+
+func wantKind(t *testing.T, what string, err error, k errkind.Kind) {
+	t.Helper()
+	if !errors.Is(err, k) {
+		t.Errorf("%s: error = %v (kind %s); want %s", what, err, errkind.KindOf(err), k)
+	}
+}
+
+func TestMigrateUpDownStatus(t *testing.T) {
+	for _, db := range storetest.OpenUnmigrated(t) {
+		t.Run(db.Dialect(), func(t *testing.T) {
+			ctx := t.Context()
+			wantPending := func(want int) {
+				t.Helper()
+				n, err := db.Pending(ctx)
+				if err != nil || n != want {
+					t.Fatalf("Pending = %d, %v; want %d", n, err, want)
+				}
+			}
+			wantPending(1)
+			st, err := db.MigrateStatus(ctx)
+			if err != nil || len(st) != 1 || st[0].State != "pending" || st[0].Source != "00001_init.sql" || st[0].Version != 1 {
+				t.Fatalf("MigrateStatus = %+v, %v; want 00001_init.sql pending", st, err)
+			}
+
+			applied, err := db.MigrateUp(ctx)
+			if err != nil || !slices.Equal(applied, []string{"00001_init.sql"}) {
+				t.Fatalf("MigrateUp = %v, %v; want [00001_init.sql]", applied, err)
+			}
+			wantPending(0)
+			st, err = db.MigrateStatus(ctx)
+			if err != nil || st[0].State != "applied" || st[0].AppliedAt.IsZero() {
+				t.Fatalf("MigrateStatus after up = %+v, %v; want applied", st, err)
+			}
+			if applied, err := db.MigrateUp(ctx); err != nil || len(applied) != 0 {
+				t.Errorf("second MigrateUp = %v, %v; want nothing applied", applied, err)
+			}
+			if _, err := db.ListAgencies(ctx); err != nil {
+				t.Errorf("ListAgencies after up: %v", err)
+			}
+
+			down, err := db.MigrateDown(ctx)
+			if err != nil || down != "00001_init.sql" {
+				t.Fatalf("MigrateDown = %q, %v; want 00001_init.sql", down, err)
+			}
+			wantPending(1)
+			if _, err := db.ListAgencies(ctx); err == nil {
+				t.Errorf("ListAgencies after down: no error; want the table gone")
+			}
+			_, err = db.MigrateDown(ctx)
+			wantKind(t, "MigrateDown with nothing applied", err, errkind.Conflict)
+
+			if applied, err := db.MigrateUp(ctx); err != nil || len(applied) != 1 {
+				t.Fatalf("MigrateUp after down = %v, %v; want one applied", applied, err)
+			}
+			wantPending(0)
+		})
+	}
+}
+
+func TestSQLiteWAL(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "nested", "dir", "urbis.db")
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.MigrateUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ pragma, want string }{
+		{"journal_mode", "wal"},
+		{"foreign_keys", "1"},
+		{"synchronous", "2"}, // FULL
+		{"busy_timeout", "5000"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pragma, func(t *testing.T) {
+			got, err := db.Pragma(ctx, tt.pragma)
+			if err != nil || got != tt.want {
+				t.Errorf("PRAGMA %s = %q, %v; want %q", tt.pragma, got, err, tt.want)
+			}
+		})
+	}
+	if _, err := os.Stat(path + "-wal"); err != nil {
+		t.Errorf("no write-ahead log next to the database: %v", err)
+	}
+	// WAL is a property of the file: a plain second connection sees it too.
+	other, err := store.Open(ctx, "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if got, _ := other.Pragma(ctx, "journal_mode"); got != "wal" {
+		t.Errorf("journal_mode through a file: DSN = %q; want wal", got)
+	}
+}
+
+func TestOpen(t *testing.T) {
+	ctx := t.Context()
+	tests := []struct {
+		name    string
+		url     string
+		dialect string
+		kind    errkind.Kind
+	}{
+		{"sqlite path", filepath.Join(t.TempDir(), "a.db"), store.SQLite, ""},
+		{"sqlite file URI with query", "file:" + filepath.Join(t.TempDir(), "b.db") + "?_pragma=cache_size(-4000)", store.SQLite, ""},
+		{"empty", "", "", errkind.Invalid},
+		{"postgres down", "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2", "", errkind.Unavailable},
+		{"postgresql scheme down", "postgresql://nobody:s3cret@127.0.0.1:1/none?sslmode=disable&connect_timeout=2", "", errkind.Unavailable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db, err := store.Open(ctx, tt.url)
+			if tt.kind != "" {
+				wantKind(t, "Open", err, tt.kind)
+				if err != nil && strings.Contains(err.Error(), "s3cret") {
+					t.Errorf("Open error %q shows the password", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Open(%q) error = %v", tt.url, err)
+			}
+			defer db.Close()
+			if db.Dialect() != tt.dialect {
+				t.Errorf("Dialect() = %q; want %q", db.Dialect(), tt.dialect)
+			}
+			if err := db.Ping(ctx); err != nil {
+				t.Errorf("Ping: %v", err)
+			}
+		})
+	}
+}
+
+func TestPostgresDialect(t *testing.T) {
+	if os.Getenv(storetest.EnvPostgresURL) == "" {
+		t.Skipf("%s is not set", storetest.EnvPostgresURL)
+	}
+	dbs := storetest.Open(t)
+	if len(dbs) != 2 || dbs[1].Dialect() != store.Postgres {
+		t.Fatalf("storetest.Open gave %d databases; want SQLite and PostgreSQL", len(dbs))
+	}
+}
+
+// clock is a fixed time with nanoseconds and a zone, to check that what
+// goes in comes out the same (in UTC, to the microsecond).
+var clock = time.Date(2031, 3, 4, 5, 6, 7, 891234000, time.FixedZone("X", -5*3600))
