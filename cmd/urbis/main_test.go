@@ -162,7 +162,9 @@ func TestQuickstart(t *testing.T) {
 	}
 
 	code, body := httpDo(t, http.MethodPost, base+"/dids", created.APIKey, `{"method":"key","keyType":"Ed25519"}`)
-	var rec struct{ DID string `json:"did"` }
+	var rec struct {
+		DID string `json:"did"`
+	}
 	_ = json.Unmarshal(body, &rec)
 	if code != http.StatusCreated || !strings.HasPrefix(rec.DID, "did:key:z6Mk") {
 		t.Fatalf("POST /dids: got %d %s; want 201 with a did:key", code, body)
@@ -339,7 +341,9 @@ func TestAcknowledgedWritesSurviveKill9(t *testing.T) {
 	var acked []string
 	for range 20 {
 		code, body := httpDo(t, http.MethodPost, base+"/dids", key, `{"method":"jwk","keyType":"P-256"}`)
-		var rec struct{ DID string `json:"did"` }
+		var rec struct {
+			DID string `json:"did"`
+		}
 		_ = json.Unmarshal(body, &rec)
 		if code != http.StatusCreated {
 			t.Fatalf("POST /dids: got %d %s", code, body)

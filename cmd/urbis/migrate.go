@@ -68,4 +68,3 @@ of the configured database: SQLite by default, PostgreSQL with
 	cfg.bindStorage(cmd.Flags())
 	return cmd
 }
-
