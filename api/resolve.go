@@ -49,7 +49,8 @@ func (s *Server) ResolveDID(c *gin.Context, rawDID string, params ResolveDIDPara
 	if params.PublicKeyFormat != nil {
 		opts.PublicKeyFormat = string(*params.PublicKeyFormat)
 	}
-	res, err := s.resolver.Resolve(c.Request.Context(), id, opts)
+	bare := media == mediaDIDLD || media == mediaDIDJSON
+	res, body, err := s.resolver.ResolveEncoded(c.Request.Context(), id, opts, bare)
 	if err != nil {
 		s.abortWithError(c, err)
 		return
@@ -58,15 +59,7 @@ func (s *Server) ResolveDID(c *gin.Context, rawDID string, params ResolveDIDPara
 		s.deactivated(c, id, res)
 		return
 	}
-	if media == mediaDIDLD || media == mediaDIDJSON {
-		c.Header("Content-Type", media)
-		c.JSON(http.StatusOK, res.Document)
-		return
-	}
-	out := *res
-	out.ResolutionMetadata.ContentType = mediaDIDLD
-	c.Header("Content-Type", media)
-	c.JSON(http.StatusOK, out)
+	c.Data(http.StatusOK, media, body)
 }
 
 // deactivated answers 410 with the document metadata, as DID Resolution asks.

@@ -26,6 +26,13 @@ type Agencies interface {
 	RotateDID(ctx context.Context, agencyID, id string) (agency.DIDRecord, error)
 }
 
+// Resolver is what the API needs of the DID resolver. ResolveEncoded also
+// returns the JSON encoding, which the resolver makes once per cached result.
+type Resolver interface {
+	Resolve(ctx context.Context, did string, opts did.ResolveOptions) (*did.Resolution, error)
+	ResolveEncoded(ctx context.Context, did string, opts did.ResolveOptions, bare bool) (*did.Resolution, []byte, error)
+}
+
 // Readiness reports whether the database answers and is fully migrated.
 type Readiness interface {
 	Ping(ctx context.Context) error
@@ -54,7 +61,7 @@ type Config struct {
 type Server struct {
 	cfg      Config
 	agencies Agencies
-	resolver did.Resolver
+	resolver Resolver
 	ready    Readiness
 	log      *slog.Logger
 	metrics  *metrics
@@ -71,7 +78,7 @@ var _ ServerInterface = (*Server)(nil)
 // Deps are the services the API calls.
 type Deps struct {
 	Agencies Agencies
-	Resolver did.Resolver
+	Resolver Resolver
 	Ready    Readiness
 	Cache    CacheStats // may be nil
 	Logger   *slog.Logger

@@ -19,6 +19,28 @@ type lruEntry struct {
 	key     string
 	res     *Resolution
 	expires time.Time
+
+	// The JSON encodings of res as served from the cache (Cached set):
+	// [0] the resolution result, [1] the bare document. Each is made once,
+	// on first use, since cached results never change.
+	encOnce [2]sync.Once
+	enc     [2][]byte
+	encErr  [2]error
+}
+
+// encoded returns the JSON encoding of the cached result: the bare
+// document if bare, else the whole resolution result.
+func (e *lruEntry) encoded(bare bool) ([]byte, error) {
+	i := 0
+	if bare {
+		i = 1
+	}
+	e.encOnce[i].Do(func() {
+		c := *e.res
+		c.ResolutionMetadata.Cached = true
+		e.enc[i], e.encErr[i] = encodeResolution(&c, bare)
+	})
+	return e.enc[i], e.encErr[i]
 }
 
 func newLRU(max int) *lru {
@@ -26,7 +48,7 @@ func newLRU(max int) *lru {
 }
 
 // get returns the entry for key unless it is absent or expired at now.
-func (c *lru) get(key string, now time.Time) (*Resolution, bool) {
+func (c *lru) get(key string, now time.Time) (*lruEntry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.items[key]
@@ -40,7 +62,7 @@ func (c *lru) get(key string, now time.Time) (*Resolution, bool) {
 		return nil, false
 	}
 	c.order.MoveToFront(el)
-	return e.res, true
+	return e, true
 }
 
 // put stores res under key until expires, evicting the least recently
@@ -49,8 +71,8 @@ func (c *lru) put(key string, res *Resolution, expires time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.items[key]; ok {
-		e := el.Value.(*lruEntry)
-		e.res, e.expires = res, expires
+		// A fresh entry, so encodings of the old result are never served.
+		el.Value = &lruEntry{key: key, res: res, expires: expires}
 		c.order.MoveToFront(el)
 		return
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"filippo.io/edwards25519"
+	"filippo.io/edwards25519/field"
 	"github.com/btcsuite/btcutil/base58"
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	ariesfp "github.com/hyperledger/aries-framework-go/pkg/vdr/fingerprint"
@@ -238,14 +239,24 @@ func ecdsaBytes(k *ecdsa.PublicKey) (uint64, []byte, error) {
 }
 
 // x25519FromEd25519 converts an Ed25519 public key to the X25519 key of
-// the same secret (the birational map u = (1+y)/(1-y)), as did:key
-// derives its keyAgreement key.
+// the same secret, as did:key derives its keyAgreement key. The Montgomery
+// u-coordinate depends on the Edwards y-coordinate alone, u = (1+y)/(1-y),
+// so no point decompression is needed here (the caller has validated the
+// point once already).
 func x25519FromEd25519(pub ed25519.PublicKey) (*ecdh.PublicKey, error) {
-	p, err := new(edwards25519.Point).SetBytes(pub)
-	if err != nil {
-		return nil, errkind.New(errkind.Invalid, "Ed25519 public key %x is not a valid curve point", []byte(pub))
+	if len(pub) != ed25519.PublicKeySize {
+		return nil, errkind.New(errkind.Invalid, "Ed25519 public key has %d bytes; want %d", len(pub), ed25519.PublicKeySize)
 	}
-	x, err := ecdh.X25519().NewPublicKey(p.BytesMontgomery())
+	// SetBytes ignores the top bit, which holds the sign of x.
+	y, err := new(field.Element).SetBytes(pub)
+	if err != nil {
+		return nil, errkind.Wrap(errkind.Internal, err, "derive X25519 key")
+	}
+	one := new(field.Element).One()
+	num := new(field.Element).Add(one, y)
+	den := new(field.Element).Subtract(one, y)
+	u := new(field.Element).Multiply(num, den.Invert(den))
+	x, err := ecdh.X25519().NewPublicKey(u.Bytes())
 	if err != nil {
 		return nil, errkind.Wrap(errkind.Internal, err, "derive X25519 key")
 	}

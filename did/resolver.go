@@ -2,6 +2,7 @@ package did
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -98,24 +99,73 @@ func (r *MultiResolver) Stats() (hits, misses uint64) {
 // A deactivated DID resolves with DocumentMetadata.Deactivated set and a
 // nil error. The result is the caller's to modify.
 func (r *MultiResolver) Resolve(ctx context.Context, s string, opts ResolveOptions) (*Resolution, error) {
-	u, err := ParseURL(s)
+	id, opts, err := parseResolveInput(s, opts)
 	if err != nil {
 		return nil, err
 	}
+	res, _, err := r.lookup(ctx, id, opts)
+	return res, err
+}
+
+// ResolveEncoded resolves s like Resolve and also returns the JSON
+// encoding of the result: the bare document if bare, else the whole
+// resolution result. A result served from the cache reuses an encoding
+// made once, which spares a serving path the encoding work.
+func (r *MultiResolver) ResolveEncoded(ctx context.Context, s string, opts ResolveOptions, bare bool) (*Resolution, []byte, error) {
+	id, opts, err := parseResolveInput(s, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, entry, err := r.lookup(ctx, id, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	var b []byte
+	if entry != nil {
+		b, err = entry.encoded(bare)
+	} else {
+		b, err = encodeResolution(res, bare)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return res, b, nil
+}
+
+// encodeResolution encodes res, or its document alone if bare.
+func encodeResolution(res *Resolution, bare bool) ([]byte, error) {
+	var v any = res
+	if bare {
+		v = res.Document
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, errkind.Wrap(errkind.Internal, err, "encode resolution result").WithCode(CodeInternalError)
+	}
+	return b, nil
+}
+
+// parseResolveInput parses a DID, or a DID URL whose only query
+// parameters are versionId and versionTime, and merges those into opts.
+func parseResolveInput(s string, opts ResolveOptions) (DID, ResolveOptions, error) {
+	u, err := ParseURL(s)
+	if err != nil {
+		return DID{}, opts, err
+	}
 	if u.Path != "" || u.Fragment != "" {
-		return nil, invalidDID("%q is a DID URL with a path or fragment; resolve takes a DID (dereference DID URLs instead)", s)
+		return DID{}, opts, invalidDID("%q is a DID URL with a path or fragment; resolve takes a DID (dereference DID URLs instead)", s)
 	}
 	if u.Query != "" {
 		for _, kv := range strings.Split(u.Query, "&") {
 			if k, _, _ := strings.Cut(kv, "="); k != "versionId" && k != "versionTime" {
-				return nil, invalidDID("%q has the query parameter %q; resolve accepts only versionId and versionTime", s, k)
+				return DID{}, opts, invalidDID("%q has the query parameter %q; resolve accepts only versionId and versionTime", s, k)
 			}
 		}
 	}
 	if opts, err = mergeVersion(u, opts); err != nil {
-		return nil, err
+		return DID{}, opts, err
 	}
-	return r.resolve(ctx, u.DID, opts)
+	return u.DID, opts, nil
 }
 
 // mergeVersion copies versionId and versionTime of u into opts and
@@ -144,22 +194,31 @@ func mergeVersion(u URL, opts ResolveOptions) (ResolveOptions, error) {
 
 // resolve resolves a parsed DID through its method and the cache.
 func (r *MultiResolver) resolve(ctx context.Context, id DID, opts ResolveOptions) (*Resolution, error) {
+	res, _, err := r.lookup(ctx, id, opts)
+	return res, err
+}
+
+// lookup resolves a parsed DID through its method and the cache. It
+// returns the caller's own copy of the result and, when the result came
+// from the cache, the cache entry.
+func (r *MultiResolver) lookup(ctx context.Context, id DID, opts ResolveOptions) (*Resolution, *lruEntry, error) {
 	r.mu.RLock()
 	m, ok := r.methods[id.Method]
 	r.mu.RUnlock()
 	if !ok {
-		return nil, errkind.New(errkind.Unsupported, "DID method %q is not supported by this resolver (supported: %s)", id.Method, r.methodNames()).WithCode(CodeMethodNotSupported)
+		return nil, nil, errkind.New(errkind.Unsupported, "DID method %q is not supported by this resolver (supported: %s)", id.Method, r.methodNames()).WithCode(CodeMethodNotSupported)
 	}
 	ttl := r.ttlFor(m)
 	if ttl <= 0 {
-		return r.call(ctx, m, id, opts)
+		res, err := r.call(ctx, m, id, opts)
+		return res, nil, err
 	}
 	key := strings.Join([]string{id.String(), opts.PublicKeyFormat, opts.VersionID, opts.VersionTime, boolKey(opts.NoEncryptionKeyDerivation)}, "\x00")
-	if res, ok := r.cache.get(key, r.clock()); ok {
+	if e, ok := r.cache.get(key, r.clock()); ok {
 		r.hits.Add(1)
-		c := res.clone()
+		c := e.res.clone()
 		c.ResolutionMetadata.Cached = true
-		return c, nil
+		return c, e, nil
 	}
 	r.misses.Add(1)
 	ch := r.flight.DoChan(key, func() (any, error) {
@@ -172,12 +231,12 @@ func (r *MultiResolver) resolve(ctx context.Context, id DID, opts ResolveOptions
 	})
 	select {
 	case <-ctx.Done():
-		return nil, errkind.Wrap(errkind.Unavailable, ctx.Err(), "resolve %s", id).WithCode(CodeInternalError)
+		return nil, nil, errkind.Wrap(errkind.Unavailable, ctx.Err(), "resolve %s", id).WithCode(CodeInternalError)
 	case out := <-ch:
 		if out.Err != nil {
-			return nil, out.Err
+			return nil, nil, out.Err
 		}
-		return out.Val.(*Resolution).clone(), nil
+		return out.Val.(*Resolution).clone(), nil, nil
 	}
 }
 

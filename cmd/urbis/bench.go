@@ -134,10 +134,26 @@ func (p *program) benchResolve(ctx context.Context, binary string, duration time
 	idle, _ := rssMiB(srv.Process.Pid, "VmRSS")
 	fmt.Fprintf(p.stderr, "server pid %d on %s, idle RSS %.1f MiB; %d clients, %s per phase\n", srv.Process.Pid, addr, idle, concurrency, duration)
 
-	phases := []struct{ name, url string }{
-		{"healthz", base + "/healthz"},
-		{"did:key", base + "/1.0/identifiers/" + keyDID.String()},
-		{"did:web (cached)", warm},
+	// Distinct did:keys, more than the resolver cache holds, so that every
+	// resolution derives its document afresh.
+	distinct := make([]string, 4*did.DefaultCacheSize)
+	for i := range distinct {
+		pub, _, _ := ed25519.GenerateKey(rand.Reader)
+		d, err := did.NewKey(pub)
+		if err != nil {
+			return err
+		}
+		distinct[i] = base + "/1.0/identifiers/" + d.String()
+	}
+	same := func(u string) func(int) string { return func(int) string { return u } }
+	phases := []struct {
+		name string
+		url  func(i int) string
+	}{
+		{"healthz", same(base + "/healthz")},
+		{"did:key", same(base + "/1.0/identifiers/" + keyDID.String())},
+		{"did:web (cached)", same(warm)},
+		{"did:key (distinct, uncached)", func(i int) string { return distinct[i%len(distinct)] }},
 	}
 	var results []benchResult
 	for _, ph := range phases {
@@ -169,8 +185,9 @@ func (p *program) benchResolve(ctx context.Context, binary string, duration time
 	return nil
 }
 
-// loadPhase runs concurrency clients against url for d and measures.
-func loadPhase(ctx context.Context, client *http.Client, url string, d time.Duration, concurrency int) benchResult {
+// loadPhase runs concurrency clients for d, each GETting url(n) for its
+// n-th request, and measures.
+func loadPhase(ctx context.Context, client *http.Client, url func(n int) string, d time.Duration, concurrency int) benchResult {
 	var (
 		mu        sync.Mutex
 		latencies []time.Duration
@@ -179,15 +196,15 @@ func loadPhase(ctx context.Context, client *http.Client, url string, d time.Dura
 	)
 	deadline := time.Now().Add(d)
 	start := time.Now()
-	for range concurrency {
+	for w := range concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var mine []time.Duration
 			bad := 0
-			for time.Now().Before(deadline) && ctx.Err() == nil {
+			for n := w; time.Now().Before(deadline) && ctx.Err() == nil; n += concurrency {
 				t := time.Now()
-				if err := getOK(ctx, client, url); err != nil {
+				if err := getOK(ctx, client, url(n)); err != nil {
 					bad++
 					continue
 				}
