@@ -127,6 +127,10 @@ func recordBody(r agency.DIDRecord, doc *did.Document) DIDRecord {
 		Status:    DIDRecordStatus(r.Status),
 		CreatedAt: r.CreatedAt.UTC(),
 	}
+	if r.ReplacedBy != "" {
+		next := r.ReplacedBy
+		out.ReplacedBy = &next
+	}
 	if doc != nil {
 		if len(doc.VerificationMethod) > 0 {
 			vm := doc.VerificationMethod[0].ID

@@ -14,6 +14,7 @@ type didRecord struct {
 	KeyType            string         `json:"keyType"`
 	KeyID              string         `json:"keyId"`
 	Status             string         `json:"status"`
+	ReplacedBy         string         `json:"replacedBy"`
 	VerificationMethod string         `json:"verificationMethod"`
 	Document           map[string]any `json:"didDocument"`
 }
@@ -79,8 +80,11 @@ func TestDIDLifecycle(t *testing.T) {
 			resp, body = e.do(t, http.MethodGet, "/dids/"+old.DID, e.key, "")
 			var after didRecord
 			_ = json.Unmarshal(body, &after)
-			if resp.StatusCode != 200 || after.Status != "rotated" {
-				t.Errorf("old DID after rotation: got %d status %q; want 200 rotated", resp.StatusCode, after.Status)
+			if resp.StatusCode != 200 || after.Status != "rotated" || after.ReplacedBy != next.DID {
+				t.Errorf("old DID after rotation: got %d status %q replacedBy %q; want 200 rotated, replaced by %s", resp.StatusCode, after.Status, after.ReplacedBy, next.DID)
+			}
+			if resp, body := e.do(t, http.MethodPost, "/dids/"+old.DID+"/rotate", e.key, ""); resp.StatusCode != http.StatusConflict {
+				t.Errorf("rotating a rotated DID: got %d %s; want 409", resp.StatusCode, body)
 			}
 			if resp, _ := e.do(t, http.MethodGet, "/1.0/identifiers/"+old.DID, "", ""); resp.StatusCode != 200 {
 				t.Errorf("old DID after rotation resolves with %d; want 200", resp.StatusCode)

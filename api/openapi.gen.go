@@ -179,7 +179,10 @@ type DIDRecord struct {
 	KeyId   string           `json:"keyId"`
 	KeyType DIDRecordKeyType `json:"keyType"`
 	Method  DIDRecordMethod  `json:"method"`
-	Status  DIDRecordStatus  `json:"status"`
+
+	// ReplacedBy For a rotated DID, the DID that replaced it.
+	ReplacedBy *string         `json:"replacedBy,omitempty"`
+	Status     DIDRecordStatus `json:"status"`
 
 	// VerificationMethod The DID URL of the verification method that signs for this DID.
 	VerificationMethod *string `json:"verificationMethod,omitempty"`
