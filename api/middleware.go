@@ -35,15 +35,21 @@ func (s *Server) withRequestID(c *gin.Context) {
 
 func requestID(c *gin.Context) string { return c.GetString(ctxRequestID) }
 
+// routeOf names the route template of the request for logs and metrics;
+// requests that match no route share one name, so paths never become labels.
+func routeOf(c *gin.Context) string {
+	if r := c.FullPath(); r != "" {
+		return r
+	}
+	return "unmatched"
+}
+
 // withLogging writes one structured line per request. It never logs
 // headers or bodies, so API keys and personal data stay out of the log.
 func (s *Server) withLogging(c *gin.Context) {
 	start := time.Now()
 	c.Next()
-	route := c.FullPath()
-	if route == "" {
-		route = "unmatched"
-	}
+	route := routeOf(c)
 	level := slog.LevelInfo
 	if c.Writer.Status() >= 500 {
 		level = slog.LevelError

@@ -33,10 +33,7 @@ func (p *program) agencyCreateCommand() *cobra.Command {
 			if err := checkOutput(output, "text", "json", "key"); err != nil {
 				return err
 			}
-			if err := p.loadConfig(cmd, &cfg, false); err != nil {
-				return err
-			}
-			a, err := p.openApp(cmd.Context(), &cfg, p.logger(&cfg))
+			a, err := p.openConfigured(cmd, &cfg)
 			if err != nil {
 				return err
 			}
@@ -74,10 +71,7 @@ func (p *program) agencyListCommand() *cobra.Command {
 			if err := checkOutput(output, "text", "json"); err != nil {
 				return err
 			}
-			if err := p.loadConfig(cmd, &cfg, false); err != nil {
-				return err
-			}
-			a, err := p.openApp(cmd.Context(), &cfg, p.logger(&cfg))
+			a, err := p.openConfigured(cmd, &cfg)
 			if err != nil {
 				return err
 			}
@@ -118,10 +112,7 @@ func (p *program) agencyRevokeKeyCommand() *cobra.Command {
 		Short: "Revoke every API key of an agency (issue a new one with new-key)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := p.loadConfig(cmd, &cfg, false); err != nil {
-				return err
-			}
-			a, err := p.openApp(cmd.Context(), &cfg, p.logger(&cfg))
+			a, err := p.openConfigured(cmd, &cfg)
 			if err != nil {
 				return err
 			}
@@ -149,10 +140,7 @@ func (p *program) agencyNewKeyCommand() *cobra.Command {
 			if err := checkOutput(output, "text", "json", "key"); err != nil {
 				return err
 			}
-			if err := p.loadConfig(cmd, &cfg, false); err != nil {
-				return err
-			}
-			a, err := p.openApp(cmd.Context(), &cfg, p.logger(&cfg))
+			a, err := p.openConfigured(cmd, &cfg)
 			if err != nil {
 				return err
 			}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/urbis-id/urbis/internal/agency"
 	"github.com/urbis-id/urbis/internal/store"
 	"github.com/urbis-id/urbis/kms"
@@ -52,6 +54,14 @@ func (p *program) openApp(ctx context.Context, cfg *config, log *slog.Logger) (*
 	}
 	keys := kms.NewCustodian(db, master, time.Now)
 	return &app{db: db, keys: keys, agencies: agency.NewService(db, keys, time.Now)}, nil
+}
+
+// openConfigured loads the command's configuration and opens the app.
+func (p *program) openConfigured(cmd *cobra.Command, cfg *config) (*app, error) {
+	if err := p.loadConfig(cmd, cfg, false); err != nil {
+		return nil, err
+	}
+	return p.openApp(cmd.Context(), cfg, p.logger(cfg))
 }
 
 func (p *program) masterKey(cfg *config, log *slog.Logger) (*kms.MasterKey, error) {
