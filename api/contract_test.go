@@ -3,7 +3,12 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -18,6 +23,8 @@ import (
 
 	urbis "github.com/urbis-id/urbis"
 	"github.com/urbis-id/urbis/api"
+	"github.com/urbis-id/urbis/did"
+	"github.com/urbis-id/urbis/registry"
 )
 
 func init() {
@@ -113,6 +120,7 @@ func TestEveryRouteExample(t *testing.T) {
 			if err := json.Unmarshal(b, &own); err != nil || own.Did == "" {
 				t.Fatalf("create DID: %s", b)
 			}
+			fx := chainFixture(t, e)
 			paths := doc.Paths.InMatchingOrder()
 			sort.Strings(paths)
 			ran := 0
@@ -137,14 +145,25 @@ func TestEveryRouteExample(t *testing.T) {
 								if prm.Value.In != "path" {
 									continue
 								}
-								v, _ := prm.Value.Example.(string)
-								if strings.HasPrefix(p, "/dids/") {
-									v = own.Did // the example DID belongs to nobody here
+								v := fmt.Sprint(prm.Value.Example)
+								// Examples that name things must name things that exist here.
+								switch {
+								case strings.HasPrefix(p, "/dids/"):
+									v = own.Did
+								case prm.Value.Name == "hash":
+									v = fx.opHash
+								case strings.HasPrefix(p, "/schemas/"):
+									v = fx.schemaID
+								case strings.HasPrefix(p, "/trust/issuers/"):
+									v = fx.issuer
 								}
 								if v == "" {
 									t.Fatalf("path parameter %s of %s has no example", prm.Value.Name, p)
 								}
 								path = strings.ReplaceAll(path, "{"+prm.Value.Name+"}", v)
+							}
+							if op.OperationID == "submitOperation" {
+								body = fx.freshOperation(t)
 							}
 							req, err := http.NewRequest(method, e.srv.URL+path, nil)
 							if err != nil {
@@ -165,9 +184,86 @@ func TestEveryRouteExample(t *testing.T) {
 					}
 				}
 			}
-			if ran < 12 {
-				t.Errorf("ran %d examples; want every operation (at least 12)", ran)
+			if ran < 19 {
+				t.Errorf("ran %d examples; want every operation (at least 19)", ran)
 			}
 		})
 	}
+}
+
+// fixture is chain state for the examples: a wallet's did:urbis, accredited
+// for a type, with a schema registered.
+type fixture struct {
+	chain    *testChain
+	issuer   string
+	opHash   string
+	schemaID string
+}
+
+func chainFixture(t *testing.T, e *env) *fixture {
+	t.Helper()
+	w := newTestWallet(t, e.chain)
+	e.chain.commit(t, e.chain.gov, e.chain.govSigner(), registry.KindTrustAccredit,
+		registry.TrustAccredit{Issuer: w.did, Types: []string{"ExampleCredential"}})
+	schema := json.RawMessage(`{"type":"object","properties":{"name":{"type":"string"}}}`)
+	st := e.chain.commit(t, w.key, w.signer(), registry.KindSchemaRegister, registry.SchemaRegister{Type: "ExampleCredential", Schema: schema})
+	canon, err := registry.Canonical(schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(canon)
+	return &fixture{chain: e.chain, issuer: w.did, opHash: st.Hash, schemaID: hex.EncodeToString(sum[:])}
+}
+
+// freshOperation is the body of a valid submission: a new wallet's did.create.
+func (f *fixture) freshOperation(t *testing.T) []byte {
+	t.Helper()
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	spec := oneKeySpec(t, pub)
+	id, payload, err := registry.NewDIDCreate(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := registry.NewOperation(f.chain.genesis.ChainID, registry.KindDIDCreate, id+"#key-1", 1, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := registry.Sign(op, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(map[string]string{"operation": signed.JWS})
+	return b
+}
+
+// testWallet is a did:urbis whose key the test holds.
+type testWallet struct {
+	did string
+	key ed25519.PrivateKey
+}
+
+func (w *testWallet) signer() string { return w.did + "#key-1" }
+
+func oneKeySpec(t *testing.T, pub ed25519.PublicKey) registry.DocumentSpec {
+	t.Helper()
+	mk, err := did.EncodeMultikey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return registry.DocumentSpec{
+		VerificationMethod:   []registry.MethodSpec{{ID: "#key-1", Type: did.TypeMultikey, PublicKeyMultibase: mk}},
+		AssertionMethod:      []string{"#key-1"},
+		CapabilityInvocation: []string{"#key-1"},
+	}
+}
+
+func newTestWallet(t *testing.T, c *testChain) *testWallet {
+	t.Helper()
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	id, payload, err := registry.NewDIDCreate(oneKeySpec(t, pub))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.commit(t, priv, id+"#key-1", registry.KindDIDCreate, payload)
+	return &testWallet{did: id, key: priv}
 }

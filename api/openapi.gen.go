@@ -13,6 +13,27 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for AccreditationStatus.
+const (
+	AccreditationStatusActive    AccreditationStatus = "active"
+	AccreditationStatusRevoked   AccreditationStatus = "revoked"
+	AccreditationStatusSuspended AccreditationStatus = "suspended"
+)
+
+// Valid indicates whether the value is a known member of the AccreditationStatus enum.
+func (e AccreditationStatus) Valid() bool {
+	switch e {
+	case AccreditationStatusActive:
+		return true
+	case AccreditationStatusRevoked:
+		return true
+	case AccreditationStatusSuspended:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CreateDIDRequestKeyType.
 const (
 	CreateDIDRequestKeyTypeEd25519 CreateDIDRequestKeyType = "Ed25519"
@@ -33,8 +54,9 @@ func (e CreateDIDRequestKeyType) Valid() bool {
 
 // Defines values for CreateDIDRequestMethod.
 const (
-	CreateDIDRequestMethodJwk CreateDIDRequestMethod = "jwk"
-	CreateDIDRequestMethodKey CreateDIDRequestMethod = "key"
+	CreateDIDRequestMethodJwk   CreateDIDRequestMethod = "jwk"
+	CreateDIDRequestMethodKey   CreateDIDRequestMethod = "key"
+	CreateDIDRequestMethodUrbis CreateDIDRequestMethod = "urbis"
 )
 
 // Valid indicates whether the value is a known member of the CreateDIDRequestMethod enum.
@@ -43,6 +65,8 @@ func (e CreateDIDRequestMethod) Valid() bool {
 	case CreateDIDRequestMethodJwk:
 		return true
 	case CreateDIDRequestMethodKey:
+		return true
+	case CreateDIDRequestMethodUrbis:
 		return true
 	default:
 		return false
@@ -69,8 +93,9 @@ func (e DIDRecordKeyType) Valid() bool {
 
 // Defines values for DIDRecordMethod.
 const (
-	DIDRecordMethodJwk DIDRecordMethod = "jwk"
-	DIDRecordMethodKey DIDRecordMethod = "key"
+	DIDRecordMethodJwk   DIDRecordMethod = "jwk"
+	DIDRecordMethodKey   DIDRecordMethod = "key"
+	DIDRecordMethodUrbis DIDRecordMethod = "urbis"
 )
 
 // Valid indicates whether the value is a known member of the DIDRecordMethod enum.
@@ -80,6 +105,8 @@ func (e DIDRecordMethod) Valid() bool {
 		return true
 	case DIDRecordMethodKey:
 		return true
+	case DIDRecordMethodUrbis:
+		return true
 	default:
 		return false
 	}
@@ -87,19 +114,40 @@ func (e DIDRecordMethod) Valid() bool {
 
 // Defines values for DIDRecordStatus.
 const (
-	Active      DIDRecordStatus = "active"
-	Deactivated DIDRecordStatus = "deactivated"
-	Rotated     DIDRecordStatus = "rotated"
+	DIDRecordStatusActive      DIDRecordStatus = "active"
+	DIDRecordStatusDeactivated DIDRecordStatus = "deactivated"
+	DIDRecordStatusRotated     DIDRecordStatus = "rotated"
 )
 
 // Valid indicates whether the value is a known member of the DIDRecordStatus enum.
 func (e DIDRecordStatus) Valid() bool {
 	switch e {
-	case Active:
+	case DIDRecordStatusActive:
 		return true
-	case Deactivated:
+	case DIDRecordStatusDeactivated:
 		return true
-	case Rotated:
+	case DIDRecordStatusRotated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OperationStatusStatus.
+const (
+	Committed OperationStatusStatus = "committed"
+	Pending   OperationStatusStatus = "pending"
+	Rejected  OperationStatusStatus = "rejected"
+)
+
+// Valid indicates whether the value is a known member of the OperationStatusStatus enum.
+func (e OperationStatusStatus) Valid() bool {
+	switch e {
+	case Committed:
+		return true
+	case Pending:
+		return true
+	case Rejected:
 		return true
 	default:
 		return false
@@ -124,6 +172,34 @@ func (e ResolveDIDParamsPublicKeyFormat) Valid() bool {
 	}
 }
 
+// Accreditation defines model for Accreditation.
+type Accreditation struct {
+	Accreditor  string               `json:"accreditor"`
+	Delegated   bool                 `json:"delegated"`
+	Districts   *[]string            `json:"districts,omitempty"`
+	History     []AccreditationEvent `json:"history"`
+	Id          string               `json:"id"`
+	Issuer      string               `json:"issuer"`
+	MayDelegate bool                 `json:"mayDelegate"`
+	Status      AccreditationStatus  `json:"status"`
+	Types       []string             `json:"types"`
+	ValidFrom   time.Time            `json:"validFrom"`
+	ValidUntil  *time.Time           `json:"validUntil,omitempty"`
+}
+
+// AccreditationStatus defines model for Accreditation.Status.
+type AccreditationStatus string
+
+// AccreditationEvent defines model for AccreditationEvent.
+type AccreditationEvent struct {
+	By        string    `json:"by"`
+	Height    int64     `json:"height"`
+	Kind      string    `json:"kind"`
+	Operation *string   `json:"operation,omitempty"`
+	Reason    *string   `json:"reason,omitempty"`
+	Time      time.Time `json:"time"`
+}
+
 // Agency defines model for Agency.
 type Agency struct {
 	CreatedAt time.Time `json:"createdAt"`
@@ -133,6 +209,14 @@ type Agency struct {
 
 	// Name Example: Land Registry
 	Name string `json:"name"`
+}
+
+// Block defines model for Block.
+type Block struct {
+	Hash       string      `json:"hash"`
+	Header     Header      `json:"header"`
+	Operations []string    `json:"operations"`
+	Signatures []Signature `json:"signatures"`
 }
 
 // CreateDIDRequest defines model for CreateDIDRequest.
@@ -197,6 +281,26 @@ type DIDRecordMethod string
 // DIDRecordStatus defines model for DIDRecord.Status.
 type DIDRecordStatus string
 
+// Head defines model for Head.
+type Head struct {
+	Chain  string  `json:"chain"`
+	Hash   *string `json:"hash,omitempty"`
+	Header *Header `json:"header,omitempty"`
+	Height int64   `json:"height"`
+}
+
+// Header defines model for Header.
+type Header struct {
+	Chain     string    `json:"chain"`
+	Height    int64     `json:"height"`
+	OpCount   int       `json:"opCount"`
+	OpsRoot   string    `json:"opsRoot"`
+	Previous  string    `json:"previous"`
+	Proposer  string    `json:"proposer"`
+	StateRoot string    `json:"stateRoot"`
+	Time      time.Time `json:"time"`
+}
+
 // Health defines model for Health.
 type Health struct {
 	Checks *map[string]string `json:"checks,omitempty"`
@@ -204,6 +308,28 @@ type Health struct {
 	// Status Example: ok
 	Status string `json:"status"`
 }
+
+// IssuerAccreditations defines model for IssuerAccreditations.
+type IssuerAccreditations struct {
+	Accreditations []Accreditation `json:"accreditations"`
+	Issuer         string          `json:"issuer"`
+}
+
+// OperationStatus defines model for OperationStatus.
+type OperationStatus struct {
+	// Did For did.create, the DID it creates.
+	Did    *string               `json:"did,omitempty"`
+	Hash   string                `json:"hash"`
+	Height *int64                `json:"height,omitempty"`
+	Index  *int                  `json:"index,omitempty"`
+	Kind   *string               `json:"kind,omitempty"`
+	Reason *string               `json:"reason,omitempty"`
+	Status OperationStatusStatus `json:"status"`
+	Time   *time.Time            `json:"time,omitempty"`
+}
+
+// OperationStatusStatus defines model for OperationStatus.Status.
+type OperationStatusStatus string
 
 // Problem defines model for Problem.
 type Problem struct {
@@ -238,6 +364,16 @@ type Problem struct {
 	Type string `json:"type"`
 }
 
+// Proof defines model for Proof.
+type Proof struct {
+	Hash       string      `json:"hash"`
+	Header     Header      `json:"header"`
+	Index      int         `json:"index"`
+	Operation  string      `json:"operation"`
+	Path       []string    `json:"path"`
+	Signatures []Signature `json:"signatures"`
+}
+
 // ResolutionResult defines model for ResolutionResult.
 type ResolutionResult struct {
 	Context               *string                                `json:"@context,omitempty"`
@@ -259,6 +395,32 @@ type ResolutionResult_DidResolutionMetadata struct {
 	Error                *string                `json:"error,omitempty"`
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
+
+// Schema defines model for Schema.
+type Schema struct {
+	Height    int64                  `json:"height"`
+	Id        string                 `json:"id"`
+	Issuer    string                 `json:"issuer"`
+	Operation *string                `json:"operation,omitempty"`
+	Schema    map[string]interface{} `json:"schema"`
+	Time      time.Time              `json:"time"`
+	Type      string                 `json:"type"`
+}
+
+// Signature defines model for Signature.
+type Signature struct {
+	Signature string `json:"signature"`
+	Validator string `json:"validator"`
+}
+
+// SubmitOperationRequest defines model for SubmitOperationRequest.
+type SubmitOperationRequest struct {
+	// Operation The compact JWS of the operation.
+	Operation string `json:"operation"`
+}
+
+// OpHash defines model for OpHash.
+type OpHash = string
 
 // OwnDID defines model for OwnDID.
 type OwnDID = string
@@ -282,8 +444,17 @@ type ResolveDIDParams struct {
 // ResolveDIDParamsPublicKeyFormat defines parameters for ResolveDID.
 type ResolveDIDParamsPublicKeyFormat string
 
+// SubmitOperationParams defines parameters for SubmitOperation.
+type SubmitOperationParams struct {
+	// Wait Wait for the commit (bounded).
+	Wait *bool `form:"wait,omitempty" json:"wait,omitempty"`
+}
+
 // CreateDIDJSONRequestBody defines body for CreateDID for application/json ContentType.
 type CreateDIDJSONRequestBody = CreateDIDRequest
+
+// SubmitOperationJSONRequestBody defines body for SubmitOperation for application/json ContentType.
+type SubmitOperationJSONRequestBody = SubmitOperationRequest
 
 // Getter for additional properties for DIDDocument. Returns the specified
 // element and whether it was found
@@ -659,6 +830,27 @@ type ServerInterface interface {
 	// GetReadyz Readiness
 	// (GET /readyz)
 	GetReadyz(c *gin.Context)
+	// GetBlock A block
+	// (GET /registry/blocks/{height})
+	GetBlock(c *gin.Context, height int64)
+	// GetRegistryHead The latest block header
+	// (GET /registry/head)
+	GetRegistryHead(c *gin.Context)
+	// SubmitOperation Submit a signed operation
+	// (POST /registry/operations)
+	SubmitOperation(c *gin.Context, params SubmitOperationParams)
+	// GetOperation The status of an operation
+	// (GET /registry/operations/{hash})
+	GetOperation(c *gin.Context, hash OpHash)
+	// GetOperationProof Inclusion proof of a committed operation
+	// (GET /registry/operations/{hash}/proof)
+	GetOperationProof(c *gin.Context, hash OpHash)
+	// GetSchema A registered credential schema
+	// (GET /schemas/{id})
+	GetSchema(c *gin.Context, id string)
+	// GetIssuerAccreditations An issuer's accreditations with their history
+	// (GET /trust/issuers/{did})
+	GetIssuerAccreditations(c *gin.Context, did string)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -897,6 +1089,171 @@ func (siw *ServerInterfaceWrapper) GetReadyz(c *gin.Context) {
 	siw.Handler.GetReadyz(c)
 }
 
+// GetBlock operation middleware
+func (siw *ServerInterfaceWrapper) GetBlock(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "height" -------------
+	var height int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "height", c.Param("height"), &height, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter height: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetBlock(c, height)
+}
+
+// GetRegistryHead operation middleware
+func (siw *ServerInterfaceWrapper) GetRegistryHead(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetRegistryHead(c)
+}
+
+// SubmitOperation operation middleware
+func (siw *ServerInterfaceWrapper) SubmitOperation(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SubmitOperationParams
+
+	// ------------- Optional query parameter "wait" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "wait", c.Request.URL.Query(), &params.Wait, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter wait: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.SubmitOperation(c, params)
+}
+
+// GetOperation operation middleware
+func (siw *ServerInterfaceWrapper) GetOperation(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "hash" -------------
+	var hash OpHash
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hash", c.Param("hash"), &hash, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter hash: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetOperation(c, hash)
+}
+
+// GetOperationProof operation middleware
+func (siw *ServerInterfaceWrapper) GetOperationProof(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "hash" -------------
+	var hash OpHash
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hash", c.Param("hash"), &hash, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter hash: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetOperationProof(c, hash)
+}
+
+// GetSchema operation middleware
+func (siw *ServerInterfaceWrapper) GetSchema(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetSchema(c, id)
+}
+
+// GetIssuerAccreditations operation middleware
+func (siw *ServerInterfaceWrapper) GetIssuerAccreditations(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "did" -------------
+	var did string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "did", c.Param("did"), &did, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter did: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetIssuerAccreditations(c, did)
+}
+
 // GinServerOptions provides options for the Gin server.
 type GinServerOptions struct {
 	BaseURL      string
@@ -930,6 +1287,13 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/dids", wrapper.CreateDID)
 	router.GET(options.BaseURL+"/dids/:did", wrapper.GetDID)
 	router.POST(options.BaseURL+"/dids/:did/rotate", wrapper.RotateDID)
+	router.POST(options.BaseURL+"/registry/operations", wrapper.SubmitOperation)
+	router.GET(options.BaseURL+"/registry/operations/:hash", wrapper.GetOperation)
+	router.GET(options.BaseURL+"/registry/operations/:hash/proof", wrapper.GetOperationProof)
+	router.GET(options.BaseURL+"/registry/head", wrapper.GetRegistryHead)
+	router.GET(options.BaseURL+"/registry/blocks/:height", wrapper.GetBlock)
+	router.GET(options.BaseURL+"/trust/issuers/:did", wrapper.GetIssuerAccreditations)
+	router.GET(options.BaseURL+"/schemas/:id", wrapper.GetSchema)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealthz)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadyz)
 	router.GET(options.BaseURL+"/metrics", wrapper.GetMetrics)

@@ -98,9 +98,9 @@ func problemFor(c *gin.Context, log *slog.Logger, err error) Problem {
 			if title, ok := didErrorTitles[code]; ok {
 				p.Type = didErrorType + code
 				p.Title = title
+				meta := map[string]any{"error": e.Code, "errorMessage": detail}
+				p.DidResolutionMetadata = &meta
 			}
-			meta := map[string]any{"error": e.Code, "errorMessage": detail}
-			p.DidResolutionMetadata = &meta
 		}
 	}
 	return p

@@ -55,6 +55,8 @@ type Config struct {
 	RateBurst int
 	// Version is reported in logs and metrics.
 	Version string
+	// ChainID is the registry's chain id, reported before the first block.
+	ChainID string
 }
 
 // Server implements the generated ServerInterface.
@@ -62,6 +64,8 @@ type Server struct {
 	cfg      Config
 	agencies Agencies
 	resolver Resolver
+	registry Registry
+	chain    Chain
 	ready    Readiness
 	log      *slog.Logger
 	metrics  *metrics
@@ -79,6 +83,8 @@ var _ ServerInterface = (*Server)(nil)
 type Deps struct {
 	Agencies Agencies
 	Resolver Resolver
+	Registry Registry
+	Chain    Chain
 	Ready    Readiness
 	Cache    CacheStats // may be nil
 	Logger   *slog.Logger
@@ -102,6 +108,8 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 		cfg:      cfg,
 		agencies: deps.Agencies,
 		resolver: deps.Resolver,
+		registry: deps.Registry,
+		chain:    deps.Chain,
 		ready:    deps.Ready,
 		log:      log,
 		metrics:  newMetrics(deps.Cache),

@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"context"
+	"crypto"
+	"crypto/ed25519"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,6 +19,7 @@ import (
 	"github.com/urbis-id/urbis/internal/store"
 	"github.com/urbis-id/urbis/internal/store/storetest"
 	"github.com/urbis-id/urbis/kms"
+	"github.com/urbis-id/urbis/registry"
 )
 
 // env is a real server over a real, migrated database.
@@ -28,6 +31,88 @@ type env struct {
 	agencies *agency.Service
 	key      string // API key of agency "Test Agency"
 	otherKey string // API key of another agency
+	chain    *testChain
+}
+
+// testChain is a running solo registry with its genesis and governance key.
+type testChain struct {
+	genesis *registry.Genesis
+	gov     ed25519.PrivateKey
+	govDID  string
+	engine  *registry.Solo
+	db      *store.DB
+}
+
+func (c *testChain) ChainID() string { return c.genesis.ChainID }
+
+func (c *testChain) Submit(ctx context.Context, compact string) (registry.OpStatus, error) {
+	return c.engine.Submit(ctx, compact)
+}
+
+func (c *testChain) Wait(ctx context.Context, hash string) (registry.OpStatus, error) {
+	return c.engine.Wait(ctx, hash)
+}
+
+func (c *testChain) Nonce(ctx context.Context, signer string) (uint64, error) {
+	return c.db.Nonce(ctx, signer)
+}
+
+func (c *testChain) LatestDIDVersion(ctx context.Context, id string) (registry.DIDVersion, error) {
+	return c.db.LatestDIDVersion(ctx, id)
+}
+
+// startChain runs a solo registry on db with a fresh development genesis.
+func startChain(t *testing.T, db *store.DB) *testChain {
+	t.Helper()
+	g, gov, val, err := registry.NewDevGenesis("urbis-test", time.Now().UTC())
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := registry.NewSolo(registry.SoloConfig{
+		Store: db, Genesis: g, ValidatorID: g.Validators[0].ID, ValidatorKey: val,
+		Interval: 5 * time.Millisecond, MaxOps: 1000, Clock: time.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- eng.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return &testChain{genesis: g, gov: gov, govDID: g.Governance[0], engine: eng, db: db}
+}
+
+// commit signs an operation with key as signer and waits for its block.
+func (c *testChain) commit(t *testing.T, key crypto.Signer, signer string, kind registry.Kind, payload any) registry.OpStatus {
+	t.Helper()
+	ctx := context.Background()
+	signerDID, _, _ := strings.Cut(signer, "#")
+	nonce, err := c.db.Nonce(ctx, signerDID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := registry.NewOperation(c.genesis.ChainID, kind, signer, nonce+1, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := registry.Sign(op, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.engine.Submit(ctx, signed.JWS); err != nil {
+		t.Fatalf("submit %s: %v", kind, err)
+	}
+	st, err := c.engine.Wait(ctx, signed.Hash)
+	if err != nil || st.Status != "committed" {
+		t.Fatalf("%s: got %+v, %v; want committed", kind, st, err)
+	}
+	return st
+}
+
+// govSigner is the governance DID's verification method.
+func (c *testChain) govSigner() string {
+	_, frag, _ := strings.Cut(c.govDID, "did:key:")
+	return c.govDID + "#" + frag
 }
 
 // newEnvs returns one env per test database: SQLite always, PostgreSQL
@@ -50,9 +135,13 @@ func newEnv(t *testing.T, name string, db *store.DB, cfg api.Config) *env {
 	}
 	keys := kms.NewCustodian(db, master, time.Now)
 	agencies := agency.NewService(db, keys, time.Now)
-	resolver := did.NewResolver(did.ResolverConfig{}, did.KeyMethod{}, did.JWKMethod{})
+	chain := startChain(t, db)
+	agencies.UseRegistry(chain)
+	resolver := did.NewResolver(did.ResolverConfig{}, did.KeyMethod{}, did.JWKMethod{}, registry.NewDIDMethod(db))
+	cfg.ChainID = chain.genesis.ChainID
 	s, err := api.NewServer(cfg, api.Deps{
 		Agencies: agencies, Resolver: resolver, Ready: db, Cache: resolver,
+		Registry: chain.engine, Chain: db,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Spec: urbis.OpenAPI,
 	})
 	if err != nil {
@@ -68,7 +157,7 @@ func newEnv(t *testing.T, name string, db *store.DB, cfg api.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{name: name, srv: srv, api: s, db: db, agencies: agencies, key: key, otherKey: other}
+	return &env{name: name, srv: srv, api: s, db: db, agencies: agencies, key: key, otherKey: other, chain: chain}
 }
 
 // do sends a request and returns the response with its body read.

@@ -72,6 +72,9 @@ type DocumentMetadata struct {
 	NextUpdate    string `json:"nextUpdate,omitempty"`
 	NextVersionID string `json:"nextVersionId,omitempty"`
 	Deactivated   bool   `json:"deactivated,omitempty"`
+	// BlockHeight is the registry block that anchors this version, for
+	// methods with a chain (did:urbis).
+	BlockHeight uint64 `json:"blockHeight,omitempty"`
 }
 
 // ErrorResolution returns the resolution result that reports err: no

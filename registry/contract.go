@@ -213,13 +213,13 @@ type AccreditationEvent struct {
 
 // Schema is a registered credential schema.
 type Schema struct {
-	ID       string // hex SHA-256 of the canonical schema
-	Type     string
-	Issuer   string
-	Content  json.RawMessage
-	Height   uint64
-	Time     time.Time
-	OpHash   string
+	ID      string // hex SHA-256 of the canonical schema
+	Type    string
+	Issuer  string
+	Content json.RawMessage
+	Height  uint64
+	Time    time.Time
+	OpHash  string
 }
 
 // Anchor is an anchored hash.

@@ -31,6 +31,8 @@ type config struct {
 	RateBurst          int
 	MaxBodyBytes       int64
 	ShutdownTimeout    time.Duration
+	BlockInterval      time.Duration
+	MaxBlockOps        int
 }
 
 // bindStorage adds the flags every command that touches the database needs.
@@ -54,6 +56,8 @@ func (c *config) bindServe(fs *pflag.FlagSet) {
 	fs.IntVar(&c.RateBurst, "rate-burst", 100, "burst above --rate-limit")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 1<<20, "largest request body accepted")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let in-flight requests finish on SIGTERM")
+	fs.DurationVar(&c.BlockInterval, "block-interval", 250*time.Millisecond, "the registry makes a block of pending operations this often")
+	fs.IntVar(&c.MaxBlockOps, "max-block-ops", 5000, "the registry makes a block at once when this many operations are pending")
 }
 
 // applyEnv sets every flag not given on the command line from its
@@ -110,6 +114,9 @@ func (c *config) finish(serving bool) error {
 	}
 	if c.RateLimit < 0 || c.RateBurst < 0 {
 		return fmt.Errorf("--rate-limit and --rate-burst must not be negative")
+	}
+	if c.BlockInterval < time.Millisecond || c.MaxBlockOps < 1 {
+		return fmt.Errorf("--block-interval must be at least 1ms and --max-block-ops at least 1")
 	}
 	if c.MaxBodyBytes < 1024 {
 		return fmt.Errorf("--max-body-bytes %d is below the 1024 minimum", c.MaxBodyBytes)

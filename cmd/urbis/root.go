@@ -56,7 +56,8 @@ Every flag can also be set with an URBIS_* environment variable:
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(p.serveCommand(), p.migrateCommand(), p.agencyCommand(), p.versionCommand(), p.benchCommand())
+	root.AddCommand(p.serveCommand(), p.migrateCommand(), p.agencyCommand(), p.versionCommand(), p.benchCommand(),
+		p.initCommand(), p.governanceCommand(), p.registryCommand())
 	return root
 }
 

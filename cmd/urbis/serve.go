@@ -16,6 +16,8 @@ import (
 	urbis "github.com/urbis-id/urbis"
 	"github.com/urbis-id/urbis/api"
 	"github.com/urbis-id/urbis/did"
+	"github.com/urbis-id/urbis/internal/store"
+	"github.com/urbis-id/urbis/registry"
 )
 
 func (p *program) serveCommand() *cobra.Command {
@@ -50,18 +52,50 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 	}
 	defer a.Close()
 
+	genesis, validatorKey, err := loadChain(cfg.DataDir, log)
+	if err != nil {
+		return err
+	}
+	if head, err := a.db.Head(ctx); err == nil && head.Chain != genesis.ChainID {
+		return fmt.Errorf("the database holds chain %q but %s is for chain %q; use the data directory that belongs to this database", head.Chain, filesIn(cfg.DataDir).Genesis, genesis.ChainID)
+	}
+	engine, err := registry.NewSolo(registry.SoloConfig{
+		Store:        a.db,
+		Genesis:      genesis,
+		ValidatorID:  genesis.Validators[0].ID,
+		ValidatorKey: validatorKey,
+		Interval:     cfg.BlockInterval,
+		MaxOps:       cfg.MaxBlockOps,
+		Clock:        time.Now,
+		Logger:       log,
+	})
+	if err != nil {
+		return err
+	}
+	// The engine outlives the HTTP server: requests waiting for a block
+	// still get it during shutdown; then it commits what is pending.
+	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopEngine()
+	engineDone := make(chan error, 1)
+	go func() { engineDone <- engine.Run(engineCtx) }()
+	a.agencies.UseRegistry(chainAccess{engine: engine, db: a.db, chainID: genesis.ChainID})
+
 	resolver, err := newResolver(cfg)
 	if err != nil {
 		return err
 	}
+	resolver.Register(registry.NewDIDMethod(a.db))
 	srv, err := api.NewServer(api.Config{
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		RateLimit:    cfg.RateLimit,
 		RateBurst:    cfg.RateBurst,
 		Version:      version,
+		ChainID:      genesis.ChainID,
 	}, api.Deps{
 		Agencies: a.agencies,
 		Resolver: resolver,
+		Registry: engine,
+		Chain:    a.db,
 		Ready:    a.db,
 		Cache:    resolver,
 		Logger:   log,
@@ -105,6 +139,9 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
+	case err := <-engineDone:
+		hs.Close()
+		return fmt.Errorf("registry engine stopped: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout.String())
@@ -116,8 +153,38 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	stopEngine()
+	if err := <-engineDone; err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("registry engine: %w", err)
+	}
 	log.Info("stopped")
 	return nil
+}
+
+// chainAccess gives the agency service the registry: the engine to submit
+// to and the database to read the chain state from.
+type chainAccess struct {
+	engine  *registry.Solo
+	db      *store.DB
+	chainID string
+}
+
+func (c chainAccess) ChainID() string { return c.chainID }
+
+func (c chainAccess) Submit(ctx context.Context, compact string) (registry.OpStatus, error) {
+	return c.engine.Submit(ctx, compact)
+}
+
+func (c chainAccess) Wait(ctx context.Context, hash string) (registry.OpStatus, error) {
+	return c.engine.Wait(ctx, hash)
+}
+
+func (c chainAccess) Nonce(ctx context.Context, signer string) (uint64, error) {
+	return c.db.Nonce(ctx, signer)
+}
+
+func (c chainAccess) LatestDIDVersion(ctx context.Context, id string) (registry.DIDVersion, error) {
+	return c.db.LatestDIDVersion(ctx, id)
 }
 
 // newResolver builds the DID resolver with every method Urbis resolves.

@@ -47,7 +47,7 @@ const (
 type DIDRecord struct {
 	DID        string
 	AgencyID   string
-	Method     string // "key" or "jwk"
+	Method     string // "key", "jwk" or "urbis"
 	KeyID      string
 	KeyType    kms.KeyType
 	Status     string
@@ -75,6 +75,12 @@ type Store interface {
 
 	// CreateKeyAndDID stores a new key and the DID bound to it.
 	CreateKeyAndDID(ctx context.Context, key kms.Record, d DIDRecord) error
+	// AddDID records a DID bound to a key already in custody (did:urbis,
+	// recorded once the chain has committed it).
+	AddDID(ctx context.Context, d DIDRecord) error
+	// RebindDIDKey binds the DID to newKeyID and marks oldKeyID rotated
+	// (replaced by newKeyID), in one transaction (did:urbis rotation).
+	RebindDIDKey(ctx context.Context, agencyID, did, oldKeyID, newKeyID string) error
 	// DIDs returns the DIDs of agencyID, oldest first.
 	DIDs(ctx context.Context, agencyID string) ([]DIDRecord, error)
 	// DID returns agencyID's record of did; NotFound if there is none

@@ -35,9 +35,10 @@ const displayPrefixLen = 12
 
 // Service manages agencies, their API keys and their DIDs.
 type Service struct {
-	store Store
-	keys  *kms.Custodian
-	clock func() time.Time
+	store    Store
+	keys     *kms.Custodian
+	clock    func() time.Time
+	registry Registry // nil: no did:urbis
 }
 
 // NewService returns a Service over store that keeps DID keys in keys. A
@@ -162,6 +163,9 @@ func (s *Service) CreateDID(ctx context.Context, agencyID, method, keyType strin
 	if err != nil {
 		return DIDRecord{}, err
 	}
+	if method == MethodUrbis {
+		return s.createUrbis(ctx, agencyID, t)
+	}
 	key, rec, err := s.newDID(agencyID, method, t)
 	if err != nil {
 		return DIDRecord{}, err
@@ -173,8 +177,8 @@ func (s *Service) CreateDID(ctx context.Context, agencyID, method, keyType strin
 }
 
 func validMethod(method string) error {
-	if method != MethodKey && method != MethodJWK {
-		return errkind.Field(errkind.Invalid, "method", "unknown DID method %q; allowed values are key and jwk", method)
+	if method != MethodKey && method != MethodJWK && method != MethodUrbis {
+		return errkind.Field(errkind.Invalid, "method", "unknown DID method %q; allowed values are key, jwk and urbis", method)
 	}
 	return nil
 }
@@ -246,6 +250,9 @@ func (s *Service) RotateDID(ctx context.Context, agencyID, id string) (DIDRecord
 			return DIDRecord{}, errkind.New(errkind.Conflict, "%s is %s (replaced by %s); rotate its successor instead", old.DID, old.Status, old.ReplacedBy)
 		}
 		return DIDRecord{}, errkind.New(errkind.Conflict, "%s is %s", old.DID, old.Status)
+	}
+	if old.Method == MethodUrbis {
+		return s.rotateUrbis(ctx, old)
 	}
 	key, next, err := s.newDID(agencyID, old.Method, old.KeyType)
 	if err != nil {

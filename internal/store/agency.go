@@ -168,3 +168,26 @@ func (db *DB) RotateDID(ctx context.Context, agencyID, old string, key kms.Recor
 		return markKeyRotated(tx, agencyID, prev.KeyID, key.ID, false)
 	})
 }
+
+// AddDID implements agency.Store: it records a DID bound to a key that is
+// already in custody.
+func (db *DB) AddDID(ctx context.Context, d agency.DIDRecord) error {
+	return createDID(db.gorm.WithContext(ctx), d)
+}
+
+// RebindDIDKey implements agency.Store: in one transaction it binds did to
+// newKeyID and marks oldKeyID rotated, replaced by newKeyID.
+func (db *DB) RebindDIDKey(ctx context.Context, agencyID, did, oldKeyID, newKeyID string) error {
+	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&dbDID{}).
+			Where("did = ? AND agency_id = ? AND key_id = ?", did, agencyID, oldKeyID).
+			Update("key_id", newKeyID)
+		if res.Error != nil {
+			return fail(res.Error, did)
+		}
+		if res.RowsAffected != 1 {
+			return errkind.New(errkind.Conflict, "%s is no longer bound to key %s; it was rotated meanwhile", did, oldKeyID)
+		}
+		return markKeyRotated(tx, agencyID, oldKeyID, newKeyID, true)
+	})
+}

@@ -30,6 +30,7 @@ func wantKind(t *testing.T, what string, err error, k errkind.Kind) {
 }
 
 func TestMigrateUpDownStatus(t *testing.T) {
+	all := []string{"00001_init.sql", "00002_registry.sql"}
 	for _, db := range storetest.OpenUnmigrated(t) {
 		t.Run(db.Dialect(), func(t *testing.T) {
 			ctx := t.Context()
@@ -40,19 +41,29 @@ func TestMigrateUpDownStatus(t *testing.T) {
 					t.Fatalf("Pending = %d, %v; want %d", n, err, want)
 				}
 			}
-			wantPending(1)
+			// registryTables reports whether the tables of 00002 are there.
+			registryTables := func() bool {
+				_, err := db.Head(ctx)
+				return errors.Is(err, errkind.NotFound)
+			}
+			wantPending(len(all))
 			st, err := db.MigrateStatus(ctx)
-			if err != nil || len(st) != 1 || st[0].State != "pending" || st[0].Source != "00001_init.sql" || st[0].Version != 1 {
-				t.Fatalf("MigrateStatus = %+v, %v; want 00001_init.sql pending", st, err)
+			if err != nil || len(st) != len(all) {
+				t.Fatalf("MigrateStatus = %+v, %v; want %d pending", st, err, len(all))
+			}
+			for i, s := range st {
+				if s.State != "pending" || s.Source != all[i] || s.Version != int64(i+1) {
+					t.Errorf("MigrateStatus[%d] = %+v; want %s pending", i, s, all[i])
+				}
 			}
 
 			applied, err := db.MigrateUp(ctx)
-			if err != nil || !slices.Equal(applied, []string{"00001_init.sql"}) {
-				t.Fatalf("MigrateUp = %v, %v; want [00001_init.sql]", applied, err)
+			if err != nil || !slices.Equal(applied, all) {
+				t.Fatalf("MigrateUp = %v, %v; want %v", applied, err, all)
 			}
 			wantPending(0)
 			st, err = db.MigrateStatus(ctx)
-			if err != nil || st[0].State != "applied" || st[0].AppliedAt.IsZero() {
+			if err != nil || st[0].State != "applied" || st[0].AppliedAt.IsZero() || st[1].State != "applied" {
 				t.Fatalf("MigrateStatus after up = %+v, %v; want applied", st, err)
 			}
 			if applied, err := db.MigrateUp(ctx); err != nil || len(applied) != 0 {
@@ -61,22 +72,33 @@ func TestMigrateUpDownStatus(t *testing.T) {
 			if _, err := db.ListAgencies(ctx); err != nil {
 				t.Errorf("ListAgencies after up: %v", err)
 			}
-
-			down, err := db.MigrateDown(ctx)
-			if err != nil || down != "00001_init.sql" {
-				t.Fatalf("MigrateDown = %q, %v; want 00001_init.sql", down, err)
+			if !registryTables() {
+				t.Errorf("Head after up: not NotFound; want the registry tables there and empty")
 			}
-			wantPending(1)
-			if _, err := db.ListAgencies(ctx); err == nil {
-				t.Errorf("ListAgencies after down: no error; want the table gone")
+
+			for i := len(all) - 1; i >= 0; i-- {
+				down, err := db.MigrateDown(ctx)
+				if err != nil || down != all[i] {
+					t.Fatalf("MigrateDown = %q, %v; want %s", down, err, all[i])
+				}
+				wantPending(len(all) - i)
+				if registryTables() {
+					t.Errorf("Head after rolling back %s: NotFound; want the registry tables gone", down)
+				}
+				if _, err := db.ListAgencies(ctx); (err == nil) != (i > 0) {
+					t.Errorf("ListAgencies after rolling back %s: error %v; want the agencies table there only while 00001 is applied", down, err)
+				}
 			}
 			_, err = db.MigrateDown(ctx)
 			wantKind(t, "MigrateDown with nothing applied", err, errkind.Conflict)
 
-			if applied, err := db.MigrateUp(ctx); err != nil || len(applied) != 1 {
-				t.Fatalf("MigrateUp after down = %v, %v; want one applied", applied, err)
+			if applied, err := db.MigrateUp(ctx); err != nil || !slices.Equal(applied, all) {
+				t.Fatalf("MigrateUp after down = %v, %v; want %v", applied, err, all)
 			}
 			wantPending(0)
+			if !registryTables() {
+				t.Errorf("Head after up again: not NotFound; want the registry tables back")
+			}
 		})
 	}
 }

@@ -1,0 +1,289 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/urbis-id/urbis/did"
+	"github.com/urbis-id/urbis/registry"
+)
+
+func (p *program) benchOpsCommand() *cobra.Command {
+	var (
+		duration time.Duration
+		dids     int
+		output   string
+		binary   string
+	)
+	cmd := &cobra.Command{
+		Use:   "ops",
+		Short: "Measure committed registry operations per second against raw Ed25519 verification",
+		Long: `Measures, in one run, the raw Ed25519 verification rate of this machine on all
+its cores (the baseline), then starts urbis serve as a child process on a
+fresh SQLite data directory, creates --dids did:urbis DIDs, and has one
+client per DID submit signed did.update operations over HTTP with
+wait=true for --duration. It reports committed operations per second, their
+ratio to the baseline, and p50/p99 latency from submission to commit.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutput(output, "text", "json"); err != nil {
+				return err
+			}
+			if binary == "" {
+				exe, err := os.Executable()
+				if err != nil {
+					return err
+				}
+				binary = exe
+			}
+			return p.benchOps(cmd.Context(), binary, duration, dids, output)
+		},
+	}
+	cmd.Flags().DurationVar(&duration, "duration", 10*time.Second, "how long the load runs")
+	cmd.Flags().IntVar(&dids, "dids", 2000, "DIDs updated concurrently (one client each)")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVar(&binary, "binary", "", "urbis binary to start (default: this one)")
+	return cmd
+}
+
+// verifyRate measures Ed25519 verifications per second on every core.
+func verifyRate(d time.Duration) float64 {
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	msg := []byte("urbis registry operation")
+	sig := ed25519.Sign(priv, msg)
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	for range runtime.NumCPU() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				for range 100 {
+					ed25519.Verify(pub, msg, sig)
+				}
+				n.Add(100)
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(n.Load()) / time.Since(start).Seconds()
+}
+
+// benchDID is one did:urbis the load updates.
+type benchDID struct {
+	id      string
+	key     ed25519.PrivateKey
+	nonce   uint64
+	version uint64
+}
+
+func (p *program) benchOps(ctx context.Context, binary string, duration time.Duration, n int, output string) error {
+	fmt.Fprintf(p.stderr, "measuring raw Ed25519 verification on %d cores ...\n", runtime.NumCPU())
+	baseline := verifyRate(3 * time.Second)
+	fmt.Fprintf(p.stderr, "  %.0f verifications/s\n", baseline)
+
+	dir, err := os.MkdirTemp("", "urbis-bench-ops-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	addr, err := freeLoopbackAddr()
+	if err != nil {
+		return err
+	}
+	dataDir := filepath.Join(dir, "data")
+	srv := exec.CommandContext(ctx, binary, "serve", "--addr", addr, "--data-dir", dataDir, "--rate-limit", "0", "--log-level", "error")
+	srv.Stdout, srv.Stderr = io.Discard, p.stderr
+	if err := srv.Start(); err != nil {
+		return fmt.Errorf("start %s serve: %w", binary, err)
+	}
+	defer func() {
+		_ = srv.Process.Signal(syscall.SIGTERM)
+		_ = srv.Wait()
+	}()
+	base := "http://" + addr
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: n + 10, MaxIdleConnsPerHost: n + 10}, Timeout: 30 * time.Second}
+	if err := waitReady(ctx, client, base+"/readyz", 30*time.Second); err != nil {
+		return err
+	}
+	g, err := registry.LoadGenesis(filesIn(dataDir).Genesis)
+	if err != nil {
+		return err
+	}
+
+	fmt.Fprintf(p.stderr, "creating %d did:urbis DIDs ...\n", n)
+	ds := make([]*benchDID, n)
+	var wg sync.WaitGroup
+	errc := make(chan error, n)
+	sem := make(chan struct{}, 64)
+	for i := range ds {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			d, err := benchCreate(ctx, client, base, g.ChainID)
+			if err != nil {
+				errc <- err
+				return
+			}
+			ds[i] = d
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	if err := <-errc; err != nil {
+		return fmt.Errorf("creating DIDs: %w", err)
+	}
+
+	fmt.Fprintf(p.stderr, "submitting did.update operations for %s ...\n", duration)
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		failures  atomic.Int64
+		firstErr  atomic.Value
+	)
+	deadline := time.Now().Add(duration)
+	start := time.Now()
+	for _, d := range ds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				t := time.Now()
+				if err := benchUpdate(ctx, client, base, g.ChainID, d); err != nil {
+					failures.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+					continue
+				}
+				mine = append(mine, time.Since(t))
+			}
+			mu.Lock()
+			latencies = append(latencies, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(latencies)
+	res := struct {
+		Baseline  float64 `json:"ed25519_verify_per_second"`
+		Committed int     `json:"committed"`
+		Failed    int64   `json:"failed"`
+		PerSecond float64 `json:"committed_per_second"`
+		Ratio     float64 `json:"ratio_to_baseline"`
+		P50       float64 `json:"p50_ms"`
+		P99       float64 `json:"p99_ms"`
+		PeakRSS   float64 `json:"peak_rss_mib"`
+		DIDs      int     `json:"dids"`
+	}{Baseline: baseline, Committed: len(latencies), Failed: failures.Load(), DIDs: n}
+	res.PerSecond = float64(len(latencies)) / elapsed.Seconds()
+	res.Ratio = res.PerSecond / baseline
+	if k := len(latencies); k > 0 {
+		res.P50 = float64(latencies[k/2].Microseconds()) / 1000
+		res.P99 = float64(latencies[min(k-1, k*99/100)].Microseconds()) / 1000
+	}
+	res.PeakRSS, _ = rssMiB(srv.Process.Pid, "VmHWM")
+	if output == "json" {
+		return json.NewEncoder(p.stdout).Encode(res)
+	}
+	fmt.Fprintf(p.stdout, "| Ed25519 verify/s (baseline) | committed ops | failed | committed ops/s | ratio to baseline | p50 submit→commit ms | p99 ms | peak RSS MiB |\n|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(p.stdout, "| %.0f | %d | %d | %.0f | %.3f | %.1f | %.1f | %.1f |\n", res.Baseline, res.Committed, res.Failed, res.PerSecond, res.Ratio, res.P50, res.P99, res.PeakRSS)
+	if res.Failed > 0 {
+		return fmt.Errorf("%d operations failed; first: %v", res.Failed, firstErr.Load())
+	}
+	return nil
+}
+
+// benchDocument is a one-key did:urbis document; serial varies the service
+// so that each update changes the document.
+func benchDocument(pub ed25519.PublicKey, serial uint64) (registry.DocumentSpec, error) {
+	mk, err := did.EncodeMultikey(pub)
+	if err != nil {
+		return registry.DocumentSpec{}, err
+	}
+	return registry.DocumentSpec{
+		VerificationMethod:   []registry.MethodSpec{{ID: "#key-1", Type: did.TypeMultikey, PublicKeyMultibase: mk}},
+		Authentication:       []string{"#key-1"},
+		CapabilityInvocation: []string{"#key-1"},
+		Service:              []registry.ServiceSpec{{ID: "#home", Type: "LinkedDomains", ServiceEndpoint: fmt.Sprintf("https://example.org/%d", serial)}},
+	}, nil
+}
+
+func benchCreate(ctx context.Context, client *http.Client, base, chain string) (*benchDID, error) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := benchDocument(pub, 0)
+	if err != nil {
+		return nil, err
+	}
+	id, payload, err := registry.NewDIDCreate(spec)
+	if err != nil {
+		return nil, err
+	}
+	d := &benchDID{id: id, key: priv}
+	if err := benchSubmit(ctx, client, base, chain, d, registry.KindDIDCreate, payload); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func benchUpdate(ctx context.Context, client *http.Client, base, chain string, d *benchDID) error {
+	spec, err := benchDocument(d.key.Public().(ed25519.PublicKey), d.version+1)
+	if err != nil {
+		return err
+	}
+	return benchSubmit(ctx, client, base, chain, d, registry.KindDIDUpdate, registry.DIDUpdate{DID: d.id, PreviousVersion: d.version, Document: spec})
+}
+
+// benchSubmit signs and submits one operation of d with wait=true.
+func benchSubmit(ctx context.Context, client *http.Client, base, chain string, d *benchDID, kind registry.Kind, payload any) error {
+	op, err := registry.NewOperation(chain, kind, d.id+"#key-1", d.nonce+1, payload)
+	if err != nil {
+		return err
+	}
+	signed, err := registry.Sign(op, d.key)
+	if err != nil {
+		return err
+	}
+	body, _ := json.Marshal(map[string]string{"operation": signed.JWS})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/registry/operations?wait=true", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		return fmt.Errorf("%s: %s %s", kind, resp.Status, b)
+	}
+	d.nonce++
+	d.version++
+	return nil
+}

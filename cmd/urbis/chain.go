@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/urbis-id/urbis/internal/store"
+	"github.com/urbis-id/urbis/registry"
+)
+
+// chainFiles are the registry files of a data directory.
+type chainFiles struct {
+	Genesis, GovernanceKey, ValidatorKey string
+}
+
+func filesIn(dataDir string) chainFiles {
+	return chainFiles{
+		Genesis:       filepath.Join(dataDir, "genesis.json"),
+		GovernanceKey: filepath.Join(dataDir, "governance.key"),
+		ValidatorKey:  filepath.Join(dataDir, "validator.key"),
+	}
+}
+
+// initChain writes a development genesis with one governance DID and one
+// validator, and their keys, into dataDir. It refuses to overwrite.
+func initChain(dataDir, chainID string, now time.Time) (*registry.Genesis, error) {
+	f := filesIn(dataDir)
+	if _, err := os.Stat(f.Genesis); err == nil {
+		return nil, fmt.Errorf("%s already exists; a chain is initialised once (remove the data directory to start over)", f.Genesis)
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, err
+	}
+	g, gov, val, err := registry.NewDevGenesis(chainID, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := registry.WriteKeyFile(f.GovernanceKey, gov); err != nil {
+		return nil, fmt.Errorf("governance key: %w", err)
+	}
+	if err := registry.WriteKeyFile(f.ValidatorKey, val); err != nil {
+		return nil, fmt.Errorf("validator key: %w", err)
+	}
+	if err := g.Write(f.Genesis); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+func (p *program) initCommand() *cobra.Command {
+	var dataDir, chainID string
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Write a genesis file and the governance and validator keys",
+		Long: `Write a new registry genesis into the data directory: genesis.json (chain id,
+the governance DID, the validator key, parameters), governance.key and
+validator.key (mode 0600). urbis serve does this by itself on an empty data
+directory; run init to choose the chain id, or to prepare the files first.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyEnv(cmd.Flags(), p.getenv); err != nil {
+				return err
+			}
+			g, err := initChain(dataDir, chainID, time.Now().UTC())
+			if err != nil {
+				return err
+			}
+			f := filesIn(dataDir)
+			fmt.Fprintf(p.stdout, "initialised chain %s\ngenesis:        %s\ngovernance DID: %s\ngovernance key: %s\nvalidator key:  %s\n",
+				g.ChainID, f.Genesis, g.Governance[0], f.GovernanceKey, f.ValidatorKey)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dataDir, "data-dir", "./data", "directory to write genesis.json and the keys into")
+	cmd.Flags().StringVar(&chainID, "chain-id", "urbis-dev", "the chain id")
+	return cmd
+}
+
+// loadChain reads the genesis and the validator key of dataDir, creating
+// a development chain first if the directory has none.
+func loadChain(dataDir string, log *slog.Logger) (*registry.Genesis, []byte, error) {
+	f := filesIn(dataDir)
+	if _, err := os.Stat(f.Genesis); errors.Is(err, os.ErrNotExist) {
+		g, err := initChain(dataDir, "urbis-dev", time.Now().UTC())
+		if err != nil {
+			return nil, nil, err
+		}
+		log.Info("created a development chain; the governance DID accredits agencies",
+			"chain", g.ChainID, "genesis", f.Genesis, "governance_did", g.Governance[0], "governance_key", f.GovernanceKey)
+	}
+	g, err := registry.LoadGenesis(f.Genesis)
+	if err != nil {
+		return nil, nil, err
+	}
+	k, err := registry.ReadKeyFile(f.ValidatorKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("validator key: %w", err)
+	}
+	return g, k, nil
+}
+
+func (p *program) registryCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "registry",
+		Short: "Audit the registry chain and check inclusion proofs",
+	}
+	cmd.AddCommand(p.registryVerifyCommand(), p.checkProofCommand())
+	return cmd
+}
+
+func (p *program) registryVerifyCommand() *cobra.Command {
+	var cfg config
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "Replay the whole chain from genesis and check every block",
+		Long: `Replay every block from genesis into a fresh state (a temporary SQLite file),
+checking heights, previous hashes, operation Merkle roots, validator
+signatures, every operation and every state root, then compare the replayed
+state with the live state. It names the first block that does not match.
+Run it on the host of urbis serve, with the same --data-dir or --database-url.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := p.loadConfig(cmd, &cfg, false); err != nil {
+				return err
+			}
+			return p.verifyChain(cmd.Context(), &cfg)
+		},
+	}
+	cfg.bindStorage(cmd.Flags())
+	return cmd
+}
+
+func (p *program) verifyChain(ctx context.Context, cfg *config) error {
+	g, err := registry.LoadGenesis(filesIn(cfg.DataDir).Genesis)
+	if err != nil {
+		return err
+	}
+	live, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer live.Close()
+	if n, err := live.Pending(ctx); err != nil || n > 0 {
+		return fmt.Errorf("the database is not fully migrated (%d pending, %v); run urbis migrate up", n, err)
+	}
+	tmp, err := os.MkdirTemp("", "urbis-verify-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	fresh, err := store.Open(ctx, filepath.Join(tmp, "replay.db"))
+	if err != nil {
+		return err
+	}
+	defer fresh.Close()
+	if _, err := fresh.MigrateUp(ctx); err != nil {
+		return err
+	}
+	start := time.Now()
+	last := time.Now()
+	var replayed uint64
+	err = registry.Verify(ctx, live, fresh, g, func(height, head uint64) {
+		replayed = height
+		if time.Since(last) >= time.Second || height == head {
+			last = time.Now()
+			fmt.Fprintf(p.stderr, "verified %d of %d blocks (%.0f%%)\n", height, head, 100*float64(height)/float64(max(head, 1)))
+		}
+	})
+	if err != nil {
+		fmt.Fprintf(p.stdout, "FAILED after %d good blocks: %v\n", replayed, err)
+		return errReported
+	}
+	fmt.Fprintf(p.stdout, "OK: chain %s, %d blocks replayed from genesis in %s; hashes, signatures, Merkle roots, state roots and the live state all match\n",
+		g.ChainID, replayed, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func (p *program) checkProofCommand() *cobra.Command {
+	var genesis string
+	cmd := &cobra.Command{
+		Use:   "check-proof FILE --genesis GENESIS",
+		Short: "Check an inclusion proof offline against the genesis validator keys",
+		Long: `Check an inclusion proof (the JSON of GET /registry/operations/{hash}/proof;
+FILE "-" reads standard input) with nothing but the genesis file: the
+operation's hash, its Merkle path to the block's operations root, and the
+validators' signatures over the block header.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			g, err := registry.LoadGenesis(genesis)
+			if err != nil {
+				return err
+			}
+			var r io.Reader = os.Stdin
+			if args[0] != "-" {
+				f, err := os.Open(args[0])
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				r = f
+			}
+			var proof registry.Proof
+			dec := json.NewDecoder(io.LimitReader(r, 1<<20))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&proof); err != nil {
+				return fmt.Errorf("%s is not an inclusion proof: %v", args[0], err)
+			}
+			if err := registry.CheckProof(proof, g); err != nil {
+				fmt.Fprintf(p.stdout, "INVALID: %v\n", err)
+				return errReported
+			}
+			fmt.Fprintf(p.stdout, "OK: operation %s is in block %d of chain %s (header %s, signed by %d validator(s))\n",
+				proof.Hash, proof.Header.Height, proof.Header.Chain, proof.Header.Hash(), len(proof.Signatures))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&genesis, "genesis", "./data/genesis.json", "the genesis file")
+	return cmd
+}

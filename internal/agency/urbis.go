@@ -1,0 +1,146 @@
+package agency
+
+import (
+	"context"
+	"crypto"
+
+	"github.com/urbis-id/urbis/did"
+	"github.com/urbis-id/urbis/internal/errkind"
+	"github.com/urbis-id/urbis/kms"
+	"github.com/urbis-id/urbis/registry"
+)
+
+// MethodUrbis is the registry's own DID method: its DIDs live on the chain
+// and keep their identifier when their key rotates.
+const MethodUrbis = "urbis"
+
+// Registry is what the service needs of the registry chain to create and
+// rotate did:urbis DIDs: submit a signed operation and wait for its block,
+// and read the DID's current version and its signer nonce.
+type Registry interface {
+	ChainID() string
+	Submit(ctx context.Context, compact string) (registry.OpStatus, error)
+	Wait(ctx context.Context, hash string) (registry.OpStatus, error)
+	Nonce(ctx context.Context, signerDID string) (uint64, error)
+	LatestDIDVersion(ctx context.Context, did string) (registry.DIDVersion, error)
+}
+
+// UseRegistry lets the service create did:urbis DIDs on r.
+func (s *Service) UseRegistry(r Registry) { s.registry = r }
+
+// urbisDocument is the document of a did:urbis DID controlled by one key.
+func urbisDocument(fragment string, pub crypto.PublicKey) (registry.DocumentSpec, error) {
+	mk, err := did.EncodeMultikey(pub)
+	if err != nil {
+		return registry.DocumentSpec{}, errkind.Wrap(errkind.Internal, err, "encode key")
+	}
+	ref := []string{"#" + fragment}
+	return registry.DocumentSpec{
+		VerificationMethod:   []registry.MethodSpec{{ID: "#" + fragment, Type: did.TypeMultikey, PublicKeyMultibase: mk}},
+		Authentication:       ref,
+		AssertionMethod:      ref,
+		CapabilityInvocation: ref,
+	}, nil
+}
+
+// createUrbis creates a did:urbis on the chain, signed by a new key in
+// custody, and records it once its block is committed. If the chain
+// refuses it, only an unused key remains.
+func (s *Service) createUrbis(ctx context.Context, agencyID string, t kms.KeyType) (DIDRecord, error) {
+	if s.registry == nil {
+		return DIDRecord{}, errkind.New(errkind.Unsupported, "this server runs no registry, so it cannot create did:urbis DIDs")
+	}
+	key, err := s.keys.Generate(ctx, agencyID, t)
+	if err != nil {
+		return DIDRecord{}, err
+	}
+	signer, err := s.keys.Signer(ctx, agencyID, key.ID)
+	if err != nil {
+		return DIDRecord{}, err
+	}
+	spec, err := urbisDocument(key.ID, key.Public)
+	if err != nil {
+		return DIDRecord{}, err
+	}
+	id, payload, err := registry.NewDIDCreate(spec)
+	if err != nil {
+		return DIDRecord{}, err
+	}
+	op, err := registry.NewOperation(s.registry.ChainID(), registry.KindDIDCreate, id+"#"+key.ID, 1, payload)
+	if err != nil {
+		return DIDRecord{}, err
+	}
+	if err := s.commit(ctx, op, signer); err != nil {
+		return DIDRecord{}, err
+	}
+	rec := DIDRecord{DID: id, AgencyID: agencyID, Method: MethodUrbis, KeyID: key.ID, KeyType: t, Status: StatusActive, CreatedAt: s.now()}
+	if err := s.store.AddDID(ctx, rec); err != nil {
+		return DIDRecord{}, err
+	}
+	return rec, nil
+}
+
+// rotateUrbis replaces the key of a did:urbis with a new key in custody
+// through a did.update signed by the old key. The DID keeps its
+// identifier; its old version stays resolvable with versionId or
+// versionTime.
+func (s *Service) rotateUrbis(ctx context.Context, old DIDRecord) (DIDRecord, error) {
+	if s.registry == nil {
+		return DIDRecord{}, errkind.New(errkind.Unsupported, "this server runs no registry, so it cannot rotate did:urbis DIDs")
+	}
+	signer, err := s.keys.Signer(ctx, old.AgencyID, old.KeyID)
+	if err != nil {
+		return DIDRecord{}, err
+	}
+	cur, err := s.registry.LatestDIDVersion(ctx, old.DID)
+	if err != nil {
+		return DIDRecord{}, err
+	}
+	if cur.Deactivated {
+		return DIDRecord{}, errkind.New(errkind.Conflict, "%s is deactivated", old.DID)
+	}
+	nonce, err := s.registry.Nonce(ctx, old.DID)
+	if err != nil {
+		return DIDRecord{}, err
+	}
+	key, err := s.keys.Generate(ctx, old.AgencyID, old.KeyType)
+	if err != nil {
+		return DIDRecord{}, err
+	}
+	spec, err := urbisDocument(key.ID, key.Public)
+	if err != nil {
+		return DIDRecord{}, err
+	}
+	op, err := registry.NewOperation(s.registry.ChainID(), registry.KindDIDUpdate, old.DID+"#"+old.KeyID, nonce+1,
+		registry.DIDUpdate{DID: old.DID, PreviousVersion: cur.Version, Document: spec})
+	if err != nil {
+		return DIDRecord{}, err
+	}
+	if err := s.commit(ctx, op, signer); err != nil {
+		return DIDRecord{}, err
+	}
+	if err := s.store.RebindDIDKey(ctx, old.AgencyID, old.DID, old.KeyID, key.ID); err != nil {
+		return DIDRecord{}, err
+	}
+	return s.store.DID(ctx, old.AgencyID, old.DID)
+}
+
+// commit signs op, submits it and waits for its block.
+func (s *Service) commit(ctx context.Context, op registry.Operation, signer crypto.Signer) error {
+	signed, err := registry.Sign(op, signer)
+	if err != nil {
+		return err
+	}
+	st, err := s.registry.Submit(ctx, signed.JWS)
+	if err != nil {
+		return err
+	}
+	st, err = s.registry.Wait(ctx, st.Hash)
+	if err != nil {
+		return err
+	}
+	if st.Status != "committed" {
+		return errkind.New(errkind.Conflict, "the registry rejected the %s operation: %s", op.Kind, st.Reason)
+	}
+	return nil
+}

@@ -1,0 +1,305 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/urbis-id/urbis/internal/errkind"
+	"github.com/urbis-id/urbis/registry"
+)
+
+var _ registry.BlockTx = (*chainTx)(nil)
+
+// chainTx is the transaction of one block. Its reads (those of state) go
+// through the transaction and so see its writes.
+type chainTx struct {
+	state
+	tx         *sql.Tx
+	savepoints []string // open, oldest first; no name twice
+	released   string   // released, but not yet in the database (see ReleaseSavepoint)
+}
+
+// The operation statuses op_status holds.
+const (
+	opCommitted = "committed"
+	opRejected  = "rejected"
+)
+
+var (
+	qPutDIDVersion = newQuery("INSERT INTO did_versions (" + didVersionCols + ") VALUES (?, ?, ?, ?, ?, ?, ?)")
+	qSetNonce      = newQuery("INSERT INTO nonces (signer, nonce) VALUES (?, ?) " +
+		"ON CONFLICT (signer) DO UPDATE SET nonce = excluded.nonce")
+	// A new accreditation takes the next seq; a replaced one keeps its own.
+	qPutAccreditation = newQuery("INSERT INTO accreditations (" + accreditationCols + ", seq) " +
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM accreditations)) " +
+		"ON CONFLICT (id) DO UPDATE SET issuer = excluded.issuer, accreditor = excluded.accreditor, " +
+		"types = excluded.types, districts = excluded.districts, valid_from = excluded.valid_from, " +
+		"valid_until = excluded.valid_until, may_delegate = excluded.may_delegate, delegated = excluded.delegated, " +
+		"status = excluded.status, height = excluded.height, time = excluded.time")
+	qAddAccreditationEvent = newQuery("INSERT INTO accreditation_events (" + accreditationEventCols + ") VALUES (?, ?, ?, ?, ?, ?, ?)")
+	qPutSchema             = newQuery("INSERT INTO schemas (" + schemaCols + ") VALUES (?, ?, ?, ?, ?, ?, ?)")
+	qPutAnchor             = newQuery("INSERT INTO anchors (" + anchorCols + ") VALUES (?, ?, ?, ?, ?, ?, ?)")
+	qPutBlock              = newQuery("INSERT INTO blocks (height, hash, previous, time, op_count, ops_root, state_root, " +
+		"proposer, header, signatures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	// A rejection never overwrites a commit: a replayed operation is
+	// rejected, but the original stays committed.
+	qPutRejected = newQuery("INSERT INTO op_status (hash, status, kind, reason, time) VALUES (?, '" + opRejected + "', ?, ?, ?) " +
+		"ON CONFLICT (hash) DO UPDATE SET kind = excluded.kind, reason = excluded.reason, time = excluded.time " +
+		"WHERE op_status.status = '" + opRejected + "'")
+)
+
+func (t *chainTx) exec(ctx context.Context, what string, q query, args ...any) error {
+	_, err := t.conn.ExecContext(ctx, t.db.text(q), args...)
+	return t.db.chainFail(err, what)
+}
+
+// PutDIDVersion implements registry.StateTx: Conflict if that version of
+// the DID exists.
+func (t *chainTx) PutDIDVersion(ctx context.Context, v registry.DIDVersion) error {
+	m, err := toDBDIDVersion(v)
+	if err != nil {
+		return err
+	}
+	return t.exec(ctx, v.DID+" version "+strconv.FormatUint(v.Version, 10), qPutDIDVersion, m.args()...)
+}
+
+// SetNonce implements registry.StateTx.
+func (t *chainTx) SetNonce(ctx context.Context, signerDID string, n uint64) error {
+	v, err := toInt64(n, "nonce")
+	if err != nil {
+		return err
+	}
+	return t.exec(ctx, "nonce of "+signerDID, qSetNonce, signerDID, v)
+}
+
+// PutAccreditation implements registry.StateTx: it inserts a, or replaces
+// the accreditation with its ID (which keeps its place in Accreditations).
+func (t *chainTx) PutAccreditation(ctx context.Context, a registry.Accreditation) error {
+	m, err := toDBAccreditation(a)
+	if err != nil {
+		return err
+	}
+	return t.exec(ctx, "accreditation "+a.ID, qPutAccreditation, m.args()...)
+}
+
+// AddAccreditationEvent implements registry.StateTx.
+func (t *chainTx) AddAccreditationEvent(ctx context.Context, e registry.AccreditationEvent) error {
+	m, err := toDBAccreditationEvent(e)
+	if err != nil {
+		return err
+	}
+	return t.exec(ctx, "event of accreditation "+e.Accreditation, qAddAccreditationEvent, m.args()...)
+}
+
+// PutSchema implements registry.StateTx: Conflict if the ID exists.
+func (t *chainTx) PutSchema(ctx context.Context, s registry.Schema) error {
+	m, err := toDBSchema(s)
+	if err != nil {
+		return err
+	}
+	return t.exec(ctx, "schema "+s.ID, qPutSchema, m.args()...)
+}
+
+// PutAnchor implements registry.StateTx: Conflict if the root exists.
+func (t *chainTx) PutAnchor(ctx context.Context, a registry.Anchor) error {
+	m, err := toDBAnchor(a)
+	if err != nil {
+		return err
+	}
+	return t.exec(ctx, "anchor "+a.Root, qPutAnchor, m.args()...)
+}
+
+// checkSavepoint accepts simple identifiers: a letter or underscore, then
+// letters, digits and underscores, at most 63 bytes.
+func checkSavepoint(name string) error {
+	ok := name != "" && len(name) <= 63
+	for i := 0; ok && i < len(name); i++ {
+		c := name[i]
+		ok = c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && '0' <= c && c <= '9'
+	}
+	if !ok {
+		return errkind.New(errkind.Invalid, "savepoint name %q: want a letter or _, then letters, digits or _ (at most 63)", name)
+	}
+	return nil
+}
+
+// Savepoint implements registry.BlockTx. Savepoints nest, but setting one
+// whose name is still open first releases that one (keeping its writes,
+// and releasing those set after it): an engine that sets the same name
+// before each operation keeps one savepoint open, not thousands, which
+// would slow every later write.
+//
+// On PostgreSQL a failed statement aborts the transaction until it rolls
+// back to a savepoint: after a write fails, call RollbackTo before
+// anything else.
+func (t *chainTx) Savepoint(ctx context.Context, name string) error {
+	if err := checkSavepoint(name); err != nil {
+		return err
+	}
+	var stmt strings.Builder // one round trip for all
+	if t.released != "" {
+		stmt.WriteString(`RELEASE SAVEPOINT "` + t.released + `"; `)
+	}
+	i := slices.Index(t.savepoints, name)
+	if i >= 0 {
+		stmt.WriteString(`RELEASE SAVEPOINT "` + name + `"; `)
+	}
+	stmt.WriteString(`SAVEPOINT "` + name + `"`)
+	if _, err := t.tx.ExecContext(ctx, stmt.String()); err != nil {
+		return t.db.chainFail(err, "savepoint "+name)
+	}
+	if i >= 0 {
+		t.savepoints = t.savepoints[:i]
+	}
+	t.savepoints, t.released = append(t.savepoints, name), ""
+	return nil
+}
+
+// ReleaseSavepoint releases the savepoint name, and those set after it,
+// keeping their writes; Invalid if it is not open. The registry engine
+// calls it, when a BlockTx has it, after each operation it accepts. It
+// costs no round trip: the RELEASE goes with the next Savepoint, and
+// committing releases every savepoint anyway.
+func (t *chainTx) ReleaseSavepoint(_ context.Context, name string) error {
+	i, err := t.open(name)
+	if err != nil {
+		return err
+	}
+	// Any savepoint released earlier and not yet in the database was
+	// set after this one, and this RELEASE releases it too.
+	t.savepoints, t.released = t.savepoints[:i], name
+	return nil
+}
+
+// RollbackTo implements registry.BlockTx: it undoes the writes made since
+// the savepoint name was set, which stays set (so that it can be rolled
+// back to again); Invalid if no savepoint of that name is open.
+func (t *chainTx) RollbackTo(ctx context.Context, name string) error {
+	i, err := t.open(name)
+	if err != nil {
+		return err
+	}
+	if _, err := t.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT "`+name+`"`); err != nil {
+		return t.db.chainFail(err, "roll back to savepoint "+name)
+	}
+	// Those set after it, released or not, are gone.
+	t.savepoints, t.released = t.savepoints[:i+1], ""
+	return nil
+}
+
+// open returns the position of the open savepoint name.
+func (t *chainTx) open(name string) (int, error) {
+	if err := checkSavepoint(name); err != nil {
+		return 0, err
+	}
+	i := slices.Index(t.savepoints, name)
+	if i < 0 {
+		return 0, errkind.New(errkind.Invalid, "no open savepoint %q", name)
+	}
+	return i, nil
+}
+
+// opsPerStatement returns how many operations of a block one INSERT
+// writes: on PostgreSQL, many, for few round trips; on SQLite, fewer,
+// as its driver binds parameters in time quadratic in their number.
+func (db *DB) opsPerStatement() int {
+	if db.dialect == Postgres {
+		return 500 // 2,500 parameters; the limit is 65,535
+	}
+	return 100
+}
+
+// PutBlock implements registry.BlockTx. It stores the header (as its
+// canonical JSON, with the time in UTC, which is what Head and Block
+// return; and Header.Hash), the signatures and the operations in order,
+// and marks each operation committed, replacing an earlier rejection. Invalid if
+// the header's OpCount, the operations and their hashes do not match in
+// number; Conflict if the height, or an operation, is already stored.
+func (t *chainTx) PutBlock(ctx context.Context, b registry.Block, opHashes []string) error {
+	what := "block " + strconv.FormatUint(b.Header.Height, 10)
+	if len(opHashes) != len(b.Ops) || b.Header.OpCount != len(b.Ops) {
+		return errkind.New(errkind.Invalid, "%s: header counts %d operations; got %d operations and %d hashes",
+			what, b.Header.OpCount, len(b.Ops), len(opHashes))
+	}
+	m, err := toDBBlock(b)
+	if err != nil {
+		return err
+	}
+	if err := t.exec(ctx, what, qPutBlock, m.args()...); err != nil {
+		return err
+	}
+	per := t.db.opsPerStatement()
+	for lo := 0; lo < len(b.Ops); lo += per {
+		hi := min(lo+per, len(b.Ops))
+		ops := make([]any, 0, 4*(hi-lo))
+		statuses := make([]any, 0, 5*(hi-lo))
+		for i := lo; i < hi; i++ {
+			ops = append(ops, opHashes[i], m.Height, i, b.Ops[i])
+			statuses = append(statuses, opHashes[i], m.Height, i, string(opKind(b.Ops[i])), m.Time)
+		}
+		if err := t.exec(ctx, "operations of "+what, insertRows(
+			"INSERT INTO block_ops (hash, height, idx, jws) VALUES ", "(?, ?, ?, ?)", hi-lo, ""), ops...); err != nil {
+			return err
+		}
+		if err := t.exec(ctx, "status of the operations of "+what, insertRows(
+			"INSERT INTO op_status (hash, height, idx, kind, time, status, reason) VALUES ",
+			"(?, ?, ?, ?, ?, '"+opCommitted+"', '')", hi-lo,
+			" ON CONFLICT (hash) DO UPDATE SET status = excluded.status, height = excluded.height, "+
+				"idx = excluded.idx, kind = excluded.kind, reason = excluded.reason, time = excluded.time"),
+			statuses...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertRows returns an INSERT of n rows: head, n times row, then tail.
+func insertRows(head, row string, n int, tail string) query {
+	var b strings.Builder
+	b.Grow(len(head) + n*(len(row)+2) + len(tail))
+	b.WriteString(head)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
+	b.WriteString(tail)
+	return newQuery(b.String())
+}
+
+// opKind returns the kind of the operation in a compact JWS, whose
+// payload is a registry.Operation, or "" if it does not decode: op_status
+// keeps the kind for readers, the chain does not depend on it.
+func opKind(jws string) registry.Kind {
+	_, rest, _ := strings.Cut(jws, ".")
+	payload, _, _ := strings.Cut(rest, ".")
+	b, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		return ""
+	}
+	var op struct {
+		Kind registry.Kind `json:"kind"`
+	}
+	if json.Unmarshal(b, &op) != nil {
+		return ""
+	}
+	return op.Kind
+}
+
+// PutOpStatus implements registry.BlockTx: it records a rejected
+// operation (Invalid for any other status: PutBlock records commits). A
+// later rejection of the same operation replaces the reason; a commit is
+// never replaced, so rejecting the replay of a committed operation leaves
+// its status committed.
+func (t *chainTx) PutOpStatus(ctx context.Context, s registry.OpStatus) error {
+	if s.Status != opRejected {
+		return errkind.New(errkind.Invalid, "operation %s: PutOpStatus records %s operations, not %q", s.Hash, opRejected, s.Status)
+	}
+	return t.exec(ctx, "operation "+s.Hash, qPutRejected, s.Hash, string(s.Kind), s.Reason, dbTime(s.Time))
+}

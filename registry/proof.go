@@ -1,0 +1,56 @@
+package registry
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+
+	"github.com/urbis-id/urbis/internal/errkind"
+)
+
+// Proof is an inclusion proof of an operation: the operation, its hash,
+// its index in the block, the Merkle audit path from it to the block's
+// OpsRoot, and the signed block header. A client checks it with
+// CheckProof, offline, against the genesis alone.
+type Proof struct {
+	Operation  string      `json:"operation"` // compact JWS
+	Hash       string      `json:"hash"`
+	Index      int         `json:"index"`
+	Path       []string    `json:"path"`
+	Header     Header      `json:"header"`
+	Signatures []Signature `json:"signatures"`
+}
+
+// CheckProof checks p with nothing but the genesis g: the operation hashes
+// to p.Hash and is a well-formed operation of g's chain, the path leads
+// from it to Header.OpsRoot, the header is of g's chain, and genesis
+// validators signed the header hash. Errors are of kind Invalid and name
+// what is wrong.
+func CheckProof(p Proof, g *Genesis) error {
+	if g == nil {
+		return errkind.New(errkind.Invalid, "no genesis to check the proof against")
+	}
+	sum := sha256.Sum256([]byte(p.Operation))
+	if got := hex.EncodeToString(sum[:]); got != p.Hash {
+		return errkind.New(errkind.Invalid, "proof operation hashes to %s, not to the proof's hash %s: the operation or the hash was altered", got, p.Hash)
+	}
+	op, err := ParseSigned(p.Operation)
+	if err != nil {
+		return errkind.Wrap(errkind.Invalid, err, "proof operation")
+	}
+	if op.Op.Chain != g.ChainID {
+		return errkind.New(errkind.Invalid, "proof operation is for chain %q; the genesis is of chain %q", op.Op.Chain, g.ChainID)
+	}
+	if p.Header.Chain != g.ChainID {
+		return errkind.New(errkind.Invalid, "proof block header is of chain %q; the genesis is of chain %q", p.Header.Chain, g.ChainID)
+	}
+	if p.Index < 0 || p.Index >= p.Header.OpCount {
+		return errkind.New(errkind.Invalid, "proof index %d is outside block %d, which holds %d operations", p.Index, p.Header.Height, p.Header.OpCount)
+	}
+	if !verifyPath(p.Hash, p.Index, p.Header.OpCount, p.Path, p.Header.OpsRoot) {
+		return errkind.New(errkind.Invalid, "proof Merkle path does not lead from operation %s at index %d to the opsRoot %s of block %d", p.Hash, p.Index, p.Header.OpsRoot, p.Header.Height)
+	}
+	if err := checkSignatures(p.Header, p.Signatures, g); err != nil {
+		return errkind.Wrap(errkind.Invalid, err, "proof block %d", p.Header.Height)
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+package registry
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"sync"
+)
+
+// sigCacheSize bounds the signatures the machine remembers as verified.
+const sigCacheSize = 1 << 18
+
+// sigCache remembers (operation hash, public key) pairs whose signature
+// verified, so that an operation checked when it was submitted is not
+// checked again by the sequencer. A pair is a fact about bytes, true in
+// any state: the machine still resolves the key from state and only
+// skips the arithmetic. It forgets the oldest pair when full.
+type sigCache struct {
+	mu   sync.Mutex
+	set  map[string]struct{}
+	ring []string
+	next int
+}
+
+func newSigCache(size int) *sigCache {
+	return &sigCache{set: make(map[string]struct{}), ring: make([]string, size)}
+}
+
+func sigKey(hash string, pub crypto.PublicKey) string {
+	switch k := pub.(type) {
+	case ed25519.PublicKey:
+		return hash + string(k)
+	case *ecdsa.PublicKey:
+		b, err := k.Bytes()
+		if err == nil {
+			return hash + string(b)
+		}
+	}
+	return ""
+}
+
+func (c *sigCache) has(hash string, pub crypto.PublicKey) bool {
+	k := sigKey(hash, pub)
+	if k == "" {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.set[k]
+	return ok
+}
+
+func (c *sigCache) add(hash string, pub crypto.PublicKey) {
+	k := sigKey(hash, pub)
+	if k == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.set[k]; ok {
+		return
+	}
+	if old := c.ring[c.next]; old != "" {
+		delete(c.set, old)
+	}
+	c.ring[c.next] = k
+	c.next = (c.next + 1) % len(c.ring)
+	c.set[k] = struct{}{}
+}
+
+// preverify verifies p's signature with the key state gives its signer
+// now, if state gives one, and remembers the pair when it verifies. It
+// returns an error only for a signature that fails with that key; a key
+// it cannot resolve (the DID is created or rotated by an operation not
+// yet applied) is left to Apply.
+func (m *Machine) preverify(p *parsed, pub crypto.PublicKey) error {
+	if m.sigs.has(p.Hash, pub) {
+		return nil
+	}
+	if err := p.verify(pub); err != nil {
+		return err
+	}
+	m.sigs.add(p.Hash, pub)
+	return nil
+}

@@ -1,0 +1,285 @@
+package registry
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/urbis-id/urbis/internal/errkind"
+)
+
+// MaxPending bounds the operations a Solo holds that are not yet in a
+// block; beyond it Submit answers Unavailable.
+const MaxPending = 100_000
+
+// Operation statuses.
+const (
+	StatusPending   = "pending"
+	StatusCommitted = "committed"
+	StatusRejected  = "rejected"
+)
+
+// maxAttempts is how many times an operation may abort its block with a
+// store failure before it is rejected.
+const maxAttempts = 3
+
+// blockTimeUnit is the precision of block times, kept by every store.
+const blockTimeUnit = time.Millisecond
+
+// SoloConfig configures the solo engine. Interval and MaxOps default to
+// the genesis parameters, Clock to time.Now, Logger to discarding.
+type SoloConfig struct {
+	Store        ChainStore
+	Genesis      *Genesis
+	ValidatorID  string
+	ValidatorKey ed25519.PrivateKey
+	Interval     time.Duration
+	MaxOps       int
+	Clock        func() time.Time
+	Logger       *slog.Logger
+}
+
+// Solo is the embedded engine: one sequencer that batches submitted
+// operations into a block every Interval, or as soon as MaxOps are
+// pending, and commits each block in one database transaction (group
+// commit). A submitter learns the fate of its operation only after the
+// block that decides it is committed.
+type Solo struct {
+	cfg  SoloConfig
+	m    *Machine
+	wake chan struct{}
+
+	mu       sync.Mutex
+	queue    []*entry          // submitted, not yet taken by the sequencer
+	pending  map[string]*entry // queued or being applied, by hash
+	bySigner map[string]int    // pending operations per signer DID
+	closed   bool
+	running  bool
+
+	// Sequencer state, touched only by Run.
+	head      Header
+	headHash  string
+	stateRoot string
+}
+
+// entry is a pending operation.
+type entry struct {
+	p        *parsed
+	done     chan struct{}
+	status   OpStatus // final once done is closed; guarded by Solo.mu
+	attempts int
+}
+
+// savepointReleaser is implemented by a BlockTx that can release a
+// savepoint; the engine releases each accepted operation's savepoint so
+// that they do not pile up in a block of thousands.
+type savepointReleaser interface {
+	ReleaseSavepoint(ctx context.Context, name string) error
+}
+
+// NewSolo returns a solo engine; call Run to start sequencing.
+func NewSolo(cfg SoloConfig) (*Solo, error) {
+	if cfg.Store == nil || cfg.Genesis == nil {
+		return nil, errkind.New(errkind.Invalid, "solo engine: a store and a genesis are required")
+	}
+	if err := cfg.Genesis.Validate(); err != nil {
+		return nil, err
+	}
+	v, ok := cfg.Genesis.validator(cfg.ValidatorID)
+	if !ok {
+		return nil, errkind.New(errkind.Invalid, "solo engine: %q is not a validator of chain %s", cfg.ValidatorID, cfg.Genesis.ChainID)
+	}
+	pub, _ := validatorKey(v)
+	if len(cfg.ValidatorKey) != ed25519.PrivateKeySize || !pub.Equal(cfg.ValidatorKey.Public()) {
+		return nil, errkind.New(errkind.Invalid, "solo engine: the validator key is not the key genesis gives validator %s", cfg.ValidatorID)
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = time.Duration(cfg.Genesis.Params.BlockIntervalMillis) * time.Millisecond
+	}
+	if cfg.MaxOps <= 0 {
+		cfg.MaxOps = cfg.Genesis.Params.MaxBlockOps
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Solo{
+		cfg:      cfg,
+		m:        NewMachine(cfg.Genesis),
+		wake:     make(chan struct{}, 1),
+		pending:  make(map[string]*entry),
+		bySigner: make(map[string]int),
+	}, nil
+}
+
+// Machine returns the engine's state machine.
+func (s *Solo) Machine() *Machine { return s.m }
+
+// Submit parses a signed operation, makes the checks that need no
+// pending operation (chain, nonce not yet used, signature and key
+// against the committed state when the signer has nothing pending) and
+// queues it. It returns its pending status; a duplicate of a pending or
+// committed operation returns that operation's status; a rejected
+// operation may be submitted again. Errors: Invalid, TooLarge, Forbidden,
+// Conflict for bad operations; Unavailable when the queue is full or the
+// engine is stopping.
+func (s *Solo) Submit(ctx context.Context, compact string) (OpStatus, error) {
+	p, err := parse(compact)
+	if err != nil {
+		return OpStatus{}, err
+	}
+	if p.Op.Chain != s.cfg.Genesis.ChainID {
+		return OpStatus{}, errkind.Field(errkind.Invalid, "chain", "operation is for chain %q; this is chain %q", p.Op.Chain, s.cfg.Genesis.ChainID)
+	}
+	s.mu.Lock()
+	e, closed, busy := s.pending[p.Hash], s.closed, s.bySigner[p.signerDID] > 0
+	s.mu.Unlock()
+	if e != nil {
+		return s.statusOf(e), nil
+	}
+	if closed {
+		return OpStatus{}, errkind.New(errkind.Unavailable, "registry is shutting down; retry on another node or later")
+	}
+	st, err := s.cfg.Store.OpStatus(ctx, p.Hash)
+	switch {
+	case err == nil && st.Status == StatusCommitted:
+		return st, nil
+	case err != nil && !errors.Is(err, errkind.NotFound):
+		return OpStatus{}, err
+	}
+	if err := s.precheck(ctx, p, busy); err != nil {
+		return OpStatus{}, err
+	}
+	return s.enqueue(p)
+}
+
+func (s *Solo) enqueue(p *parsed) (OpStatus, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.pending[p.Hash]; e != nil {
+		return e.status, nil
+	}
+	if s.closed {
+		return OpStatus{}, errkind.New(errkind.Unavailable, "registry is shutting down; retry on another node or later")
+	}
+	if len(s.pending) >= MaxPending {
+		return OpStatus{}, errkind.New(errkind.Unavailable, "registry is busy; retry")
+	}
+	e := &entry{p: p, done: make(chan struct{}), status: OpStatus{Hash: p.Hash, Status: StatusPending, Kind: p.Op.Kind}}
+	s.pending[p.Hash] = e
+	s.bySigner[p.signerDID]++
+	s.queue = append(s.queue, e)
+	if len(s.queue) >= s.cfg.MaxOps {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+	return e.status, nil
+}
+
+// precheck refuses an operation whose nonce is used, and, when the
+// signer has no pending operation (so that the committed state is the
+// state it will meet), one whose key is not authorised or whose
+// signature does not verify. A verified signature is remembered so that
+// the sequencer does not verify it again.
+func (s *Solo) precheck(ctx context.Context, p *parsed, busy bool) error {
+	n, err := s.cfg.Store.Nonce(ctx, p.signerDID)
+	if err != nil {
+		return err
+	}
+	if p.Op.Nonce <= n {
+		return errkind.Field(errkind.Conflict, "nonce", "replayed or out-of-order nonce: got %d, want %d", p.Op.Nonce, n+1)
+	}
+	if busy {
+		return nil
+	}
+	pub, err := s.m.keyFor(ctx, s.cfg.Store, p)
+	if err != nil {
+		return err
+	}
+	return s.m.preverify(p, pub)
+}
+
+// statusOf returns e's status under the lock.
+func (s *Solo) statusOf(e *entry) OpStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return e.status
+}
+
+// Status returns the status of the operation with the given hash:
+// pending from memory, else what the store recorded (NotFound if
+// nobody submitted it here).
+func (s *Solo) Status(ctx context.Context, hash string) (OpStatus, error) {
+	s.mu.Lock()
+	e := s.pending[hash]
+	s.mu.Unlock()
+	if e != nil {
+		return s.statusOf(e), nil
+	}
+	return s.stored(ctx, hash)
+}
+
+func (s *Solo) stored(ctx context.Context, hash string) (OpStatus, error) {
+	st, err := s.cfg.Store.OpStatus(ctx, hash)
+	if errors.Is(err, errkind.NotFound) {
+		return OpStatus{}, errkind.New(errkind.NotFound, "operation %s is unknown to this node", hash)
+	}
+	return st, err
+}
+
+// Wait waits until the operation is committed or rejected and returns
+// its status. If ctx ends first it returns the pending status and an
+// Unavailable error wrapping ctx.Err().
+func (s *Solo) Wait(ctx context.Context, hash string) (OpStatus, error) {
+	s.mu.Lock()
+	e := s.pending[hash]
+	s.mu.Unlock()
+	if e == nil {
+		return s.stored(ctx, hash)
+	}
+	select {
+	case <-e.done:
+		return s.statusOf(e), nil
+	case <-ctx.Done():
+		return s.statusOf(e), errkind.Wrap(errkind.Unavailable, ctx.Err(), "operation %s is still pending", hash)
+	}
+}
+
+// Proof returns the inclusion proof of a committed operation (NotFound
+// unless it is committed).
+func (s *Solo) Proof(ctx context.Context, hash string) (Proof, error) {
+	st, err := s.stored(ctx, hash)
+	if err != nil {
+		return Proof{}, err
+	}
+	if st.Status != StatusCommitted {
+		return Proof{}, errkind.New(errkind.NotFound, "operation %s is %s, not committed: only committed operations have proofs", hash, st.Status)
+	}
+	return ProofFrom(ctx, s.cfg.Store, st)
+}
+
+// ProofFrom builds the inclusion proof of the committed operation st
+// from the block that holds it.
+func ProofFrom(ctx context.Context, st interface {
+	Block(ctx context.Context, height uint64) (Block, error)
+}, op OpStatus) (Proof, error) {
+	b, err := st.Block(ctx, op.Height)
+	if err != nil {
+		return Proof{}, err
+	}
+	hashes := opHashes(b.Ops)
+	if op.Index < 0 || op.Index >= len(hashes) || hashes[op.Index] != op.Hash {
+		return Proof{}, errkind.New(errkind.Internal, "block %d does not hold operation %s at index %d", op.Height, op.Hash, op.Index)
+	}
+	return Proof{
+		Operation: b.Ops[op.Index], Hash: op.Hash, Index: op.Index,
+		Path: MerklePath(hashes, op.Index), Header: b.Header, Signatures: b.Signatures,
+	}, nil
+}

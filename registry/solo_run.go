@@ -1,0 +1,255 @@
+package registry
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"github.com/urbis-id/urbis/internal/errkind"
+)
+
+// Run sequences blocks until ctx ends: every Interval, or as soon as
+// MaxOps operations are pending, it applies the pending operations in
+// arrival order, each inside a savepoint (a rejected one is rolled back
+// and recorded with its reason), stores the signed block and commits,
+// and only then tells the waiters. An interval with nothing pending
+// makes no block. When ctx ends, Run refuses new submissions, commits
+// what is pending and returns nil; it returns an error only if the store
+// fails at start or while committing the last operations.
+func (s *Solo) Run(ctx context.Context) error {
+	s.mu.Lock()
+	if s.running || s.closed {
+		s.mu.Unlock()
+		return errkind.New(errkind.Conflict, "solo engine: Run was called already")
+	}
+	s.running = true
+	s.mu.Unlock()
+	if err := s.loadHead(ctx); err != nil {
+		s.close()
+		return err
+	}
+	tick := time.NewTicker(s.cfg.Interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return s.drain()
+		case <-tick.C:
+		case <-s.wake:
+		}
+		for {
+			n, err := s.produce(ctx)
+			if err != nil {
+				s.cfg.Logger.Error("registry: block failed; its operations stay pending", "height", s.head.Height+1, "err", err)
+				break
+			}
+			if n < s.cfg.MaxOps || ctx.Err() != nil {
+				break
+			}
+		}
+	}
+}
+
+// close refuses further submissions.
+func (s *Solo) close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+}
+
+// drain commits what is pending after a stop.
+func (s *Solo) drain() error {
+	s.close()
+	ctx := context.Background()
+	for {
+		n, err := s.produce(ctx)
+		if err != nil {
+			return errkind.Wrap(errkind.KindOf(err), err, "registry: commit pending operations at shutdown")
+		}
+		if n == 0 {
+			return nil
+		}
+	}
+}
+
+// loadHead reads the latest block, or starts from genesis.
+func (s *Solo) loadHead(ctx context.Context) error {
+	g := s.cfg.Genesis
+	h, err := s.cfg.Store.Head(ctx)
+	switch {
+	case errors.Is(err, errkind.NotFound):
+		s.head = Header{Chain: g.ChainID, Time: g.Time.UTC()}
+		s.headHash, s.stateRoot = ZeroHash, g.Hash()
+		return nil
+	case err != nil:
+		return err
+	case h.Chain != g.ChainID:
+		return errkind.New(errkind.Conflict, "the store holds chain %q; the genesis is of chain %q", h.Chain, g.ChainID)
+	}
+	s.head, s.headHash, s.stateRoot = h, h.Hash(), h.StateRoot
+	return nil
+}
+
+// take removes up to n operations from the front of the queue.
+func (s *Solo) take(n int) []*entry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n = min(n, len(s.queue))
+	batch := make([]*entry, n)
+	copy(batch, s.queue)
+	rest := len(s.queue) - n
+	copy(s.queue, s.queue[n:])
+	clear(s.queue[rest:])
+	s.queue = s.queue[:rest]
+	return batch
+}
+
+// requeue puts a batch whose block failed back at the front.
+func (s *Solo) requeue(batch []*entry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.queue = append(batch, s.queue...)
+}
+
+// blockTime returns the time of the next block: the clock, to the
+// millisecond, never before the previous block (or genesis).
+func (s *Solo) blockTime() time.Time {
+	t := s.cfg.Clock().UTC().Truncate(blockTimeUnit)
+	if prev := s.head.Time.UTC(); t.Before(prev) {
+		t = prev.Truncate(blockTimeUnit)
+		if t.Before(prev) {
+			t = t.Add(blockTimeUnit)
+		}
+	}
+	return t
+}
+
+// outcome is what became of one operation of a batch.
+type outcome struct {
+	e      *entry
+	effect []byte
+	reason string // rejected if set
+}
+
+// produce makes one block of up to MaxOps pending operations and returns
+// how many operations it decided.
+func (s *Solo) produce(ctx context.Context) (int, error) {
+	batch := s.take(s.cfg.MaxOps)
+	if len(batch) == 0 {
+		return 0, nil
+	}
+	start := time.Now()
+	h := Header{
+		Chain: s.cfg.Genesis.ChainID, Height: s.head.Height + 1, Previous: s.headHash,
+		Time: s.blockTime(), Proposer: s.cfg.ValidatorID,
+	}
+	var outs []outcome
+	var blk *Block
+	err := s.cfg.Store.InBlockTx(context.WithoutCancel(ctx), func(tx BlockTx) error {
+		var err error
+		outs, blk, err = s.applyBatch(context.WithoutCancel(ctx), tx, h, batch)
+		return err
+	})
+	if err != nil {
+		s.requeue(batch)
+		return 0, err
+	}
+	if blk != nil {
+		s.head, s.headHash, s.stateRoot = blk.Header, blk.Header.Hash(), blk.Header.StateRoot
+	}
+	s.complete(h, outs)
+	if blk != nil {
+		s.cfg.Logger.Debug("registry: block committed", "height", h.Height, "ops", blk.Header.OpCount,
+			"rejected", len(outs)-blk.Header.OpCount, "took", time.Since(start))
+	}
+	return len(batch), nil
+}
+
+// applyBatch applies batch in tx and stores the block (nil if every
+// operation was rejected). A store failure aborts the block, unless the
+// same operation has caused maxAttempts of them: it is then rejected.
+func (s *Solo) applyBatch(ctx context.Context, tx BlockTx, h Header, batch []*entry) ([]outcome, *Block, error) {
+	const sp = "op"
+	rel, canRelease := tx.(savepointReleaser)
+	outs := make([]outcome, 0, len(batch))
+	var hashes, ops []string
+	var effects [][]byte
+	for _, e := range batch {
+		if err := tx.Savepoint(ctx, sp); err != nil {
+			return nil, nil, err
+		}
+		eff, err := s.m.apply(ctx, tx, h, e.p)
+		if err != nil {
+			if rerr := tx.RollbackTo(ctx, sp); rerr != nil {
+				return nil, nil, rerr
+			}
+			if k := errkind.KindOf(err); k == errkind.Internal || k == errkind.Unavailable {
+				if e.attempts++; e.attempts < maxAttempts {
+					return nil, nil, err
+				}
+				s.cfg.Logger.Error("registry: operation rejected after repeated store failures", "op", e.p.Hash, "err", err)
+				err = errkind.New(errkind.Internal, "internal error while applying the operation")
+			}
+			reason := err.Error()
+			if perr := tx.PutOpStatus(ctx, OpStatus{Hash: e.p.Hash, Status: StatusRejected, Reason: reason, Kind: e.p.Op.Kind, Time: h.Time}); perr != nil {
+				return nil, nil, perr
+			}
+			outs = append(outs, outcome{e: e, reason: reason})
+			continue
+		}
+		if canRelease {
+			if err := rel.ReleaseSavepoint(ctx, sp); err != nil {
+				return nil, nil, err
+			}
+		}
+		outs = append(outs, outcome{e: e, effect: eff})
+		hashes = append(hashes, e.p.Hash)
+		ops = append(ops, e.p.JWS)
+		effects = append(effects, eff)
+	}
+	if len(hashes) == 0 {
+		return outs, nil, nil
+	}
+	h.OpCount = len(hashes)
+	h.OpsRoot = MerkleRoot(hashes)
+	h.StateRoot = NextStateRoot(s.stateRoot, hashes, effects)
+	blk := &Block{Header: h, Signatures: []Signature{SignHeader(h, s.cfg.ValidatorID, s.cfg.ValidatorKey)}, Ops: ops}
+	if err := tx.PutBlock(ctx, *blk, hashes); err != nil {
+		return nil, nil, err
+	}
+	return outs, blk, nil
+}
+
+// complete tells the waiters of a committed batch.
+func (s *Solo) complete(h Header, outs []outcome) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := 0
+	for _, o := range outs {
+		st := OpStatus{Hash: o.e.p.Hash, Kind: o.e.p.Op.Kind, Time: h.Time}
+		if o.reason != "" {
+			st.Status, st.Reason = StatusRejected, o.reason
+		} else {
+			st.Status, st.Height, st.Index = StatusCommitted, h.Height, i
+			i++
+		}
+		o.e.status = st
+		close(o.e.done)
+		delete(s.pending, o.e.p.Hash)
+		if s.bySigner[o.e.p.signerDID]--; s.bySigner[o.e.p.signerDID] <= 0 {
+			delete(s.bySigner, o.e.p.signerDID)
+		}
+	}
+}
+
+// opHashes returns the hashes of compact JWS operations.
+func opHashes(ops []string) []string {
+	out := make([]string, len(ops))
+	for i, op := range ops {
+		sum := sha256.Sum256([]byte(op))
+		out[i] = hex.EncodeToString(sum[:])
+	}
+	return out
+}
