@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"errors"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/urbis-id/urbis/did"
 	"github.com/urbis-id/urbis/internal/errkind"
+	"github.com/urbis-id/urbis/internal/store"
+	"github.com/urbis-id/urbis/internal/store/storetest"
 	"github.com/urbis-id/urbis/registry"
 )
 
@@ -24,7 +27,9 @@ type namedStore struct {
 	st   registry.ChainStore
 }
 
-// openStores returns empty chain stores to run a test on.
+// openStores returns empty, migrated chain stores to run a test on: the
+// real database, SQLite always and PostgreSQL when
+// URBIS_TEST_POSTGRES_URL is set.
 func openStores(t testing.TB) []namedStore {
 	var out []namedStore
 	for _, k := range storeKinds() {
@@ -33,15 +38,33 @@ func openStores(t testing.TB) []namedStore {
 	return out
 }
 
-// storeKind opens empty chain stores of one kind.
+// storeKind opens empty chain stores of one dialect.
 type storeKind struct {
 	name string
 	open func(testing.TB) registry.ChainStore
 }
 
-// storeKinds lists the kinds of store the tests run on.
+// storeKinds lists the dialects the tests run on.
 func storeKinds() []storeKind {
-	return []storeKind{{"memory", func(testing.TB) registry.ChainStore { return registry.NewMemStore() }}}
+	kinds := []storeKind{{store.SQLite, func(t testing.TB) registry.ChainStore { return openDB(t, storetest.SQLitePath(t)) }}}
+	if os.Getenv(storetest.EnvPostgresURL) != "" {
+		kinds = append(kinds, storeKind{store.Postgres, func(t testing.TB) registry.ChainStore { return openDB(t, storetest.PostgresURL(t)) }})
+	}
+	return kinds
+}
+
+// openDB opens and migrates the database at url until t ends.
+func openDB(t testing.TB, url string) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.MigrateUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
 
 func seedKey(name string) ed25519.PrivateKey {

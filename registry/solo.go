@@ -56,6 +56,7 @@ type Solo struct {
 	queue    []*entry          // submitted, not yet taken by the sequencer
 	pending  map[string]*entry // queued or being applied, by hash
 	bySigner map[string]int    // pending operations per signer DID
+	recent   recentSet         // lately committed, against a racing duplicate
 	closed   bool
 	running  bool
 
@@ -117,9 +118,6 @@ func NewSolo(cfg SoloConfig) (*Solo, error) {
 	}, nil
 }
 
-// Machine returns the engine's state machine.
-func (s *Solo) Machine() *Machine { return s.m }
-
 // Submit parses a signed operation, makes the checks that need no
 // pending operation (chain, nonce not yet used, signature and key
 // against the committed state when the signer has nothing pending) and
@@ -163,6 +161,10 @@ func (s *Solo) enqueue(p *parsed) (OpStatus, error) {
 	defer s.mu.Unlock()
 	if e := s.pending[p.Hash]; e != nil {
 		return e.status, nil
+	}
+	if st, ok := s.recent.get(p.Hash); ok {
+		// Committed since Submit looked in the store.
+		return st, nil
 	}
 	if s.closed {
 		return OpStatus{}, errkind.New(errkind.Unavailable, "registry is shutting down; retry on another node or later")

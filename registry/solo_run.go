@@ -236,12 +236,16 @@ func (s *Solo) complete(h Header, outs []outcome) {
 			i++
 		}
 		o.e.status = st
+		if st.Status == StatusCommitted {
+			s.recent.add(st)
+		}
 		close(o.e.done)
 		delete(s.pending, o.e.p.Hash)
 		if s.bySigner[o.e.p.signerDID]--; s.bySigner[o.e.p.signerDID] <= 0 {
 			delete(s.bySigner, o.e.p.signerDID)
 		}
 	}
+	s.recent.seal()
 }
 
 // opHashes returns the hashes of compact JWS operations.
@@ -252,4 +256,40 @@ func opHashes(ops []string) []string {
 		out[i] = hex.EncodeToString(sum[:])
 	}
 	return out
+}
+
+// recentBlocks is how many blocks' committed operations recentSet keeps.
+const recentBlocks = 4
+
+// recentSet remembers the operations committed in the last few blocks, so
+// that a duplicate submitted while its twin was being committed is
+// answered with the committed status instead of being applied again
+// (and recorded as rejected over the committed status).
+type recentSet struct {
+	byHash map[string]OpStatus
+	blocks [recentBlocks][]string
+	cur    []string
+	next   int
+}
+
+func (r *recentSet) add(st OpStatus) {
+	if r.byHash == nil {
+		r.byHash = make(map[string]OpStatus)
+	}
+	r.byHash[st.Hash] = st
+	r.cur = append(r.cur, st.Hash)
+}
+
+// seal ends a block: the oldest block's operations are forgotten.
+func (r *recentSet) seal() {
+	for _, h := range r.blocks[r.next] {
+		delete(r.byHash, h)
+	}
+	r.blocks[r.next], r.cur = r.cur, nil
+	r.next = (r.next + 1) % recentBlocks
+}
+
+func (r *recentSet) get(hash string) (OpStatus, bool) {
+	st, ok := r.byHash[hash]
+	return st, ok
 }
