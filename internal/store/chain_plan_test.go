@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,6 +47,7 @@ func TestChainQueriesUseIndexes(t *testing.T) {
 		{"next accreditation seq", newQuery("SELECT COALESCE(MAX(seq), 0) + 1 FROM accreditations"), nil, false, true},
 	}
 	urls := []string{filepath.Join(t.TempDir(), "plan.db")}
+	// storetest.EnvPostgresURL; storetest imports this package.
 	if u := os.Getenv("URBIS_TEST_POSTGRES_URL"); u != "" {
 		urls = append(urls, u)
 	}
@@ -57,14 +59,15 @@ func TestChainQueriesUseIndexes(t *testing.T) {
 		defer db.Close()
 		t.Run(db.dialect, func(t *testing.T) {
 			if db.dialect == Postgres {
-				// The shared server's database may hold other tests' tables:
-				// plan in a schema of our own, created and dropped here.
+				// Plan in a schema of our own on the server's database,
+				// created in a transaction that is rolled back.
 				tx, err := db.sql.BeginTx(t.Context(), nil)
 				if err != nil {
 					t.Fatal(err)
 				}
 				defer tx.Rollback()
-				for _, s := range []string{"CREATE SCHEMA plan_test", "SET LOCAL search_path TO plan_test",
+				schema := fmt.Sprintf("plan_test_%d", time.Now().UnixNano())
+				for _, s := range []string{"CREATE SCHEMA " + schema, "SET LOCAL search_path TO " + schema,
 					"SET LOCAL enable_seqscan TO off", "SET LOCAL enable_bitmapscan TO off", "SET LOCAL enable_sort TO off"} {
 					if _, err := tx.ExecContext(t.Context(), s); err != nil {
 						t.Fatalf("%s: %v", s, err)

@@ -383,7 +383,7 @@ func TestBlocks(t *testing.T) {
 		b1, h1 := block(1, t1, 1, 3)
 		b2, h2 := block(2, t2, 4, 0)
 		lateOp, lateHash := jws(registry.KindDIDUpdate, 9)
-		b3, h3 := block(3, t3, 4, 1)
+		b3, h3 := block(3, t3.In(time.FixedZone("X", -3*3600)), 4, 1) // stored, hashed and returned in UTC
 		b3.Ops[0], h3[0] = lateOp, lateHash
 
 		err := put(func(tx registry.BlockTx) error {
@@ -400,6 +400,11 @@ func TestBlocks(t *testing.T) {
 		}
 		if got, err := db.Head(ctx); err != nil || !reflect.DeepEqual(got, b2.Header) {
 			t.Errorf("Head = %+v, %v; want %+v", got, err, b2.Header)
+		}
+		for _, b := range []registry.Block{b1, b2} {
+			if n := storetest.Exec(t, db, "UPDATE blocks SET hash = hash WHERE height = ? AND hash = ?", b.Header.Height, b.Header.Hash()); n != 1 {
+				t.Errorf("blocks with height %d and hash Header.Hash(): %d; want 1", b.Header.Height, n)
+			}
 		}
 		for _, want := range []registry.Block{b1, b2} {
 			if got, err := db.Block(ctx, want.Header.Height); err != nil || !reflect.DeepEqual(got, want) {
@@ -435,8 +440,8 @@ func TestBlocks(t *testing.T) {
 		if got, err := db.OpStatus(ctx, h1[0]); err != nil || got.Status != "committed" || got.Height != 1 {
 			t.Errorf("OpStatus(committed, then replayed) = %+v, %v; want committed at height 1", got, err)
 		}
-		if got, err := db.Head(ctx); err != nil || got.Height != 3 {
-			t.Errorf("Head = height %d, %v; want 3", got.Height, err)
+		if got, err := db.Head(ctx); err != nil || got.Height != 3 || got.Time != t3 || got.Hash() != b3.Header.Hash() {
+			t.Errorf("Head = %+v, %v; want height 3 at %s, and the hash of block 3", got, err, t3)
 		}
 
 		bad, badHashes := block(4, t3, 20, 2)
