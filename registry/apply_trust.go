@@ -78,21 +78,29 @@ func (c *call) checkAccredit(b *TrustAccredit) (from, until time.Time, err error
 	}
 	from = c.t
 	if b.ValidFrom != "" {
-		if from, err = time.Parse(time.RFC3339, b.ValidFrom); err != nil {
-			return from, until, errkind.Field(errkind.Invalid, "validFrom", "%q is not an RFC 3339 time such as 2030-01-02T15:04:05Z", b.ValidFrom)
+		if from, err = wholeSeconds("validFrom", b.ValidFrom); err != nil {
+			return from, until, err
 		}
-		from = from.UTC()
 	}
 	if b.ValidUntil != "" {
-		if until, err = time.Parse(time.RFC3339, b.ValidUntil); err != nil {
-			return from, until, errkind.Field(errkind.Invalid, "validUntil", "%q is not an RFC 3339 time such as 2030-01-02T15:04:05Z", b.ValidUntil)
+		if until, err = wholeSeconds("validUntil", b.ValidUntil); err != nil {
+			return from, until, err
 		}
-		until = until.UTC()
 		if !until.After(from) {
 			return from, until, errkind.Field(errkind.Invalid, "validUntil", "validUntil %s is not after validFrom %s", b.ValidUntil, from.Format(time.RFC3339))
 		}
 	}
 	return from, until, nil
+}
+
+// wholeSeconds parses an RFC 3339 time without fractional seconds (which
+// databases would round differently) and returns it in UTC.
+func wholeSeconds(field, s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil || t.Nanosecond() != 0 {
+		return t, errkind.Field(errkind.Invalid, field, "%q is not an RFC 3339 time in whole seconds, such as 2030-01-02T15:04:05Z", s)
+	}
+	return t.UTC(), nil
 }
 
 // checkNames checks a list of types or districts: unique non-empty

@@ -5,13 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"strings"
 
 	"github.com/urbis-id/urbis/internal/errkind"
 )
 
 // ZeroHash is the Previous of the block at height 1.
-var ZeroHash = strings.Repeat("0", 64)
+const ZeroHash = "0000000000000000000000000000000000000000000000000000000000000000"
 
 // Hash returns the hex SHA-256 of the canonical encoding of h, with its
 // time in UTC (RFC 3339 with nanoseconds).

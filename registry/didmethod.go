@@ -23,8 +23,9 @@ type didMethod struct {
 // version number) or in force at the versionTime option. The document
 // metadata gives created (version 1's block time), updated (this
 // version's), versionId, nextVersionId and nextUpdate when a later
-// version exists, and deactivated; a deactivated DID resolves with its
-// last document. Times are RFC 3339 in UTC, to the second.
+// version exists, deactivated, and blockHeight (the block that made this
+// version); a deactivated DID resolves with its last document. Times are
+// RFC 3339 in UTC, to the second.
 func NewDIDMethod(st StateReader) did.Method {
 	return didMethod{st: st}
 }
@@ -51,6 +52,7 @@ func (m didMethod) Resolve(ctx context.Context, id did.DID, opts did.ResolveOpti
 		Updated:     stamp(v.Time),
 		VersionID:   strconv.FormatUint(v.Version, 10),
 		Deactivated: v.Deactivated,
+		BlockHeight: v.Height,
 	}
 	md.Created = md.Updated
 	if v.Version > 1 {

@@ -88,7 +88,9 @@ func (m *Machine) apply(ctx context.Context, tx StateTx, h Header, p *parsed) ([
 	if p.Op.Chain != m.g.ChainID {
 		return nil, errkind.Field(errkind.Invalid, "chain", "operation is for chain %q; this is chain %q", p.Op.Chain, m.g.ChainID)
 	}
-	c := &call{m: m, tx: tx, h: h, t: h.Time.UTC(), p: p,
+	// State keeps times to the microsecond, which every database holds
+	// exactly; the engines make block times coarser still.
+	c := &call{m: m, tx: tx, h: h, t: h.Time.UTC().Truncate(time.Microsecond), p: p,
 		eff: effect{Op: p.Hash, Kind: p.Op.Kind, Signer: p.signerDID, Nonce: p.Op.Nonce}}
 	var err error
 	switch p.Op.Kind {

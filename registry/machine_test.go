@@ -244,6 +244,7 @@ func TestApplyTrust(t *testing.T) {
 		{"type twice", c.op(gov, KindTrustAccredit, TrustAccredit{Issuer: sub.did, Types: []string{"A", "A"}}), errkind.Invalid, "listed twice"},
 		{"bad issuer", c.op(gov, KindTrustAccredit, TrustAccredit{Issuer: "agency", Types: []string{"A"}}), errkind.Invalid, "issuer"},
 		{"bad validFrom", c.op(gov, KindTrustAccredit, TrustAccredit{Issuer: sub.did, Types: []string{"A"}, ValidFrom: "yesterday"}), errkind.Invalid, "validFrom"},
+		{"fractional seconds", c.op(gov, KindTrustAccredit, TrustAccredit{Issuer: sub.did, Types: []string{"A"}, ValidUntil: "2031-01-01T00:00:00.5Z"}), errkind.Invalid, "whole seconds"},
 		{"validUntil before validFrom", c.op(gov, KindTrustAccredit, TrustAccredit{Issuer: sub.did, Types: []string{"A"}, ValidFrom: until, ValidUntil: "2030-01-01T00:00:00Z"}), errkind.Invalid, "is not after validFrom"},
 		{"replayed", c.op(gov, KindTrustAccredit, TrustAccredit{Issuer: sub.did, Types: []string{"A"}}), errkind.Conflict, ""},
 	}

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 
@@ -53,4 +54,26 @@ func CheckProof(p Proof, g *Genesis) error {
 		return errkind.Wrap(errkind.Invalid, err, "proof block %d", p.Header.Height)
 	}
 	return nil
+}
+
+// BlockReader reads blocks; ChainStore is one.
+type BlockReader interface {
+	Block(ctx context.Context, height uint64) (Block, error)
+}
+
+// ProofFrom builds the inclusion proof of the committed operation op
+// from the block that holds it.
+func ProofFrom(ctx context.Context, st BlockReader, op OpStatus) (Proof, error) {
+	b, err := st.Block(ctx, op.Height)
+	if err != nil {
+		return Proof{}, err
+	}
+	hashes := opHashes(b.Ops)
+	if op.Index < 0 || op.Index >= len(hashes) || hashes[op.Index] != op.Hash {
+		return Proof{}, errkind.New(errkind.Internal, "block %d does not hold operation %s at index %d", op.Height, op.Hash, op.Index)
+	}
+	return Proof{
+		Operation: b.Ops[op.Index], Hash: op.Hash, Index: op.Index,
+		Path: MerklePath(hashes, op.Index), Header: b.Header, Signatures: b.Signatures,
+	}, nil
 }

@@ -33,8 +33,8 @@ const (
 	AlgES256 = "ES256" // ECDSA P-256 with SHA-256
 )
 
-// Kinds lists the operation kinds in a fixed order.
-var Kinds = []Kind{KindDIDCreate, KindDIDUpdate, KindDIDDeactivate, KindTrustAccredit,
+// kinds lists the operation kinds in a fixed order.
+var kinds = []Kind{KindDIDCreate, KindDIDUpdate, KindDIDDeactivate, KindTrustAccredit,
 	KindTrustSuspend, KindTrustReinstate, KindTrustRevoke, KindSchemaRegister, KindAnchor}
 
 // newBody returns a pointer to the payload struct of kind k, or nil.
@@ -59,8 +59,8 @@ func newBody(k Kind) any {
 }
 
 func unknownKind(k Kind) error {
-	names := make([]string, len(Kinds))
-	for i, k := range Kinds {
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
 		names[i] = string(k)
 	}
 	return errkind.Field(errkind.Invalid, "kind", "unknown operation kind %q; want one of %s", k, strings.Join(names, ", "))

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -9,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 
@@ -19,6 +21,14 @@ import (
 func rawJWS(header string, payload []byte, k ed25519.PrivateKey) string {
 	input := base64.RawURLEncoding.EncodeToString([]byte(header)) + "." + base64.RawURLEncoding.EncodeToString(payload)
 	return input + "." + base64.RawURLEncoding.EncodeToString(ed25519.Sign(k, []byte(input)))
+}
+
+// opaque hides the concrete type of a key, as key custody does.
+type opaque struct{ s crypto.Signer }
+
+func (o opaque) Public() crypto.PublicKey { return o.s.Public() }
+func (o opaque) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	return o.s.Sign(r, digest, opts)
 }
 
 func TestSignParseRoundTrip(t *testing.T) {
@@ -35,6 +45,9 @@ func TestSignParseRoundTrip(t *testing.T) {
 	}{
 		{"Ed25519", func(op Operation) (SignedOp, error) { return Sign(op, ed) }, ed.Public(), AlgEdDSA},
 		{"P-256", func(op Operation) (SignedOp, error) { return Sign(op, ec) }, ec.Public(), AlgES256},
+		// A signer whose key jwx cannot see, as a kms.Signer.
+		{"opaque Ed25519", func(op Operation) (SignedOp, error) { return Sign(op, opaque{ed}) }, ed.Public(), AlgEdDSA},
+		{"opaque P-256", func(op Operation) (SignedOp, error) { return Sign(op, opaque{ec}) }, ec.Public(), AlgES256},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,6 +139,11 @@ func TestParseSignedRefuses(t *testing.T) {
 			wantErr(t, err, tt.kind, tt.want)
 		})
 	}
+	t.Run("unsupported key", func(t *testing.T) {
+		p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+		_, err := Sign(good(), p384)
+		wantErr(t, err, errkind.Unsupported, "use Ed25519 or P-256")
+	})
 	t.Run("good one parses", func(t *testing.T) {
 		if _, err := ParseSigned(rawJWS(hdr, canon(good()), k)); err != nil {
 			t.Errorf("got %v; want no error", err)

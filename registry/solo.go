@@ -103,6 +103,9 @@ func NewSolo(cfg SoloConfig) (*Solo, error) {
 	if cfg.MaxOps <= 0 {
 		cfg.MaxOps = cfg.Genesis.Params.MaxBlockOps
 	}
+	if cfg.MaxOps > cfg.Genesis.Params.MaxBlockOps {
+		return nil, errkind.New(errkind.Invalid, "solo engine: MaxOps %d exceeds the genesis maxBlockOps %d", cfg.MaxOps, cfg.Genesis.Params.MaxBlockOps)
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
@@ -135,23 +138,18 @@ func (s *Solo) Submit(ctx context.Context, compact string) (OpStatus, error) {
 		return OpStatus{}, errkind.Field(errkind.Invalid, "chain", "operation is for chain %q; this is chain %q", p.Op.Chain, s.cfg.Genesis.ChainID)
 	}
 	s.mu.Lock()
-	e, closed, busy := s.pending[p.Hash], s.closed, s.bySigner[p.signerDID] > 0
+	e, closed, busy, full := s.pending[p.Hash], s.closed, s.bySigner[p.signerDID] > 0, len(s.pending) >= MaxPending
 	s.mu.Unlock()
-	if e != nil {
-		return s.statusOf(e), nil
-	}
-	if closed {
-		return OpStatus{}, errkind.New(errkind.Unavailable, "registry is shutting down; retry on another node or later")
-	}
-	st, err := s.cfg.Store.OpStatus(ctx, p.Hash)
 	switch {
-	case err == nil && st.Status == StatusCommitted:
-		return st, nil
-	case err != nil && !errors.Is(err, errkind.NotFound):
-		return OpStatus{}, err
+	case e != nil:
+		return s.statusOf(e), nil
+	case closed:
+		return OpStatus{}, errkind.New(errkind.Unavailable, "registry is shutting down; retry on another node or later")
+	case full:
+		return OpStatus{}, errkind.New(errkind.Unavailable, "registry is busy; retry")
 	}
-	if err := s.precheck(ctx, p, busy); err != nil {
-		return OpStatus{}, err
+	if st, err := s.precheck(ctx, p, busy); err != nil || st.Status == StatusCommitted {
+		return st, err
 	}
 	return s.enqueue(p)
 }
@@ -185,27 +183,36 @@ func (s *Solo) enqueue(p *parsed) (OpStatus, error) {
 	return e.status, nil
 }
 
-// precheck refuses an operation whose nonce is used, and, when the
+// precheck refuses an operation whose nonce is used (unless it is the
+// committed operation itself, whose status it returns), and, when the
 // signer has no pending operation (so that the committed state is the
 // state it will meet), one whose key is not authorised or whose
 // signature does not verify. A verified signature is remembered so that
-// the sequencer does not verify it again.
-func (s *Solo) precheck(ctx context.Context, p *parsed, busy bool) error {
+// the sequencer does not verify it again. An operation whose nonce is
+// unused cannot be committed yet: its nonce would be.
+func (s *Solo) precheck(ctx context.Context, p *parsed, busy bool) (OpStatus, error) {
 	n, err := s.cfg.Store.Nonce(ctx, p.signerDID)
 	if err != nil {
-		return err
+		return OpStatus{}, err
 	}
 	if p.Op.Nonce <= n {
-		return errkind.Field(errkind.Conflict, "nonce", "replayed or out-of-order nonce: got %d, want %d", p.Op.Nonce, n+1)
+		st, err := s.cfg.Store.OpStatus(ctx, p.Hash)
+		switch {
+		case err == nil && st.Status == StatusCommitted:
+			return st, nil
+		case err != nil && !errors.Is(err, errkind.NotFound):
+			return OpStatus{}, err
+		}
+		return OpStatus{}, errkind.Field(errkind.Conflict, "nonce", "replayed or out-of-order nonce: got %d, want %d", p.Op.Nonce, n+1)
 	}
 	if busy {
-		return nil
+		return OpStatus{}, nil
 	}
 	pub, err := s.m.keyFor(ctx, s.cfg.Store, p)
 	if err != nil {
-		return err
+		return OpStatus{}, err
 	}
-	return s.m.preverify(p, pub)
+	return OpStatus{}, s.m.preverify(p, pub)
 }
 
 // statusOf returns e's status under the lock.
@@ -229,6 +236,12 @@ func (s *Solo) Status(ctx context.Context, hash string) (OpStatus, error) {
 }
 
 func (s *Solo) stored(ctx context.Context, hash string) (OpStatus, error) {
+	s.mu.Lock()
+	st, ok := s.recent.get(hash)
+	s.mu.Unlock()
+	if ok {
+		return st, nil
+	}
 	st, err := s.cfg.Store.OpStatus(ctx, hash)
 	if errors.Is(err, errkind.NotFound) {
 		return OpStatus{}, errkind.New(errkind.NotFound, "operation %s is unknown to this node", hash)
@@ -265,23 +278,4 @@ func (s *Solo) Proof(ctx context.Context, hash string) (Proof, error) {
 		return Proof{}, errkind.New(errkind.NotFound, "operation %s is %s, not committed: only committed operations have proofs", hash, st.Status)
 	}
 	return ProofFrom(ctx, s.cfg.Store, st)
-}
-
-// ProofFrom builds the inclusion proof of the committed operation st
-// from the block that holds it.
-func ProofFrom(ctx context.Context, st interface {
-	Block(ctx context.Context, height uint64) (Block, error)
-}, op OpStatus) (Proof, error) {
-	b, err := st.Block(ctx, op.Height)
-	if err != nil {
-		return Proof{}, err
-	}
-	hashes := opHashes(b.Ops)
-	if op.Index < 0 || op.Index >= len(hashes) || hashes[op.Index] != op.Hash {
-		return Proof{}, errkind.New(errkind.Internal, "block %d does not hold operation %s at index %d", op.Height, op.Hash, op.Index)
-	}
-	return Proof{
-		Operation: b.Ops[op.Index], Hash: op.Hash, Index: op.Index,
-		Path: MerklePath(hashes, op.Index), Header: b.Header, Signatures: b.Signatures,
-	}, nil
 }

@@ -26,7 +26,7 @@ func (s *Solo) Run(ctx context.Context) error {
 	}
 	s.running = true
 	s.mu.Unlock()
-	if err := s.loadHead(ctx); err != nil {
+	if err := s.loadHead(context.WithoutCancel(ctx)); err != nil {
 		s.close()
 		return err
 	}

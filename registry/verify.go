@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"runtime"
@@ -53,7 +54,8 @@ func Verify(ctx context.Context, live ChainStore, fresh ChainStore, g *Genesis, 
 	} else if !errors.Is(err, errkind.NotFound) {
 		return err
 	}
-	r := &replay{m: NewMachine(g), g: g, live: live, fresh: fresh, prevHash: ZeroHash, prevRoot: g.Hash(), prevTime: g.Time.UTC()}
+	r := &replay{m: NewMachine(g), g: g, live: live, fresh: fresh, prevHash: ZeroHash, prevRoot: g.Hash(), prevTime: g.Time.UTC(),
+		hints: &keyHints{StateReader: fresh, docs: make(map[string]DIDVersion)}}
 	for range 10 {
 		head, err := liveHead(ctx, live)
 		if err != nil {
@@ -101,6 +103,7 @@ type replay struct {
 	prevHash    string
 	prevRoot    string
 	prevTime    time.Time
+	hints       *keyHints // read-ahead only
 }
 
 // fetched is a block read ahead, its operations parsed.
@@ -150,8 +153,9 @@ func (r *replay) run(ctx context.Context, head uint64, progress func(height, hea
 }
 
 // fetch reads block h, parses its operations and verifies their
-// signatures in parallel where the replayed state already gives the key
-// (the machine resolves the key again when it applies them).
+// signatures in parallel with the keys the chain gives their signers (the
+// machine resolves each key again from state when it applies them, and
+// only skips the arithmetic for a key verified here).
 func (r *replay) fetch(ctx context.Context, h uint64) fetched {
 	b, err := r.live.Block(ctx, h)
 	if err != nil {
@@ -159,28 +163,78 @@ func (r *replay) fetch(ctx context.Context, h uint64) fetched {
 	}
 	ops := make([]*parsed, len(b.Ops))
 	errs := make([]error, len(b.Ops))
-	workers := runtime.GOMAXPROCS(0)
+	parallel(len(b.Ops), func(i int) {
+		if ops[i], errs[i] = parse(b.Ops[i]); errs[i] != nil {
+			errs[i] = mismatch(h, "operation %d does not parse: %v", i, errs[i])
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return fetched{err: err}
+	}
+	keys := make([]crypto.PublicKey, len(ops))
+	for i, p := range ops {
+		keys[i], _ = r.m.keyFor(ctx, r.hints, p)
+		r.hints.note(p)
+	}
+	parallel(len(ops), func(i int) {
+		if keys[i] != nil {
+			_ = r.m.preverify(ops[i], keys[i]) // a failure is the machine's to report
+		}
+	})
+	return fetched{b: b, ops: ops}
+}
+
+// parallel runs f(0) ... f(n-1) on GOMAXPROCS goroutines.
+func parallel(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			for i := w; i < len(b.Ops); i += workers {
-				p, err := parse(b.Ops[i])
-				if err != nil {
-					errs[i] = mismatch(h, "operation %d does not parse: %v", i, err)
-					continue
-				}
-				ops[i] = p
-				if pub, err := r.m.keyFor(ctx, r.fresh, p); err == nil {
-					_ = r.m.preverify(p, pub) // a failure is the machine's to report
-				}
+			for i := w; i < n; i += workers {
+				f(i)
 			}
 		})
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return fetched{err: err}
+}
+
+// maxHints bounds the documents a replay remembers.
+const maxHints = 50_000
+
+// keyHints gives the replay's read-ahead the did:urbis documents written
+// by the operations it has read, so that it finds signing keys without
+// reading the state being replayed (which lags a block behind); other
+// DIDs it reads from that state. A hint is only a guess at a key.
+type keyHints struct {
+	StateReader
+	docs map[string]DIDVersion
+}
+
+// LatestDIDVersion returns the version the operations read so far wrote.
+func (k *keyHints) LatestDIDVersion(ctx context.Context, id string) (DIDVersion, error) {
+	if v, ok := k.docs[id]; ok {
+		return v, nil
 	}
-	return fetched{b: b, ops: ops}
+	return k.StateReader.LatestDIDVersion(ctx, id)
+}
+
+// note remembers the document p writes, if it writes one.
+func (k *keyHints) note(p *parsed) {
+	var v DIDVersion
+	switch body := p.body.(type) {
+	case *DIDCreate:
+		v = DIDVersion{DID: p.signerDID, Document: body.Document}
+	case *DIDUpdate:
+		v = DIDVersion{DID: body.DID, Document: body.Document}
+	case *DIDDeactivate:
+		v = DIDVersion{DID: body.DID, Deactivated: true}
+	default:
+		return
+	}
+	if len(k.docs) >= maxHints {
+		clear(k.docs)
+	}
+	k.docs[v.DID] = v
 }
 
 // block checks and replays one block.
@@ -197,6 +251,8 @@ func (r *replay) block(ctx context.Context, h uint64, f fetched) error {
 		return mismatch(h, "time %s is before the previous block's %s", hd.Time.UTC(), r.prevTime)
 	case hd.OpCount != len(b.Ops) || hd.OpCount == 0:
 		return mismatch(h, "header counts %d operations; the block holds %d", hd.OpCount, len(b.Ops))
+	case hd.OpCount > r.g.Params.MaxBlockOps:
+		return mismatch(h, "holds %d operations; the genesis allows %d a block", hd.OpCount, r.g.Params.MaxBlockOps)
 	}
 	if _, ok := r.g.validator(hd.Proposer); !ok {
 		return mismatch(h, "proposer %q is not a genesis validator", hd.Proposer)

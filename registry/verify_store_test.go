@@ -1,0 +1,107 @@
+package registry_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/urbis-id/urbis/internal/errkind"
+	"github.com/urbis-id/urbis/internal/store"
+	"github.com/urbis-id/urbis/internal/store/storetest"
+	"github.com/urbis-id/urbis/registry"
+)
+
+// liveChain makes a chain of four blocks on a real store with the solo
+// engine and returns its genesis, the store and the DID it created first.
+func liveChain(t *testing.T, k storeKind) (*registry.Genesis, *store.DB, string) {
+	t.Helper()
+	db := k.open(t).(*store.DB)
+	g, govKey, val := newGenesis(t)
+	s := startSolo(t, db, g, val, batched(2))
+	gd := g.Governance[0]
+	govKID := gd + "#" + strings.TrimPrefix(gd, "did:key:")
+	key := seedKey("issuer")
+	c1, id := create(t, g, key)
+	c2, _ := create(t, g, seedKey("bob"))
+	acc := sign(t, g, registry.KindTrustAccredit, govKID, 1, registry.TrustAccredit{Issuer: id, Types: []string{"Resident"}}, govKey)
+	ops := []registry.SignedOp{
+		c1, c2,
+		acc, update(t, g, id, 1, key, key),
+		sign(t, g, registry.KindSchemaRegister, id+"#key-1", 3, registry.SchemaRegister{Type: "Resident", Schema: json.RawMessage(`{"type":"object"}`)}, key),
+		sign(t, g, registry.KindAnchor, id+"#key-1", 4, registry.AnchorPayload{Root: strings.Repeat("f", 64)}, key),
+		sign(t, g, registry.KindTrustSuspend, govKID, 2, registry.TrustChange{Accreditation: acc.Hash, Reason: "audit"}, govKey),
+		sign(t, g, registry.KindAnchor, id+"#key-1", 5, registry.AnchorPayload{Root: strings.Repeat("e", 64)}, key),
+	}
+	for i := 0; i < len(ops); i += 2 {
+		for _, st := range submitAll(t, s, ops[i:i+2]...) {
+			if i == 6 && st.Hash == ops[7].Hash {
+				continue // the anchor after the suspension is rejected
+			}
+			if st.Status != registry.StatusCommitted {
+				t.Fatalf("got %+v; want committed", st)
+			}
+		}
+	}
+	return g, db, id
+}
+
+func TestVerifyReplaysTheStore(t *testing.T) {
+	for _, k := range storeKinds() {
+		t.Run(k.name, func(t *testing.T) {
+			g, live, _ := liveChain(t, k)
+			var last, head uint64
+			err := registry.Verify(context.Background(), live, k.open(t), g, func(h, n uint64) { last, head = h, n })
+			if err != nil {
+				t.Fatalf("Verify of a good chain: %v", err)
+			}
+			if last != 4 || head != 4 {
+				t.Errorf("got progress %d of %d; want 4 of 4", last, head)
+			}
+		})
+	}
+}
+
+func TestVerifyFindsEditedRows(t *testing.T) {
+	tests := []struct {
+		name   string
+		edit   func(t *testing.T, db *store.DB, did string)
+		height uint64
+		want   string
+	}{
+		{"operation of a block edited", func(t *testing.T, db *store.DB, _ string) {
+			storetest.Exec(t, db, "UPDATE block_ops SET jws = (SELECT jws FROM block_ops WHERE height = 2 AND idx = 1) || '' WHERE height = 2 AND idx = 0")
+		}, 2, "operations root"},
+		{"block header edited", func(t *testing.T, db *store.DB, _ string) {
+			storetest.Exec(t, db, "UPDATE blocks SET header = replace(header, state_root, ?) WHERE height = 3", registry.ZeroHash)
+		}, 3, "does not verify"},
+		{"block signature removed", func(t *testing.T, db *store.DB, _ string) {
+			storetest.Exec(t, db, "UPDATE blocks SET signatures = '[]' WHERE height = 4")
+		}, 4, "not signed"},
+		{"nonce edited", func(t *testing.T, db *store.DB, did string) {
+			if n := storetest.Exec(t, db, "UPDATE nonces SET nonce = nonce + 1 WHERE signer = ?", did); n != 1 {
+				t.Fatalf("edited %d rows; want 1", n)
+			}
+		}, 0, "a state row was edited"},
+		{"accreditation status edited", func(t *testing.T, db *store.DB, _ string) {
+			storetest.Exec(t, db, "UPDATE accreditations SET status = 'active'")
+		}, 0, "a state row was edited"},
+	}
+	for _, k := range storeKinds() {
+		for _, tt := range tests {
+			t.Run(k.name+"/"+tt.name, func(t *testing.T) {
+				g, live, did := liveChain(t, k)
+				tt.edit(t, live, did)
+				err := registry.Verify(context.Background(), live, k.open(t), g, nil)
+				var ve *registry.VerifyError
+				if !errors.As(err, &ve) || ve.Height != tt.height || !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("got %v; want a VerifyError at block %d mentioning %q", err, tt.height, tt.want)
+				}
+				if !errors.Is(err, errkind.Conflict) {
+					t.Errorf("got kind %s; want conflict", errkind.KindOf(err))
+				}
+			})
+		}
+	}
+}
