@@ -40,6 +40,10 @@ var sqlitePragmas = []string{
 	"synchronous(FULL)",
 }
 
+// poolSize bounds the open database connections, and is how many stay
+// open while idle.
+const poolSize = 16
+
 // DB is a database holding Urbis records.
 type DB struct {
 	gorm    *gorm.DB
@@ -79,6 +83,13 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, errkind.Wrap(errkind.Internal, err, "open %s database", dialect)
 	}
+	// Keep connections open: opening a SQLite connection re-runs the
+	// pragmas and re-reads the schema, which under load costs more than
+	// the queries themselves. SQLite has one writer at a time anyway;
+	// readers in WAL mode run beside it.
+	sqlDB.SetMaxOpenConns(poolSize)
+	sqlDB.SetMaxIdleConns(poolSize)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	db := &DB{gorm: g, sql: sqlDB, dialect: dialect}
 	if err := db.Ping(ctx); err != nil {
 		sqlDB.Close()
