@@ -32,7 +32,7 @@ func (p *program) benchCommand() *cobra.Command {
 		Use:   "bench",
 		Short: "Measure the service under load",
 	}
-	cmd.AddCommand(p.benchResolveCommand(), p.benchOpsCommand())
+	cmd.AddCommand(p.benchResolveCommand(), p.benchOpsCommand(), p.benchScaleCommand())
 	return cmd
 }
 

@@ -1,0 +1,272 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/urbis-id/urbis/internal/errkind"
+	"github.com/urbis-id/urbis/internal/store"
+	"github.com/urbis-id/urbis/registry"
+)
+
+func (p *program) benchScaleCommand() *cobra.Command {
+	var (
+		dids, small int
+		duration    time.Duration
+		binary, dir string
+	)
+	cmd := &cobra.Command{
+		Use:   "scale",
+		Short: "Resolve did:urbis with a million DIDs in state against a thousand, and time registry verify",
+		Long: `Builds two chains on SQLite with an in-process solo engine: one with --small
+did:urbis DIDs and one with --dids (each a signed did.create, committed in
+blocks). For each it starts urbis serve as a child process and measures
+did:urbis resolution throughput over HTTP for --duration with 16 clients on
+randomly chosen DIDs, and reports the ratio of the large to the small.
+Then it runs urbis registry verify on the large chain as a child process and
+reports operations replayed per second and its peak resident memory.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if binary == "" {
+				exe, err := os.Executable()
+				if err != nil {
+					return err
+				}
+				binary = exe
+			}
+			if dir == "" {
+				d, err := os.MkdirTemp("", "urbis-bench-scale-")
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(d)
+				dir = d
+			}
+			return p.benchScale(cmd.Context(), binary, dir, small, dids, duration)
+		},
+	}
+	cmd.Flags().IntVar(&dids, "dids", 1_000_000, "DIDs in the large chain")
+	cmd.Flags().IntVar(&small, "small", 1_000, "DIDs in the small chain")
+	cmd.Flags().DurationVar(&duration, "duration", 5*time.Second, "how long each resolution phase runs")
+	cmd.Flags().StringVar(&binary, "binary", "", "urbis binary to start (default: this one)")
+	cmd.Flags().StringVar(&dir, "dir", "", "where to build the chains (default: a temporary directory, removed after)")
+	return cmd
+}
+
+func (p *program) benchScale(ctx context.Context, binary, dir string, small, large int, d time.Duration) error {
+	type result struct {
+		dids      int
+		perSecond float64
+		p99       float64
+	}
+	var res []result
+	var largeDir string
+	for _, n := range []int{small, large} {
+		dataDir := filepath.Join(dir, fmt.Sprintf("chain-%d", n))
+		fmt.Fprintf(p.stderr, "building a chain of %d did:urbis DIDs in %s ...\n", n, dataDir)
+		start := time.Now()
+		sample, err := p.buildChain(ctx, dataDir, n)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(p.stderr, "  built in %s (%.0f ops/s)\n", time.Since(start).Round(time.Second), float64(n)/time.Since(start).Seconds())
+		r, err := p.resolveLoad(ctx, binary, dataDir, sample, d)
+		if err != nil {
+			return err
+		}
+		res = append(res, result{n, r.PerSecond, r.P99Millis})
+		fmt.Fprintf(p.stderr, "  resolution: %.0f/s, p99 %.2f ms\n", r.PerSecond, r.P99Millis)
+		largeDir = dataDir
+	}
+	fmt.Fprintf(p.stderr, "running urbis registry verify on the chain of %d ...\n", large)
+	vcmd := exec.CommandContext(ctx, binary, "registry", "verify", "--data-dir", largeDir, "--log-level", "error")
+	vcmd.Stdout, vcmd.Stderr = io.Discard, io.Discard
+	vstart := time.Now()
+	if err := vcmd.Run(); err != nil {
+		return fmt.Errorf("registry verify failed on the benchmark chain: %w", err)
+	}
+	vtime := time.Since(vstart)
+	peak := float64(0)
+	if ru, ok := vcmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		peak = float64(ru.Maxrss) / 1024
+	}
+	fmt.Fprintf(p.stdout, "| DIDs in state | did:urbis resolutions/s | p99 ms | ratio to %d DIDs |\n|---|---|---|---|\n", small)
+	for _, r := range res {
+		fmt.Fprintf(p.stdout, "| %d | %.0f | %.2f | %.2f |\n", r.dids, r.perSecond, r.p99, r.perSecond/res[0].perSecond)
+	}
+	fmt.Fprintf(p.stdout, "\nregistry verify: %d operations replayed in %s = %.0f ops/s, peak RSS %.1f MiB\n",
+		large, vtime.Round(time.Millisecond), float64(large)/vtime.Seconds(), peak)
+	return nil
+}
+
+// buildChain initialises dataDir and commits n did.create operations with
+// an in-process solo engine; it returns up to 1,000 of the DIDs.
+func (p *program) buildChain(ctx context.Context, dataDir string, n int) ([]string, error) {
+	g, err := initChain(dataDir, "urbis-bench", time.Now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	val, err := registry.ReadKeyFile(filesIn(dataDir).ValidatorKey)
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(ctx, filepath.Join(dataDir, "urbis.db"))
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	if _, err := db.MigrateUp(ctx); err != nil {
+		return nil, err
+	}
+	eng, err := registry.NewSolo(registry.SoloConfig{Store: db, Genesis: g, ValidatorID: g.Validators[0].ID, ValidatorKey: val,
+		Interval: 50 * time.Millisecond, MaxOps: g.Params.MaxBlockOps, Clock: time.Now})
+	if err != nil {
+		return nil, err
+	}
+	ectx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- eng.Run(ectx) }()
+	defer func() { stop(); <-done }()
+
+	const workers, batch = 4, 1000
+	var (
+		mu     sync.Mutex
+		sample []string
+		next   int
+		wg     sync.WaitGroup
+		errc   = make(chan error, workers)
+		last   = time.Now()
+		made   int
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				k := min(batch, n-next)
+				next += k
+				mu.Unlock()
+				if k <= 0 {
+					return
+				}
+				hashes := make([]string, 0, k)
+				for range k {
+					id, signed, err := signedDIDCreate(g.ChainID)
+					if err != nil {
+						errc <- err
+						return
+					}
+					for {
+						_, err = eng.Submit(ctx, signed.JWS)
+						if !errors.Is(err, errkind.Unavailable) {
+							break
+						}
+						time.Sleep(10 * time.Millisecond)
+					}
+					if err != nil {
+						errc <- err
+						return
+					}
+					hashes = append(hashes, signed.Hash)
+					mu.Lock()
+					if len(sample) < 1000 {
+						sample = append(sample, id)
+					}
+					mu.Unlock()
+				}
+				for _, h := range hashes {
+					st, err := eng.Wait(ctx, h)
+					if err != nil || st.Status != registry.StatusCommitted {
+						errc <- fmt.Errorf("operation %s: %+v %v", h, st, err)
+						return
+					}
+				}
+				mu.Lock()
+				made += k
+				if time.Since(last) > 5*time.Second {
+					last = time.Now()
+					fmt.Fprintf(p.stderr, "  %d of %d committed\n", made, n)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	if err := <-errc; err != nil {
+		return nil, err
+	}
+	return sample, nil
+}
+
+func signedDIDCreate(chain string) (string, registry.SignedOp, error) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", registry.SignedOp{}, err
+	}
+	spec, err := benchDocument(pub, 0)
+	if err != nil {
+		return "", registry.SignedOp{}, err
+	}
+	id, payload, err := registry.NewDIDCreate(spec)
+	if err != nil {
+		return "", registry.SignedOp{}, err
+	}
+	op, err := registry.NewOperation(chain, registry.KindDIDCreate, id+"#key-1", 1, payload)
+	if err != nil {
+		return "", registry.SignedOp{}, err
+	}
+	signed, err := registry.Sign(op, priv)
+	return id, signed, err
+}
+
+// resolveLoad serves dataDir with a child urbis serve and resolves
+// random DIDs of sample for d.
+func (p *program) resolveLoad(ctx context.Context, binary, dataDir string, sample []string, d time.Duration) (benchResult, error) {
+	addr, err := freeLoopbackAddr()
+	if err != nil {
+		return benchResult{}, err
+	}
+	srv := exec.CommandContext(ctx, binary, "serve", "--addr", addr, "--data-dir", dataDir, "--rate-limit", "0", "--log-level", "error")
+	srv.Stdout, srv.Stderr = io.Discard, p.stderr
+	if err := srv.Start(); err != nil {
+		return benchResult{}, err
+	}
+	defer func() {
+		_ = srv.Process.Signal(syscall.SIGTERM)
+		_ = srv.Wait()
+	}()
+	base := "http://" + addr
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 64, MaxIdleConnsPerHost: 64}, Timeout: 10 * time.Second}
+	if err := waitReady(ctx, client, base+"/readyz", 60*time.Second); err != nil {
+		return benchResult{}, err
+	}
+	urls := make([]string, len(sample))
+	for i, id := range sample {
+		urls[i] = base + "/1.0/identifiers/" + id
+	}
+	pick := func(int) string {
+		k, _ := rand.Int(rand.Reader, big.NewInt(int64(len(urls))))
+		return urls[k.Int64()]
+	}
+	r := loadPhase(ctx, client, pick, d, 16)
+	if r.Errors > 0 {
+		return r, fmt.Errorf("%d of %d resolutions failed", r.Errors, r.Requests)
+	}
+	return r, nil
+}
