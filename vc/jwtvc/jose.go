@@ -1,0 +1,222 @@
+package jwtvc
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jwk"
+	"github.com/lestrrat-go/jwx/v2/jws"
+
+	"github.com/urbis-id/urbis/internal/errkind"
+)
+
+// Leeway is the clock skew allowed on exp, nbf and iat.
+const Leeway = time.Minute
+
+// algFor returns the JWS algorithm for a signing key: EdDSA for Ed25519,
+// ES256 for P-256.
+func algFor(pub crypto.PublicKey) (jwa.SignatureAlgorithm, error) {
+	switch k := pub.(type) {
+	case ed25519.PublicKey:
+		return jwa.EdDSA, nil
+	case *ecdsa.PublicKey:
+		if k.Curve == elliptic.P256() {
+			return jwa.ES256, nil
+		}
+		return "", errkind.New(errkind.Unsupported, "ECDSA curve %s is not supported; want P-256", k.Curve.Params().Name)
+	}
+	return "", errkind.New(errkind.Unsupported, "signing key type %T is not supported; want Ed25519 or P-256", pub)
+}
+
+// accepted are the algorithms Verify accepts; never "none" or HMAC.
+var accepted = map[jwa.SignatureAlgorithm]bool{jwa.EdDSA: true, jwa.ES256: true, jwa.ES384: true}
+
+// checkKid requires kid to be a DID URL with a fragment and returns its DID.
+func checkKid(kid string) (string, error) {
+	if kid == "" {
+		return "", errkind.Field(errkind.Invalid, "kid", "missing; want the DID URL of the signing key")
+	}
+	did, frag, ok := strings.Cut(kid, "#")
+	if !strings.HasPrefix(did, "did:") || !ok || frag == "" {
+		return "", errkind.Field(errkind.Invalid, "kid", "%q is not a DID URL with a fragment (did:...#key)", kid)
+	}
+	return did, nil
+}
+
+// sign signs claims as a JWT with typ JWT and the given kid.
+func sign(claims map[string]any, signer crypto.Signer, kid string) (string, error) {
+	if signer == nil {
+		return "", errkind.New(errkind.Invalid, "no signer")
+	}
+	alg, err := algFor(signer.Public())
+	if err != nil {
+		return "", err
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", errkind.Wrap(errkind.Invalid, err, "encode JWT claims")
+	}
+	h := jws.NewHeaders()
+	if err := h.Set(jws.KeyIDKey, kid); err != nil {
+		return "", errkind.Wrap(errkind.Internal, err, "set kid")
+	}
+	if err := h.Set(jws.TypeKey, "JWT"); err != nil {
+		return "", errkind.Wrap(errkind.Internal, err, "set typ")
+	}
+	tok, err := jws.Sign(payload, jws.WithKey(alg, signer, jws.WithProtectedHeaders(h)))
+	if err != nil {
+		return "", errkind.Wrap(errkind.Internal, err, "sign JWT with %s", alg)
+	}
+	return string(tok), nil
+}
+
+// verified is a JWT whose signature checked out.
+type verified struct {
+	kid    string
+	did    string // the DID of kid
+	claims map[string]any
+}
+
+// verify checks a compact JWT's header and signature; what names it.
+func verify(token string, keyFor func(kid string) (crypto.PublicKey, error), what string) (*verified, error) {
+	if keyFor == nil {
+		return nil, errkind.New(errkind.Invalid, "no key lookup function")
+	}
+	if strings.Count(token, ".") != 2 {
+		return nil, errkind.New(errkind.Invalid, "%s is not a compact JWS (want three dot-separated parts)", what)
+	}
+	msg, err := jws.Parse([]byte(token))
+	if err != nil {
+		return nil, errkind.Wrap(errkind.Invalid, err, "parse %s", what)
+	}
+	sigs := msg.Signatures()
+	if len(sigs) != 1 {
+		return nil, errkind.New(errkind.Invalid, "%s has %d signatures; want 1", what, len(sigs))
+	}
+	h := sigs[0].ProtectedHeaders()
+	alg := h.Algorithm()
+	if alg == jwa.NoSignature || strings.EqualFold(alg.String(), "none") {
+		return nil, errkind.Field(errkind.Unauthorized, "alg", `%s alg "none" is not accepted`, what)
+	}
+	if !accepted[alg] {
+		return nil, errkind.Field(errkind.Unauthorized, "alg", "%s alg %q is not accepted; want EdDSA, ES256 or ES384", what, alg)
+	}
+	if typ := h.Type(); typ != "" && typ != "JWT" {
+		return nil, errkind.Field(errkind.Invalid, "typ", "%s typ is %q; want \"JWT\"", what, typ)
+	}
+	if len(h.Critical()) > 0 {
+		return nil, errkind.Field(errkind.Invalid, "crit", "%s header has crit %v; no critical extensions are understood", what, h.Critical())
+	}
+	did, err := checkKid(h.KeyID())
+	if err != nil {
+		return nil, err
+	}
+	key, err := keyFor(h.KeyID())
+	if err != nil {
+		return nil, errkind.Wrap(errkind.KindOf(err), err, "key %s", h.KeyID())
+	}
+	raw, err := rawPublic(key)
+	if err != nil {
+		return nil, err
+	}
+	payload, err := jws.Verify([]byte(token), jws.WithKey(alg, raw))
+	if err != nil {
+		return nil, errkind.Wrap(errkind.Unauthorized, err, "%s signature does not verify with key %s (%s)", what, h.KeyID(), alg)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil || claims == nil {
+		return nil, errkind.New(errkind.Invalid, "%s payload is not a JSON object", what)
+	}
+	return &verified{kid: h.KeyID(), did: did, claims: claims}, nil
+}
+
+// rawPublic accepts a raw public key (or private key) or a jwk.Key.
+func rawPublic(key any) (any, error) {
+	switch k := key.(type) {
+	case nil:
+		return nil, errkind.New(errkind.NotFound, "no verification key")
+	case jwk.Key:
+		var raw any
+		if err := k.Raw(&raw); err != nil {
+			return nil, errkind.Wrap(errkind.Invalid, err, "verification JWK")
+		}
+		return rawPublic(raw)
+	case ed25519.PrivateKey:
+		return k.Public(), nil
+	case *ecdsa.PrivateKey:
+		return &k.PublicKey, nil
+	}
+	return key, nil
+}
+
+// numericDate reads a NumericDate claim; ok is false when it is absent.
+func numericDate(claims map[string]any, name string) (t time.Time, ok bool, err error) {
+	raw, ok := claims[name]
+	if !ok {
+		return time.Time{}, false, nil
+	}
+	f, isNum := raw.(float64)
+	if !isNum {
+		return time.Time{}, false, errkind.Field(errkind.Invalid, name, "must be a NumericDate (seconds since 1970); got %T", raw)
+	}
+	return time.Unix(int64(f), 0).UTC(), true, nil
+}
+
+// checkPeriod checks exp and nbf against now.
+func checkPeriod(claims map[string]any, now time.Time, what string) error {
+	exp, ok, err := numericDate(claims, "exp")
+	if err != nil {
+		return err
+	}
+	if ok && !now.Before(exp.Add(Leeway)) {
+		return errkind.Field(errkind.Invalid, "exp", "%s expired at %s (now %s)", what, exp.Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	nbf, ok, err := numericDate(claims, "nbf")
+	if err != nil {
+		return err
+	}
+	if ok && now.Add(Leeway).Before(nbf) {
+		return errkind.Field(errkind.Invalid, "nbf", "%s is not valid before %s (now %s)", what, nbf.Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	iat, ok, err := numericDate(claims, "iat")
+	if err != nil {
+		return err
+	}
+	if ok && now.Add(Leeway).Before(iat) {
+		return errkind.Field(errkind.Invalid, "iat", "%s was issued at %s, in the future (now %s)", what, iat.Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// parseDateTime reads an xsd:dateTime as VC 1.1 writes it.
+func parseDateTime(field string, v any) (time.Time, error) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, errkind.Field(errkind.Invalid, field, "must be a date-time string; got %T", v)
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, errkind.Field(errkind.Invalid, field, "%q is not an XML Schema date-time (like 2026-01-02T15:04:05Z)", s)
+}
+
+// clone deep-copies a JSON object.
+func clone(m map[string]any) (map[string]any, error) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, errkind.Wrap(errkind.Invalid, err, "encode JSON")
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, errkind.Wrap(errkind.Invalid, err, "decode JSON")
+	}
+	return out, nil
+}
