@@ -1,5 +1,12 @@
-// Package vc will hold the credential and presentation model, proof
-// formats, status lists, schemas and trust checks. It is empty until the
-// credentials work (issue 4) lands; the directory exists so the layout and
-// the layering test cover it from the start.
+// Package vc is the W3C Verifiable Credentials data model, versions 1.1
+// and 2.0: credentials and presentations as parsed JSON with typed
+// accessors, validated against the rules of the specifications.
+//
+// A Credential keeps the whole JSON object it was parsed from, so proof
+// formats (Data Integrity in vc/dataintegrity, JWT-VC, SD-JWT VC) sign
+// and verify exactly what the issuer wrote, and no property is lost.
+// JSON-LD contexts are served by vc/ld, from embedded documents only.
+//
+// Errors are of kind errkind.Invalid and name the offending member with a
+// JSON pointer ("/credentialSubject/0/id").
 package vc
