@@ -30,7 +30,7 @@ func wantKind(t *testing.T, what string, err error, k errkind.Kind) {
 }
 
 func TestMigrateUpDownStatus(t *testing.T) {
-	all := []string{"00001_init.sql", "00002_registry.sql"}
+	all := []string{"00001_init.sql", "00002_registry.sql", "00003_status_lists.sql"}
 	for _, db := range storetest.OpenUnmigrated(t) {
 		t.Run(db.Dialect(), func(t *testing.T) {
 			ctx := t.Context()
@@ -44,6 +44,11 @@ func TestMigrateUpDownStatus(t *testing.T) {
 			// registryTables reports whether the tables of 00002 are there.
 			registryTables := func() bool {
 				_, err := db.Head(ctx)
+				return errors.Is(err, errkind.NotFound)
+			}
+			// statusListTables reports whether the table of 00003 is there.
+			statusListTables := func() bool {
+				_, err := db.List(ctx, "sl_none")
 				return errors.Is(err, errkind.NotFound)
 			}
 			wantPending(len(all))
@@ -75,6 +80,9 @@ func TestMigrateUpDownStatus(t *testing.T) {
 			if !registryTables() {
 				t.Errorf("Head after up: not NotFound; want the registry tables there and empty")
 			}
+			if !statusListTables() {
+				t.Errorf("List after up: not NotFound; want the status list table there and empty")
+			}
 
 			for i := len(all) - 1; i >= 0; i-- {
 				down, err := db.MigrateDown(ctx)
@@ -82,8 +90,11 @@ func TestMigrateUpDownStatus(t *testing.T) {
 					t.Fatalf("MigrateDown = %q, %v; want %s", down, err, all[i])
 				}
 				wantPending(len(all) - i)
-				if registryTables() {
-					t.Errorf("Head after rolling back %s: NotFound; want the registry tables gone", down)
+				if registryTables() != (i > 1) {
+					t.Errorf("Head after rolling back %s: NotFound %v; want the registry tables there only while 00002 is applied", down, !(i > 1))
+				}
+				if statusListTables() != (i > 2) {
+					t.Errorf("List after rolling back %s: NotFound %v; want the status list table there only while 00003 is applied", down, !(i > 2))
 				}
 				if _, err := db.ListAgencies(ctx); (err == nil) != (i > 0) {
 					t.Errorf("ListAgencies after rolling back %s: error %v; want the agencies table there only while 00001 is applied", down, err)
@@ -96,8 +107,8 @@ func TestMigrateUpDownStatus(t *testing.T) {
 				t.Fatalf("MigrateUp after down = %v, %v; want %v", applied, err, all)
 			}
 			wantPending(0)
-			if !registryTables() {
-				t.Errorf("Head after up again: not NotFound; want the registry tables back")
+			if !registryTables() || !statusListTables() {
+				t.Errorf("after up again: registry tables %v, status list table %v; want both back", registryTables(), statusListTables())
 			}
 		})
 	}
