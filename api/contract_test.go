@@ -121,6 +121,7 @@ func TestEveryRouteExample(t *testing.T) {
 				t.Fatalf("create DID: %s", b)
 			}
 			fx := chainFixture(t, e)
+			cf := credentialFixture(t, e)
 			paths := doc.Paths.InMatchingOrder()
 			sort.Strings(paths)
 			ran := 0
@@ -156,6 +157,8 @@ func TestEveryRouteExample(t *testing.T) {
 									v = fx.schemaID
 								case strings.HasPrefix(p, "/trust/issuers/"):
 									v = fx.issuer
+								case prm.Value.Name == "issuerId":
+									v = cf.ldpID
 								}
 								if v == "" {
 									t.Fatalf("path parameter %s of %s has no example", prm.Value.Name, p)
@@ -165,6 +168,7 @@ func TestEveryRouteExample(t *testing.T) {
 							if op.OperationID == "submitOperation" {
 								body = fx.freshOperation(t)
 							}
+							body = cf.rewrite(t, op.OperationID, name, body)
 							req, err := http.NewRequest(method, e.srv.URL+path, nil)
 							if err != nil {
 								t.Fatal(err)

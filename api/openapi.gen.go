@@ -73,6 +73,27 @@ func (e CreateDIDRequestMethod) Valid() bool {
 	}
 }
 
+// Defines values for CreateIssuerRequestFormat.
+const (
+	CreateIssuerRequestFormatDcSdJwt   CreateIssuerRequestFormat = "dc+sd-jwt"
+	CreateIssuerRequestFormatJwtVcJson CreateIssuerRequestFormat = "jwt_vc_json"
+	CreateIssuerRequestFormatLdpVc     CreateIssuerRequestFormat = "ldp_vc"
+)
+
+// Valid indicates whether the value is a known member of the CreateIssuerRequestFormat enum.
+func (e CreateIssuerRequestFormat) Valid() bool {
+	switch e {
+	case CreateIssuerRequestFormatDcSdJwt:
+		return true
+	case CreateIssuerRequestFormatJwtVcJson:
+		return true
+	case CreateIssuerRequestFormatLdpVc:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DIDRecordKeyType.
 const (
 	DIDRecordKeyTypeEd25519 DIDRecordKeyType = "Ed25519"
@@ -133,6 +154,48 @@ func (e DIDRecordStatus) Valid() bool {
 	}
 }
 
+// Defines values for IssueOptionsFormat.
+const (
+	IssueOptionsFormatDcSdJwt   IssueOptionsFormat = "dc+sd-jwt"
+	IssueOptionsFormatJwtVcJson IssueOptionsFormat = "jwt_vc_json"
+	IssueOptionsFormatLdpVc     IssueOptionsFormat = "ldp_vc"
+)
+
+// Valid indicates whether the value is a known member of the IssueOptionsFormat enum.
+func (e IssueOptionsFormat) Valid() bool {
+	switch e {
+	case IssueOptionsFormatDcSdJwt:
+		return true
+	case IssueOptionsFormatJwtVcJson:
+		return true
+	case IssueOptionsFormatLdpVc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IssuerInstanceFormat.
+const (
+	IssuerInstanceFormatDcSdJwt   IssuerInstanceFormat = "dc+sd-jwt"
+	IssuerInstanceFormatJwtVcJson IssuerInstanceFormat = "jwt_vc_json"
+	IssuerInstanceFormatLdpVc     IssuerInstanceFormat = "ldp_vc"
+)
+
+// Valid indicates whether the value is a known member of the IssuerInstanceFormat enum.
+func (e IssuerInstanceFormat) Valid() bool {
+	switch e {
+	case IssuerInstanceFormatDcSdJwt:
+		return true
+	case IssuerInstanceFormatJwtVcJson:
+		return true
+	case IssuerInstanceFormatLdpVc:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OperationStatusStatus.
 const (
 	Committed OperationStatusStatus = "committed"
@@ -148,6 +211,57 @@ func (e OperationStatusStatus) Valid() bool {
 	case Pending:
 		return true
 	case Rejected:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VerificationProblemCheck.
+const (
+	VerificationProblemCheckAccreditation VerificationProblemCheck = "accreditation"
+	VerificationProblemCheckCredential    VerificationProblemCheck = "credential"
+	VerificationProblemCheckIssuer        VerificationProblemCheck = "issuer"
+	VerificationProblemCheckProof         VerificationProblemCheck = "proof"
+	VerificationProblemCheckSchema        VerificationProblemCheck = "schema"
+	VerificationProblemCheckValidity      VerificationProblemCheck = "validity"
+)
+
+// Valid indicates whether the value is a known member of the VerificationProblemCheck enum.
+func (e VerificationProblemCheck) Valid() bool {
+	switch e {
+	case VerificationProblemCheckAccreditation:
+		return true
+	case VerificationProblemCheckCredential:
+		return true
+	case VerificationProblemCheckIssuer:
+		return true
+	case VerificationProblemCheckProof:
+		return true
+	case VerificationProblemCheckSchema:
+		return true
+	case VerificationProblemCheckValidity:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VerificationResultFormat.
+const (
+	VerificationResultFormatDcSdJwt   VerificationResultFormat = "dc+sd-jwt"
+	VerificationResultFormatJwtVcJson VerificationResultFormat = "jwt_vc_json"
+	VerificationResultFormatLdpVc     VerificationResultFormat = "ldp_vc"
+)
+
+// Valid indicates whether the value is a known member of the VerificationResultFormat enum.
+func (e VerificationResultFormat) Valid() bool {
+	switch e {
+	case VerificationResultFormatDcSdJwt:
+		return true
+	case VerificationResultFormatJwtVcJson:
+		return true
+	case VerificationResultFormatLdpVc:
 		return true
 	default:
 		return false
@@ -231,6 +345,19 @@ type CreateDIDRequestKeyType string
 // CreateDIDRequestMethod defines model for CreateDIDRequest.Method.
 type CreateDIDRequestMethod string
 
+// CreateIssuerRequest defines model for CreateIssuerRequest.
+type CreateIssuerRequest struct {
+	// Did One of the agency's active DIDs.
+	Did    string                    `json:"did"`
+	Format CreateIssuerRequestFormat `json:"format"`
+
+	// Types The credential types the instance may issue (besides VerifiableCredential).
+	Types []string `json:"types"`
+}
+
+// CreateIssuerRequestFormat defines model for CreateIssuerRequest.Format.
+type CreateIssuerRequestFormat string
+
 // DIDDocument A DID document (W3C DID Core).
 type DIDDocument struct {
 	Id                   string                                 `json:"id"`
@@ -309,10 +436,59 @@ type Health struct {
 	Status string `json:"status"`
 }
 
+// IssueCredentialRequest defines model for IssueCredentialRequest.
+type IssueCredentialRequest struct {
+	// Credential The credential to issue, without proof (VC Data Model 1.1 for jwt_vc_json, 2.0 for ldp_vc, either for dc+sd-jwt).
+	Credential map[string]interface{} `json:"credential"`
+	Options    *IssueOptions          `json:"options,omitempty"`
+}
+
+// IssueCredentialResponse defines model for IssueCredentialResponse.
+type IssueCredentialResponse struct {
+	// VerifiableCredential The credential with its proof (ldp_vc), or an EnvelopedVerifiableCredential whose id is a data URL holding the compact JWT-VC or SD-JWT VC.
+	VerifiableCredential map[string]interface{} `json:"verifiableCredential"`
+}
+
+// IssueOptions defines model for IssueOptions.
+type IssueOptions struct {
+	// Disclosable dc+sd-jwt only: JSON pointers of the subject claims that are selectively
+	// disclosable (`/name` or `/credentialSubject/name`). Absent: every subject
+	// claim is.
+	Disclosable *[]string `json:"disclosable,omitempty"`
+
+	// Format Picks among the agency's issuer instances for credential.issuer.
+	Format *IssueOptionsFormat `json:"format,omitempty"`
+}
+
+// IssueOptionsFormat Picks among the agency's issuer instances for credential.issuer.
+type IssueOptionsFormat string
+
 // IssuerAccreditations defines model for IssuerAccreditations.
 type IssuerAccreditations struct {
 	Accreditations []Accreditation `json:"accreditations"`
 	Issuer         string          `json:"issuer"`
+}
+
+// IssuerInstance defines model for IssuerInstance.
+type IssuerInstance struct {
+	CreatedAt time.Time `json:"createdAt"`
+
+	// Cryptosuite eddsa-rdfc-2022 for ldp_vc; the JOSE alg (EdDSA, ES256) for the JWT formats.
+	Cryptosuite string               `json:"cryptosuite"`
+	Did         string               `json:"did"`
+	Format      IssuerInstanceFormat `json:"format"`
+
+	// Id Example: iss_5rdqk3yqg2n7m4xw6c3b7y2h5a
+	Id    string   `json:"id"`
+	Types []string `json:"types"`
+}
+
+// IssuerInstanceFormat defines model for IssuerInstance.Format.
+type IssuerInstanceFormat string
+
+// IssuerList defines model for IssuerList.
+type IssuerList struct {
+	Items []IssuerInstance `json:"items"`
 }
 
 // OperationStatus defines model for OperationStatus.
@@ -419,6 +595,47 @@ type SubmitOperationRequest struct {
 	Operation string `json:"operation"`
 }
 
+// VerificationProblem defines model for VerificationProblem.
+type VerificationProblem struct {
+	Check  VerificationProblemCheck `json:"check"`
+	Detail string                   `json:"detail"`
+
+	// Field The offending member of the credential, as a JSON pointer, where there is one.
+	Field *string `json:"field,omitempty"`
+	Title string  `json:"title"`
+
+	// Type Example: https://urbis.city/problems/check/proof
+	Type string `json:"type"`
+}
+
+// VerificationProblemCheck defines model for VerificationProblem.Check.
+type VerificationProblemCheck string
+
+// VerificationResult defines model for VerificationResult.
+type VerificationResult struct {
+	// Checks The checks that passed.
+	Checks   []string                  `json:"checks"`
+	Errors   []VerificationProblem     `json:"errors"`
+	Format   *VerificationResultFormat `json:"format,omitempty"`
+	Verified bool                      `json:"verified"`
+	Warnings []VerificationProblem     `json:"warnings"`
+}
+
+// VerificationResultFormat defines model for VerificationResult.Format.
+type VerificationResultFormat string
+
+// VerifyCredentialRequest defines model for VerifyCredentialRequest.
+type VerifyCredentialRequest struct {
+	// Options Verification options (none are read yet).
+	Options *map[string]interface{} `json:"options,omitempty"`
+
+	// VerifiableCredential A credential with a proof, an EnvelopedVerifiableCredential, or a compact JWT-VC or SD-JWT VC string.
+	VerifiableCredential interface{} `json:"verifiableCredential"`
+}
+
+// IssuerID defines model for IssuerID.
+type IssuerID = string
+
 // OpHash defines model for OpHash.
 type OpHash = string
 
@@ -450,8 +667,20 @@ type SubmitOperationParams struct {
 	Wait *bool `form:"wait,omitempty" json:"wait,omitempty"`
 }
 
+// IssueCredentialJSONRequestBody defines body for IssueCredential for application/json ContentType.
+type IssueCredentialJSONRequestBody = IssueCredentialRequest
+
+// VerifyCredentialJSONRequestBody defines body for VerifyCredential for application/json ContentType.
+type VerifyCredentialJSONRequestBody = VerifyCredentialRequest
+
 // CreateDIDJSONRequestBody defines body for CreateDID for application/json ContentType.
 type CreateDIDJSONRequestBody = CreateDIDRequest
+
+// CreateIssuerJSONRequestBody defines body for CreateIssuer for application/json ContentType.
+type CreateIssuerJSONRequestBody = CreateIssuerRequest
+
+// IssueCredentialWithJSONRequestBody defines body for IssueCredentialWith for application/json ContentType.
+type IssueCredentialWithJSONRequestBody = IssueCredentialRequest
 
 // SubmitOperationJSONRequestBody defines body for SubmitOperation for application/json ContentType.
 type SubmitOperationJSONRequestBody = SubmitOperationRequest
@@ -803,6 +1032,12 @@ type ServerInterface interface {
 	// GetAgency The calling agency
 	// (GET /agency)
 	GetAgency(c *gin.Context)
+	// IssueCredential Issue a credential (W3C VC-API)
+	// (POST /credentials/issue)
+	IssueCredential(c *gin.Context)
+	// VerifyCredential Verify a credential (W3C VC-API)
+	// (POST /credentials/verify)
+	VerifyCredential(c *gin.Context)
 	// ListDIDs List the agency's DIDs
 	// (GET /dids)
 	ListDIDs(c *gin.Context)
@@ -821,6 +1056,15 @@ type ServerInterface interface {
 	// GetHealthz Liveness
 	// (GET /healthz)
 	GetHealthz(c *gin.Context)
+	// ListIssuers List the agency's issuer instances
+	// (GET /issuers)
+	ListIssuers(c *gin.Context)
+	// CreateIssuer Create an issuer instance
+	// (POST /issuers)
+	CreateIssuer(c *gin.Context)
+	// IssueCredentialWith Issue a credential with a named issuer instance (W3C VC-API)
+	// (POST /issuers/{issuerId}/credentials/issue)
+	IssueCredentialWith(c *gin.Context, issuerId IssuerID)
 	// GetMetrics Prometheus metrics
 	// (GET /metrics)
 	GetMetrics(c *gin.Context)
@@ -948,6 +1192,32 @@ func (siw *ServerInterfaceWrapper) GetAgency(c *gin.Context) {
 	siw.Handler.GetAgency(c)
 }
 
+// IssueCredential operation middleware
+func (siw *ServerInterfaceWrapper) IssueCredential(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.IssueCredential(c)
+}
+
+// VerifyCredential operation middleware
+func (siw *ServerInterfaceWrapper) VerifyCredential(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.VerifyCredential(c)
+}
+
 // ListDIDs operation middleware
 func (siw *ServerInterfaceWrapper) ListDIDs(c *gin.Context) {
 
@@ -1048,6 +1318,57 @@ func (siw *ServerInterfaceWrapper) GetHealthz(c *gin.Context) {
 	}
 
 	siw.Handler.GetHealthz(c)
+}
+
+// ListIssuers operation middleware
+func (siw *ServerInterfaceWrapper) ListIssuers(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListIssuers(c)
+}
+
+// CreateIssuer operation middleware
+func (siw *ServerInterfaceWrapper) CreateIssuer(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateIssuer(c)
+}
+
+// IssueCredentialWith operation middleware
+func (siw *ServerInterfaceWrapper) IssueCredentialWith(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "issuerId" -------------
+	var issuerId IssuerID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "issuerId", c.Param("issuerId"), &issuerId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter issuerId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.IssueCredentialWith(c, issuerId)
 }
 
 // GetMetrics operation middleware
@@ -1294,6 +1615,11 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/registry/blocks/:height", wrapper.GetBlock)
 	router.GET(options.BaseURL+"/trust/issuers/:did", wrapper.GetIssuerAccreditations)
 	router.GET(options.BaseURL+"/schemas/:id", wrapper.GetSchema)
+	router.GET(options.BaseURL+"/issuers", wrapper.ListIssuers)
+	router.POST(options.BaseURL+"/issuers", wrapper.CreateIssuer)
+	router.POST(options.BaseURL+"/credentials/issue", wrapper.IssueCredential)
+	router.POST(options.BaseURL+"/issuers/:issuerId/credentials/issue", wrapper.IssueCredentialWith)
+	router.POST(options.BaseURL+"/credentials/verify", wrapper.VerifyCredential)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealthz)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadyz)
 	router.GET(options.BaseURL+"/metrics", wrapper.GetMetrics)

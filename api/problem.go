@@ -23,6 +23,7 @@ var kindStatus = map[errkind.Kind]struct {
 	title  string
 }{
 	errkind.Invalid:       {http.StatusBadRequest, "Invalid request"},
+	errkind.Unprocessable: {http.StatusUnprocessableEntity, "Unprocessable content"},
 	errkind.NotFound:      {http.StatusNotFound, "Not found"},
 	errkind.Conflict:      {http.StatusConflict, "Conflict"},
 	errkind.Unauthorized:  {http.StatusUnauthorized, "Unauthorized"},

@@ -66,6 +66,8 @@ type Server struct {
 	resolver Resolver
 	registry Registry
 	chain    Chain
+	issuers  Issuers
+	verifier Verifier
 	ready    Readiness
 	log      *slog.Logger
 	metrics  *metrics
@@ -85,6 +87,8 @@ type Deps struct {
 	Resolver Resolver
 	Registry Registry
 	Chain    Chain
+	Issuers  Issuers
+	Verifier Verifier
 	Ready    Readiness
 	Cache    CacheStats // may be nil
 	Logger   *slog.Logger
@@ -110,6 +114,8 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 		resolver: deps.Resolver,
 		registry: deps.Registry,
 		chain:    deps.Chain,
+		issuers:  deps.Issuers,
+		verifier: deps.Verifier,
 		ready:    deps.Ready,
 		log:      log,
 		metrics:  newMetrics(deps.Cache),

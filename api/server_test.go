@@ -20,6 +20,8 @@ import (
 	"github.com/urbis-id/urbis/internal/store/storetest"
 	"github.com/urbis-id/urbis/kms"
 	"github.com/urbis-id/urbis/registry"
+	"github.com/urbis-id/urbis/vc/issuer"
+	"github.com/urbis-id/urbis/verifiers"
 )
 
 // env is a real server over a real, migrated database.
@@ -139,9 +141,21 @@ func newEnv(t *testing.T, name string, db *store.DB, cfg api.Config) *env {
 	agencies.UseRegistry(chain)
 	resolver := did.NewResolver(did.ResolverConfig{}, did.KeyMethod{}, did.JWKMethod{}, registry.NewDIDMethod(db))
 	cfg.ChainID = chain.genesis.ChainID
+	trust := verifiers.NewTrust(db, db)
+	issuers := issuer.NewService(issuer.Config{
+		Store: db, DIDs: agencies, Resolver: resolver, Trust: trust,
+		Keys: issuer.KeysFunc(func(ctx context.Context, agencyID, keyID string) (crypto.Signer, error) {
+			s, err := keys.Signer(ctx, agencyID, keyID)
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
+		}),
+	})
 	s, err := api.NewServer(cfg, api.Deps{
 		Agencies: agencies, Resolver: resolver, Ready: db, Cache: resolver,
 		Registry: chain.engine, Chain: db,
+		Issuers: issuers, Verifier: verifiers.NewVerifier(resolver, trust, nil),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Spec: urbis.OpenAPI,
 	})
 	if err != nil {

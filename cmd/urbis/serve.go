@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -17,7 +18,10 @@ import (
 	"github.com/urbis-id/urbis/api"
 	"github.com/urbis-id/urbis/did"
 	"github.com/urbis-id/urbis/internal/store"
+	"github.com/urbis-id/urbis/kms"
 	"github.com/urbis-id/urbis/registry"
+	"github.com/urbis-id/urbis/vc/issuer"
+	"github.com/urbis-id/urbis/verifiers"
 )
 
 func (p *program) serveCommand() *cobra.Command {
@@ -85,6 +89,10 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 		return err
 	}
 	resolver.Register(registry.NewDIDMethod(a.db))
+	trust := verifiers.NewTrust(a.db, a.db)
+	issuers := issuer.NewService(issuer.Config{
+		Store: a.db, DIDs: a.agencies, Keys: custodyKeys(a.keys), Resolver: resolver, Trust: trust, Clock: time.Now,
+	})
 	srv, err := api.NewServer(api.Config{
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		RateLimit:    cfg.RateLimit,
@@ -96,6 +104,8 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 		Resolver: resolver,
 		Registry: engine,
 		Chain:    a.db,
+		Issuers:  issuers,
+		Verifier: verifiers.NewVerifier(resolver, trust, time.Now),
 		Ready:    a.db,
 		Cache:    resolver,
 		Logger:   log,
@@ -218,4 +228,15 @@ func newResolver(cfg *config) (*did.MultiResolver, error) {
 			did.MethodJWK: time.Hour,
 		},
 	}, did.KeyMethod{}, did.JWKMethod{}, web), nil
+}
+
+// custodyKeys gives the issuance service signers from key custody.
+func custodyKeys(c *kms.Custodian) issuer.Keys {
+	return issuer.KeysFunc(func(ctx context.Context, agencyID, keyID string) (crypto.Signer, error) {
+		s, err := c.Signer(ctx, agencyID, keyID)
+		if err != nil {
+			return nil, err // never a typed nil in the interface
+		}
+		return s, nil
+	})
 }

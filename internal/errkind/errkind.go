@@ -17,6 +17,7 @@ type Kind string
 // tell it apart.
 const (
 	Invalid       Kind = "invalid"        // the input is malformed or breaks a rule
+	Unprocessable Kind = "unprocessable"  // well-formed input whose content fails a check (a schema, a proof)
 	NotFound      Kind = "not_found"      // the thing does not exist (or is not yours)
 	Conflict      Kind = "conflict"       // the input clashes with current state
 	Unauthorized  Kind = "unauthorized"   // no or bad credentials
@@ -99,7 +100,7 @@ func KindOf(err error) Kind {
 	if errors.As(err, &e) {
 		return e.Kind
 	}
-	for _, k := range []Kind{Invalid, NotFound, Conflict, Unauthorized, Forbidden, Unsupported,
+	for _, k := range []Kind{Invalid, Unprocessable, NotFound, Conflict, Unauthorized, Forbidden, Unsupported,
 		NotAcceptable, BadMediaType, Gone, TooLarge, RateLimited, Unavailable} {
 		if errors.Is(err, k) {
 			return k

@@ -30,7 +30,7 @@ func wantKind(t *testing.T, what string, err error, k errkind.Kind) {
 }
 
 func TestMigrateUpDownStatus(t *testing.T) {
-	all := []string{"00001_init.sql", "00002_registry.sql", "00003_status_lists.sql"}
+	all := []string{"00001_init.sql", "00002_registry.sql", "00003_status_lists.sql", "00004_issuers.sql"}
 	for _, db := range storetest.OpenUnmigrated(t) {
 		t.Run(db.Dialect(), func(t *testing.T) {
 			ctx := t.Context()
@@ -50,6 +50,11 @@ func TestMigrateUpDownStatus(t *testing.T) {
 			statusListTables := func() bool {
 				_, err := db.List(ctx, "sl_none")
 				return errors.Is(err, errkind.NotFound)
+			}
+			// issuerTables reports whether the table of 00004 is there.
+			issuerTables := func() bool {
+				_, err := db.Issuers(ctx, "agy_none")
+				return err == nil
 			}
 			wantPending(len(all))
 			st, err := db.MigrateStatus(ctx)
@@ -96,6 +101,9 @@ func TestMigrateUpDownStatus(t *testing.T) {
 				if statusListTables() != (i > 2) {
 					t.Errorf("List after rolling back %s: NotFound %v; want the status list table there only while 00003 is applied", down, !(i > 2))
 				}
+				if issuerTables() != (i > 3) {
+					t.Errorf("Issuers after rolling back %s: table there %v; want it there only while 00004 is applied", down, !(i > 3))
+				}
 				if _, err := db.ListAgencies(ctx); (err == nil) != (i > 0) {
 					t.Errorf("ListAgencies after rolling back %s: error %v; want the agencies table there only while 00001 is applied", down, err)
 				}
@@ -107,7 +115,7 @@ func TestMigrateUpDownStatus(t *testing.T) {
 				t.Fatalf("MigrateUp after down = %v, %v; want %v", applied, err, all)
 			}
 			wantPending(0)
-			if !registryTables() || !statusListTables() {
+			if !registryTables() || !statusListTables() || !issuerTables() {
 				t.Errorf("after up again: registry tables %v, status list table %v; want both back", registryTables(), statusListTables())
 			}
 		})

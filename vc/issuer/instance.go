@@ -1,0 +1,117 @@
+package issuer
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urbis-id/urbis/internal/agency"
+	"github.com/urbis-id/urbis/internal/errkind"
+	"github.com/urbis-id/urbis/kms"
+	"github.com/urbis-id/urbis/vc/dataintegrity"
+)
+
+// MaxTypes bounds the types of one issuer instance.
+const MaxTypes = 64
+
+// CreateRequest is what an agency asks for when it creates an instance.
+type CreateRequest struct {
+	DID    string
+	Format Format
+	Types  []string
+}
+
+// Create makes an issuer instance for agencyID. The DID must be one of
+// the agency's own active DIDs (another agency's is NotFound), with an
+// Ed25519 key for ldp_vc; types must be non-empty credential type names.
+// Errors about the request name its field ("did", "format", "types").
+func (s *Service) Create(ctx context.Context, agencyID string, req CreateRequest) (Instance, error) {
+	if !slices.Contains(Formats, req.Format) {
+		return Instance{}, errkind.Field(errkind.Invalid, "format", "unknown format %q; allowed values are ldp_vc, jwt_vc_json and dc+sd-jwt", req.Format)
+	}
+	types, err := checkTypes(req.Types)
+	if err != nil {
+		return Instance{}, err
+	}
+	if req.DID == "" {
+		return Instance{}, errkind.Field(errkind.Invalid, "did", "is required: one of the agency's DIDs (GET /dids lists them)")
+	}
+	rec, err := s.dids.DID(ctx, agencyID, req.DID)
+	if err != nil {
+		if errkind.KindOf(err) == errkind.NotFound {
+			return Instance{}, errkind.Field(errkind.NotFound, "did", "the agency has no DID %s", req.DID)
+		}
+		return Instance{}, err
+	}
+	if rec.Status != agency.StatusActive {
+		return Instance{}, errkind.Field(errkind.Invalid, "did", "%s is %s; use an active DID", rec.DID, rec.Status)
+	}
+	suite, err := cryptosuite(req.Format, rec.KeyType)
+	if err != nil {
+		return Instance{}, err
+	}
+	in := Instance{
+		ID: newID("iss_"), AgencyID: agencyID, DID: rec.DID, Format: req.Format,
+		Cryptosuite: suite, Types: types, CreatedAt: s.clock().UTC().Truncate(time.Microsecond),
+	}
+	if err := s.store.CreateIssuer(ctx, in); err != nil {
+		return Instance{}, err
+	}
+	return in, nil
+}
+
+// List returns agencyID's issuer instances, oldest first.
+func (s *Service) List(ctx context.Context, agencyID string) ([]Instance, error) {
+	return s.store.Issuers(ctx, agencyID)
+}
+
+// Get returns agencyID's issuer instance id; NotFound for another agency's.
+func (s *Service) Get(ctx context.Context, agencyID, id string) (Instance, error) {
+	return s.store.Issuer(ctx, agencyID, id)
+}
+
+func checkTypes(types []string) ([]string, error) {
+	if len(types) == 0 {
+		return nil, errkind.Field(errkind.Invalid, "types", "is required: list the credential types this issuer may issue, e.g. [\"ResidentCredential\"]")
+	}
+	if len(types) > MaxTypes {
+		return nil, errkind.Field(errkind.Invalid, "types", "has %d entries; at most %d are allowed", len(types), MaxTypes)
+	}
+	var out []string
+	for i, t := range types {
+		switch {
+		case t == "" || len(t) > 200 || strings.ContainsAny(t, " \t\r\n"):
+			return nil, errkind.Field(errkind.Invalid, "types/"+strconv.Itoa(i), "%q is not a credential type name (1 to 200 characters, no spaces)", t)
+		case t == "VerifiableCredential":
+			continue // every credential has it
+		case slices.Contains(out, t):
+			return nil, errkind.Field(errkind.Invalid, "types/"+strconv.Itoa(i), "%q is listed twice", t)
+		}
+		out = append(out, t)
+	}
+	if len(out) == 0 {
+		return nil, errkind.Field(errkind.Invalid, "types", "lists only VerifiableCredential; name the specific types this issuer may issue")
+	}
+	return out, nil
+}
+
+// cryptosuite returns what an instance of format signs with a key of type t.
+func cryptosuite(f Format, t kms.KeyType) (string, error) {
+	if f == FormatLDP {
+		if t != kms.Ed25519 {
+			return "", errkind.Field(errkind.Invalid, "did", "ldp_vc signs with eddsa-rdfc-2022, which needs an Ed25519 key; this DID has a %s key", t)
+		}
+		return dataintegrity.SuiteEdDSARDFC2022, nil
+	}
+	return t.Algorithm(), nil
+}
+
+func newID(prefix string) string {
+	b := make([]byte, 16)
+	rand.Read(b) // never fails
+	return prefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+}

@@ -1,0 +1,117 @@
+// Package issuer issues verifiable credentials for agencies, in the W3C
+// VC-API sense: an agency creates issuer instances, each binding one of
+// its DIDs to a proof format and the credential types it may issue, and
+// issues credentials through them.
+//
+// Formats: ldp_vc (VC 2.0 with an eddsa-rdfc-2022 Data Integrity proof),
+// jwt_vc_json (a VC 1.1 JWT-VC) and dc+sd-jwt (an SD-JWT VC whose subject
+// claims are selectively disclosable). Keys stay in custody: the package
+// gets a crypto.Signer for the DID's key through the Keys interface.
+//
+// Governed types (a schema registered on chain for the type) are checked
+// through the Trust interface: the issuer DID must be accredited for the
+// type at issuance, and the claims must match the registered schema.
+package issuer
+
+import (
+	"context"
+	"crypto"
+	"time"
+
+	"github.com/urbis-id/urbis/did"
+	"github.com/urbis-id/urbis/internal/agency"
+)
+
+// Format is a credential format, named as in OpenID4VCI.
+type Format string
+
+// The formats.
+const (
+	FormatLDP   Format = "ldp_vc"      // JSON-LD, VC 2.0, Data Integrity eddsa-rdfc-2022
+	FormatJWT   Format = "jwt_vc_json" // JWT-VC, VC 1.1
+	FormatSDJWT Format = "dc+sd-jwt"   // SD-JWT VC
+)
+
+// Formats lists the formats in the order the API documents them.
+var Formats = []Format{FormatLDP, FormatJWT, FormatSDJWT}
+
+// Instance is an issuer instance: an agency's DID bound to a format and
+// the credential types it may issue (besides VerifiableCredential).
+type Instance struct {
+	ID          string
+	AgencyID    string
+	DID         string
+	Format      Format
+	Cryptosuite string // eddsa-rdfc-2022, or the JOSE alg of the JWT formats
+	Types       []string
+	CreatedAt   time.Time
+}
+
+// Store keeps issuer instances. Lookups are scoped by agency: another
+// agency's instance is NotFound.
+type Store interface {
+	CreateIssuer(ctx context.Context, in Instance) error
+	// Issuers returns agencyID's instances, oldest first.
+	Issuers(ctx context.Context, agencyID string) ([]Instance, error)
+	// Issuer returns agencyID's instance id; NotFound if there is none or
+	// it is another agency's.
+	Issuer(ctx context.Context, agencyID, id string) (Instance, error)
+}
+
+// DIDs gives an agency's own DID records (agency.Service implements it).
+type DIDs interface {
+	DID(ctx context.Context, agencyID, id string) (agency.DIDRecord, error)
+}
+
+// Keys hands out signers for keys in custody, scoped by agency.
+type Keys interface {
+	Signer(ctx context.Context, agencyID, keyID string) (crypto.Signer, error)
+}
+
+// KeysFunc adapts a function to Keys.
+type KeysFunc func(ctx context.Context, agencyID, keyID string) (crypto.Signer, error)
+
+// Signer implements Keys.
+func (f KeysFunc) Signer(ctx context.Context, agencyID, keyID string) (crypto.Signer, error) {
+	return f(ctx, agencyID, keyID)
+}
+
+// Trust checks governed credential types at issuance.
+type Trust interface {
+	// CheckIssuance returns nil when every governed type among types may
+	// be issued by issuerDID at t with these subjects: errkind.Forbidden
+	// (with the reason) when the DID is not accredited for a governed
+	// type, errkind.Unprocessable naming the field when a subject breaks
+	// the type's registered schema. Ungoverned types pass.
+	CheckIssuance(ctx context.Context, issuerDID string, types []string, subjects []map[string]any, t time.Time) error
+}
+
+// Service creates issuer instances and issues credentials.
+type Service struct {
+	store    Store
+	dids     DIDs
+	keys     Keys
+	resolver did.Resolver
+	trust    Trust
+	clock    func() time.Time
+}
+
+// Config holds the Service's dependencies. A nil Clock means time.Now.
+type Config struct {
+	Store    Store
+	DIDs     DIDs
+	Keys     Keys
+	Resolver did.Resolver
+	Trust    Trust
+	Clock    func() time.Time
+}
+
+// NewService returns a Service.
+func NewService(cfg Config) *Service {
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	return &Service{store: cfg.Store, dids: cfg.DIDs, keys: cfg.Keys, resolver: cfg.Resolver, trust: cfg.Trust, clock: cfg.Clock}
+}
+
+func (s *Service) now() time.Time { return s.clock().UTC().Truncate(time.Second) }
