@@ -106,7 +106,7 @@ func canonValue(v reflect.Value) (reflect.Value, bool, error) {
 	t := v.Type()
 	switch {
 	case t == rawType:
-		if v.Len() == 0 {
+		if v.Len() == 0 || isCanonicalJSON(v.Bytes()) {
 			return v, false, nil
 		}
 		c, err := canonicalJSON(v.Bytes())

@@ -48,9 +48,10 @@ type SoloConfig struct {
 // commit). A submitter learns the fate of its operation only after the
 // block that decides it is committed.
 type Solo struct {
-	cfg  SoloConfig
-	m    *Machine
-	wake chan struct{}
+	cfg     SoloConfig
+	m       *Machine
+	wake    chan struct{}
+	signers *signerCache // committed signer state, for precheck
 
 	mu       sync.Mutex
 	queue    []*entry          // submitted, not yet taken by the sequencer
@@ -116,6 +117,7 @@ func NewSolo(cfg SoloConfig) (*Solo, error) {
 		cfg:      cfg,
 		m:        NewMachine(cfg.Genesis),
 		wake:     make(chan struct{}, 1),
+		signers:  newSignerCache(signerCacheSize),
 		pending:  make(map[string]*entry),
 		bySigner: make(map[string]int),
 	}, nil
@@ -189,9 +191,11 @@ func (s *Solo) enqueue(p *parsed) (OpStatus, error) {
 // state it will meet), one whose key is not authorised or whose
 // signature does not verify. A verified signature is remembered so that
 // the sequencer does not verify it again. An operation whose nonce is
-// unused cannot be committed yet: its nonce would be.
+// unused cannot be committed yet: its nonce would be. The signer's nonce
+// and DID version come from the signer cache.
 func (s *Solo) precheck(ctx context.Context, p *parsed, busy bool) (OpStatus, error) {
-	n, err := s.cfg.Store.Nonce(ctx, p.signerDID)
+	st := cachedState{StateReader: s.cfg.Store, c: s.signers}
+	n, err := st.Nonce(ctx, p.signerDID)
 	if err != nil {
 		return OpStatus{}, err
 	}
@@ -208,7 +212,7 @@ func (s *Solo) precheck(ctx context.Context, p *parsed, busy bool) (OpStatus, er
 	if busy {
 		return OpStatus{}, nil
 	}
-	pub, err := s.m.keyFor(ctx, s.cfg.Store, p)
+	pub, err := s.m.keyFor(ctx, st, p)
 	if err != nil {
 		return OpStatus{}, err
 	}

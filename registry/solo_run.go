@@ -145,20 +145,27 @@ func (s *Solo) produce(ctx context.Context) (int, error) {
 		Chain: s.cfg.Genesis.ChainID, Height: s.head.Height + 1, Previous: s.headHash,
 		Time: s.blockTime(), Proposer: s.cfg.ValidatorID,
 	}
-	var outs []outcome
-	var blk *Block
+	var (
+		outs []outcome
+		blk  *Block
+		bs   *blockState
+	)
 	err := s.cfg.Store.InBlockTx(context.WithoutCancel(ctx), func(tx BlockTx) error {
 		var err error
-		outs, blk, err = s.applyBatch(context.WithoutCancel(ctx), tx, h, batch)
+		bs = newBlockState(tx, s.signers)
+		outs, blk, err = s.applyBatch(context.WithoutCancel(ctx), bs, h, batch)
 		return err
 	})
 	if err != nil {
+		// The commit may have happened all the same.
+		s.signers.reset()
 		s.requeue(batch)
 		return 0, err
 	}
 	if blk != nil {
 		s.head, s.headHash, s.stateRoot = blk.Header, blk.Header.Hash(), blk.Header.StateRoot
 	}
+	s.signers.committed(bs)
 	s.complete(h, outs)
 	if blk != nil {
 		s.cfg.Logger.Debug("registry: block committed", "height", h.Height, "ops", blk.Header.OpCount,
@@ -170,9 +177,9 @@ func (s *Solo) produce(ctx context.Context) (int, error) {
 // applyBatch applies batch in tx and stores the block (nil if every
 // operation was rejected). A store failure aborts the block, unless the
 // same operation has caused maxAttempts of them: it is then rejected.
-func (s *Solo) applyBatch(ctx context.Context, tx BlockTx, h Header, batch []*entry) ([]outcome, *Block, error) {
+func (s *Solo) applyBatch(ctx context.Context, tx *blockState, h Header, batch []*entry) ([]outcome, *Block, error) {
 	const sp = "op"
-	rel, canRelease := tx.(savepointReleaser)
+	rel, canRelease := tx.BlockTx.(savepointReleaser)
 	outs := make([]outcome, 0, len(batch))
 	var hashes, ops []string
 	var effects [][]byte
@@ -182,6 +189,7 @@ func (s *Solo) applyBatch(ctx context.Context, tx BlockTx, h Header, batch []*en
 		}
 		eff, err := s.m.apply(ctx, tx, h, e.p)
 		if err != nil {
+			tx.discard()
 			if rerr := tx.RollbackTo(ctx, sp); rerr != nil {
 				return nil, nil, rerr
 			}
@@ -204,6 +212,7 @@ func (s *Solo) applyBatch(ctx context.Context, tx BlockTx, h Header, batch []*en
 				return nil, nil, err
 			}
 		}
+		tx.accept()
 		outs = append(outs, outcome{e: e, effect: eff})
 		hashes = append(hashes, e.p.Hash)
 		ops = append(ops, e.p.JWS)

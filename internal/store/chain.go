@@ -152,7 +152,17 @@ func (db *DB) Anchor(ctx context.Context, root string) (registry.Anchor, error) 
 // InBlockTx returns as it is) or panics. The BlockTx is not safe for
 // concurrent use and not valid after fn returns.
 func (db *DB) InBlockTx(ctx context.Context, fn func(tx registry.BlockTx) error) error {
-	tx, err := db.sql.BeginTx(ctx, nil)
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return db.chainFail(err, "begin block transaction")
+	}
+	defer conn.Close()
+	if db.dialect == SQLite {
+		if _, err := conn.ExecContext(ctx, sqliteBlockPragmas); err != nil {
+			return db.chainFail(err, "begin block transaction")
+		}
+	}
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return db.chainFail(err, "begin block transaction")
 	}
@@ -168,6 +178,12 @@ func (db *DB) InBlockTx(ctx context.Context, fn func(tx registry.BlockTx) error)
 	}
 	return nil
 }
+
+// sqliteBlockPragmas set up the connection of a block transaction:
+// savepoint journals in memory rather than in a temporary file, and a
+// page cache large enough to hold a block's writes until the commit
+// instead of spilling them to the WAL as it goes.
+const sqliteBlockPragmas = "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16384"
 
 var (
 	qHead         = newQuery("SELECT height, header FROM blocks ORDER BY height DESC LIMIT 1")

@@ -230,6 +230,14 @@ func (t *chainTx) PutBlock(ctx context.Context, b registry.Block, opHashes []str
 	if err != nil {
 		return err
 	}
+	// Make a deferred RELEASE now, so that the block's many writes do
+	// not go through the savepoint journal of the last operation.
+	if t.released != "" {
+		if _, err := t.tx.ExecContext(ctx, `RELEASE SAVEPOINT "`+t.released+`"`); err != nil {
+			return t.db.chainFail(err, "release savepoint "+t.released)
+		}
+		t.released = ""
+	}
 	if err := t.exec(ctx, what, qPutBlock, m.args()...); err != nil {
 		return err
 	}
