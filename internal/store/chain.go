@@ -161,6 +161,9 @@ func (db *DB) InBlockTx(ctx context.Context, fn func(tx registry.BlockTx) error)
 		if _, err := conn.ExecContext(ctx, sqliteBlockPragmas); err != nil {
 			return db.chainFail(err, "begin block transaction")
 		}
+		// Give the block's page cache back, so that pooled connections do
+		// not each keep 16 MiB (registry verify held over 500 MiB so).
+		defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), sqliteIdlePragmas) }()
 	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
@@ -184,6 +187,9 @@ func (db *DB) InBlockTx(ctx context.Context, fn func(tx registry.BlockTx) error)
 // page cache large enough to hold a block's writes until the commit
 // instead of spilling them to the WAL as it goes.
 const sqliteBlockPragmas = "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16384"
+
+// sqliteIdlePragmas restore SQLite's default page cache (2 MiB) after a block.
+const sqliteIdlePragmas = "PRAGMA cache_size = -2000"
 
 var (
 	qHead         = newQuery("SELECT height, header FROM blocks ORDER BY height DESC LIMIT 1")
