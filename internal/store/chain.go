@@ -274,3 +274,23 @@ func (db *DB) ExecRaw(ctx context.Context, query string, args ...any) (int64, er
 	res := db.gorm.WithContext(ctx).Exec(query, args...)
 	return res.RowsAffected, res.Error
 }
+
+// SampleDIDs returns up to n did:urbis DIDs in state, spread over the
+// identifier space (the identifiers are hashes, so their order is
+// arbitrary). Benchmarks use it to pick DIDs to resolve.
+func (db *DB) SampleDIDs(ctx context.Context, n int) ([]string, error) {
+	rows, err := db.sql.QueryContext(ctx, db.text(newQuery("SELECT did FROM did_versions WHERE version = 1 ORDER BY did LIMIT ?")), n)
+	if err != nil {
+		return nil, db.chainFail(err, "sample DIDs")
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			return nil, db.chainFail(err, "sample DIDs")
+		}
+		out = append(out, d)
+	}
+	return out, db.chainFail(rows.Err(), "sample DIDs")
+}
