@@ -44,7 +44,10 @@ type Instance struct {
 	Format      Format
 	Cryptosuite string // eddsa-rdfc-2022, or the JOSE alg of the JWT formats
 	Types       []string
-	CreatedAt   time.Time
+	// StatusPurposes are the credentialStatus entries the instance adds:
+	// "revocation", "suspension", both, or none.
+	StatusPurposes []string
+	CreatedAt      time.Time
 }
 
 // Store keeps issuer instances. Lookups are scoped by agency: another
@@ -94,6 +97,11 @@ type Service struct {
 	resolver did.Resolver
 	trust    Trust
 	clock    func() time.Time
+
+	lists     Lists
+	versions  ListVersions
+	statuses  StatusStore
+	publicURL string
 }
 
 // Config holds the Service's dependencies. A nil Clock means time.Now.
@@ -104,6 +112,12 @@ type Config struct {
 	Resolver did.Resolver
 	Trust    Trust
 	Clock    func() time.Time
+
+	// Status lists: when Lists is nil, credentials get no credentialStatus.
+	Lists     Lists
+	Versions  ListVersions
+	Statuses  StatusStore
+	PublicURL string // status lists are published at PublicURL/status/{listId}
 }
 
 // NewService returns a Service.
@@ -111,7 +125,8 @@ func NewService(cfg Config) *Service {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	return &Service{store: cfg.Store, dids: cfg.DIDs, keys: cfg.Keys, resolver: cfg.Resolver, trust: cfg.Trust, clock: cfg.Clock}
+	return &Service{store: cfg.Store, dids: cfg.DIDs, keys: cfg.Keys, resolver: cfg.Resolver, trust: cfg.Trust, clock: cfg.Clock,
+		lists: cfg.Lists, versions: cfg.Versions, statuses: cfg.Statuses, publicURL: cfg.PublicURL}
 }
 
 func (s *Service) now() time.Time { return s.clock().UTC().Truncate(time.Second) }
