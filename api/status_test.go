@@ -1,0 +1,118 @@
+package api_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/urbis-id/urbis/api"
+
+	"github.com/urbis-id/urbis/vc/statuslist"
+)
+
+// statusEntry returns the credential's credentialStatus entry of purpose.
+func statusEntry(t *testing.T, c map[string]any, purpose string) map[string]any {
+	t.Helper()
+	entries, _ := c["credentialStatus"].([]any)
+	for _, x := range entries {
+		if m, _ := x.(map[string]any); m["statusPurpose"] == purpose {
+			return m
+		}
+	}
+	t.Fatalf("credential has no %s entry: %v", purpose, c["credentialStatus"])
+	return nil
+}
+
+func (e *env) setStatus(t *testing.T, key, id, status string) (int, []byte) {
+	t.Helper()
+	b, _ := json.Marshal(map[string]any{"credentialId": id,
+		"credentialStatus": []any{map[string]any{"type": "BitstringStatusListEntry", "status": status}}})
+	resp, got := e.do(t, http.MethodPost, "/credentials/status", key, string(b))
+	return resp.StatusCode, got
+}
+
+// statusBit fetches the list of the credential's purpose entry and
+// returns the credential's bit and the list's ETag.
+func (e *env) statusBit(t *testing.T, c map[string]any, purpose string) (bool, string) {
+	t.Helper()
+	entry := statusEntry(t, c, purpose)
+	resp, b := e.do(t, http.MethodGet, "/status/"+listIDOf(t, c, purpose), "", "")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET status list: got %d %s; want 200", resp.StatusCode, b)
+	}
+	if got := resp.Header.Get("Content-Type"); got != "application/vc+ld+json" {
+		t.Errorf("Content-Type: got %q; want application/vc+ld+json", got)
+	}
+	if got := resp.Header.Get("Cache-Control"); got != "public, max-age=60" {
+		t.Errorf("Cache-Control: got %q; want public, max-age=60", got)
+	}
+	var list map[string]any
+	if err := json.Unmarshal(b, &list); err != nil {
+		t.Fatal(err)
+	}
+	set, err := statuslist.Check(entry, list)
+	if err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	// The list credential itself verifies: its proof is the issuer's.
+	if code, res := e.verify(t, list); code != http.StatusOK {
+		t.Errorf("verify the list credential: got %d %+v; want 200", code, res)
+	}
+	return set, resp.Header.Get("ETag")
+}
+
+func TestCredentialStatus(t *testing.T) {
+	for _, e := range newEnvs(t, api.Config{}) {
+		t.Run(e.name, func(t *testing.T) {
+			id := e.createIssuerWith(t, e.key, map[string]any{"did": e.newDID(t, e.key, "Ed25519"), "format": "ldp_vc",
+				"types": []string{"ExampleDegreeCredential"}, "statusPurposes": []string{"revocation", "suspension"}})
+			c := e.issueLDP(t, e.key, id)
+			cid, _ := c["id"].(string)
+			if set, etag := e.statusBit(t, c, "suspension"); set || etag != `"0"` {
+				t.Fatalf("new credential: suspended %v, ETag %s; want false, \"0\"", set, etag)
+			}
+			listPath := "/status/" + listIDOf(t, c, "suspension")
+			if resp, _ := e.do(t, http.MethodGet, listPath, "", "", "If-None-Match", `"0"`); resp.StatusCode != http.StatusNotModified {
+				t.Errorf("If-None-Match current: got %d; want 304", resp.StatusCode)
+			}
+
+			steps := []struct {
+				key, id, status string
+				want            int
+			}{
+				{e.otherKey, cid, "suspended", http.StatusNotFound},
+				{e.key, "urn:uuid:00000000-0000-4000-8000-000000000000", "revoked", http.StatusNotFound},
+				{e.key, cid, "paused", http.StatusBadRequest},
+				{e.key, cid, "suspended", http.StatusOK},
+				{e.key, cid, "suspended", http.StatusOK},
+				{e.key, cid, "active", http.StatusOK},
+				{e.key, cid, "revoked", http.StatusOK},
+				{e.key, cid, "revoked", http.StatusOK},
+				{e.key, cid, "active", http.StatusConflict},
+			}
+			for _, s := range steps {
+				code, b := e.setStatus(t, s.key, s.id, s.status)
+				if code != s.want {
+					t.Fatalf("%s %s: got %d %s; want %d", s.status, s.id, code, b, s.want)
+				}
+				if s.key == e.key && s.id == cid && s.status == "suspended" && code == http.StatusOK {
+					if set, etag := e.statusBit(t, c, "suspension"); !set || etag != `"1"` {
+						t.Errorf("suspended: bit %v, ETag %s; want true, \"1\"", set, etag)
+					}
+				}
+			}
+			if resp, _ := e.do(t, http.MethodGet, listPath, "", "", "If-None-Match", `"0"`); resp.StatusCode != http.StatusOK {
+				t.Errorf("If-None-Match stale: got %d; want 200", resp.StatusCode)
+			}
+			if set, _ := e.statusBit(t, c, "revocation"); !set {
+				t.Errorf("revoked: bit clear; want set")
+			}
+			if set, _ := e.statusBit(t, c, "suspension"); set {
+				t.Errorf("reinstated: suspension bit set; want clear")
+			}
+			if resp, _ := e.do(t, http.MethodGet, "/status/sl_nosuchlist", "", ""); resp.StatusCode != http.StatusNotFound {
+				t.Errorf("unknown list: got %d; want 404", resp.StatusCode)
+			}
+		})
+	}
+}
