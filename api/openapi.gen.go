@@ -299,6 +299,7 @@ const (
 	VerificationProblemCheckIssuer        VerificationProblemCheck = "issuer"
 	VerificationProblemCheckProof         VerificationProblemCheck = "proof"
 	VerificationProblemCheckSchema        VerificationProblemCheck = "schema"
+	VerificationProblemCheckStatus        VerificationProblemCheck = "status"
 	VerificationProblemCheckValidity      VerificationProblemCheck = "validity"
 )
 
@@ -314,6 +315,8 @@ func (e VerificationProblemCheck) Valid() bool {
 	case VerificationProblemCheckProof:
 		return true
 	case VerificationProblemCheckSchema:
+		return true
+	case VerificationProblemCheckStatus:
 		return true
 	case VerificationProblemCheckValidity:
 		return true

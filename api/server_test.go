@@ -161,10 +161,12 @@ func newEnv(t *testing.T, name string, db *store.DB, cfg api.Config) *env {
 			return s, nil
 		}),
 	})
+	verifier := verifiers.NewVerifier(resolver, trust, nil)
+	verifier.UseStatusLists(issuers)
 	s, err := api.NewServer(cfg, api.Deps{
 		Agencies: agencies, Resolver: resolver, Ready: db, Cache: resolver,
 		Registry: chain.engine, Chain: db,
-		Issuers: issuers, Verifier: verifiers.NewVerifier(resolver, trust, nil),
+		Issuers: issuers, Verifier: verifier,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Spec: urbis.OpenAPI,
 	})
 	if err != nil {

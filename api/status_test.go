@@ -1,8 +1,10 @@
 package api_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/urbis-id/urbis/api"
@@ -115,4 +117,96 @@ func TestCredentialStatus(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestVerifyStatus(t *testing.T) {
+	for _, e := range newEnvs(t, api.Config{}) {
+		t.Run(e.name, func(t *testing.T) {
+			dID := e.newDID(t, e.key, "Ed25519")
+			both := []string{"revocation", "suspension"}
+			for _, format := range []string{"ldp_vc", "jwt_vc_json"} {
+				t.Run(format, func(t *testing.T) {
+					id := e.createIssuerWith(t, e.key, map[string]any{"did": dID, "format": format,
+						"types": []string{"ExampleDegreeCredential"}, "statusPurposes": both})
+					b := e.issue(t, e.key, id, credentialFor(format, "", "ExampleDegreeCredential", map[string]any{"name": "Alice Example"}), http.StatusCreated)
+					var out struct{ VerifiableCredential map[string]any }
+					if err := json.Unmarshal(b, &out); err != nil {
+						t.Fatal(err)
+					}
+					v := out.VerifiableCredential
+					cid, _ := v["id"].(string)
+					if format == "jwt_vc_json" {
+						cid = jwtCredentialID(t, v)
+					}
+					steps := []struct {
+						set      string // "" to verify as issued
+						wantCode int
+						wantText string // in the status error
+					}{
+						{"", http.StatusOK, ""},
+						{"suspended", http.StatusUnprocessableEntity, "suspended"},
+						{"active", http.StatusOK, ""},
+						{"revoked", http.StatusUnprocessableEntity, "revoked"},
+					}
+					for _, s := range steps {
+						if s.set != "" {
+							if code, got := e.setStatus(t, e.key, cid, s.set); code != http.StatusOK {
+								t.Fatalf("set %s: got %d %s; want 200", s.set, code, got)
+							}
+						}
+						code, res := e.verify(t, v)
+						if code != s.wantCode {
+							t.Fatalf("after %q: got %d %+v; want %d", s.set, code, res, s.wantCode)
+						}
+						if s.wantText == "" {
+							if !contains(res.Checks, "status") {
+								t.Errorf("after %q: checks %v; want status among them", s.set, res.Checks)
+							}
+							continue
+						}
+						if len(res.Errors) != 1 || res.Errors[0].Check != "status" || !strings.Contains(res.Errors[0].Detail, s.wantText) {
+							t.Errorf("after %q: errors %+v; want one status error saying %q", s.set, res.Errors, s.wantText)
+						}
+					}
+				})
+			}
+			t.Run("no credentialStatus", func(t *testing.T) {
+				id := e.createIssuerWith(t, e.key, map[string]any{"did": e.newDID(t, e.key, "Ed25519"), "format": "ldp_vc",
+					"types": []string{"ExampleDegreeCredential"}, "statusPurposes": []string{}})
+				c := e.issueLDP(t, e.key, id)
+				if _, ok := c["credentialStatus"]; ok {
+					t.Fatalf("credentialStatus %v; want none", c["credentialStatus"])
+				}
+				code, res := e.verify(t, c)
+				if code != http.StatusOK || contains(res.Checks, "status") {
+					t.Errorf("got %d, checks %v; want 200 without a status check", code, res.Checks)
+				}
+			})
+		})
+	}
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// jwtCredentialID reads the jti of an enveloped JWT-VC.
+func jwtCredentialID(t *testing.T, env map[string]any) string {
+	t.Helper()
+	_, tok, _ := strings.Cut(env["id"].(string), ",")
+	parts := strings.Split(tok, ".")
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims struct{ Jti string }
+	if err := json.Unmarshal(b, &claims); err != nil || claims.Jti == "" {
+		t.Fatalf("JWT-VC has no jti: %s", b)
+	}
+	return claims.Jti
 }

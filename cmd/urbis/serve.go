@@ -99,6 +99,8 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 		Store: a.db, DIDs: a.agencies, Keys: custodyKeys(a.keys), Resolver: resolver, Trust: trust, Clock: time.Now,
 		Lists: lists, Versions: a.db, Statuses: a.db, PublicURL: cfg.PublicURL,
 	})
+	verifier := verifiers.NewVerifier(resolver, trust, time.Now)
+	verifier.UseStatusLists(issuers) // the lists this service publishes; no network fetch
 	srv, err := api.NewServer(api.Config{
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		RateLimit:    cfg.RateLimit,
@@ -111,7 +113,7 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 		Registry: engine,
 		Chain:    a.db,
 		Issuers:  issuers,
-		Verifier: verifiers.NewVerifier(resolver, trust, time.Now),
+		Verifier: verifier,
 		Ready:    a.db,
 		Cache:    resolver,
 		Logger:   log,
