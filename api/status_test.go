@@ -210,3 +210,48 @@ func jwtCredentialID(t *testing.T, env map[string]any) string {
 	}
 	return claims.Jti
 }
+
+func TestIssuerStatusPurposes(t *testing.T) {
+	e := newEnvs(t, api.Config{})[0]
+	ed, p256 := e.newDID(t, e.key, "Ed25519"), e.newDID(t, e.key, "P-256")
+	tests := []struct {
+		name     string
+		did      string
+		format   string
+		purposes any // nil leaves statusPurposes out
+		want     int
+		wantSet  []string
+	}{
+		{"ldp_vc default", ed, "ldp_vc", nil, http.StatusCreated, []string{"revocation"}},
+		{"jwt Ed25519 default", ed, "jwt_vc_json", nil, http.StatusCreated, []string{"revocation"}},
+		{"jwt P-256 default", p256, "jwt_vc_json", nil, http.StatusCreated, []string{}},
+		{"sd-jwt default", ed, "dc+sd-jwt", nil, http.StatusCreated, []string{}},
+		{"both", ed, "ldp_vc", []string{"suspension", "revocation"}, http.StatusCreated, []string{"suspension", "revocation"}},
+		{"none", ed, "ldp_vc", []string{}, http.StatusCreated, []string{}},
+		{"jwt P-256 asked", p256, "jwt_vc_json", []string{"revocation"}, http.StatusBadRequest, nil},
+		{"sd-jwt asked", ed, "dc+sd-jwt", []string{"suspension"}, http.StatusBadRequest, nil},
+		{"unknown purpose", ed, "ldp_vc", []string{"message"}, http.StatusBadRequest, nil},
+		{"twice", ed, "ldp_vc", []string{"revocation", "revocation"}, http.StatusBadRequest, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req := map[string]any{"did": tc.did, "format": tc.format, "types": []string{"ExampleDegreeCredential"}}
+			if tc.purposes != nil {
+				req["statusPurposes"] = tc.purposes
+			}
+			b, _ := json.Marshal(req)
+			resp, got := e.do(t, http.MethodPost, "/issuers", e.key, string(b))
+			if resp.StatusCode != tc.want {
+				t.Fatalf("got %d %s; want %d", resp.StatusCode, got, tc.want)
+			}
+			if tc.wantSet == nil {
+				return
+			}
+			var out struct{ StatusPurposes []string }
+			json.Unmarshal(got, &out)
+			if strings.Join(out.StatusPurposes, ",") != strings.Join(tc.wantSet, ",") || out.StatusPurposes == nil {
+				t.Errorf("statusPurposes: got %v; want %v", out.StatusPurposes, tc.wantSet)
+			}
+		})
+	}
+}
