@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 
@@ -58,10 +57,5 @@ func (s *Server) GetStatusList(c *gin.Context, listID string, params GetStatusLi
 		c.Status(http.StatusNotModified)
 		return
 	}
-	b, err := json.Marshal(l.Credential)
-	if err != nil {
-		s.abortWithError(c, errkind.Wrap(errkind.Internal, err, "encode status list %s", listID))
-		return
-	}
-	c.Data(http.StatusOK, "application/vc+ld+json", b)
+	c.Data(http.StatusOK, "application/vc+ld+json", l.JSON)
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/urbis-id/urbis/did"
 	"github.com/urbis-id/urbis/internal/agency"
+	"github.com/urbis-id/urbis/vc/statuslist"
 )
 
 // Format is a credential format, named as in OpenID4VCI.
@@ -102,6 +103,7 @@ type Service struct {
 	versions  ListVersions
 	statuses  StatusStore
 	publicURL string
+	signed    *statuslist.Cache // signed list credentials by "listID@version"
 }
 
 // Config holds the Service's dependencies. A nil Clock means time.Now.
@@ -125,7 +127,11 @@ func NewService(cfg Config) *Service {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	return &Service{store: cfg.Store, dids: cfg.DIDs, keys: cfg.Keys, resolver: cfg.Resolver, trust: cfg.Trust, clock: cfg.Clock,
+	signed, err := statuslist.NewCache(signedLists)
+	if err != nil {
+		panic(err) // signedLists is a valid constant configuration
+	}
+	return &Service{signed: signed, store: cfg.Store, dids: cfg.DIDs, keys: cfg.Keys, resolver: cfg.Resolver, trust: cfg.Trust, clock: cfg.Clock,
 		lists: cfg.Lists, versions: cfg.Versions, statuses: cfg.Statuses, publicURL: cfg.PublicURL}
 }
 

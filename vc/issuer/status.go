@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -196,8 +198,14 @@ func (s *Service) bit(ctx context.Context, r StatusRecord) (bool, error) {
 // StatusList is a signed status list credential as published.
 type StatusList struct {
 	Credential map[string]any
+	JSON       []byte // Credential, encoded
 	Version    uint64
 }
+
+// signedLists bounds the cache of signed status list credentials, one
+// per list version: signing (RDFC canonicalization) costs far more than
+// reading the list's version.
+var signedLists = statuslist.CacheConfig{MaxEntries: 1024, MaxBytes: 64 << 20, TTL: 10 * time.Minute}
 
 // StatusList returns the status list credential of listID, signed with
 // eddsa-rdfc-2022 by the key of the DID of the instance that issued from
@@ -213,6 +221,13 @@ func (s *Service) StatusList(ctx context.Context, listID string) (StatusList, er
 	l, err := s.versions.List(ctx, listID)
 	if err != nil {
 		return StatusList{}, err
+	}
+	key := listID + "@" + strconv.FormatUint(l.Version, 10)
+	if b, ok := s.signed.Get(key); ok {
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err == nil {
+			return StatusList{Credential: m, JSON: b, Version: l.Version}, nil
+		}
 	}
 	in, err := s.store.Issuer(ctx, rec.AgencyID, rec.IssuerID)
 	if err != nil {
@@ -233,7 +248,12 @@ func (s *Service) StatusList(ctx context.Context, listID string) (StatusList, er
 	if err != nil {
 		return StatusList{}, err
 	}
-	return StatusList{Credential: signed, Version: l.Version}, nil
+	b, err := json.Marshal(signed)
+	if err != nil {
+		return StatusList{}, errkind.Wrap(errkind.Internal, err, "encode status list %s", listID)
+	}
+	s.signed.Put(key, b, 0)
+	return StatusList{Credential: signed, JSON: b, Version: l.Version}, nil
 }
 
 func uuid() string {
