@@ -18,6 +18,8 @@ type Issuers interface {
 	Create(ctx context.Context, agencyID string, req issuer.CreateRequest) (issuer.Instance, error)
 	List(ctx context.Context, agencyID string) ([]issuer.Instance, error)
 	Issue(ctx context.Context, agencyID, issuerID string, cred map[string]any, opts issuer.IssueOptions) (issuer.Issued, error)
+	SetStatus(ctx context.Context, agencyID, credentialID, status string) error
+	StatusList(ctx context.Context, listID string) (issuer.StatusList, error)
 }
 
 // Verifier is what the API needs to verify credentials.
@@ -42,7 +44,14 @@ func (s *Server) CreateIssuer(c *gin.Context) {
 		s.abortWithError(c, err)
 		return
 	}
-	in, err := s.issuers.Create(c.Request.Context(), a.ID, issuer.CreateRequest{DID: req.Did, Format: issuer.Format(req.Format), Types: req.Types})
+	cr := issuer.CreateRequest{DID: req.Did, Format: issuer.Format(req.Format), Types: req.Types}
+	if req.StatusPurposes != nil {
+		cr.StatusPurposes = []string{}
+		for _, p := range *req.StatusPurposes {
+			cr.StatusPurposes = append(cr.StatusPurposes, string(p))
+		}
+	}
+	in, err := s.issuers.Create(c.Request.Context(), a.ID, cr)
 	if err != nil {
 		s.abortWithError(c, bodyPointer(err))
 		return
@@ -169,12 +178,17 @@ func fieldUnder(err error, p string) error {
 }
 
 func issuerBody(in issuer.Instance) IssuerInstance {
+	purposes := make([]IssuerInstanceStatusPurposes, 0, len(in.StatusPurposes))
+	for _, p := range in.StatusPurposes {
+		purposes = append(purposes, IssuerInstanceStatusPurposes(p))
+	}
 	return IssuerInstance{
-		Id:          in.ID,
-		Did:         in.DID,
-		Format:      IssuerInstanceFormat(in.Format),
-		Cryptosuite: in.Cryptosuite,
-		Types:       append([]string{}, in.Types...),
-		CreatedAt:   in.CreatedAt.UTC(),
+		StatusPurposes: &purposes,
+		Id:             in.ID,
+		Did:            in.DID,
+		Format:         IssuerInstanceFormat(in.Format),
+		Cryptosuite:    in.Cryptosuite,
+		Types:          append([]string{}, in.Types...),
+		CreatedAt:      in.CreatedAt.UTC(),
 	}
 }

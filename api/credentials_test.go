@@ -24,6 +24,8 @@ type credFixture struct {
 	createDID string            // a DID with no instance, for createIssuer
 	ldpID     string            // the ldp_vc instance
 	verify    map[string][]byte // verifyCredential bodies by example name
+	statusIDs map[string]string // credential ids by updateCredentialStatus example name
+	listID    string            // a status list of the fixture's credentials
 }
 
 func credentialFixture(t *testing.T, e *env) *credFixture {
@@ -47,7 +49,62 @@ func credentialFixture(t *testing.T, e *env) *credFixture {
 		}
 		f.verify[format], _ = json.Marshal(map[string]any{"verifiableCredential": v})
 	}
+	// Credentials with revocation and suspension entries, one for each
+	// updateCredentialStatus example, so their order does not matter.
+	withStatus := e.createIssuerWith(t, e.key, map[string]any{"did": e.newDID(t, e.key, "Ed25519"), "format": "ldp_vc",
+		"types": []string{"ExampleDegreeCredential"}, "statusPurposes": []string{"revocation", "suspension"}})
+	f.statusIDs = map[string]string{}
+	for _, name := range []string{"suspend", "reinstate", "revoke"} {
+		c := e.issueLDP(t, e.key, withStatus)
+		f.statusIDs[name] = c["id"].(string)
+		f.listID = listIDOf(t, c, "revocation")
+	}
 	return f
+}
+
+// createIssuerWith creates an issuer instance from a request body.
+func (e *env) createIssuerWith(t *testing.T, key string, req map[string]any) string {
+	t.Helper()
+	b, _ := json.Marshal(req)
+	resp, got := e.do(t, http.MethodPost, "/issuers", key, string(b))
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create issuer: got %d %s; want 201", resp.StatusCode, got)
+	}
+	var out struct{ Id string }
+	json.Unmarshal(got, &out)
+	return out.Id
+}
+
+// issueLDP issues an ExampleDegreeCredential with the ldp_vc instance id.
+func (e *env) issueLDP(t *testing.T, key, id string) map[string]any {
+	t.Helper()
+	b := e.issue(t, key, id, credentialFor("ldp_vc", "", "ExampleDegreeCredential", map[string]any{"name": "Alice Example"}), http.StatusCreated)
+	var out struct{ VerifiableCredential map[string]any }
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out.VerifiableCredential
+}
+
+// listIDOf returns the status list id of the credential's purpose entry.
+func listIDOf(t *testing.T, c map[string]any, purpose string) string {
+	t.Helper()
+	var entries []any
+	switch v := c["credentialStatus"].(type) {
+	case []any:
+		entries = v
+	case map[string]any:
+		entries = []any{v}
+	}
+	for _, x := range entries {
+		m, _ := x.(map[string]any)
+		if m["statusPurpose"] == purpose {
+			u, _ := m["statusListCredential"].(string)
+			return u[strings.LastIndex(u, "/")+1:]
+		}
+	}
+	t.Fatalf("credential has no %s entry: %v", purpose, c["credentialStatus"])
+	return ""
 }
 
 // rewrite makes an example body name things that exist in this env.
@@ -61,6 +118,13 @@ func (f *credFixture) rewrite(t *testing.T, opID, name string, body []byte) []by
 	case "issueCredential":
 		json.Unmarshal(body, &m)
 		m["credential"].(map[string]any)["issuer"] = f.issuerDID
+	case "updateCredentialStatus":
+		json.Unmarshal(body, &m)
+		id, ok := f.statusIDs[name]
+		if !ok {
+			t.Fatalf("no fixture for updateCredentialStatus example %q", name)
+		}
+		m["credentialId"] = id
 	case "verifyCredential":
 		b, ok := f.verify[name]
 		if !ok {

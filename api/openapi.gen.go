@@ -94,6 +94,63 @@ func (e CreateIssuerRequestFormat) Valid() bool {
 	}
 }
 
+// Defines values for CreateIssuerRequestStatusPurposes.
+const (
+	CreateIssuerRequestStatusPurposesRevocation CreateIssuerRequestStatusPurposes = "revocation"
+	CreateIssuerRequestStatusPurposesSuspension CreateIssuerRequestStatusPurposes = "suspension"
+)
+
+// Valid indicates whether the value is a known member of the CreateIssuerRequestStatusPurposes enum.
+func (e CreateIssuerRequestStatusPurposes) Valid() bool {
+	switch e {
+	case CreateIssuerRequestStatusPurposesRevocation:
+		return true
+	case CreateIssuerRequestStatusPurposesSuspension:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CredentialStatusUpdateStatus.
+const (
+	CredentialStatusUpdateStatusActive    CredentialStatusUpdateStatus = "active"
+	CredentialStatusUpdateStatusRevoked   CredentialStatusUpdateStatus = "revoked"
+	CredentialStatusUpdateStatusSuspended CredentialStatusUpdateStatus = "suspended"
+)
+
+// Valid indicates whether the value is a known member of the CredentialStatusUpdateStatus enum.
+func (e CredentialStatusUpdateStatus) Valid() bool {
+	switch e {
+	case CredentialStatusUpdateStatusActive:
+		return true
+	case CredentialStatusUpdateStatusRevoked:
+		return true
+	case CredentialStatusUpdateStatusSuspended:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CredentialStatusUpdateType.
+const (
+	BitstringStatusListCredential CredentialStatusUpdateType = "BitstringStatusListCredential"
+	BitstringStatusListEntry      CredentialStatusUpdateType = "BitstringStatusListEntry"
+)
+
+// Valid indicates whether the value is a known member of the CredentialStatusUpdateType enum.
+func (e CredentialStatusUpdateType) Valid() bool {
+	switch e {
+	case BitstringStatusListCredential:
+		return true
+	case BitstringStatusListEntry:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DIDRecordKeyType.
 const (
 	DIDRecordKeyTypeEd25519 DIDRecordKeyType = "Ed25519"
@@ -196,6 +253,24 @@ func (e IssuerInstanceFormat) Valid() bool {
 	}
 }
 
+// Defines values for IssuerInstanceStatusPurposes.
+const (
+	IssuerInstanceStatusPurposesRevocation IssuerInstanceStatusPurposes = "revocation"
+	IssuerInstanceStatusPurposesSuspension IssuerInstanceStatusPurposes = "suspension"
+)
+
+// Valid indicates whether the value is a known member of the IssuerInstanceStatusPurposes enum.
+func (e IssuerInstanceStatusPurposes) Valid() bool {
+	switch e {
+	case IssuerInstanceStatusPurposesRevocation:
+		return true
+	case IssuerInstanceStatusPurposesSuspension:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OperationStatusStatus.
 const (
 	Committed OperationStatusStatus = "committed"
@@ -224,6 +299,7 @@ const (
 	VerificationProblemCheckIssuer        VerificationProblemCheck = "issuer"
 	VerificationProblemCheckProof         VerificationProblemCheck = "proof"
 	VerificationProblemCheckSchema        VerificationProblemCheck = "schema"
+	VerificationProblemCheckStatus        VerificationProblemCheck = "status"
 	VerificationProblemCheckValidity      VerificationProblemCheck = "validity"
 )
 
@@ -239,6 +315,8 @@ func (e VerificationProblemCheck) Valid() bool {
 	case VerificationProblemCheckProof:
 		return true
 	case VerificationProblemCheckSchema:
+		return true
+	case VerificationProblemCheckStatus:
 		return true
 	case VerificationProblemCheckValidity:
 		return true
@@ -351,12 +429,35 @@ type CreateIssuerRequest struct {
 	Did    string                    `json:"did"`
 	Format CreateIssuerRequestFormat `json:"format"`
 
+	// StatusPurposes The BitstringStatusListEntry purposes the instance adds to each credential's
+	// `credentialStatus`. Default `[revocation]` for ldp_vc and jwt_vc_json with an
+	// Ed25519 DID, `[]` otherwise (status lists are signed with eddsa-rdfc-2022;
+	// dc+sd-jwt carries no credentialStatus).
+	StatusPurposes *[]CreateIssuerRequestStatusPurposes `json:"statusPurposes,omitempty"`
+
 	// Types The credential types the instance may issue (besides VerifiableCredential).
 	Types []string `json:"types"`
 }
 
 // CreateIssuerRequestFormat defines model for CreateIssuerRequest.Format.
 type CreateIssuerRequestFormat string
+
+// CreateIssuerRequestStatusPurposes defines model for CreateIssuerRequest.StatusPurposes.
+type CreateIssuerRequestStatusPurposes string
+
+// CredentialStatusUpdate defines model for CredentialStatusUpdate.
+type CredentialStatusUpdate struct {
+	Status CredentialStatusUpdateStatus `json:"status"`
+
+	// Type BitstringStatusListEntry (BitstringStatusListCredential is accepted too).
+	Type CredentialStatusUpdateType `json:"type"`
+}
+
+// CredentialStatusUpdateStatus defines model for CredentialStatusUpdate.Status.
+type CredentialStatusUpdateStatus string
+
+// CredentialStatusUpdateType BitstringStatusListEntry (BitstringStatusListCredential is accepted too).
+type CredentialStatusUpdateType string
 
 // DIDDocument A DID document (W3C DID Core).
 type DIDDocument struct {
@@ -479,12 +580,16 @@ type IssuerInstance struct {
 	Format      IssuerInstanceFormat `json:"format"`
 
 	// Id Example: iss_5rdqk3yqg2n7m4xw6c3b7y2h5a
-	Id    string   `json:"id"`
-	Types []string `json:"types"`
+	Id             string                          `json:"id"`
+	StatusPurposes *[]IssuerInstanceStatusPurposes `json:"statusPurposes,omitempty"`
+	Types          []string                        `json:"types"`
 }
 
 // IssuerInstanceFormat defines model for IssuerInstance.Format.
 type IssuerInstanceFormat string
+
+// IssuerInstanceStatusPurposes defines model for IssuerInstance.StatusPurposes.
+type IssuerInstanceStatusPurposes string
 
 // IssuerList defines model for IssuerList.
 type IssuerList struct {
@@ -595,6 +700,13 @@ type SubmitOperationRequest struct {
 	Operation string `json:"operation"`
 }
 
+// UpdateCredentialStatusRequest defines model for UpdateCredentialStatusRequest.
+type UpdateCredentialStatusRequest struct {
+	// CredentialId The `id` of a credential the agency issued.
+	CredentialId     string                   `json:"credentialId"`
+	CredentialStatus []CredentialStatusUpdate `json:"credentialStatus"`
+}
+
 // VerificationProblem defines model for VerificationProblem.
 type VerificationProblem struct {
 	Check  VerificationProblemCheck `json:"check"`
@@ -667,8 +779,16 @@ type SubmitOperationParams struct {
 	Wait *bool `form:"wait,omitempty" json:"wait,omitempty"`
 }
 
+// GetStatusListParams defines parameters for GetStatusList.
+type GetStatusListParams struct {
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
 // IssueCredentialJSONRequestBody defines body for IssueCredential for application/json ContentType.
 type IssueCredentialJSONRequestBody = IssueCredentialRequest
+
+// UpdateCredentialStatusJSONRequestBody defines body for UpdateCredentialStatus for application/json ContentType.
+type UpdateCredentialStatusJSONRequestBody = UpdateCredentialStatusRequest
 
 // VerifyCredentialJSONRequestBody defines body for VerifyCredential for application/json ContentType.
 type VerifyCredentialJSONRequestBody = VerifyCredentialRequest
@@ -1035,6 +1155,9 @@ type ServerInterface interface {
 	// IssueCredential Issue a credential (W3C VC-API)
 	// (POST /credentials/issue)
 	IssueCredential(c *gin.Context)
+	// UpdateCredentialStatus Revoke, suspend or reinstate a credential (W3C VC-API)
+	// (POST /credentials/status)
+	UpdateCredentialStatus(c *gin.Context)
 	// VerifyCredential Verify a credential (W3C VC-API)
 	// (POST /credentials/verify)
 	VerifyCredential(c *gin.Context)
@@ -1092,6 +1215,9 @@ type ServerInterface interface {
 	// GetSchema A registered credential schema
 	// (GET /schemas/{id})
 	GetSchema(c *gin.Context, id string)
+	// GetStatusList A status list credential (W3C Bitstring Status List)
+	// (GET /status/{listId})
+	GetStatusList(c *gin.Context, listId string, params GetStatusListParams)
 	// GetIssuerAccreditations An issuer's accreditations with their history
 	// (GET /trust/issuers/{did})
 	GetIssuerAccreditations(c *gin.Context, did string)
@@ -1203,6 +1329,19 @@ func (siw *ServerInterfaceWrapper) IssueCredential(c *gin.Context) {
 	}
 
 	siw.Handler.IssueCredential(c)
+}
+
+// UpdateCredentialStatus operation middleware
+func (siw *ServerInterfaceWrapper) UpdateCredentialStatus(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UpdateCredentialStatus(c)
 }
 
 // VerifyCredential operation middleware
@@ -1550,6 +1689,55 @@ func (siw *ServerInterfaceWrapper) GetSchema(c *gin.Context) {
 	siw.Handler.GetSchema(c, id)
 }
 
+// GetStatusList operation middleware
+func (siw *ServerInterfaceWrapper) GetStatusList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "listId" -------------
+	var listId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "listId", c.Param("listId"), &listId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter listId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetStatusListParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-None-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-None-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetStatusList(c, listId, params)
+}
+
 // GetIssuerAccreditations operation middleware
 func (siw *ServerInterfaceWrapper) GetIssuerAccreditations(c *gin.Context) {
 
@@ -1620,6 +1808,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/credentials/issue", wrapper.IssueCredential)
 	router.POST(options.BaseURL+"/issuers/:issuerId/credentials/issue", wrapper.IssueCredentialWith)
 	router.POST(options.BaseURL+"/credentials/verify", wrapper.VerifyCredential)
+	router.POST(options.BaseURL+"/credentials/status", wrapper.UpdateCredentialStatus)
+	router.GET(options.BaseURL+"/status/:listId", wrapper.GetStatusList)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealthz)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadyz)
 	router.GET(options.BaseURL+"/metrics", wrapper.GetMetrics)

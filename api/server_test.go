@@ -21,6 +21,7 @@ import (
 	"github.com/urbis-id/urbis/kms"
 	"github.com/urbis-id/urbis/registry"
 	"github.com/urbis-id/urbis/vc/issuer"
+	"github.com/urbis-id/urbis/vc/statuslist"
 	"github.com/urbis-id/urbis/verifiers"
 )
 
@@ -117,6 +118,9 @@ func (c *testChain) govSigner() string {
 	return c.govDID + "#" + frag
 }
 
+// testPublicURL is the --public-url of the test servers.
+const testPublicURL = "https://urbis.test"
+
 // newEnvs returns one env per test database: SQLite always, PostgreSQL
 // when URBIS_TEST_POSTGRES_URL is set.
 func newEnvs(t *testing.T, cfg api.Config) []*env {
@@ -142,8 +146,13 @@ func newEnv(t *testing.T, name string, db *store.DB, cfg api.Config) *env {
 	resolver := did.NewResolver(did.ResolverConfig{}, did.KeyMethod{}, did.JWKMethod{}, registry.NewDIDMethod(db))
 	cfg.ChainID = chain.genesis.ChainID
 	trust := verifiers.NewTrust(db, db)
+	lists, err := statuslist.NewAllocator(db, statuslist.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	issuers := issuer.NewService(issuer.Config{
 		Store: db, DIDs: agencies, Resolver: resolver, Trust: trust,
+		Lists: lists, Versions: db, Statuses: db, PublicURL: testPublicURL,
 		Keys: issuer.KeysFunc(func(ctx context.Context, agencyID, keyID string) (crypto.Signer, error) {
 			s, err := keys.Signer(ctx, agencyID, keyID)
 			if err != nil {
@@ -152,10 +161,12 @@ func newEnv(t *testing.T, name string, db *store.DB, cfg api.Config) *env {
 			return s, nil
 		}),
 	})
+	verifier := verifiers.NewVerifier(resolver, trust, nil)
+	verifier.UseStatusLists(issuers)
 	s, err := api.NewServer(cfg, api.Deps{
 		Agencies: agencies, Resolver: resolver, Ready: db, Cache: resolver,
 		Registry: chain.engine, Chain: db,
-		Issuers: issuers, Verifier: verifiers.NewVerifier(resolver, trust, nil),
+		Issuers: issuers, Verifier: verifier,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Spec: urbis.OpenAPI,
 	})
 	if err != nil {

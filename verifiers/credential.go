@@ -85,6 +85,7 @@ type Verifier struct {
 	resolver did.Resolver
 	trust    *Trust
 	clock    func() time.Time
+	lists    ListFetcher
 }
 
 // NewVerifier returns a Verifier. A nil clock means time.Now.
@@ -103,6 +104,7 @@ type claims struct {
 	issued   time.Time
 	from     time.Time
 	until    time.Time
+	status   any // credentialStatus, nil when absent
 }
 
 // VerifyCredential verifies a credential given as the VC-API
@@ -153,6 +155,7 @@ func (v *Verifier) VerifyCredential(ctx context.Context, in any) (*Result, error
 			return nil, err
 		}
 		v.validity(cl, r)
+		v.status(ctx, cl, r)
 	}
 	r.Verified = len(r.Errors) == 0
 	return r, nil
@@ -419,6 +422,7 @@ func credentialClaims(c *vc.Credential) *claims {
 	}
 	cl.from, cl.until = c.ValidityPeriod()
 	cl.issued = cl.from
+	cl.status = c.Map()["credentialStatus"]
 	return cl
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/urbis-id/urbis/kms"
 	"github.com/urbis-id/urbis/registry"
 	"github.com/urbis-id/urbis/vc/issuer"
+	"github.com/urbis-id/urbis/vc/statuslist"
 	"github.com/urbis-id/urbis/verifiers"
 )
 
@@ -90,9 +91,16 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 	}
 	resolver.Register(registry.NewDIDMethod(a.db))
 	trust := verifiers.NewTrust(a.db, a.db)
+	lists, err := statuslist.NewAllocator(a.db, statuslist.Config{Clock: time.Now})
+	if err != nil {
+		return err
+	}
 	issuers := issuer.NewService(issuer.Config{
 		Store: a.db, DIDs: a.agencies, Keys: custodyKeys(a.keys), Resolver: resolver, Trust: trust, Clock: time.Now,
+		Lists: lists, Versions: a.db, Statuses: a.db, PublicURL: cfg.PublicURL,
 	})
+	verifier := verifiers.NewVerifier(resolver, trust, time.Now)
+	verifier.UseStatusLists(issuers) // the lists this service publishes; no network fetch
 	srv, err := api.NewServer(api.Config{
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		RateLimit:    cfg.RateLimit,
@@ -105,7 +113,7 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 		Registry: engine,
 		Chain:    a.db,
 		Issuers:  issuers,
-		Verifier: verifiers.NewVerifier(resolver, trust, time.Now),
+		Verifier: verifier,
 		Ready:    a.db,
 		Cache:    resolver,
 		Logger:   log,

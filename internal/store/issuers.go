@@ -18,7 +18,8 @@ type dbIssuer struct {
 	DID         string    `gorm:"column:did"`
 	Format      string    `gorm:"column:format"`
 	Cryptosuite string    `gorm:"column:cryptosuite"`
-	Types       string    `gorm:"column:types"` // JSON array
+	Types       string    `gorm:"column:types"`           // JSON array
+	Purposes    string    `gorm:"column:status_purposes"` // JSON array
 	CreatedAt   time.Time `gorm:"column:created_at;autoCreateTime:false"`
 }
 
@@ -29,9 +30,17 @@ func toDBIssuer(in issuer.Instance) (dbIssuer, error) {
 	if err != nil {
 		return dbIssuer{}, errkind.Wrap(errkind.Internal, err, "encode types")
 	}
+	ps := in.StatusPurposes
+	if ps == nil {
+		ps = []string{}
+	}
+	purposes, err := json.Marshal(ps)
+	if err != nil {
+		return dbIssuer{}, errkind.Wrap(errkind.Internal, err, "encode status purposes")
+	}
 	return dbIssuer{
 		ID: in.ID, AgencyID: in.AgencyID, DID: in.DID, Format: string(in.Format),
-		Cryptosuite: in.Cryptosuite, Types: string(types), CreatedAt: dbTime(in.CreatedAt),
+		Cryptosuite: in.Cryptosuite, Types: string(types), Purposes: string(purposes), CreatedAt: dbTime(in.CreatedAt),
 	}, nil
 }
 
@@ -40,9 +49,13 @@ func (m dbIssuer) domain() (issuer.Instance, error) {
 	if err := json.Unmarshal([]byte(m.Types), &types); err != nil {
 		return issuer.Instance{}, errkind.Wrap(errkind.Internal, err, "issuer instance %s: types", m.ID)
 	}
+	purposes := []string{}
+	if err := json.Unmarshal([]byte(m.Purposes), &purposes); err != nil {
+		return issuer.Instance{}, errkind.Wrap(errkind.Internal, err, "issuer instance %s: status purposes", m.ID)
+	}
 	return issuer.Instance{
 		ID: m.ID, AgencyID: m.AgencyID, DID: m.DID, Format: issuer.Format(m.Format),
-		Cryptosuite: m.Cryptosuite, Types: types, CreatedAt: m.CreatedAt.UTC(),
+		Cryptosuite: m.Cryptosuite, Types: types, StatusPurposes: purposes, CreatedAt: m.CreatedAt.UTC(),
 	}, nil
 }
 

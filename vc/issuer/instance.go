@@ -23,6 +23,10 @@ type CreateRequest struct {
 	DID    string
 	Format Format
 	Types  []string
+	// StatusPurposes, when nil, defaults to ["revocation"] for instances
+	// that can carry status (ldp_vc and jwt_vc_json with an Ed25519 DID),
+	// and to [] for the others.
+	StatusPurposes []string
 }
 
 // Create makes an issuer instance for agencyID. The DID must be one of
@@ -54,9 +58,15 @@ func (s *Service) Create(ctx context.Context, agencyID string, req CreateRequest
 	if err != nil {
 		return Instance{}, err
 	}
+	purposes := defaultPurposes(req.Format, rec.KeyType)
+	if req.StatusPurposes != nil {
+		if purposes, err = checkPurposes(req.StatusPurposes, req.Format, rec.KeyType); err != nil {
+			return Instance{}, err
+		}
+	}
 	in := Instance{
 		ID: newID("iss_"), AgencyID: agencyID, DID: rec.DID, Format: req.Format,
-		Cryptosuite: suite, Types: types, CreatedAt: s.clock().UTC().Truncate(time.Microsecond),
+		Cryptosuite: suite, Types: types, StatusPurposes: purposes, CreatedAt: s.clock().UTC().Truncate(time.Microsecond),
 	}
 	if err := s.store.CreateIssuer(ctx, in); err != nil {
 		return Instance{}, err

@@ -66,6 +66,16 @@ func (s *Service) Issue(ctx context.Context, agencyID, issuerID string, cred map
 	if err := s.trust.CheckIssuance(ctx, in.DID, specificTypes(c.Types()), subjects, s.clock().UTC()); err != nil {
 		return Issued{}, prefix(err, "/credential/credentialSubject")
 	}
+	// Indexes are allocated once the credential is known to be issuable.
+	recs, err := s.addStatus(ctx, in, cred)
+	if err != nil {
+		return Issued{}, err
+	}
+	if recs != nil {
+		if c, err = s.prepare(in, cred, now); err != nil {
+			return Issued{}, err
+		}
+	}
 	signer, vm, err := s.signer(ctx, in)
 	if err != nil {
 		return Issued{}, err
@@ -83,6 +93,11 @@ func (s *Service) Issue(ctx context.Context, agencyID, issuerID string, cred map
 	}
 	if err != nil {
 		return Issued{}, prefix(err, "/credential")
+	}
+	if len(recs) > 0 {
+		if err := s.statuses.AddStatuses(ctx, recs); err != nil {
+			return Issued{}, err
+		}
 	}
 	return out, nil
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/urbis-id/urbis/did"
 	"github.com/urbis-id/urbis/internal/agency"
+	"github.com/urbis-id/urbis/vc/statuslist"
 )
 
 // Format is a credential format, named as in OpenID4VCI.
@@ -44,7 +45,10 @@ type Instance struct {
 	Format      Format
 	Cryptosuite string // eddsa-rdfc-2022, or the JOSE alg of the JWT formats
 	Types       []string
-	CreatedAt   time.Time
+	// StatusPurposes are the credentialStatus entries the instance adds:
+	// "revocation", "suspension", both, or none.
+	StatusPurposes []string
+	CreatedAt      time.Time
 }
 
 // Store keeps issuer instances. Lookups are scoped by agency: another
@@ -94,6 +98,12 @@ type Service struct {
 	resolver did.Resolver
 	trust    Trust
 	clock    func() time.Time
+
+	lists     Lists
+	versions  ListVersions
+	statuses  StatusStore
+	publicURL string
+	signed    *statuslist.Cache // signed list credentials by "listID@version"
 }
 
 // Config holds the Service's dependencies. A nil Clock means time.Now.
@@ -104,6 +114,12 @@ type Config struct {
 	Resolver did.Resolver
 	Trust    Trust
 	Clock    func() time.Time
+
+	// Status lists: when Lists is nil, credentials get no credentialStatus.
+	Lists     Lists
+	Versions  ListVersions
+	Statuses  StatusStore
+	PublicURL string // status lists are published at PublicURL/status/{listId}
 }
 
 // NewService returns a Service.
@@ -111,7 +127,12 @@ func NewService(cfg Config) *Service {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	return &Service{store: cfg.Store, dids: cfg.DIDs, keys: cfg.Keys, resolver: cfg.Resolver, trust: cfg.Trust, clock: cfg.Clock}
+	signed, err := statuslist.NewCache(signedLists)
+	if err != nil {
+		panic(err) // signedLists is a valid constant configuration
+	}
+	return &Service{signed: signed, store: cfg.Store, dids: cfg.DIDs, keys: cfg.Keys, resolver: cfg.Resolver, trust: cfg.Trust, clock: cfg.Clock,
+		lists: cfg.Lists, versions: cfg.Versions, statuses: cfg.Statuses, publicURL: cfg.PublicURL}
 }
 
 func (s *Service) now() time.Time { return s.clock().UTC().Truncate(time.Second) }

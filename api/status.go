@@ -1,0 +1,61 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/urbis-id/urbis/internal/errkind"
+	"github.com/urbis-id/urbis/vc/statuslist"
+)
+
+// statusListMaxAge is how long a status list may be cached, in seconds.
+const statusListMaxAge = 60
+
+// UpdateCredentialStatus revokes, suspends or reinstates a credential of
+// the calling agency (VC-API POST /credentials/status).
+func (s *Server) UpdateCredentialStatus(c *gin.Context) {
+	a, ok := s.caller(c)
+	if !ok {
+		return
+	}
+	var req UpdateCredentialStatusRequest
+	if err := decodeJSON(c, &req); err != nil {
+		s.abortWithError(c, err)
+		return
+	}
+	if len(req.CredentialStatus) != 1 {
+		s.abortWithError(c, errkind.Field(errkind.Invalid, "/credentialStatus", "has %d entries; want one", len(req.CredentialStatus)))
+		return
+	}
+	switch t := string(req.CredentialStatus[0].Type); t {
+	case statuslist.TypeEntry, statuslist.TypeListCredential:
+	default:
+		s.abortWithError(c, errkind.Field(errkind.Invalid, "/credentialStatus/0/type", "%q; want %s", t, statuslist.TypeEntry))
+		return
+	}
+	err := s.issuers.SetStatus(c.Request.Context(), a.ID, req.CredentialId, string(req.CredentialStatus[0].Status))
+	if err != nil {
+		s.abortWithError(c, bodyPointer(err))
+		return
+	}
+	c.Status(http.StatusOK)
+}
+
+// GetStatusList serves a signed status list credential.
+func (s *Server) GetStatusList(c *gin.Context, listID string, params GetStatusListParams) {
+	l, err := s.issuers.StatusList(c.Request.Context(), listID)
+	if err != nil {
+		s.abortWithError(c, err)
+		return
+	}
+	etag := `"` + strconv.FormatUint(l.Version, 10) + `"`
+	c.Header("ETag", etag)
+	c.Header("Cache-Control", "public, max-age="+strconv.Itoa(statusListMaxAge))
+	if params.IfNoneMatch != nil && *params.IfNoneMatch == etag {
+		c.Status(http.StatusNotModified)
+		return
+	}
+	c.Data(http.StatusOK, "application/vc+ld+json", l.JSON)
+}

@@ -1,0 +1,123 @@
+package verifiers_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/urbis-id/urbis/did"
+	"github.com/urbis-id/urbis/internal/errkind"
+	"github.com/urbis-id/urbis/vc/dataintegrity"
+	"github.com/urbis-id/urbis/vc/ld"
+	"github.com/urbis-id/urbis/vc/statuslist"
+	"github.com/urbis-id/urbis/verifiers"
+)
+
+// fetchFunc adapts a function to verifiers.ListFetcher.
+type fetchFunc func(url string) (map[string]any, error)
+
+func (f fetchFunc) FetchList(_ context.Context, url string) (map[string]any, error) { return f(url) }
+
+type signer struct {
+	did  string
+	vm   string
+	priv ed25519.PrivateKey
+}
+
+func newSigner(t *testing.T) signer {
+	t.Helper()
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	k, err := did.NewKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := k.String()
+	return signer{did: id, vm: id + "#" + strings.TrimPrefix(id, "did:key:"), priv: priv}
+}
+
+func (s signer) sign(t *testing.T, doc map[string]any) map[string]any {
+	t.Helper()
+	out, err := dataintegrity.Sign(context.Background(), doc, dataintegrity.ProofOptions{VerificationMethod: s.vm, Created: t0}, s.priv, ld.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestStatusCheck(t *testing.T) {
+	const listURL = "https://urbis.test/status/sl_1"
+	iss, other := newSigner(t), newSigner(t)
+	bits, _ := statuslist.NewBitstring(statuslist.MinSize)
+	list := func(by signer, issuer, purpose string, set bool) map[string]any {
+		b := bits.Clone()
+		b.Set(7, set)
+		l, err := statuslist.ListCredential(listURL, issuer, purpose, b, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return by.sign(t, l)
+	}
+	cred := func(purpose string) map[string]any {
+		return iss.sign(t, map[string]any{
+			"@context":          []any{"https://www.w3.org/ns/credentials/v2"},
+			"type":              []any{"VerifiableCredential", "ExampleCredential"},
+			"issuer":            iss.did,
+			"validFrom":         t0.Format(time.RFC3339),
+			"credentialSubject": map[string]any{"id": "did:example:alice", "name": "Alice"},
+			"credentialStatus":  statuslist.Entry(listURL, 7, purpose),
+		})
+	}
+	tampered := list(iss, iss.did, "revocation", false)
+	tampered["credentialSubject"].(map[string]any)["encodedList"] = list(iss, iss.did, "revocation", true)["credentialSubject"].(map[string]any)["encodedList"]
+	tests := []struct {
+		name    string
+		purpose string
+		fetch   verifiers.ListFetcher // nil: no fetcher
+		want    string                // "" passes; else in the status error
+	}{
+		{"clear", "revocation", fetchFunc(func(string) (map[string]any, error) { return list(iss, iss.did, "revocation", false), nil }), ""},
+		{"revoked", "revocation", fetchFunc(func(string) (map[string]any, error) { return list(iss, iss.did, "revocation", true), nil }), "revoked"},
+		{"suspended", "suspension", fetchFunc(func(string) (map[string]any, error) { return list(iss, iss.did, "suspension", true), nil }), "suspended"},
+		{"list of another issuer", "revocation", fetchFunc(func(string) (map[string]any, error) { return list(other, other.did, "revocation", false), nil }), "not by the credential's issuer"},
+		{"list signed by another", "revocation", fetchFunc(func(string) (map[string]any, error) { return list(other, iss.did, "revocation", false), nil }), "not by its issuer"},
+		{"tampered list", "revocation", fetchFunc(func(string) (map[string]any, error) { return tampered, nil }), "status list"},
+		{"unavailable", "revocation", fetchFunc(func(string) (map[string]any, error) {
+			return nil, errkind.New(errkind.Unsupported, "not published here")
+		}), "not published here"},
+		{"no fetcher", "revocation", nil, "cannot be fetched"},
+	}
+	resolver := did.NewResolver(did.ResolverConfig{}, did.KeyMethod{})
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v := verifiers.NewVerifier(resolver, verifiers.NewTrust(fakeChain{}, fakeChain{}), func() time.Time { return t0.Add(time.Hour) })
+			if tc.fetch != nil {
+				v.UseStatusLists(tc.fetch)
+			}
+			res, err := v.VerifyCredential(context.Background(), cred(tc.purpose))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.want == "" {
+				if !res.Verified || !contains(res.Checks, verifiers.CheckStatus) {
+					t.Errorf("got verified %v, checks %v, errors %+v; want verified with a status check", res.Verified, res.Checks, res.Errors)
+				}
+				return
+			}
+			if res.Verified || len(res.Errors) != 1 || res.Errors[0].Check != verifiers.CheckStatus || !strings.Contains(res.Errors[0].Message, tc.want) {
+				t.Errorf("got verified %v, errors %+v; want one status error containing %q", res.Verified, res.Errors, tc.want)
+			}
+		})
+	}
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
