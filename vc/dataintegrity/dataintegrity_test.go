@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -243,5 +244,32 @@ func TestDIDKeyResolver(t *testing.T) {
 	other := strings.Split(vm, "#")[0] + "#other"
 	if _, err := DIDKeyResolver(r, did.AssertionMethod)(ctx, other); !errors.Is(err, errkind.Forbidden) && !errors.Is(err, errkind.NotFound) {
 		t.Errorf("resolve %s = %v; want Forbidden or NotFound", other, err)
+	}
+}
+
+// TestGoNumberTypes signs a document built in Go with int and json.Number
+// values: they are the same JSON numbers as the float64 that JSON decoding
+// gives, so the proof verifies in either form.
+func TestGoNumberTypes(t *testing.T) {
+	ctx := context.Background()
+	priv, vm := newDIDKey(t)
+	keys := DIDKeyResolver(did.NewResolver(did.ResolverConfig{}, did.KeyMethod{}), did.AssertionMethod)
+	withGo := unsigned(t)
+	subject := withGo["credentialSubject"].(map[string]any)
+	subject["age"] = 42
+	subject["score"] = json.Number("7")
+	signed, err := Sign(ctx, withGo, ProofOptions{VerificationMethod: vm}, priv, nil)
+	if err != nil {
+		t.Fatalf("Sign with Go int and json.Number values: got %v; want a proof", err)
+	}
+	b, _ := json.Marshal(signed)
+	var decoded map[string]any
+	if err := json.Unmarshal(b, &decoded); err != nil {
+		t.Fatal(err)
+	}
+	for name, doc := range map[string]map[string]any{"as signed": signed, "decoded": decoded} {
+		if _, err := Verify(ctx, doc, keys, nil); err != nil {
+			t.Errorf("Verify %s: got %v; want nil", name, err)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"time"
@@ -77,6 +78,10 @@ func Sign(ctx context.Context, doc map[string]any, opts ProofOptions, signer cry
 	if opts.VerificationMethod == "" {
 		return nil, errkind.Field(errkind.Invalid, "verificationMethod", "is required")
 	}
+	doc, err := normalize(doc)
+	if err != nil {
+		return nil, err
+	}
 	if err := checkContext(doc); err != nil {
 		return nil, err
 	}
@@ -123,6 +128,21 @@ func Sign(ctx context.Context, doc map[string]any, opts ProofOptions, signer cry
 		out["proof"] = append(deepCopy(old).([]any), proof)
 	default:
 		out["proof"] = []any{deepCopy(old), proof}
+	}
+	return out, nil
+}
+
+// normalize returns doc as JSON decoding gives it (numbers as float64,
+// objects as map[string]any), the only form the JSON-LD processor takes:
+// a Go int or json.Number inside would make it fail.
+func normalize(doc map[string]any) (map[string]any, error) {
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, errkind.Wrap(errkind.Invalid, err, "document is not JSON")
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, errkind.Wrap(errkind.Invalid, err, "document is not JSON")
 	}
 	return out, nil
 }

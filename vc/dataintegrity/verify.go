@@ -80,6 +80,10 @@ func Verify(ctx context.Context, doc map[string]any, resolveKey KeyResolver, loa
 	if resolveKey == nil {
 		return Result{}, errkind.New(errkind.Invalid, "no key resolver")
 	}
+	doc, err := normalize(doc)
+	if err != nil {
+		return Result{}, err
+	}
 	raw, ok := doc["proof"]
 	if !ok || raw == nil {
 		return Result{}, errkind.Field(errkind.Invalid, "/proof", "is required: the document has no proof").WithCode(codeMalformed)
