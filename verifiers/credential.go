@@ -86,6 +86,7 @@ type Verifier struct {
 	trust    *Trust
 	clock    func() time.Time
 	lists    ListFetcher
+	verified verifiedLists
 }
 
 // NewVerifier returns a Verifier. A nil clock means time.Now.

@@ -3,9 +3,12 @@ package verifiers
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/urbis-id/urbis/did"
@@ -83,7 +86,7 @@ func (v *Verifier) statusEntry(ctx context.Context, issuer string, e map[string]
 		}
 		return errkind.Wrap(errkind.KindOf(err), err, "status list %s", url).WithCode(statuslist.CodeRetrieval)
 	}
-	if err := v.verifyList(ctx, issuer, list); err != nil {
+	if err := v.verifyListCached(ctx, issuer, list); err != nil {
 		return errkind.Wrap(errkind.KindOf(err), err, "status list %s", url).WithCode(statuslist.CodeVerification)
 	}
 	set, err := statuslist.Check(e, list)
@@ -98,6 +101,61 @@ func (v *Verifier) statusEntry(ctx context.Context, issuer string, e map[string]
 		return errkind.New(errkind.Invalid, "suspended: index %s of status list %s is set", idx, url)
 	}
 	return errkind.New(errkind.Invalid, "revoked: index %s of status list %s is set", idx, url)
+}
+
+// listProofTTL is how long a status list credential whose proof verified
+// is trusted without verifying it again: the same bytes from the same
+// issuer verify the same way, and a list changes only with a new version
+// (new bytes). Time-dependent checks still run on every use.
+const listProofTTL = time.Minute
+
+// maxVerifiedLists bounds the remembered verifications.
+const maxVerifiedLists = 1024
+
+// verifiedLists remembers status list credentials whose proof verified,
+// by issuer and SHA-256 of their JSON encoding, so that verifying many
+// credentials against one list canonicalises and verifies it once.
+type verifiedLists struct {
+	mu    sync.Mutex
+	until map[[32]byte]time.Time
+}
+
+// verifyListCached verifies a list as verifyList does, skipping the proof
+// when the same list from the same issuer verified within listProofTTL.
+func (v *Verifier) verifyListCached(ctx context.Context, issuer string, list map[string]any) error {
+	b, err := json.Marshal(list)
+	if err != nil {
+		return errkind.Wrap(errkind.Invalid, err, "status list credential is not JSON")
+	}
+	key := sha256.Sum256(append(append([]byte(issuer), 0), b...))
+	now := v.clock()
+	v.verified.mu.Lock()
+	until, ok := v.verified.until[key]
+	v.verified.mu.Unlock()
+	if ok && now.Before(until) {
+		return v.checkListValidity(list)
+	}
+	if err := v.verifyList(ctx, issuer, list); err != nil {
+		return err
+	}
+	v.verified.mu.Lock()
+	if v.verified.until == nil || len(v.verified.until) >= maxVerifiedLists {
+		v.verified.until = make(map[[32]byte]time.Time)
+	}
+	v.verified.until[key] = now.Add(listProofTTL)
+	v.verified.mu.Unlock()
+	return nil
+}
+
+// checkListValidity checks the list's validity period.
+func (v *Verifier) checkListValidity(list map[string]any) error {
+	if s, ok := list["validUntil"].(string); ok {
+		until, err := time.Parse(time.RFC3339, s)
+		if err != nil || !v.clock().Before(until) {
+			return errkind.New(errkind.Invalid, "expired (validUntil %s)", s)
+		}
+	}
+	return nil
 }
 
 // verifyList checks a status list credential's Data Integrity proof, its
@@ -119,11 +177,5 @@ func (v *Verifier) verifyList(ctx context.Context, issuer string, list map[strin
 	if err := res.Check(dataintegrity.Expect{ProofPurpose: "assertionMethod", Now: v.clock()}); err != nil {
 		return err
 	}
-	if s, ok := list["validUntil"].(string); ok {
-		until, err := time.Parse(time.RFC3339, s)
-		if err != nil || !v.clock().Before(until) {
-			return errkind.New(errkind.Invalid, "expired (validUntil %s)", s)
-		}
-	}
-	return nil
+	return v.checkListValidity(list)
 }

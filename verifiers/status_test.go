@@ -121,3 +121,62 @@ func contains(xs []string, x string) bool {
 	}
 	return false
 }
+
+// countingResolver counts resolutions.
+type countingResolver struct {
+	did.Resolver
+	n int
+}
+
+func (c *countingResolver) Resolve(ctx context.Context, id string, opts did.ResolveOptions) (*did.Resolution, error) {
+	c.n++
+	return c.Resolver.Resolve(ctx, id, opts)
+}
+
+// TestStatusListProofVerifiedOnce checks that a verifier verifies a status
+// list's proof once for many credentials, and that the memory of it never
+// covers a list whose bytes changed.
+func TestStatusListProofVerifiedOnce(t *testing.T) {
+	const listURL = "https://urbis.test/status/sl_2"
+	iss := newSigner(t)
+	bits, _ := statuslist.NewBitstring(statuslist.MinSize)
+	clean, err := statuslist.ListCredential(listURL, iss.did, "revocation", bits, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clean = iss.sign(t, clean)
+	tampered := iss.sign(t, clean)
+	tampered["credentialSubject"].(map[string]any)["statusPurpose"] = "suspension"
+	current := clean
+	cred := iss.sign(t, map[string]any{
+		"@context":          []any{"https://www.w3.org/ns/credentials/v2"},
+		"type":              []any{"VerifiableCredential", "ExampleCredential"},
+		"issuer":            iss.did,
+		"validFrom":         t0.Format(time.RFC3339),
+		"credentialSubject": map[string]any{"id": "did:example:alice"},
+		"credentialStatus":  statuslist.Entry(listURL, 3, "revocation"),
+	})
+	resolver := &countingResolver{Resolver: did.NewResolver(did.ResolverConfig{}, did.KeyMethod{})}
+	v := verifiers.NewVerifier(resolver, verifiers.NewTrust(fakeChain{}, fakeChain{}), func() time.Time { return t0.Add(time.Hour) })
+	v.UseStatusLists(fetchFunc(func(string) (map[string]any, error) { return current, nil }))
+	verify := func() (*verifiers.Result, int) {
+		before := resolver.n
+		res, err := v.VerifyCredential(context.Background(), cred)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res, resolver.n - before
+	}
+	first, n1 := verify()
+	second, n2 := verify()
+	if !first.Verified || !second.Verified {
+		t.Fatalf("got verified %v then %v; want both verified", first.Verified, second.Verified)
+	}
+	if n2 >= n1 {
+		t.Errorf("got %d resolutions for the second credential and %d for the first; want fewer: the list's proof was verified already", n2, n1)
+	}
+	current = tampered
+	if res, _ := verify(); res.Verified {
+		t.Error("a list changed after signing verified; want the status check to fail")
+	}
+}
