@@ -121,7 +121,10 @@ type presentationAnswer struct {
 	Checks      []string
 	Warnings    []struct{ Check, Detail string }
 	Errors      []struct{ Check, Detail string }
-	Credentials []struct{ Verified bool }
+	Credentials []struct {
+		Verified bool
+		Errors   []struct{ Check string }
+	}
 }
 
 func TestVerifyPresentation(t *testing.T) {
@@ -167,6 +170,8 @@ func TestVerifyPresentation(t *testing.T) {
 				{"tampered credential", h.ldpVP(t, h.did, ch, dom, tampered), opts, 422, "credentials"},
 				{"revoked credential", h.ldpVP(t, h.did, ch, dom, f.revocable), opts, 422, "credentials"},
 			}
+			// Why the embedded credential fails, where it does.
+			credentialFailure := map[string]string{"tampered credential": "proof", "revoked credential": "status"}
 			for _, tc := range tests {
 				t.Run(tc.name, func(t *testing.T) {
 					req := map[string]any{"verifiablePresentation": tc.vp}
@@ -194,6 +199,11 @@ func TestVerifyPresentation(t *testing.T) {
 					}
 					if ans.Verified || !failed {
 						t.Errorf("got %s; want a failed %s check", got, tc.wantCheck)
+					}
+					if why, ok := credentialFailure[tc.name]; ok {
+						if len(ans.Credentials) != 1 || len(ans.Credentials[0].Errors) == 0 || ans.Credentials[0].Errors[0].Check != why {
+							t.Errorf("got credential results %+v; want one failing %s", ans.Credentials, why)
+						}
 					}
 				})
 			}
