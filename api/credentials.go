@@ -99,6 +99,9 @@ func (s *Server) issue(c *gin.Context, issuerID string) {
 		if req.Options.Format != nil {
 			opts.Format = issuer.Format(*req.Options.Format)
 		}
+		if req.Options.KeyBinding != nil {
+			opts.KeyBinding = *req.Options.KeyBinding
+		}
 		if req.Options.Disclosable != nil {
 			opts.Disclosable = append([]string{}, *req.Options.Disclosable...)
 		}

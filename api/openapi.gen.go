@@ -598,6 +598,11 @@ type IssueOptions struct {
 
 	// Format Picks among the agency's issuer instances for credential.issuer.
 	Format *IssueOptionsFormat `json:"format,omitempty"`
+
+	// KeyBinding dc+sd-jwt only: put the first authentication key of the DID named by
+	// credentialSubject.id in `cnf.jwk`, so that the holder can present the
+	// credential with a Key Binding JWT (see /presentations/verify).
+	KeyBinding *bool `json:"keyBinding,omitempty"`
 }
 
 // IssueOptionsFormat Picks among the agency's issuer instances for credential.issuer.

@@ -63,6 +63,7 @@ type presentationFixture struct {
 	jwt       string         // a jwt_vc_json about the holder
 	revocable map[string]any // an ldp_vc about the holder with a revocation entry
 	revokeID  string
+	sd        string // a dc+sd-jwt about the holder, bound to its key (cnf)
 }
 
 func newPresentationFixture(t *testing.T, e *env) *presentationFixture {
@@ -75,6 +76,11 @@ func newPresentationFixture(t *testing.T, e *env) *presentationFixture {
 	jwtID := e.createIssuer(t, e.key, issuerDID, "jwt_vc_json", "ExampleDegreeCredential")
 	env := issued(t, e.issue(t, e.key, jwtID, credentialFor("jwt_vc_json", "", "ExampleDegreeCredential", subject), http.StatusCreated))
 	_, f.jwt, _ = strings.Cut(env["id"].(string), ",")
+	sdID := e.createIssuer(t, e.key, issuerDID, "dc+sd-jwt", "ExampleDegreeCredential")
+	env = issued(t, e.issue(t, e.key, sdID, credentialFor("dc+sd-jwt", "", "ExampleDegreeCredential", subject), http.StatusCreated, map[string]any{"keyBinding": true}))
+	_, f.sd, _ = strings.Cut(env["id"].(string), ",")
+	// Key binding is for dc+sd-jwt only.
+	e.issue(t, e.key, ldpID, credentialFor("ldp_vc", "", "ExampleDegreeCredential", subject), http.StatusBadRequest, map[string]any{"keyBinding": true})
 	withStatus := e.createIssuerWith(t, e.key, map[string]any{"did": e.newDID(t, e.key, "Ed25519"), "format": "ldp_vc",
 		"types": []string{"ExampleDegreeCredential"}, "statusPurposes": []string{"revocation"}})
 	f.revocable = issued(t, e.issue(t, e.key, withStatus, credentialFor("ldp_vc", "", "ExampleDegreeCredential", subject), http.StatusCreated))
@@ -156,6 +162,9 @@ func TestVerifyPresentation(t *testing.T) {
 				{"ldp_vp", h.ldpVP(t, h.did, ch, dom, f.ldp), opts, 200, "holderBinding"},
 				{"jwt_vp", h.jwtVP(t, dom, ch, f.jwt), opts, 200, "credentials"},
 				{"sd-jwt with key binding", h.sdJWTPresentation(t, h.did, dom, ch), opts, 200, "holder"},
+				{"sd-jwt issued by Urbis with key binding", present(t, f.sd, h, dom, ch), opts, 200, "holderBinding"},
+				{"sd-jwt issued by Urbis, wrong challenge", present(t, f.sd, h, dom, "other"), opts, 422, "challenge"},
+				{"sd-jwt issued by Urbis, presented by another", present(t, f.sd, other, dom, ch), opts, 422, "proof"},
 				{"no options", h.ldpVP(t, h.did, ch, dom, f.ldp), nil, 200, "proof"},
 				{"wrong challenge", h.ldpVP(t, h.did, "other", dom, f.ldp), opts, 422, "challenge"},
 				{"wrong domain", h.ldpVP(t, h.did, ch, "evil.example", f.ldp), opts, 422, "domain"},
@@ -216,4 +225,14 @@ func TestVerifyPresentation(t *testing.T) {
 			}
 		})
 	}
+}
+
+// present presents an issued SD-JWT with name disclosed and a KB-JWT by h.
+func present(t *testing.T, tok string, h *holderKey, aud, nonce string) string {
+	t.Helper()
+	out, err := sdjwt.Present(tok, []string{"/name"}, &sdjwt.KeyBinding{Signer: h.key, Audience: aud, Nonce: nonce})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
