@@ -25,6 +25,7 @@ type Issuers interface {
 // Verifier is what the API needs to verify credentials.
 type Verifier interface {
 	VerifyCredential(ctx context.Context, in any) (*verifiers.Result, error)
+	VerifyPresentation(ctx context.Context, in any, opts verifiers.PresentationOptions) (*verifiers.PresentationResult, error)
 }
 
 // Media types of the enveloped formats, for the data: URL.
@@ -98,6 +99,9 @@ func (s *Server) issue(c *gin.Context, issuerID string) {
 		if req.Options.Format != nil {
 			opts.Format = issuer.Format(*req.Options.Format)
 		}
+		if req.Options.KeyBinding != nil {
+			opts.KeyBinding = *req.Options.KeyBinding
+		}
 		if req.Options.Disclosable != nil {
 			opts.Disclosable = append([]string{}, *req.Options.Disclosable...)
 		}
@@ -130,6 +134,15 @@ func (s *Server) VerifyCredential(c *gin.Context) {
 		s.abortWithError(c, fieldUnder(err, "/verifiableCredential"))
 		return
 	}
+	body := verificationBody(res)
+	status := http.StatusOK
+	if !res.Verified {
+		status = http.StatusUnprocessableEntity
+	}
+	c.JSON(status, body)
+}
+
+func verificationBody(res *verifiers.Result) VerificationResult {
 	body := VerificationResult{
 		Verified: res.Verified,
 		Checks:   append([]string{}, res.Checks...),
@@ -140,11 +153,7 @@ func (s *Server) VerifyCredential(c *gin.Context) {
 		f := VerificationResultFormat(res.Format)
 		body.Format = &f
 	}
-	status := http.StatusOK
-	if !res.Verified {
-		status = http.StatusUnprocessableEntity
-	}
-	c.JSON(status, body)
+	return body
 }
 
 func findings(fs []verifiers.Finding, title string) []VerificationProblem {

@@ -26,6 +26,7 @@ type credFixture struct {
 	verify    map[string][]byte // verifyCredential bodies by example name
 	statusIDs map[string]string // credential ids by updateCredentialStatus example name
 	listID    string            // a status list of the fixture's credentials
+	present   []byte            // the verifyPresentation body: a real presentation
 }
 
 func credentialFixture(t *testing.T, e *env) *credFixture {
@@ -59,6 +60,14 @@ func credentialFixture(t *testing.T, e *env) *credFixture {
 		f.statusIDs[name] = c["id"].(string)
 		f.listID = listIDOf(t, c, "revocation")
 	}
+	// The verifyPresentation example: a did:key holder presents an ldp_vc
+	// about itself, bound to the example's challenge and domain.
+	h := newHolder(t)
+	about := issued(t, e.issue(t, e.key, f.ldpID, credentialFor("ldp_vc", "", "ExampleDegreeCredential", map[string]any{"id": h.did, "name": "Alice Example"}), http.StatusCreated))
+	f.present, _ = json.Marshal(map[string]any{
+		"verifiablePresentation": h.ldpVP(t, h.did, "3f1c0d2a", "verifier.example", about),
+		"options":                map[string]any{"challenge": "3f1c0d2a", "domain": "verifier.example"},
+	})
 	return f
 }
 
@@ -125,6 +134,8 @@ func (f *credFixture) rewrite(t *testing.T, opID, name string, body []byte) []by
 			t.Fatalf("no fixture for updateCredentialStatus example %q", name)
 		}
 		m["credentialId"] = id
+	case "verifyPresentation":
+		return f.present
 	case "verifyCredential":
 		b, ok := f.verify[name]
 		if !ok {

@@ -292,11 +292,38 @@ func (e OperationStatusStatus) Valid() bool {
 	}
 }
 
+// Defines values for PresentationVerificationResultFormat.
+const (
+	PresentationVerificationResultFormatDcSdJwt   PresentationVerificationResultFormat = "dc+sd-jwt"
+	PresentationVerificationResultFormatJwtVpJson PresentationVerificationResultFormat = "jwt_vp_json"
+	PresentationVerificationResultFormatLdpVp     PresentationVerificationResultFormat = "ldp_vp"
+)
+
+// Valid indicates whether the value is a known member of the PresentationVerificationResultFormat enum.
+func (e PresentationVerificationResultFormat) Valid() bool {
+	switch e {
+	case PresentationVerificationResultFormatDcSdJwt:
+		return true
+	case PresentationVerificationResultFormatJwtVpJson:
+		return true
+	case PresentationVerificationResultFormatLdpVp:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VerificationProblemCheck.
 const (
 	VerificationProblemCheckAccreditation VerificationProblemCheck = "accreditation"
+	VerificationProblemCheckChallenge     VerificationProblemCheck = "challenge"
 	VerificationProblemCheckCredential    VerificationProblemCheck = "credential"
+	VerificationProblemCheckCredentials   VerificationProblemCheck = "credentials"
+	VerificationProblemCheckDomain        VerificationProblemCheck = "domain"
+	VerificationProblemCheckHolder        VerificationProblemCheck = "holder"
+	VerificationProblemCheckHolderBinding VerificationProblemCheck = "holderBinding"
 	VerificationProblemCheckIssuer        VerificationProblemCheck = "issuer"
+	VerificationProblemCheckPresentation  VerificationProblemCheck = "presentation"
 	VerificationProblemCheckProof         VerificationProblemCheck = "proof"
 	VerificationProblemCheckSchema        VerificationProblemCheck = "schema"
 	VerificationProblemCheckStatus        VerificationProblemCheck = "status"
@@ -308,9 +335,21 @@ func (e VerificationProblemCheck) Valid() bool {
 	switch e {
 	case VerificationProblemCheckAccreditation:
 		return true
+	case VerificationProblemCheckChallenge:
+		return true
 	case VerificationProblemCheckCredential:
 		return true
+	case VerificationProblemCheckCredentials:
+		return true
+	case VerificationProblemCheckDomain:
+		return true
+	case VerificationProblemCheckHolder:
+		return true
+	case VerificationProblemCheckHolderBinding:
+		return true
 	case VerificationProblemCheckIssuer:
+		return true
+	case VerificationProblemCheckPresentation:
 		return true
 	case VerificationProblemCheckProof:
 		return true
@@ -559,6 +598,11 @@ type IssueOptions struct {
 
 	// Format Picks among the agency's issuer instances for credential.issuer.
 	Format *IssueOptionsFormat `json:"format,omitempty"`
+
+	// KeyBinding dc+sd-jwt only: put the first authentication key of the DID named by
+	// credentialSubject.id in `cnf.jwk`, so that the holder can present the
+	// credential with a Key Binding JWT (see /presentations/verify).
+	KeyBinding *bool `json:"keyBinding,omitempty"`
 }
 
 // IssueOptionsFormat Picks among the agency's issuer instances for credential.issuer.
@@ -611,6 +655,22 @@ type OperationStatus struct {
 
 // OperationStatusStatus defines model for OperationStatus.Status.
 type OperationStatusStatus string
+
+// PresentationVerificationResult defines model for PresentationVerificationResult.
+type PresentationVerificationResult struct {
+	// Checks The checks that passed.
+	Checks []string `json:"checks"`
+
+	// Credentials The result of each embedded credential, in order, as /credentials/verify gives it.
+	Credentials []VerificationResult                  `json:"credentials"`
+	Errors      []VerificationProblem                 `json:"errors"`
+	Format      *PresentationVerificationResultFormat `json:"format,omitempty"`
+	Verified    bool                                  `json:"verified"`
+	Warnings    []VerificationProblem                 `json:"warnings"`
+}
+
+// PresentationVerificationResultFormat defines model for PresentationVerificationResult.Format.
+type PresentationVerificationResultFormat string
 
 // Problem defines model for Problem.
 type Problem struct {
@@ -745,6 +805,20 @@ type VerifyCredentialRequest struct {
 	VerifiableCredential interface{} `json:"verifiableCredential"`
 }
 
+// VerifyPresentationRequest defines model for VerifyPresentationRequest.
+type VerifyPresentationRequest struct {
+	Options *struct {
+		// Challenge The nonce the verifier gave the holder; the proof must carry it.
+		Challenge *string `json:"challenge,omitempty"`
+
+		// Domain The verifier's domain or audience; the proof must carry it.
+		Domain *string `json:"domain,omitempty"`
+	} `json:"options,omitempty"`
+
+	// VerifiablePresentation A presentation with a Data Integrity proof, a compact JWT-VP, or an SD-JWT VC with a Key Binding JWT.
+	VerifiablePresentation interface{} `json:"verifiablePresentation"`
+}
+
 // IssuerID defines model for IssuerID.
 type IssuerID = string
 
@@ -801,6 +875,9 @@ type CreateIssuerJSONRequestBody = CreateIssuerRequest
 
 // IssueCredentialWithJSONRequestBody defines body for IssueCredentialWith for application/json ContentType.
 type IssueCredentialWithJSONRequestBody = IssueCredentialRequest
+
+// VerifyPresentationJSONRequestBody defines body for VerifyPresentation for application/json ContentType.
+type VerifyPresentationJSONRequestBody = VerifyPresentationRequest
 
 // SubmitOperationJSONRequestBody defines body for SubmitOperation for application/json ContentType.
 type SubmitOperationJSONRequestBody = SubmitOperationRequest
@@ -1194,6 +1271,9 @@ type ServerInterface interface {
 	// GetOpenAPI This document
 	// (GET /openapi.yaml)
 	GetOpenAPI(c *gin.Context)
+	// VerifyPresentation Verify a presentation (W3C VC-API)
+	// (POST /presentations/verify)
+	VerifyPresentation(c *gin.Context)
 	// GetReadyz Readiness
 	// (GET /readyz)
 	GetReadyz(c *gin.Context)
@@ -1536,6 +1616,19 @@ func (siw *ServerInterfaceWrapper) GetOpenAPI(c *gin.Context) {
 	siw.Handler.GetOpenAPI(c)
 }
 
+// VerifyPresentation operation middleware
+func (siw *ServerInterfaceWrapper) VerifyPresentation(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.VerifyPresentation(c)
+}
+
 // GetReadyz operation middleware
 func (siw *ServerInterfaceWrapper) GetReadyz(c *gin.Context) {
 
@@ -1808,6 +1901,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/credentials/issue", wrapper.IssueCredential)
 	router.POST(options.BaseURL+"/issuers/:issuerId/credentials/issue", wrapper.IssueCredentialWith)
 	router.POST(options.BaseURL+"/credentials/verify", wrapper.VerifyCredential)
+	router.POST(options.BaseURL+"/presentations/verify", wrapper.VerifyPresentation)
 	router.POST(options.BaseURL+"/credentials/status", wrapper.UpdateCredentialStatus)
 	router.GET(options.BaseURL+"/status/:listId", wrapper.GetStatusList)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealthz)

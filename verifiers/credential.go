@@ -53,6 +53,8 @@ type Result struct {
 	Checks   []string
 	Warnings []Finding
 	Errors   []Finding
+
+	subjects []string // the credentialSubject ids, "" for a subject without one
 }
 
 func (r *Result) pass(check string) {
@@ -152,6 +154,10 @@ func (v *Verifier) VerifyCredential(ctx context.Context, in any) (*Result, error
 		return nil, err
 	}
 	if cl != nil {
+		for _, s := range cl.subjects {
+			id, _ := s["id"].(string)
+			r.subjects = append(r.subjects, id)
+		}
 		if err := v.trustChecks(ctx, cl, r); err != nil {
 			return nil, err
 		}

@@ -27,6 +27,10 @@ type IssueOptions struct {
 	// "/credentialSubject/address"); nil makes every subject claim
 	// disclosable.
 	Disclosable []string
+	// KeyBinding, for dc+sd-jwt, puts the subject's key in cnf.jwk so that
+	// the holder can present the credential with a Key Binding JWT: the
+	// first authentication key of the DID that credentialSubject.id names.
+	KeyBinding bool
 }
 
 // Issued is an issued credential: Credential for ldp_vc, Token (compact)
@@ -66,6 +70,15 @@ func (s *Service) Issue(ctx context.Context, agencyID, issuerID string, cred map
 	if err := s.trust.CheckIssuance(ctx, in.DID, specificTypes(c.Types()), subjects, s.clock().UTC()); err != nil {
 		return Issued{}, prefix(err, "/credential/credentialSubject")
 	}
+	var holderKey crypto.PublicKey
+	if opts.KeyBinding {
+		if in.Format != FormatSDJWT {
+			return Issued{}, errkind.Field(errkind.Invalid, "/options/keyBinding", "key binding is for dc+sd-jwt; this issuer instance issues %s", in.Format)
+		}
+		if holderKey, err = s.subjectKey(ctx, subjects); err != nil {
+			return Issued{}, err
+		}
+	}
 	// Indexes are allocated once the credential is known to be issuable.
 	recs, err := s.addStatus(ctx, in, cred)
 	if err != nil {
@@ -87,7 +100,7 @@ func (s *Service) Issue(ctx context.Context, agencyID, issuerID string, cred map
 	case FormatJWT:
 		out.Token, err = jwtvc.Sign(c.Map(), signer, vm)
 	case FormatSDJWT:
-		out.Token, err = issueSDJWT(c, signer, vm, opts.Disclosable)
+		out.Token, err = issueSDJWT(c, signer, vm, opts.Disclosable, holderKey)
 	default:
 		err = errkind.New(errkind.Internal, "issuer instance %s has unknown format %q", in.ID, in.Format)
 	}
@@ -332,4 +345,30 @@ func cloneValue(v any) any {
 		return out
 	}
 	return v
+}
+
+// subjectKey returns the first authentication key of the DID that the
+// subject's id names, for an SD-JWT VC's cnf.
+func (s *Service) subjectKey(ctx context.Context, subjects []map[string]any) (crypto.PublicKey, error) {
+	const field = "/credential/credentialSubject/id"
+	var id string
+	if len(subjects) > 0 {
+		id, _ = subjects[0]["id"].(string)
+	}
+	if !strings.HasPrefix(id, "did:") {
+		return nil, errkind.Field(errkind.Invalid, field, "key binding needs the subject's DID here, whose authentication key goes in cnf")
+	}
+	res, err := s.resolver.Resolve(ctx, id, did.ResolveOptions{})
+	if err != nil {
+		return nil, prefix(err, field)
+	}
+	if res.Document == nil || res.DocumentMetadata.Deactivated {
+		return nil, errkind.Field(errkind.Invalid, field, "DID %s has no active document", id)
+	}
+	for _, m := range res.Document.VerificationMethod {
+		if res.Document.Authorizes(did.Authentication, m.ID) {
+			return m.PublicKey()
+		}
+	}
+	return nil, errkind.Field(errkind.Invalid, field, "DID %s has no authentication key to bind", id)
 }

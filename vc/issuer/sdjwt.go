@@ -67,8 +67,8 @@ func SDJWTClaims(c *vc.Credential, issued int64) (map[string]any, []string, erro
 }
 
 // issueSDJWT issues c as an SD-JWT VC; disclosable, when not nil, limits
-// the selectively disclosable claims.
-func issueSDJWT(c *vc.Credential, signer crypto.Signer, vm string, disclosable []string) (string, error) {
+// the selectively disclosable claims; holderKey, when not nil, goes in cnf.
+func issueSDJWT(c *vc.Credential, signer crypto.Signer, vm string, disclosable []string, holderKey crypto.PublicKey) (string, error) {
 	issued, _ := c.IssuanceDate()
 	if issued.IsZero() {
 		issued, _ = c.ValidFrom()
@@ -88,7 +88,11 @@ func issueSDJWT(c *vc.Credential, signer crypto.Signer, vm string, disclosable [
 			policy = append(policy, p)
 		}
 	}
-	tok, err := sdjwt.Issue(claims, policy, signer, sdjwt.IssueOptions{KeyID: vm})
+	o := sdjwt.IssueOptions{KeyID: vm}
+	if holderKey != nil {
+		o.HolderKey = holderKey
+	}
+	tok, err := sdjwt.Issue(claims, policy, signer, o)
 	var e *errkind.Error
 	if err != nil && errors.As(err, &e) && e.Field == "DisclosurePolicy" {
 		c := *e
