@@ -79,10 +79,18 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 	}
 	// The engine outlives the HTTP server: requests waiting for a block
 	// still get it during shutdown; then it commits what is pending.
-	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
+	engineCtx, cancelEngine := context.WithCancel(context.WithoutCancel(ctx))
+	var engineErr error
+	engineStopped := make(chan struct{})
+	go func() { engineErr = engine.Run(engineCtx); close(engineStopped) }()
+	// stopEngine stops the engine and waits for it; it runs (again, at no
+	// cost) before the database closes on every return path.
+	stopEngine := func() error {
+		cancelEngine()
+		<-engineStopped
+		return engineErr
+	}
 	defer stopEngine()
-	engineDone := make(chan error, 1)
-	go func() { engineDone <- engine.Run(engineCtx) }()
 	a.agencies.UseRegistry(chainAccess{engine: engine, db: a.db, chainID: genesis.ChainID})
 
 	resolver, err := newResolver(cfg)
@@ -157,9 +165,9 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
-	case err := <-engineDone:
+	case <-engineStopped:
 		hs.Close()
-		return fmt.Errorf("registry engine stopped: %w", err)
+		return fmt.Errorf("registry engine stopped: %w", engineErr)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout.String())
@@ -171,8 +179,7 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	stopEngine()
-	if err := <-engineDone; err != nil && !errors.Is(err, context.Canceled) {
+	if err := stopEngine(); err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("registry engine: %w", err)
 	}
 	log.Info("stopped")
