@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/urbis-id/urbis/internal/errkind"
 	"github.com/urbis-id/urbis/vc/statuslist"
@@ -24,7 +25,7 @@ import (
 // returns it), so a blob costs no more than a row per index would, and
 // reads back in one piece.
 
-var _ statuslist.Store = (*DB)(nil)
+var _ statuslist.BatchStore = (*DB)(nil)
 
 // openListAttempts bounds OpenList's rounds of "find the open list, else
 // create one", which repeat only when the list found or created is
@@ -183,6 +184,62 @@ func (db *DB) sqliteAllocate(ctx context.Context, listID string, index int) erro
 		res := tx.Exec("UPDATE status_lists SET used = ? WHERE id = ?", used.Bytes(), listID)
 		return fail(res.Error, listWhat(listID))
 	})
+}
+
+// AllocateMany implements statuslist.BatchStore: it reads the used set
+// under the row's write lock (SELECT ... FOR UPDATE on PostgreSQL, an
+// immediate transaction on SQLite), marks the free indexes and writes the
+// blob back once, so one commit serves a whole batch of allocations.
+func (db *DB) AllocateMany(ctx context.Context, listID string, indexes []int, limit int) ([]int, *statuslist.Bitstring, error) {
+	var (
+		claimed []int
+		used    *statuslist.Bitstring
+	)
+	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		claimed, used = nil, nil
+		q := tx.Select("id, size, closed, used").Where("id = ?", listID)
+		if db.dialect == Postgres {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		}
+		var m dbStatusList
+		if err := q.Take(&m).Error; err != nil {
+			return fail(err, listWhat(listID))
+		}
+		if m.Closed {
+			return allocateError(m, 0)
+		}
+		for _, i := range indexes {
+			if i < 0 || i >= m.Size {
+				return allocateError(m, i)
+			}
+		}
+		u, err := statuslist.FromBytes(m.Used)
+		if err != nil || u.Len() != m.Size {
+			return errkind.New(errkind.Internal, "status list %s: used set of %d bytes for %d entries", listID, len(m.Used), m.Size)
+		}
+		count := u.Count()
+		for _, i := range indexes {
+			if count >= limit {
+				break
+			}
+			if taken, _ := u.Get(i); taken {
+				continue
+			}
+			u.Set(i, true)
+			claimed = append(claimed, i)
+			count++
+		}
+		used = u
+		if len(claimed) == 0 {
+			return nil
+		}
+		res := tx.Exec("UPDATE status_lists SET used = ? WHERE id = ?", u.Bytes(), listID)
+		return fail(res.Error, listWhat(listID))
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return claimed, used, nil
 }
 
 // allocateError returns why index of m cannot be allocated, in the

@@ -589,3 +589,76 @@ func TestStatusListMigration(t *testing.T) {
 		}
 	})
 }
+
+func TestStatusListAllocateMany(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		l := openList(t, db)
+		if err := db.Allocate(ctx, l.ID, 5); err != nil {
+			t.Fatal(err)
+		}
+		claimed, used, err := db.AllocateMany(ctx, l.ID, []int{3, 5, 9, statuslist.MinSize - 1, 11}, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 5 is taken, and the limit of 4 used stops before 11.
+		if fmt.Sprint(claimed) != "[3 9 131071]" {
+			t.Errorf("claimed %v; want [3 9 131071]", claimed)
+		}
+		if want := "[3 5 9 131071]"; fmt.Sprint(setBits(used)) != want || fmt.Sprint(setBits(mustList(t, db, l.ID).Used)) != want {
+			t.Errorf("used %v, stored %v; want %s", setBits(used), setBits(mustList(t, db, l.ID).Used), want)
+		}
+		if claimed, _, err := db.AllocateMany(ctx, l.ID, []int{12}, 4); err != nil || len(claimed) != 0 {
+			t.Errorf("at the limit: claimed %v, %v; want none, nil", claimed, err)
+		}
+		_, _, err = db.AllocateMany(ctx, l.ID, []int{20, statuslist.MinSize}, 100)
+		wantKind(t, "AllocateMany past the end", err, errkind.Invalid)
+		if v, _ := mustList(t, db, l.ID).Used.Get(20); v {
+			t.Errorf("index 20 marked by a failed AllocateMany")
+		}
+		_, _, err = db.AllocateMany(ctx, "sl_missing", []int{1}, 100)
+		wantKind(t, "AllocateMany of a missing list", err, errkind.NotFound)
+		if err := db.CloseList(ctx, l.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = db.AllocateMany(ctx, l.ID, []int{1}, 100)
+		wantKind(t, "AllocateMany of a closed list", err, errkind.Conflict)
+	})
+}
+
+// TestStatusListConcurrentAllocateMany claims overlapping batches at
+// once: each index is granted exactly once.
+func TestStatusListConcurrentAllocateMany(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		l := openList(t, db)
+		const n, span = 20, 120
+		claims := make([][]int, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for g := range n {
+			picks := make([]int, 10)
+			for i := range picks {
+				picks[i] = rand.IntN(span) * 1091 % statuslist.MinSize
+			}
+			wg.Go(func() { claims[g], _, errs[g] = db.AllocateMany(t.Context(), l.ID, picks, statuslist.MinSize) })
+		}
+		wg.Wait()
+		granted := map[int]int{}
+		for g, err := range errs {
+			if err != nil {
+				t.Fatalf("AllocateMany: %v", err)
+			}
+			for _, i := range claims[g] {
+				granted[i]++
+			}
+		}
+		for i, k := range granted {
+			if k != 1 {
+				t.Errorf("index %d granted %d times; want once", i, k)
+			}
+		}
+		if got := mustList(t, db, l.ID).Used.Count(); got != len(granted) {
+			t.Errorf("%d indexes used; want %d", got, len(granted))
+		}
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"math/bits"
+	"sync"
 	"time"
 
 	"github.com/urbis-id/urbis/internal/errkind"
@@ -38,6 +39,9 @@ type Allocator struct {
 	fill  float64
 	clock func() time.Time
 	rand  io.Reader
+
+	mu   sync.Mutex
+	open map[[2]string]*openState // by purpose and issuer; with a BatchStore only
 }
 
 // NewAllocator returns an Allocator over store.
@@ -63,7 +67,8 @@ func NewAllocator(store Store, cfg Config) (*Allocator, error) {
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
 	}
-	return &Allocator{store: store, size: cfg.Size, fill: cfg.FillRatio, clock: cfg.Clock, rand: cfg.Rand}, nil
+	return &Allocator{store: store, size: cfg.Size, fill: cfg.FillRatio, clock: cfg.Clock, rand: cfg.Rand,
+		open: map[[2]string]*openState{}}, nil
 }
 
 // Allocation is an index handed out for one credential.
@@ -81,13 +86,17 @@ func (a *Allocator) Capacity(size int) int {
 
 // Allocate hands out an unused index, chosen uniformly at random, from
 // the open purpose list of issuer. A list that has reached its capacity
-// is closed and a new one opened.
+// is closed and a new one opened. Over a BatchStore, concurrent callers
+// for the same list share one store call.
 func (a *Allocator) Allocate(ctx context.Context, purpose, issuer string) (Allocation, error) {
 	if err := CheckPurpose(purpose); err != nil {
 		return Allocation{}, err
 	}
 	if issuer == "" {
 		return Allocation{}, errkind.Field(errkind.Invalid, "issuer", "missing")
+	}
+	if bs, ok := a.store.(BatchStore); ok {
+		return a.allocateBatched(ctx, bs, purpose, issuer)
 	}
 	for range maxAllocateAttempts {
 		l, err := a.store.OpenList(ctx, purpose, issuer, a.size)

@@ -47,3 +47,20 @@ type Store interface {
 	// List returns a list; NotFound if there is none.
 	List(ctx context.Context, listID string) (List, error)
 }
+
+// BatchStore is a Store that also claims several indexes of a list in
+// one atomic step. An Allocator over a BatchStore serves the callers that
+// wait for the same list with one store call, keeps a copy of each open
+// list's used set between calls, and learns the store's current used set
+// from every call.
+type BatchStore interface {
+	Store
+
+	// AllocateMany marks as handed out, in order, each of indexes that
+	// is free, stopping once limit indexes of the list are handed out in
+	// all (counting those handed out before). It returns the indexes it
+	// marked and a copy of the list's used set afterwards. Conflict if
+	// the list is closed; NotFound if there is no such list; Invalid if
+	// an index is outside the list (then nothing is marked).
+	AllocateMany(ctx context.Context, listID string, indexes []int, limit int) (claimed []int, used *Bitstring, err error)
+}
