@@ -340,8 +340,9 @@ type ChainStore interface {
 	OpStatus(ctx context.Context, hash string) (OpStatus, error)
 	// StateDigest returns the hex SHA-256 of every state row (DID
 	// versions, nonces, accreditations and their history, schemas,
-	// anchors, status updates) in a fixed order, so two stores holding the same state give
-	// the same digest: `urbis registry verify` compares the live store's
-	// with that of a fresh replay, which catches an edited state row.
+	// anchors, status updates) in a fixed order, so two stores holding
+	// the same state give the same digest: `urbis registry verify`
+	// compares the live store's with that of a fresh replay, which
+	// catches an edited state row.
 	StateDigest(ctx context.Context) (string, error)
 }
