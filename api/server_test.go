@@ -152,7 +152,7 @@ func newEnv(t *testing.T, name string, db *store.DB, cfg api.Config) *env {
 	}
 	issuers := issuer.NewService(issuer.Config{
 		Store: db, DIDs: agencies, Resolver: resolver, Trust: trust,
-		Lists: lists, Versions: db, Statuses: db, PublicURL: testPublicURL,
+		Lists: lists, Versions: db, Statuses: db, PublicURL: testPublicURL, Chain: chain,
 		Keys: issuer.KeysFunc(func(ctx context.Context, agencyID, keyID string) (crypto.Signer, error) {
 			s, err := keys.Signer(ctx, agencyID, keyID)
 			if err != nil {

@@ -34,6 +34,7 @@ const (
 	KindTrustRevoke    Kind = "trust.revoke"
 	KindSchemaRegister Kind = "schema.register"
 	KindAnchor         Kind = "anchor"
+	KindStatusUpdate   Kind = "status.update"
 )
 
 // Operation is the payload of a signed operation (the JWS payload). Its
@@ -147,6 +148,23 @@ type AnchorPayload struct {
 	Type  string `json:"type,omitempty"`
 }
 
+// The status purposes a status.update may set.
+const (
+	PurposeRevocation = "revocation"
+	PurposeSuspension = "suspension"
+)
+
+// StatusUpdatePayload is the payload of status.update: the bit Index of
+// the status list credential at List, for Purpose, is now Value. It
+// holds no personal data. The first status.update of a list binds the
+// list to its signer's DID; only that DID may update the list later.
+type StatusUpdatePayload struct {
+	List    string `json:"list"` // URL of the status list credential
+	Index   int    `json:"index"`
+	Purpose string `json:"purpose"` // revocation or suspension
+	Value   bool   `json:"value"`
+}
+
 // Header is a block header. Its hash is the hex SHA-256 of its canonical
 // JSON encoding.
 type Header struct {
@@ -233,6 +251,18 @@ type Anchor struct {
 	OpHash string
 }
 
+// StatusUpdate is one status change anchored on the chain.
+type StatusUpdate struct {
+	List    string
+	Index   int
+	Purpose string
+	Value   bool
+	Issuer  string // the DID bound to the list
+	Height  uint64
+	Time    time.Time
+	OpHash  string
+}
+
 // StateReader reads chain state. Every method returns an
 // errkind.NotFound error when the thing is absent, except Nonce (0).
 type StateReader interface {
@@ -250,6 +280,13 @@ type StateReader interface {
 	AccreditationHistory(ctx context.Context, id string) ([]AccreditationEvent, error)
 	Schema(ctx context.Context, id string) (Schema, error)
 	Anchor(ctx context.Context, root string) (Anchor, error)
+	// StatusListIssuer returns the DID bound to the status list at list
+	// by its first status.update.
+	StatusListIssuer(ctx context.Context, list string) (string, error)
+	// StatusAt returns the value set by the last status.update of the bit
+	// (list, index, purpose) whose block time is at or before t, and that
+	// block's height; found is false (and err nil) if there is none.
+	StatusAt(ctx context.Context, list string, index int, purpose string, t time.Time) (value bool, height uint64, found bool, err error)
 }
 
 // StateTx reads and writes state inside the transaction of one block.
@@ -262,6 +299,8 @@ type StateTx interface {
 	AddAccreditationEvent(ctx context.Context, e AccreditationEvent) error
 	PutSchema(ctx context.Context, s Schema) error
 	PutAnchor(ctx context.Context, a Anchor) error
+	// AddStatusUpdate records a status change after those recorded before.
+	AddStatusUpdate(ctx context.Context, u StatusUpdate) error
 }
 
 // OpStatus is what became of a submitted operation.
@@ -301,8 +340,9 @@ type ChainStore interface {
 	OpStatus(ctx context.Context, hash string) (OpStatus, error)
 	// StateDigest returns the hex SHA-256 of every state row (DID
 	// versions, nonces, accreditations and their history, schemas,
-	// anchors) in a fixed order, so two stores holding the same state give
-	// the same digest: `urbis registry verify` compares the live store's
-	// with that of a fresh replay, which catches an edited state row.
+	// anchors, status updates) in a fixed order, so two stores holding
+	// the same state give the same digest: `urbis registry verify`
+	// compares the live store's with that of a fresh replay, which
+	// catches an edited state row.
 	StateDigest(ctx context.Context) (string, error)
 }

@@ -27,6 +27,8 @@ import (
 //   - schema.register, anchor: capabilityInvocation or assertionMethod
 //     (an issuer's assertion key, the one that signs its credentials,
 //     may also register its schemas and anchor what it issued).
+//   - status.update: capabilityInvocation or assertionMethod, of the DID
+//     bound to the list (the signer of the list's first status.update).
 type Machine struct {
 	g    *Genesis
 	gov  map[string]bool // looked up, never iterated
@@ -79,6 +81,7 @@ type effect struct {
 	Event         *AccreditationEvent `json:"event,omitempty"`
 	Schema        *Schema             `json:"schema,omitempty"`
 	Anchor        *Anchor             `json:"anchor,omitempty"`
+	Status        *StatusUpdate       `json:"status,omitempty"`
 }
 
 func (m *Machine) apply(ctx context.Context, tx StateTx, h Header, p *parsed) ([]byte, error) {
@@ -108,6 +111,8 @@ func (m *Machine) apply(ctx context.Context, tx StateTx, h Header, p *parsed) ([
 		err = c.schemaRegister(ctx)
 	case KindAnchor:
 		err = c.anchor(ctx)
+	case KindStatusUpdate:
+		err = c.statusUpdate(ctx)
 	default:
 		err = unknownKind(p.Op.Kind)
 	}
@@ -234,7 +239,7 @@ func NextStateRoot(prev string, opHashes []string, effects [][]byte) string {
 
 // relsFor returns the relationships whose keys may sign operations of kind.
 func relsFor(kind Kind) []did.Relationship {
-	if kind == KindSchemaRegister || kind == KindAnchor {
+	if kind == KindSchemaRegister || kind == KindAnchor || kind == KindStatusUpdate {
 		return schemaRels
 	}
 	return []did.Relationship{did.CapabilityInvocation}

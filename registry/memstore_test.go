@@ -24,6 +24,7 @@ type memState struct {
 	anchors  map[string]Anchor
 	blocks   []Block
 	statuses map[string]OpStatus
+	updates  []StatusUpdate
 }
 
 func newMemState() *memState {
@@ -39,7 +40,7 @@ func (s *memState) clone() *memState {
 		versions: map[string][]DIDVersion{}, nonces: maps.Clone(s.nonces), accs: maps.Clone(s.accs),
 		accOrder: slices.Clone(s.accOrder), events: map[string][]AccreditationEvent{},
 		schemas: maps.Clone(s.schemas), anchors: maps.Clone(s.anchors), blocks: slices.Clone(s.blocks),
-		statuses: maps.Clone(s.statuses),
+		statuses: maps.Clone(s.statuses), updates: slices.Clone(s.updates),
 	}
 	for k, v := range s.versions {
 		c.versions[k] = slices.Clone(v)
@@ -146,6 +147,30 @@ func (s *memState) AddAccreditationEvent(_ context.Context, e AccreditationEvent
 
 func (s *memState) PutSchema(_ context.Context, v Schema) error { s.schemas[v.ID] = v; return nil }
 func (s *memState) PutAnchor(_ context.Context, a Anchor) error { s.anchors[a.Root] = a; return nil }
+
+func (s *memState) AddStatusUpdate(_ context.Context, u StatusUpdate) error {
+	s.updates = append(s.updates, u)
+	return nil
+}
+
+func (s *memState) StatusListIssuer(_ context.Context, list string) (string, error) {
+	for _, u := range s.updates {
+		if u.List == list {
+			return u.Issuer, nil
+		}
+	}
+	return "", notFound(list)
+}
+
+func (s *memState) StatusAt(_ context.Context, list string, index int, purpose string, t time.Time) (bool, uint64, bool, error) {
+	for i := len(s.updates) - 1; i >= 0; i-- {
+		u := s.updates[i]
+		if u.List == list && u.Index == index && u.Purpose == purpose && !u.Time.After(t) {
+			return u.Value, u.Height, true, nil
+		}
+	}
+	return false, 0, false, nil
+}
 func (s *memState) PutOpStatus(_ context.Context, o OpStatus) error {
 	s.statuses[o.Hash] = o
 	return nil
@@ -235,6 +260,12 @@ func (t *memTx) PutSchema(ctx context.Context, v Schema) error {
 	return t.memState.PutSchema(ctx, v)
 }
 
+func (t *memTx) AddStatusUpdate(ctx context.Context, u StatusUpdate) error {
+	n := len(t.updates)
+	t.undo = append(t.undo, func() { t.updates = t.updates[:n] })
+	return t.memState.AddStatusUpdate(ctx, u)
+}
+
 func (t *memTx) PutAnchor(ctx context.Context, a Anchor) error {
 	t.undo = append(t.undo, func() { delete(t.anchors, a.Root) })
 	return t.memState.PutAnchor(ctx, a)
@@ -303,6 +334,14 @@ func (m *memStore) Anchor(ctx context.Context, root string) (Anchor, error) {
 	return m.state().Anchor(ctx, root)
 }
 
+func (m *memStore) StatusListIssuer(ctx context.Context, list string) (string, error) {
+	return m.state().StatusListIssuer(ctx, list)
+}
+
+func (m *memStore) StatusAt(ctx context.Context, list string, index int, purpose string, t time.Time) (bool, uint64, bool, error) {
+	return m.state().StatusAt(ctx, list, index, purpose, t)
+}
+
 func (m *memStore) Head(context.Context) (Header, error) {
 	st := m.state()
 	if len(st.blocks) == 0 {
@@ -336,7 +375,8 @@ func (m *memStore) StateDigest(context.Context) (string, error) {
 		E map[string][]AccreditationEvent
 		S map[string]Schema
 		R map[string]Anchor
-	}{s.versions, s.nonces, s.accs, s.events, s.schemas, s.anchors}
+		U []StatusUpdate
+	}{s.versions, s.nonces, s.accs, s.events, s.schemas, s.anchors, s.updates}
 	b, err := json.Marshal(st)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:]), err

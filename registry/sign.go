@@ -35,7 +35,7 @@ const (
 
 // kinds lists the operation kinds in a fixed order.
 var kinds = []Kind{KindDIDCreate, KindDIDUpdate, KindDIDDeactivate, KindTrustAccredit,
-	KindTrustSuspend, KindTrustReinstate, KindTrustRevoke, KindSchemaRegister, KindAnchor}
+	KindTrustSuspend, KindTrustReinstate, KindTrustRevoke, KindSchemaRegister, KindAnchor, KindStatusUpdate}
 
 // newBody returns a pointer to the payload struct of kind k, or nil.
 func newBody(k Kind) any {
@@ -54,6 +54,8 @@ func newBody(k Kind) any {
 		return new(SchemaRegister)
 	case KindAnchor:
 		return new(AnchorPayload)
+	case KindStatusUpdate:
+		return new(StatusUpdatePayload)
 	}
 	return nil
 }

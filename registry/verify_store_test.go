@@ -33,6 +33,10 @@ func liveChain(t *testing.T, k storeKind) (*registry.Genesis, *store.DB, string)
 		sign(t, g, registry.KindAnchor, id+"#key-1", 4, registry.AnchorPayload{Root: strings.Repeat("f", 64)}, key),
 		sign(t, g, registry.KindTrustSuspend, govKID, 2, registry.TrustChange{Accreditation: acc.Hash, Reason: "audit"}, govKey),
 		sign(t, g, registry.KindAnchor, id+"#key-1", 5, registry.AnchorPayload{Root: strings.Repeat("e", 64)}, key),
+		// Status changes need no accreditation: the suspended issuer may
+		// still revoke what it issued.
+		sign(t, g, registry.KindStatusUpdate, id+"#key-1", 5, registry.StatusUpdatePayload{List: "https://city.example/status/sl_1", Index: 7, Purpose: registry.PurposeRevocation, Value: true}, key),
+		sign(t, g, registry.KindStatusUpdate, id+"#key-1", 6, registry.StatusUpdatePayload{List: "https://city.example/status/sl_1", Index: 7, Purpose: registry.PurposeSuspension, Value: true}, key),
 	}
 	for i := 0; i < len(ops); i += 2 {
 		for _, st := range submitAll(t, s, ops[i:i+2]...) {
@@ -56,8 +60,8 @@ func TestVerifyReplaysTheStore(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Verify of a good chain: %v", err)
 			}
-			if last != 4 || head != 4 {
-				t.Errorf("got progress %d of %d; want 4 of 4", last, head)
+			if last != 5 || head != 5 {
+				t.Errorf("got progress %d of %d; want 5 of 5", last, head)
 			}
 		})
 	}
@@ -86,6 +90,11 @@ func TestVerifyFindsEditedRows(t *testing.T) {
 		}, 0, "a state row was edited"},
 		{"accreditation status edited", func(t *testing.T, db *store.DB, _ string) {
 			storetest.Exec(t, db, "UPDATE accreditations SET status = 'active'")
+		}, 0, "a state row was edited"},
+		{"status update edited", func(t *testing.T, db *store.DB, _ string) {
+			if n := storetest.Exec(t, db, "UPDATE status_updates SET idx = 8 WHERE idx = 7 AND purpose = 'revocation'"); n != 1 {
+				t.Fatalf("edited %d rows; want 1", n)
+			}
 		}, 0, "a state row was edited"},
 	}
 	for _, k := range storeKinds() {

@@ -91,7 +91,8 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 		return engineErr
 	}
 	defer stopEngine()
-	a.agencies.UseRegistry(chainAccess{engine: engine, db: a.db, chainID: genesis.ChainID})
+	chain := chainAccess{engine: engine, db: a.db, chainID: genesis.ChainID}
+	a.agencies.UseRegistry(chain)
 
 	resolver, err := newResolver(cfg)
 	if err != nil {
@@ -105,7 +106,7 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 	}
 	issuers := issuer.NewService(issuer.Config{
 		Store: a.db, DIDs: a.agencies, Keys: custodyKeys(a.keys), Resolver: resolver, Trust: trust, Clock: time.Now,
-		Lists: lists, Versions: a.db, Statuses: a.db, PublicURL: cfg.PublicURL,
+		Lists: lists, Versions: a.db, Statuses: a.db, PublicURL: cfg.PublicURL, Chain: chain,
 	})
 	verifier := verifiers.NewVerifier(resolver, trust, time.Now)
 	verifier.UseStatusLists(issuers) // the lists this service publishes; no network fetch
@@ -186,8 +187,8 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 	return nil
 }
 
-// chainAccess gives the agency service the registry: the engine to submit
-// to and the database to read the chain state from.
+// chainAccess gives the agency and issuer services the registry: the
+// engine to submit to and the database to read the chain state from.
 type chainAccess struct {
 	engine  *registry.Solo
 	db      *store.DB

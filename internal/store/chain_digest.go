@@ -47,6 +47,9 @@ var digestTables = []digestTable{
 		[]col{colText, colText, colText, colText, colInt, colTime, colText}},
 	{"anchors", newQuery("SELECT " + anchorCols + " FROM anchors ORDER BY root"),
 		[]col{colText, colText, colInt, colText, colInt, colTime, colText}},
+	// seq is state, as in accreditations: it orders a bit's history.
+	{"status_updates", newQuery("SELECT seq, " + statusUpdateCols + " FROM status_updates ORDER BY seq"),
+		[]col{colInt, colText, colInt, colText, colBool, colText, colInt, colTime, colText}},
 }
 
 // StateDigest implements registry.ChainStore. It hashes, table by table,

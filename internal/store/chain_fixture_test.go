@@ -18,6 +18,9 @@ var (
 	t1 = time.Date(2031, 3, 4, 10, 0, 0, 123456000, time.UTC)
 	t2 = t1.Add(5 * time.Second)
 	t3 = t2.Add(time.Hour)
+
+	listA = "https://city.example/status/sl_a"
+	listB = "https://city.example/status/sl_b"
 )
 
 const (
@@ -58,7 +61,8 @@ type state struct {
 	events    []registry.AccreditationEvent
 	schemas   []registry.Schema
 	anchors   []registry.Anchor
-	noHistory string // an accreditation without events
+	updates   []registry.StatusUpdate // in the order they were added
+	noHistory string                  // an accreditation without events
 }
 
 func sampleState() state {
@@ -105,6 +109,12 @@ func sampleState() state {
 			{Root: hash("root1"), Issuer: didA, Count: 1000, Type: "ResidentCard", Height: 2, Time: t2, OpHash: hash("op", "root1")},
 			{Root: hash("root2"), Issuer: didA, Height: 3, Time: t3, OpHash: hash("op", "root2")},
 		},
+		updates: []registry.StatusUpdate{
+			{List: listA, Index: 7, Purpose: registry.PurposeRevocation, Value: true, Issuer: didA, Height: 2, Time: t2, OpHash: hash("su1")},
+			{List: listA, Index: 7, Purpose: registry.PurposeSuspension, Value: true, Issuer: didA, Height: 2, Time: t2, OpHash: hash("su2")},
+			{List: listA, Index: 7, Purpose: registry.PurposeSuspension, Value: false, Issuer: didA, Height: 3, Time: t3, OpHash: hash("su3")},
+			{List: listB, Index: 131071, Purpose: registry.PurposeRevocation, Value: true, Issuer: didB, Height: 3, Time: t3, OpHash: hash("su4")},
+		},
 	}
 }
 
@@ -140,6 +150,11 @@ func (s state) write(t testing.TB, tx registry.BlockTx, reversed bool) {
 	}
 	order(len(s.schemas), func(i int) error { return tx.PutSchema(ctx, s.schemas[i]) })
 	order(len(s.anchors), func(i int) error { return tx.PutAnchor(ctx, s.anchors[i]) })
+	for _, u := range s.updates {
+		if err := tx.AddStatusUpdate(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // put writes s to db in one block transaction.

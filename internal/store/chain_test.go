@@ -70,6 +70,27 @@ func (s state) reads() []read {
 		rs = append(rs, read{"Anchor " + a.Root,
 			func(ctx context.Context, r registry.StateReader) (any, error) { return r.Anchor(ctx, a.Root) }, a})
 	}
+	for _, u := range s.updates {
+		rs = append(rs, read{"StatusListIssuer " + u.List,
+			func(ctx context.Context, r registry.StateReader) (any, error) { return r.StatusListIssuer(ctx, u.List) }, u.Issuer})
+	}
+	// The last update of each bit, read at the time of the last update.
+	type bit struct {
+		list    string
+		index   int
+		purpose string
+	}
+	last := map[bit]registry.StatusUpdate{}
+	for _, u := range s.updates {
+		last[bit{u.List, u.Index, u.Purpose}] = u
+	}
+	for b, u := range last {
+		rs = append(rs, read{fmt.Sprintf("StatusAt %s %d %s", b.list, b.index, b.purpose),
+			func(ctx context.Context, r registry.StateReader) (any, error) {
+				v, h, found, err := r.StatusAt(ctx, b.list, b.index, b.purpose, t3)
+				return []any{v, h, found}, err
+			}, []any{u.Value, u.Height, true}})
+	}
 	return rs
 }
 
@@ -120,6 +141,11 @@ func TestStateReaderAbsent(t *testing.T) {
 			{"AccreditationHistory", func() (any, error) { return db.AccreditationHistory(ctx, "x") }, nil},
 			{"Schema", func() (any, error) { return db.Schema(ctx, "x") }, nil},
 			{"Anchor", func() (any, error) { return db.Anchor(ctx, "x") }, nil},
+			{"StatusListIssuer", func() (any, error) { return db.StatusListIssuer(ctx, listA) }, nil},
+			{"StatusAt", func() (any, error) {
+				v, h, found, err := db.StatusAt(ctx, listA, 1, registry.PurposeRevocation, t3)
+				return []any{v, h, found}, err
+			}, []any{false, uint64(0), false}},
 			{"Head", func() (any, error) { return db.Head(ctx) }, nil},
 			{"Block", func() (any, error) { return db.Block(ctx, 1) }, nil},
 			{"Block beyond int64", func() (any, error) { return db.Block(ctx, math.MaxUint64) }, nil},
@@ -361,6 +387,9 @@ func checkEmpty(t *testing.T, db *store.DB, emptyDigest, opHash string) {
 		}
 		if as, ok := got.([]registry.Accreditation); ok && len(as) == 0 && err == nil {
 			continue
+		}
+		if st, ok := got.([]any); ok && len(st) == 3 && st[2] == false && err == nil {
+			continue // StatusAt: not found
 		}
 		if !errors.Is(err, errkind.NotFound) {
 			t.Errorf("%s = %+v, %v; want NotFound", rd.name, got, err)
@@ -655,6 +684,11 @@ func TestStateDigestSeesEveryEdit(t *testing.T) {
 		{"anchor count", "UPDATE anchors SET count = count + 1 WHERE root = ?", []any{s.anchors[0].Root}},
 		{"anchor op hash", "UPDATE anchors SET op_hash = ? WHERE root = ?", []any{hash("x"), s.anchors[1].Root}},
 		{"anchor deleted", "DELETE FROM anchors WHERE root = ?", []any{s.anchors[1].Root}},
+		{"status value", "UPDATE status_updates SET value = ? WHERE op_hash = ?", []any{false, s.updates[0].OpHash}},
+		{"status index", "UPDATE status_updates SET idx = idx + 1 WHERE op_hash = ?", []any{s.updates[3].OpHash}},
+		{"status issuer", "UPDATE status_updates SET issuer = ? WHERE op_hash = ?", []any{didB, s.updates[0].OpHash}},
+		{"status time", "UPDATE status_updates SET time = ? WHERE op_hash = ?", []any{t1, s.updates[2].OpHash}},
+		{"status deleted", "DELETE FROM status_updates WHERE op_hash = ?", []any{s.updates[1].OpHash}},
 	}
 	for _, e := range edits {
 		t.Run(e.name, func(t *testing.T) {

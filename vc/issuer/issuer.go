@@ -104,6 +104,9 @@ type Service struct {
 	statuses  StatusStore
 	publicURL string
 	signed    *statuslist.Cache // signed list credentials by "listID@version"
+
+	chain      Chain
+	chainLocks signerLocks
 }
 
 // Config holds the Service's dependencies. A nil Clock means time.Now.
@@ -120,6 +123,8 @@ type Config struct {
 	Versions  ListVersions
 	Statuses  StatusStore
 	PublicURL string // status lists are published at PublicURL/status/{listId}
+	// Chain, when set, anchors every status change as a status.update.
+	Chain Chain
 }
 
 // NewService returns a Service.
@@ -132,7 +137,7 @@ func NewService(cfg Config) *Service {
 		panic(err) // signedLists is a valid constant configuration
 	}
 	return &Service{signed: signed, store: cfg.Store, dids: cfg.DIDs, keys: cfg.Keys, resolver: cfg.Resolver, trust: cfg.Trust, clock: cfg.Clock,
-		lists: cfg.Lists, versions: cfg.Versions, statuses: cfg.Statuses, publicURL: cfg.PublicURL}
+		lists: cfg.Lists, versions: cfg.Versions, statuses: cfg.Statuses, publicURL: cfg.PublicURL, chain: cfg.Chain}
 }
 
 func (s *Service) now() time.Time { return s.clock().UTC().Truncate(time.Second) }

@@ -138,7 +138,9 @@ func (s *Service) listURL(listID string) string {
 // revoked (final), suspended, or active (lifts a suspension). Setting
 // the status a credential has changes nothing. NotFound for an unknown
 // credential or another agency's; Conflict to reinstate a revoked one;
-// Invalid when the credential has no entry of the purpose needed.
+// Invalid when the credential has no entry of the purpose needed. With a
+// Chain, each change is first anchored as a status.update (see setBit);
+// Conflict if the chain refuses it, and then nothing changes.
 func (s *Service) SetStatus(ctx context.Context, agencyID, credentialID, status string) error {
 	if credentialID == "" {
 		return errkind.Field(errkind.Invalid, "credentialId", "is required")
@@ -165,7 +167,7 @@ func (s *Service) SetStatus(ctx context.Context, agencyID, credentialID, status 
 		if !hasRev {
 			return errkind.Field(errkind.Invalid, "credentialStatus/0/status", "credential %s has no revocation entry; its issuer instance lists no revocation purpose", credentialID)
 		}
-		return s.lists.SetStatus(ctx, rev.ListID, rev.Index, true)
+		return s.setBit(ctx, rev, true)
 	case StatusSuspended, StatusActive:
 		if status == StatusActive && hasRev {
 			revoked, err := s.bit(ctx, rev)
@@ -182,7 +184,7 @@ func (s *Service) SetStatus(ctx context.Context, agencyID, credentialID, status 
 			}
 			return errkind.Field(errkind.Invalid, "credentialStatus/0/status", "credential %s has no suspension entry; its issuer instance lists no suspension purpose", credentialID)
 		}
-		return s.lists.SetStatus(ctx, sus.ListID, sus.Index, status == StatusSuspended)
+		return s.setBit(ctx, sus, status == StatusSuspended)
 	}
 	return errkind.Field(errkind.Invalid, "credentialStatus/0/status", "%q: allowed values are revoked, suspended and active", status)
 }
