@@ -93,6 +93,10 @@ func (s *Server) RotateDID(c *gin.Context, id OwnDID) {
 		s.abortWithError(c, err)
 		return
 	}
+	// The old DID issues no more: drop the issuance service's cached signer.
+	if f, ok := s.issuers.(interface{ ForgetDID(agencyID, id string) }); ok {
+		f.ForgetDID(a.ID, raw)
+	}
 	s.renderDID(c, http.StatusCreated, rec)
 }
 

@@ -213,29 +213,52 @@ func (s *Service) prepare(in Instance, cred map[string]any, now time.Time) (*vc.
 }
 
 // signer returns the signer of the instance's DID and the DID URL of the
-// verification method of its key in the DID document.
+// verification method of its key in the DID document. It is cached per
+// (agency, DID) for at most SignerTTL; ForgetDID drops it at once.
 func (s *Service) signer(ctx context.Context, in Instance) (crypto.Signer, string, error) {
-	rec, err := s.dids.DID(ctx, in.AgencyID, in.DID)
+	k := cacheKey(in.AgencyID, in.DID)
+	if c, ok := s.signers.get(k); ok {
+		return c.signer, c.vm, nil
+	}
+	signer, vm, keyID, err := s.loadSigner(ctx, in)
 	if err != nil {
 		return nil, "", err
 	}
+	s.signers.put(k, cachedSigner{signer: signer, vm: vm, keyID: keyID})
+	return signer, vm, nil
+}
+
+// ForgetDID drops what the Service caches of agencyID's DID id (its
+// signer): call it when the DID's key is rotated or the DID deactivated.
+func (s *Service) ForgetDID(agencyID, id string) {
+	k := cacheKey(agencyID, id)
+	s.signers.removeIf(func(key string) bool { return key == k })
+}
+
+// loadSigner reads the signer of the instance's DID from the DID record
+// and custody, and the id of its key.
+func (s *Service) loadSigner(ctx context.Context, in Instance) (crypto.Signer, string, string, error) {
+	rec, err := s.dids.DID(ctx, in.AgencyID, in.DID)
+	if err != nil {
+		return nil, "", "", err
+	}
 	if rec.Status != agency.StatusActive {
-		return nil, "", errkind.New(errkind.Conflict, "issuer instance %s issues as %s, which is %s; create an instance for its successor %s", in.ID, rec.DID, rec.Status, rec.ReplacedBy)
+		return nil, "", "", errkind.New(errkind.Conflict, "issuer instance %s issues as %s, which is %s; create an instance for its successor %s", in.ID, rec.DID, rec.Status, rec.ReplacedBy)
 	}
 	signer, err := s.keys.Signer(ctx, in.AgencyID, rec.KeyID)
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	res, err := s.resolver.Resolve(ctx, rec.DID, did.ResolveOptions{})
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	if res.Document == nil {
-		return nil, "", errkind.New(errkind.Internal, "DID %s resolved to no document", rec.DID)
+		return nil, "", "", errkind.New(errkind.Internal, "DID %s resolved to no document", rec.DID)
 	}
 	pub, ok := signer.Public().(interface{ Equal(crypto.PublicKey) bool })
 	if !ok {
-		return nil, "", errkind.New(errkind.Internal, "key %s has a public key of type %T", rec.KeyID, signer.Public())
+		return nil, "", "", errkind.New(errkind.Internal, "key %s has a public key of type %T", rec.KeyID, signer.Public())
 	}
 	for _, ref := range res.Document.Relationship(did.AssertionMethod) {
 		vm, ok := res.Document.VerificationMethodByID(ref.Ref)
@@ -243,10 +266,10 @@ func (s *Service) signer(ctx context.Context, in Instance) (crypto.Signer, strin
 			continue
 		}
 		if k, err := vm.PublicKey(); err == nil && pub.Equal(k) {
-			return signer, absolute(rec.DID, vm.ID), nil
+			return signer, absolute(rec.DID, vm.ID), rec.KeyID, nil
 		}
 	}
-	return nil, "", errkind.New(errkind.Conflict, "the DID document of %s has no assertionMethod with the key in custody; the DID cannot issue", rec.DID)
+	return nil, "", "", errkind.New(errkind.Conflict, "the DID document of %s has no assertionMethod with the key in custody; the DID cannot issue", rec.DID)
 }
 
 func absolute(id, ref string) string {

@@ -107,6 +107,10 @@ type Service struct {
 
 	chain      Chain
 	chainLocks signerLocks
+
+	signers   *ttlLRU[cachedSigner] // by (agency, DID), SignerTTL
+	instances *ttlLRU[Instance]     // by (agency, instance id), InstanceTTL
+	agencyIns *ttlLRU[[]Instance]   // an agency's instances, InstanceTTL
 }
 
 // Config holds the Service's dependencies. A nil Clock means time.Now.
@@ -137,7 +141,10 @@ func NewService(cfg Config) *Service {
 		panic(err) // signedLists is a valid constant configuration
 	}
 	return &Service{signed: signed, store: cfg.Store, dids: cfg.DIDs, keys: cfg.Keys, resolver: cfg.Resolver, trust: cfg.Trust, clock: cfg.Clock,
-		lists: cfg.Lists, versions: cfg.Versions, statuses: cfg.Statuses, publicURL: cfg.PublicURL, chain: cfg.Chain}
+		lists: cfg.Lists, versions: cfg.Versions, statuses: cfg.Statuses, publicURL: cfg.PublicURL, chain: cfg.Chain,
+		signers:   newTTLLRU[cachedSigner](cacheCapacity, SignerTTL, cfg.Clock),
+		instances: newTTLLRU[Instance](cacheCapacity, InstanceTTL, cfg.Clock),
+		agencyIns: newTTLLRU[[]Instance](cacheCapacity, InstanceTTL, cfg.Clock)}
 }
 
 func (s *Service) now() time.Time { return s.clock().UTC().Truncate(time.Second) }
