@@ -108,7 +108,7 @@ func (s *Service) Issue(ctx context.Context, agencyID, issuerID string, cred map
 		return Issued{}, prefix(err, "/credential")
 	}
 	if len(recs) > 0 {
-		if err := s.statuses.AddStatuses(ctx, recs); err != nil {
+		if err := s.statusWriter.add(ctx, recs); err != nil {
 			return Issued{}, err
 		}
 	}

@@ -99,11 +99,13 @@ type Service struct {
 	trust    Trust
 	clock    func() time.Time
 
-	lists     Lists
-	versions  ListVersions
-	statuses  StatusStore
-	publicURL string
-	signed    *statuslist.Cache // signed list credentials by "listID@version"
+	lists    Lists
+	versions ListVersions
+	statuses StatusStore
+	// statusWriter group-commits the entries of concurrent issuances.
+	statusWriter *statusBatcher
+	publicURL    string
+	signed       *statuslist.Cache // signed list credentials by "listID@version"
 
 	chain      Chain
 	chainLocks signerLocks
@@ -142,9 +144,10 @@ func NewService(cfg Config) *Service {
 	}
 	return &Service{signed: signed, store: cfg.Store, dids: cfg.DIDs, keys: cfg.Keys, resolver: cfg.Resolver, trust: cfg.Trust, clock: cfg.Clock,
 		lists: cfg.Lists, versions: cfg.Versions, statuses: cfg.Statuses, publicURL: cfg.PublicURL, chain: cfg.Chain,
-		signers:   newTTLLRU[cachedSigner](cacheCapacity, SignerTTL, cfg.Clock),
-		instances: newTTLLRU[Instance](cacheCapacity, InstanceTTL, cfg.Clock),
-		agencyIns: newTTLLRU[[]Instance](cacheCapacity, InstanceTTL, cfg.Clock)}
+		statusWriter: &statusBatcher{store: cfg.Statuses},
+		signers:      newTTLLRU[cachedSigner](cacheCapacity, SignerTTL, cfg.Clock),
+		instances:    newTTLLRU[Instance](cacheCapacity, InstanceTTL, cfg.Clock),
+		agencyIns:    newTTLLRU[[]Instance](cacheCapacity, InstanceTTL, cfg.Clock)}
 }
 
 func (s *Service) now() time.Time { return s.clock().UTC().Truncate(time.Second) }

@@ -1,0 +1,100 @@
+package issuer
+
+import (
+	"context"
+	"sync"
+
+	"github.com/urbis-id/urbis/internal/errkind"
+)
+
+// maxStatusBatch bounds how many waiting issuances one AddStatuses call
+// of the statusBatcher records.
+const maxStatusBatch = 256
+
+// statusBatcher group-commits the status entries of concurrent
+// issuances: one goroutine at a time (the leader) writes the entries of
+// every waiting caller with one AddStatuses call, one transaction, and
+// callers that arrive meanwhile share the next one. A caller returns only
+// once the call holding its entries has returned, so nothing is
+// acknowledged before it is committed; the call's error reaches each of
+// its callers. When a call of several callers fails, each caller's
+// entries are written again on their own, so that one caller's conflict
+// (a credential id issued twice) fails only that caller.
+type statusBatcher struct {
+	store StatusStore
+
+	mu      sync.Mutex
+	waiting []*statusWaiter
+	leading bool
+}
+
+type statusWaiter struct {
+	recs []StatusRecord
+	done chan struct{}
+	err  error
+}
+
+// add records recs, returning once they are committed or have failed.
+func (b *statusBatcher) add(ctx context.Context, recs []StatusRecord) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	w := &statusWaiter{recs: recs, done: make(chan struct{})}
+	b.mu.Lock()
+	b.waiting = append(b.waiting, w)
+	lead := !b.leading
+	b.leading = true
+	b.mu.Unlock()
+	if lead {
+		// The leader's writes outlive this caller's cancellation: other
+		// callers wait on them too.
+		go b.lead(context.WithoutCancel(ctx))
+	}
+	select {
+	case <-w.done:
+		return w.err
+	case <-ctx.Done():
+		// The entries may yet be committed; the credential was not
+		// handed out, like one whose signing failed.
+		return errkind.Wrap(errkind.Unavailable, ctx.Err(), "issuer: recording the credential's status abandoned")
+	}
+}
+
+// lead writes for the waiting callers until none is left.
+func (b *statusBatcher) lead(ctx context.Context) {
+	for {
+		b.mu.Lock()
+		if len(b.waiting) == 0 {
+			b.leading = false
+			b.mu.Unlock()
+			return
+		}
+		n := min(len(b.waiting), maxStatusBatch)
+		batch := b.waiting[:n:n]
+		b.waiting = b.waiting[n:]
+		b.mu.Unlock()
+		b.write(ctx, batch)
+	}
+}
+
+// write records the entries of batch in one call and wakes its callers.
+func (b *statusBatcher) write(ctx context.Context, batch []*statusWaiter) {
+	var all []StatusRecord
+	for _, w := range batch {
+		all = append(all, w.recs...)
+	}
+	err := b.store.AddStatuses(ctx, all)
+	if err != nil && len(batch) > 1 {
+		// Nothing of the failed call was committed: find whose entries
+		// fail by writing each caller's on their own.
+		for _, w := range batch {
+			w.err = b.store.AddStatuses(ctx, w.recs)
+			close(w.done)
+		}
+		return
+	}
+	for _, w := range batch {
+		w.err = err
+		close(w.done)
+	}
+}
