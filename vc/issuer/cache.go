@@ -75,15 +75,13 @@ func (c *ttlLRU[V]) put(key string, v V) {
 	}
 }
 
-// removeIf drops every entry whose key satisfies f.
-func (c *ttlLRU[V]) removeIf(f func(key string) bool) {
+// remove drops key's entry.
+func (c *ttlLRU[V]) remove(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for k, el := range c.items {
-		if f(k) {
-			c.ll.Remove(el)
-			delete(c.items, k)
-		}
+	if el, ok := c.items[key]; ok {
+		c.ll.Remove(el)
+		delete(c.items, key)
 	}
 }
 

@@ -131,3 +131,102 @@ func TestSignerExpiresAfterRotation(t *testing.T) {
 		t.Fatalf("issuing after ForgetDID: %v; want Conflict", err)
 	}
 }
+
+// countingStore is a memStore that counts its reads.
+type countingStore struct {
+	memStore
+	mu    sync.Mutex
+	reads int
+}
+
+func (c *countingStore) Issuers(ctx context.Context, agencyID string) ([]issuer.Instance, error) {
+	c.mu.Lock()
+	c.reads++
+	c.mu.Unlock()
+	return c.memStore.Issuers(ctx, agencyID)
+}
+
+func (c *countingStore) Issuer(ctx context.Context, agencyID, id string) (issuer.Instance, error) {
+	c.mu.Lock()
+	c.reads++
+	c.mu.Unlock()
+	return c.memStore.Issuer(ctx, agencyID, id)
+}
+
+func (c *countingStore) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reads
+}
+
+// Instance lookups are cached for InstanceTTL; an instance created
+// meanwhile is found at once, whether through the Service or not.
+func TestInstanceCache(t *testing.T) {
+	ctx := context.Background()
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	k, err := did.NewKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := oneDID{did: k.String(), priv: priv}
+	st := &countingStore{}
+	clk := &clockAt{t: fixed}
+	s := issuer.NewService(issuer.Config{
+		Store: st, DIDs: d, Keys: d,
+		Trust:    trustFunc(func([]string, []map[string]any) error { return nil }),
+		Resolver: did.NewResolver(did.ResolverConfig{}, did.KeyMethod{}),
+		Clock:    clk.now,
+	})
+	byDID := func(f issuer.Format) (issuer.Instance, error) {
+		c := cred(vc.ContextV1, map[string]any{"id": "did:example:holder"})
+		c["issuer"] = d.did
+		out, err := s.Issue(ctx, "agy_1", "", c, issuer.IssueOptions{Format: f})
+		return out.Instance, err
+	}
+	if _, err := byDID(""); !errors.Is(err, errkind.NotFound) {
+		t.Fatalf("no instance yet: %v; want NotFound", err)
+	}
+	in, err := s.Create(ctx, "agy_1", issuer.CreateRequest{DID: d.did, Format: issuer.FormatJWT, Types: []string{"ResidentCredential"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Found at once although the agency's (empty) list was cached.
+	if got, err := byDID(""); err != nil || got.ID != in.ID {
+		t.Fatalf("after Create: %v, %v; want %s", got.ID, err, in.ID)
+	}
+	before := st.count()
+	for range 5 {
+		if _, err := byDID(""); err != nil {
+			t.Fatal(err)
+		}
+		if err := issueOnce(s, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := st.count() - before; n != 1 {
+		t.Fatalf("%d store reads for 10 issuances; want 1 (the instance by id)", n)
+	}
+	// Another replica adds an SD-JWT instance for the DID: the cached list
+	// has no match for that format, so it is read again.
+	other := in
+	other.ID, other.Format = "iss_other", issuer.FormatSDJWT
+	st.ins = append(st.ins, other)
+	if got, err := byDID(issuer.FormatSDJWT); err != nil || got.ID != other.ID {
+		t.Fatalf("instance added behind the cache: %v, %v; want %s", got.ID, err, other.ID)
+	}
+	// Past the TTL, the instance is read again.
+	before = st.count()
+	if err := issueOnce(s, in); err != nil {
+		t.Fatal(err)
+	}
+	if n := st.count() - before; n != 0 {
+		t.Fatalf("%d store reads within the TTL; want 0", n)
+	}
+	clk.add(issuer.InstanceTTL)
+	if err := issueOnce(s, in); err != nil {
+		t.Fatal(err)
+	}
+	if n := st.count() - before; n != 1 {
+		t.Fatalf("%d store reads after the TTL; want 1", n)
+	}
+}

@@ -71,6 +71,7 @@ func (s *Service) Create(ctx context.Context, agencyID string, req CreateRequest
 	if err := s.store.CreateIssuer(ctx, in); err != nil {
 		return Instance{}, err
 	}
+	s.agencyIns.remove(agencyID)
 	return in, nil
 }
 

@@ -121,7 +121,7 @@ func (s *Service) instanceFor(ctx context.Context, agencyID, issuerID string, cr
 		return Instance{}, errkind.Field(errkind.Invalid, "/options/format", "unknown format %q; allowed values are ldp_vc, jwt_vc_json and dc+sd-jwt", opts.Format)
 	}
 	if issuerID != "" {
-		in, err := s.store.Issuer(ctx, agencyID, issuerID)
+		in, err := s.instance(ctx, agencyID, issuerID)
 		if err != nil {
 			return Instance{}, err
 		}
@@ -137,14 +137,22 @@ func (s *Service) instanceFor(ctx context.Context, agencyID, issuerID string, cr
 	if id == "" {
 		return Instance{}, errkind.Field(errkind.Invalid, "/credential/issuer", "is required when no issuer instance is named: the DID of one of the agency's issuer instances (or POST to /issuers/{issuerId}/credentials/issue)")
 	}
-	all, err := s.store.Issuers(ctx, agencyID)
-	if err != nil {
-		return Instance{}, err
-	}
 	var match []Instance
-	for _, in := range all {
-		if in.DID == id && (opts.Format == "" || in.Format == opts.Format) {
-			match = append(match, in)
+	for fresh := false; ; fresh = true {
+		all, err := s.agencyInstances(ctx, agencyID, fresh)
+		if err != nil {
+			return Instance{}, err
+		}
+		match = match[:0]
+		for _, in := range all {
+			if in.DID == id && (opts.Format == "" || in.Format == opts.Format) {
+				match = append(match, in)
+			}
+		}
+		// A cached list without a match may predate the instance: read
+		// it again.
+		if len(match) > 0 || fresh {
+			break
 		}
 	}
 	switch {
@@ -160,6 +168,37 @@ func (s *Service) instanceFor(ctx context.Context, agencyID, issuerID string, cr
 		return Instance{}, errkind.Field(errkind.Invalid, "/options/format", "the agency has %d issuer instances for %s: %s; say which with options.format or POST to /issuers/{issuerId}/credentials/issue", len(match), id, strings.Join(fs, ", "))
 	}
 	return match[0], nil
+}
+
+// instance returns agencyID's instance id, cached for InstanceTTL
+// (instances do not change once created).
+func (s *Service) instance(ctx context.Context, agencyID, id string) (Instance, error) {
+	k := cacheKey(agencyID, id)
+	if in, ok := s.instances.get(k); ok {
+		return in, nil
+	}
+	in, err := s.store.Issuer(ctx, agencyID, id)
+	if err != nil {
+		return Instance{}, err
+	}
+	s.instances.put(k, in)
+	return in, nil
+}
+
+// agencyInstances returns agencyID's instances, cached for InstanceTTL
+// unless fresh; Create drops the agency's entry.
+func (s *Service) agencyInstances(ctx context.Context, agencyID string, fresh bool) ([]Instance, error) {
+	if !fresh {
+		if all, ok := s.agencyIns.get(agencyID); ok {
+			return all, nil
+		}
+	}
+	all, err := s.store.Issuers(ctx, agencyID)
+	if err != nil {
+		return nil, err
+	}
+	s.agencyIns.put(agencyID, all)
+	return all, nil
 }
 
 // prepare fills in the issuer and issuance date, validates the
@@ -231,8 +270,7 @@ func (s *Service) signer(ctx context.Context, in Instance) (crypto.Signer, strin
 // ForgetDID drops what the Service caches of agencyID's DID id (its
 // signer): call it when the DID's key is rotated or the DID deactivated.
 func (s *Service) ForgetDID(agencyID, id string) {
-	k := cacheKey(agencyID, id)
-	s.signers.removeIf(func(key string) bool { return key == k })
+	s.signers.remove(cacheKey(agencyID, id))
 }
 
 // loadSigner reads the signer of the instance's DID from the DID record
