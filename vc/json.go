@@ -77,6 +77,11 @@ func jsonType(v any) string {
 	}
 }
 
+// pointerEscaper escapes a JSON pointer reference token; built once (a
+// Replacer is safe for concurrent use, and building one per token cost a
+// tenth of issuance).
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
+
 // pointer appends reference tokens to a JSON pointer, escaping "~" and
 // "/" as RFC 6901 says.
 func pointer(base string, tokens ...any) string {
@@ -88,7 +93,11 @@ func pointer(base string, tokens ...any) string {
 		case int:
 			b.WriteString(strconv.Itoa(t))
 		case string:
-			b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(t))
+			if strings.ContainsAny(t, "~/") {
+				b.WriteString(pointerEscaper.Replace(t))
+			} else {
+				b.WriteString(t)
+			}
 		}
 	}
 	return b.String()
