@@ -100,25 +100,13 @@ func (p *program) benchResolve(ctx context.Context, binary string, duration time
 	}
 	defer web.Close()
 
-	addr, err := freeLoopbackAddr()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: concurrency * 2, MaxIdleConnsPerHost: concurrency * 2}, Timeout: 10 * time.Second}
+	srv, err := p.startServeChild(ctx, binary, filepath.Join(dir, "data"), client, "--did-web-allow-private", "--did-web-ca-file", caFile)
 	if err != nil {
 		return err
 	}
-	srv := exec.CommandContext(ctx, binary, "serve", "--addr", addr, "--data-dir", filepath.Join(dir, "data"),
-		"--rate-limit", "0", "--log-level", "error", "--did-web-allow-private", "--did-web-ca-file", caFile)
-	srv.Stdout, srv.Stderr = io.Discard, p.stderr
-	if err := srv.Start(); err != nil {
-		return fmt.Errorf("start %s serve: %w", binary, err)
-	}
-	defer func() {
-		_ = srv.Process.Signal(syscall.SIGTERM)
-		_ = srv.Wait()
-	}()
-	base := "http://" + addr
-	client := &http.Client{Transport: &http.Transport{MaxIdleConns: concurrency * 2, MaxIdleConnsPerHost: concurrency * 2}, Timeout: 10 * time.Second}
-	if err := waitReady(ctx, client, base+"/readyz", 30*time.Second); err != nil {
-		return err
-	}
+	defer srv.stop()
+	base := srv.base
 
 	pub, _, _ := ed25519.GenerateKey(rand.Reader)
 	keyDID, err := did.NewKey(pub)
@@ -131,8 +119,8 @@ func (p *program) benchResolve(ctx context.Context, binary string, duration time
 		return fmt.Errorf("did:web warm-up: %w", err)
 	}
 	time.Sleep(500 * time.Millisecond)
-	idle, _ := rssMiB(srv.Process.Pid, "VmRSS")
-	fmt.Fprintf(p.stderr, "server pid %d on %s, idle RSS %.1f MiB; %d clients, %s per phase\n", srv.Process.Pid, addr, idle, concurrency, duration)
+	idle, _ := rssMiB(srv.cmd.Process.Pid, "VmRSS")
+	fmt.Fprintf(p.stderr, "server pid %d on %s, idle RSS %.1f MiB; %d clients, %s per phase\n", srv.cmd.Process.Pid, srv.base, idle, concurrency, duration)
 
 	// Distinct did:keys, more than the resolver cache holds, so that every
 	// resolution derives its document afresh.
@@ -160,7 +148,7 @@ func (p *program) benchResolve(ctx context.Context, binary string, duration time
 		fmt.Fprintf(p.stderr, "running %s ...\n", ph.name)
 		r := loadPhase(ctx, client, ph.url, duration, concurrency)
 		r.Name = ph.name
-		r.PeakRSSMiB, _ = rssMiB(srv.Process.Pid, "VmHWM")
+		r.PeakRSSMiB, _ = rssMiB(srv.cmd.Process.Pid, "VmHWM")
 		if len(results) > 0 && results[0].PerSecond > 0 {
 			r.RatioHealth = r.PerSecond / results[0].PerSecond
 		} else {
@@ -183,6 +171,40 @@ func (p *program) benchResolve(ctx context.Context, binary string, duration time
 		}
 	}
 	return nil
+}
+
+// serveChild is urbis serve running as a child process of a benchmark.
+type serveChild struct {
+	cmd  *exec.Cmd
+	base string
+}
+
+// startServeChild starts binary serve on a free loopback port with dataDir,
+// no rate limit and quiet logs (plus extra flags), and waits until it is
+// ready.
+func (p *program) startServeChild(ctx context.Context, binary, dataDir string, client *http.Client, extra ...string) (*serveChild, error) {
+	addr, err := freeLoopbackAddr()
+	if err != nil {
+		return nil, err
+	}
+	args := append([]string{"serve", "--addr", addr, "--data-dir", dataDir, "--rate-limit", "0", "--log-level", "error"}, extra...)
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Stdout, cmd.Stderr = io.Discard, p.stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s serve: %w", binary, err)
+	}
+	c := &serveChild{cmd: cmd, base: "http://" + addr}
+	if err := waitReady(ctx, client, c.base+"/readyz", 60*time.Second); err != nil {
+		c.stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+// stop ends the child with SIGTERM and waits for it.
+func (c *serveChild) stop() {
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	_ = c.cmd.Wait()
 }
 
 // loadPhase runs concurrency clients for d, each GETting url(n) for its

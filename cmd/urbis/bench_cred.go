@@ -18,7 +18,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	_ "github.com/glebarez/go-sqlite" // database/sql driver "sqlite" for the fsync baseline
@@ -192,25 +191,14 @@ func (p *program) benchCred(ctx context.Context, kind, binary string, duration t
 	}
 	fmt.Fprintf(p.stderr, "  %s: %.0f\n", baselineName, baseline)
 
-	addr, err := freeLoopbackAddr()
+	dataDir := filepath.Join(dir, "data")
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: concurrency * 2, MaxIdleConnsPerHost: concurrency * 2}, Timeout: 30 * time.Second}
+	srv, err := p.startServeChild(ctx, binary, dataDir, client)
 	if err != nil {
 		return err
 	}
-	dataDir := filepath.Join(dir, "data")
-	srv := exec.CommandContext(ctx, binary, "serve", "--addr", addr, "--data-dir", dataDir, "--rate-limit", "0", "--log-level", "error")
-	srv.Stdout, srv.Stderr = io.Discard, p.stderr
-	if err := srv.Start(); err != nil {
-		return fmt.Errorf("start %s serve: %w", binary, err)
-	}
-	defer func() {
-		_ = srv.Process.Signal(syscall.SIGTERM)
-		_ = srv.Wait()
-	}()
-	base := "http://" + addr
-	client := &http.Client{Transport: &http.Transport{MaxIdleConns: concurrency * 2, MaxIdleConnsPerHost: concurrency * 2}, Timeout: 30 * time.Second}
-	if err := waitReady(ctx, client, base+"/readyz", 30*time.Second); err != nil {
-		return err
-	}
+	defer srv.stop()
+	base := srv.base
 
 	out, err := exec.CommandContext(ctx, binary, "agency", "create", "--name", "Bench Agency", "--output", "key", "--data-dir", dataDir).Output()
 	if err != nil {
@@ -253,8 +241,8 @@ func (p *program) benchCred(ctx context.Context, kind, binary string, duration t
 		return b
 	}
 
-	idle, _ := rssMiB(srv.Process.Pid, "VmRSS")
-	fmt.Fprintf(p.stderr, "server pid %d on %s, idle RSS %.1f MiB; %d clients, %s per phase\n", srv.Process.Pid, addr, idle, concurrency, duration)
+	idle, _ := rssMiB(srv.cmd.Process.Pid, "VmRSS")
+	fmt.Fprintf(p.stderr, "server pid %d on %s, idle RSS %.1f MiB; %d clients, %s per phase\n", srv.cmd.Process.Pid, srv.base, idle, concurrency, duration)
 
 	type phase struct {
 		name string
@@ -296,7 +284,7 @@ func (p *program) benchCred(ctx context.Context, kind, binary string, duration t
 		r := postLoad(ctx, client, ph.url, ph.hdr, ph.body, duration, concurrency)
 		r.Name = ph.name
 		r.Ratio = r.PerSecond / baseline
-		r.PeakRSSMiB, _ = rssMiB(srv.Process.Pid, "VmHWM")
+		r.PeakRSSMiB, _ = rssMiB(srv.cmd.Process.Pid, "VmHWM")
 		results = append(results, r)
 		fmt.Fprintf(p.stderr, "  %d requests, %.0f/s, p99 %.2f ms, %d errors\n", r.Requests, r.PerSecond, r.P99Millis, r.Errors)
 	}

@@ -10,13 +10,11 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -106,25 +104,14 @@ func (p *program) benchOps(ctx context.Context, binary string, duration time.Dur
 		return err
 	}
 	defer os.RemoveAll(dir)
-	addr, err := freeLoopbackAddr()
+	dataDir := filepath.Join(dir, "data")
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: n + 10, MaxIdleConnsPerHost: n + 10}, Timeout: 30 * time.Second}
+	srv, err := p.startServeChild(ctx, binary, dataDir, client)
 	if err != nil {
 		return err
 	}
-	dataDir := filepath.Join(dir, "data")
-	srv := exec.CommandContext(ctx, binary, "serve", "--addr", addr, "--data-dir", dataDir, "--rate-limit", "0", "--log-level", "error")
-	srv.Stdout, srv.Stderr = io.Discard, p.stderr
-	if err := srv.Start(); err != nil {
-		return fmt.Errorf("start %s serve: %w", binary, err)
-	}
-	defer func() {
-		_ = srv.Process.Signal(syscall.SIGTERM)
-		_ = srv.Wait()
-	}()
-	base := "http://" + addr
-	client := &http.Client{Transport: &http.Transport{MaxIdleConns: n + 10, MaxIdleConnsPerHost: n + 10}, Timeout: 30 * time.Second}
-	if err := waitReady(ctx, client, base+"/readyz", 30*time.Second); err != nil {
-		return err
-	}
+	defer srv.stop()
+	base := srv.base
 	g, err := registry.LoadGenesis(filesIn(dataDir).Genesis)
 	if err != nil {
 		return err
@@ -203,7 +190,7 @@ func (p *program) benchOps(ctx context.Context, binary string, duration time.Dur
 		res.P50 = float64(latencies[k/2].Microseconds()) / 1000
 		res.P99 = float64(latencies[min(k-1, k*99/100)].Microseconds()) / 1000
 	}
-	res.PeakRSS, _ = rssMiB(srv.Process.Pid, "VmHWM")
+	res.PeakRSS, _ = rssMiB(srv.cmd.Process.Pid, "VmHWM")
 	if output == "json" {
 		return json.NewEncoder(p.stdout).Encode(res)
 	}

@@ -272,24 +272,13 @@ func signedDIDCreate(chain string) (string, registry.SignedOp, error) {
 // resolveLoad serves dataDir with a child urbis serve and resolves
 // random DIDs of sample for d.
 func (p *program) resolveLoad(ctx context.Context, binary, dataDir string, sample []string, d time.Duration) (benchResult, error) {
-	addr, err := freeLoopbackAddr()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 64, MaxIdleConnsPerHost: 64}, Timeout: 10 * time.Second}
+	srv, err := p.startServeChild(ctx, binary, dataDir, client)
 	if err != nil {
 		return benchResult{}, err
 	}
-	srv := exec.CommandContext(ctx, binary, "serve", "--addr", addr, "--data-dir", dataDir, "--rate-limit", "0", "--log-level", "error")
-	srv.Stdout, srv.Stderr = io.Discard, p.stderr
-	if err := srv.Start(); err != nil {
-		return benchResult{}, err
-	}
-	defer func() {
-		_ = srv.Process.Signal(syscall.SIGTERM)
-		_ = srv.Wait()
-	}()
-	base := "http://" + addr
-	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 64, MaxIdleConnsPerHost: 64}, Timeout: 10 * time.Second}
-	if err := waitReady(ctx, client, base+"/readyz", 60*time.Second); err != nil {
-		return benchResult{}, err
-	}
+	defer srv.stop()
+	base := srv.base
 	urls := make([]string, len(sample))
 	for i, id := range sample {
 		urls[i] = base + "/1.0/identifiers/" + id

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -309,35 +308,7 @@ func TestAcknowledgedWritesSurviveKill9(t *testing.T) {
 	}
 	key := strings.TrimSpace(out)
 
-	start := func() (*exec.Cmd, string) {
-		addr := freeAddr(t)
-		cmd := exec.Command(os.Args[0], "serve", "--addr", addr, "--data-dir", dir, "--rate-limit", "0", "--log-level", "error")
-		cmd.Env = append(os.Environ(), "URBIS_TEST_AS_MAIN=1")
-		for k, v := range env {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-		cmd.Stderr = os.Stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		base := "http://" + addr
-		deadline := time.Now().Add(60 * time.Second)
-		for {
-			if resp, err := http.Get(base + "/readyz"); err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == 200 {
-					return cmd, base
-				}
-			}
-			if time.Now().After(deadline) {
-				_ = cmd.Process.Kill()
-				t.Fatal("child serve not ready in 60s")
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-
-	cmd, base := start()
+	cmd, base := startChild(t, env, dir)
 	var acked []string
 	for range 20 {
 		code, body := httpDo(t, http.MethodPost, base+"/dids", key, `{"method":"jwk","keyType":"P-256"}`)
@@ -355,7 +326,7 @@ func TestAcknowledgedWritesSurviveKill9(t *testing.T) {
 	}
 	_ = cmd.Wait()
 
-	cmd, base = start()
+	cmd, base = startChild(t, env, dir)
 	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()
 	_, body := httpDo(t, http.MethodGet, base+"/dids", key, "")
 	for _, id := range acked {
