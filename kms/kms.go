@@ -61,6 +61,21 @@ func (t KeyType) Algorithm() string {
 	return ""
 }
 
+// AlgorithmOf returns the JWS algorithm of signatures by the public key
+// pub: "EdDSA" for Ed25519, "ES256" for P-256; Unsupported otherwise.
+func AlgorithmOf(pub crypto.PublicKey) (string, error) {
+	switch k := pub.(type) {
+	case ed25519.PublicKey:
+		return Ed25519.Algorithm(), nil
+	case *ecdsa.PublicKey:
+		if k.Curve == elliptic.P256() {
+			return P256.Algorithm(), nil
+		}
+		return "", errkind.New(errkind.Unsupported, "ECDSA curve %s is not supported (want P-256); use Ed25519 or P-256 keys", k.Curve.Params().Name)
+	}
+	return "", errkind.New(errkind.Unsupported, "signing key type %T is not supported; use Ed25519 or P-256 keys", pub)
+}
+
 // Key statuses.
 const (
 	StatusActive  = "active"  // the key signs

@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/urbis-id/urbis/did"
 	"github.com/urbis-id/urbis/internal/errkind"
+	"github.com/urbis-id/urbis/kms"
 )
 
 // MaxOperationSize is the largest signed operation (compact JWS) accepted.
@@ -114,18 +114,7 @@ func Sign(op Operation, s crypto.Signer) (SignedOp, error) {
 }
 
 // algFor returns the JWS algorithm for signatures by the key pub.
-func algFor(pub crypto.PublicKey) (string, error) {
-	switch k := pub.(type) {
-	case ed25519.PublicKey:
-		return AlgEdDSA, nil
-	case *ecdsa.PublicKey:
-		if k.Curve == elliptic.P256() {
-			return AlgES256, nil
-		}
-		return "", errkind.New(errkind.Unsupported, "ECDSA curve %s cannot sign operations; use Ed25519 or P-256", k.Curve.Params().Name)
-	}
-	return "", errkind.New(errkind.Unsupported, "a %T key cannot sign operations; use Ed25519 or P-256", pub)
-}
+func algFor(pub crypto.PublicKey) (string, error) { return kms.AlgorithmOf(pub) }
 
 // parsed is a signed operation taken apart: what ParseSigned checked,
 // kept for the state machine.

@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
-	"crypto/elliptic"
 	"encoding/json"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jws"
 
 	"github.com/urbis-id/urbis/internal/errkind"
+	"github.com/urbis-id/urbis/kms"
 )
 
 // Leeway is the clock skew allowed on exp, nbf and iat.
@@ -22,16 +22,8 @@ const Leeway = time.Minute
 // algFor returns the JWS algorithm for a signing key: EdDSA for Ed25519,
 // ES256 for P-256.
 func algFor(pub crypto.PublicKey) (jwa.SignatureAlgorithm, error) {
-	switch k := pub.(type) {
-	case ed25519.PublicKey:
-		return jwa.EdDSA, nil
-	case *ecdsa.PublicKey:
-		if k.Curve == elliptic.P256() {
-			return jwa.ES256, nil
-		}
-		return "", errkind.New(errkind.Unsupported, "ECDSA curve %s is not supported; want P-256", k.Curve.Params().Name)
-	}
-	return "", errkind.New(errkind.Unsupported, "signing key type %T is not supported; want Ed25519 or P-256", pub)
+	alg, err := kms.AlgorithmOf(pub)
+	return jwa.SignatureAlgorithm(alg), err
 }
 
 // accepted are the algorithms Verify accepts; never "none" or HMAC.

@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
-	"crypto/elliptic"
 	"encoding/base64"
 	"encoding/json"
 	"strings"
@@ -15,25 +14,17 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jws"
 
 	"github.com/urbis-id/urbis/internal/errkind"
+	"github.com/urbis-id/urbis/kms"
 )
 
 // b64 is the base64url encoding without padding used throughout JOSE.
 var b64 = base64.RawURLEncoding
 
-// algFor returns the JWS algorithm for a signer's public key: EdDSA for
-// Ed25519, ES256 for P-256.
+// algFor returns the JWS algorithm for a signing key: EdDSA for Ed25519,
+// ES256 for P-256.
 func algFor(pub crypto.PublicKey) (jwa.SignatureAlgorithm, error) {
-	switch k := pub.(type) {
-	case ed25519.PublicKey:
-		return jwa.EdDSA, nil
-	case *ecdsa.PublicKey:
-		if k.Curve == elliptic.P256() {
-			return jwa.ES256, nil
-		}
-		return "", errkind.New(errkind.Unsupported, "ECDSA curve %s is not supported; want P-256", k.Curve.Params().Name)
-	default:
-		return "", errkind.New(errkind.Unsupported, "signing key type %T is not supported; want Ed25519 or P-256", pub)
-	}
+	alg, err := kms.AlgorithmOf(pub)
+	return jwa.SignatureAlgorithm(alg), err
 }
 
 // allowedAlgs are the JWS algorithms a verifier accepts. "none" and the
