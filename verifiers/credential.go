@@ -178,19 +178,11 @@ func (v *Verifier) dataIntegrity(ctx context.Context, m map[string]any, r *Resul
 		return nil, err
 	}
 	cl := credentialClaims(c)
-	var resolveErr error
-	base := dataintegrity.DIDKeyResolver(v.resolver, did.AssertionMethod)
-	keys := func(ctx context.Context, vm string) (ed25519.PublicKey, error) {
-		k, err := base(ctx, vm)
-		if err != nil {
-			resolveErr = err
-		}
-		return k, err
-	}
+	keys, resolveErr := v.diKeys(did.AssertionMethod)
 	res, err := dataintegrity.Verify(ctx, m, keys, ld.Default())
 	switch {
-	case resolveErr != nil:
-		r.fail(CheckIssuer, resolveErr)
+	case *resolveErr != nil:
+		r.fail(CheckIssuer, *resolveErr)
 		r.fail(CheckProof, errors.New("the proof cannot be checked without the issuer's key"))
 		return cl, nil
 	case err != nil && errkind.KindOf(err) == errkind.Internal:
@@ -491,4 +483,19 @@ func numericTime(v any) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(int64(f), 0).UTC()
+}
+
+// diKeys resolves Data Integrity verification keys authorised for rel and
+// remembers the last resolution error, so that a caller tells a key that
+// could not be had (an issuer or holder problem) from a bad signature.
+func (v *Verifier) diKeys(rel did.Relationship) (dataintegrity.KeyResolver, *error) {
+	resolveErr := new(error)
+	base := dataintegrity.DIDKeyResolver(v.resolver, rel)
+	return func(ctx context.Context, vm string) (ed25519.PublicKey, error) {
+		k, err := base(ctx, vm)
+		if err != nil {
+			*resolveErr = err
+		}
+		return k, err
+	}, resolveErr
 }

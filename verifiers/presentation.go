@@ -3,7 +3,6 @@ package verifiers
 import (
 	"context"
 	"crypto"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"strings"
@@ -97,19 +96,11 @@ func (v *Verifier) ldpVP(ctx context.Context, m map[string]any, opts Presentatio
 	if _, ok := m["proof"]; !ok {
 		r.fail(CheckProof, errkind.Field(errkind.Invalid, "/proof", "is required: the holder proves the presentation with a Data Integrity proof of purpose authentication"))
 	} else {
-		var resolveErr error
-		base := dataintegrity.DIDKeyResolver(v.resolver, did.Authentication)
-		keys := func(ctx context.Context, vm string) (ed25519.PublicKey, error) {
-			k, err := base(ctx, vm)
-			if err != nil {
-				resolveErr = err
-			}
-			return k, err
-		}
+		keys, resolveErr := v.diKeys(did.Authentication)
 		res, err := dataintegrity.Verify(ctx, m, keys, ld.Default())
 		switch {
-		case resolveErr != nil:
-			r.fail(CheckHolder, resolveErr)
+		case *resolveErr != nil:
+			r.fail(CheckHolder, *resolveErr)
 			r.fail(CheckProof, errors.New("the proof cannot be checked without the holder's key"))
 		case err != nil && errkind.KindOf(err) == errkind.Internal:
 			return err
