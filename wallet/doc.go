@@ -1,5 +1,7 @@
-// Package wallet will hold the holder side: key store, credential store,
-// presentations, and the OpenID4VCI and OpenID4VP clients. It is empty
-// until the wallet work (issue 5) lands; the directory exists so the
-// layout and the layering test cover it from the start.
+// Package wallet is the holder side of Urbis: an encrypted file of keys,
+// DIDs and credentials that a citizen keeps.
+//
+// The file is sealed with XChaCha20-Poly1305 under a key derived from the
+// passphrase with argon2id; every change replaces it atomically. The
+// OpenID4VCI and OpenID4VP clients (receive, present) are not built yet.
 package wallet

@@ -21,24 +21,24 @@ import (
 	"github.com/urbis-id/urbis/registry"
 )
 
-// wallet is a did:urbis controlled by a key the test holds, as a citizen's
+// chainWallet is a did:urbis controlled by a key the test holds, as a citizen's
 // wallet would: it signs its own operations.
-type wallet struct {
+type chainWallet struct {
 	d *benchDID
 }
 
-func newWallet(t *testing.T, base, chain string) *wallet {
+func newWallet(t *testing.T, base, chain string) *chainWallet {
 	t.Helper()
 	d, err := benchCreate(context.Background(), http.DefaultClient, base, chain)
 	if err != nil {
 		t.Fatalf("create did:urbis: %v", err)
 	}
-	return &wallet{d: d}
+	return &chainWallet{d: d}
 }
 
 // update submits a did.update with wait=true and returns the operation
 // hash when it is acknowledged (201).
-func (w *wallet) update(ctx context.Context, client *http.Client, base, chain string) (string, error) {
+func (w *chainWallet) update(ctx context.Context, client *http.Client, base, chain string) (string, error) {
 	d := w.d
 	spec, err := benchDocument(d.key.Public().(ed25519.PublicKey), d.version+1)
 	if err != nil {
@@ -126,7 +126,7 @@ func TestRegistryCrashRecovery(t *testing.T) {
 	chain := chainID(t, dataDir)
 
 	const writers = 16
-	wallets := make([]*wallet, writers)
+	wallets := make([]*chainWallet, writers)
 	for i := range wallets {
 		wallets[i] = newWallet(t, base, chain)
 	}
