@@ -170,10 +170,17 @@ func (db *DB) InBlockTx(ctx context.Context, fn func(tx registry.BlockTx) error)
 		return db.chainFail(err, "begin block transaction")
 	}
 	defer tx.Rollback() // after Commit, a no-op
-	if err := fn(&chainTx{state: state{db: db, conn: tx}, tx: tx}); err != nil {
+	ct := &chainTx{state: state{db: db, conn: tx}, tx: tx}
+	if err := fn(ct); err != nil {
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	if ct.schemas {
+		// After the commit (or its failure), so that a schema read that
+		// raced it is not kept.
+		db.cache.schemas.bumpAll()
+	}
+	if err != nil {
 		if ctx.Err() != nil { // database/sql rolled back and may say only ErrTxDone
 			err = ctx.Err()
 		}

@@ -22,6 +22,7 @@ type chainTx struct {
 	tx         *sql.Tx
 	savepoints []string // open, oldest first; no name twice
 	released   string   // released, but not yet in the database (see ReleaseSavepoint)
+	schemas    bool     // a schema was put: the schema read cache is stale at commit
 }
 
 // The operation statuses op_status holds.
@@ -102,6 +103,7 @@ func (t *chainTx) PutSchema(ctx context.Context, s registry.Schema) error {
 	if err != nil {
 		return err
 	}
+	t.schemas = true
 	return t.exec(ctx, "schema "+s.ID, qPutSchema, m.args()...)
 }
 

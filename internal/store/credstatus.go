@@ -60,9 +60,16 @@ func (db *DB) Statuses(ctx context.Context, agencyID, credentialID string) ([]is
 
 // ListRecord implements issuer.StatusStore.
 func (db *DB) ListRecord(ctx context.Context, listID string) (issuer.StatusRecord, error) {
+	// Any entry of the list names its agency and issuer instance, which
+	// never change: one read serves for good.
+	if r, ok := db.cache.listOwner.get(listID); ok {
+		return r, nil
+	}
 	var m dbCredentialStatus
 	if err := db.gorm.WithContext(ctx).Where("list_id = ?", listID).Take(&m).Error; err != nil {
 		return issuer.StatusRecord{}, fail(err, "status list "+listID)
 	}
-	return m.domain(), nil
+	r := m.domain()
+	db.cache.listOwner.put(listID, 0, r)
+	return r, nil
 }

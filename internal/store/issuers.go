@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/urbis-id/urbis/internal/errkind"
@@ -97,6 +98,18 @@ func (db *DB) Issuer(ctx context.Context, agencyID, id string) (issuer.Instance,
 // SchemasByType lists, for the verifiers package's trust checks, the schemas registered on
 // chain for typ, oldest first. It reads the registry's schemas table.
 func (db *DB) SchemasByType(ctx context.Context, typ string) ([]registry.Schema, error) {
+	if s, ok := db.cache.schemas.get(typ); ok {
+		return slices.Clone(s), nil
+	}
+	gen := db.cache.schemas.generation(typ)
+	out, err := db.schemasByType(ctx, typ)
+	if err == nil {
+		db.cache.schemas.put(typ, gen, slices.Clone(out))
+	}
+	return out, err
+}
+
+func (db *DB) schemasByType(ctx context.Context, typ string) ([]registry.Schema, error) {
 	rows, err := db.gorm.WithContext(ctx).Raw("SELECT "+schemaCols+" FROM schemas WHERE type = ? ORDER BY height, id", typ).Rows()
 	if err != nil {
 		return nil, fail(err, "schemas of type "+typ)

@@ -124,6 +124,7 @@ func (db *DB) OpenList(ctx context.Context, purpose, issuer string, size int) (s
 
 // CloseList implements statuslist.Store.
 func (db *DB) CloseList(ctx context.Context, listID string) error {
+	defer db.cache.lists.bump(listID) // after the write commits
 	g := db.gorm.WithContext(ctx)
 	res := g.Exec("UPDATE status_lists SET closed = ? WHERE id = ? AND NOT closed", true, listID)
 	if res.Error != nil {
@@ -138,6 +139,7 @@ func (db *DB) CloseList(ctx context.Context, listID string) error {
 
 // Allocate implements statuslist.Store.
 func (db *DB) Allocate(ctx context.Context, listID string, index int) error {
+	defer db.cache.lists.bump(listID) // after the write commits
 	if db.dialect != Postgres {
 		return db.sqliteAllocate(ctx, listID, index)
 	}
@@ -191,6 +193,7 @@ func (db *DB) sqliteAllocate(ctx context.Context, listID string, index int) erro
 // immediate transaction on SQLite), marks the free indexes and writes the
 // blob back once, so one commit serves a whole batch of allocations.
 func (db *DB) AllocateMany(ctx context.Context, listID string, indexes []int, limit int) ([]int, *statuslist.Bitstring, error) {
+	defer db.cache.lists.bump(listID) // after the write commits
 	var (
 		claimed []int
 		used    *statuslist.Bitstring
@@ -260,6 +263,7 @@ func allocateError(m dbStatusList, index int) error {
 
 // SetStatus implements statuslist.Store.
 func (db *DB) SetStatus(ctx context.Context, listID string, index int, value bool, at time.Time) error {
+	defer db.cache.lists.bump(listID) // after the write commits
 	if db.dialect != Postgres {
 		return db.sqliteSetStatus(ctx, listID, index, value, at)
 	}
@@ -329,6 +333,18 @@ func neverAllocated(listID string, index int) error {
 
 // List implements statuslist.Store.
 func (db *DB) List(ctx context.Context, listID string) (statuslist.List, error) {
+	if l, ok := db.cache.lists.get(listID); ok {
+		return cloneList(l), nil
+	}
+	gen := db.cache.lists.generation(listID)
+	l, err := db.list(ctx, listID)
+	if err == nil {
+		db.cache.lists.put(listID, gen, cloneList(l))
+	}
+	return l, err
+}
+
+func (db *DB) list(ctx context.Context, listID string) (statuslist.List, error) {
 	var m dbStatusList
 	if err := db.gorm.WithContext(ctx).Where("id = ?", listID).Take(&m).Error; err != nil {
 		return statuslist.List{}, fail(err, listWhat(listID))

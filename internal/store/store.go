@@ -49,6 +49,7 @@ type DB struct {
 	gorm    *gorm.DB
 	sql     *sql.DB
 	dialect string
+	cache   *readCaches
 }
 
 // Open opens the database at url: a postgres:// or postgresql:// URL for
@@ -90,7 +91,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	sqlDB.SetMaxOpenConns(poolSize)
 	sqlDB.SetMaxIdleConns(poolSize)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	db := &DB{gorm: g, sql: sqlDB, dialect: dialect}
+	db := &DB{gorm: g, sql: sqlDB, dialect: dialect, cache: &readCaches{}}
 	if err := db.Ping(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err
