@@ -1,0 +1,105 @@
+// node js/issue.mjs CASES.json
+//
+// Issues one credential per case with independent implementations, each
+// with a fresh did:key issuer, and prints, for each case,
+//   {name, format, issuer, credential, error}
+// A case is {name, format, keyBinding?: {nonce, aud}, noKid?: true} with
+// format ldp_vc
+// (VC 2.0 with an eddsa-rdfc-2022 proof; @digitalbazaar/vc), jwt_vc_json
+// (VC 1.1 JWT-VC; did-jwt-vc) or dc+sd-jwt (SD-JWT VC; @sd-jwt/sd-jwt-vc).
+// With keyBinding, the SD-JWT VC binds a fresh holder did:key (sub and
+// cnf.jwk) and the credential printed is the holder's presentation of it
+// with a Key Binding JWT over nonce and aud. With noKid, the JWT-VC's
+// header has no kid (did-jwt's default).
+import * as vc from '@digitalbazaar/vc';
+import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
+import {cryptosuite as eddsaRdfc2022CryptoSuite} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
+import {createVerifiableCredentialJwt} from 'did-jwt-vc';
+import {EdDSASigner} from 'did-jwt';
+import {SDJwtVcInstance} from '@sd-jwt/sd-jwt-vc';
+import {digest, generateSalt} from '@sd-jwt/crypto-nodejs';
+
+import {documentLoader, ed25519Sign, errorMessage, newEd25519, printResults, readCases} from './lib.mjs';
+
+const now = () => Math.floor(Date.now() / 1000);
+const subject = {name: 'Ada Lovelace', district: 'Eixample', birthYear: 1815};
+
+async function issueLDP() {
+  const key = await newEd25519();
+  const credential = {
+    // VC 2.0 has no @vocab: the subject's terms come from the
+    // undefined-terms context, as safe-mode JSON-LD requires.
+    '@context': ['https://www.w3.org/ns/credentials/v2', 'https://www.w3.org/ns/credentials/undefined-terms/v2'],
+    id: `urn:uuid:${crypto.randomUUID()}`,
+    type: ['VerifiableCredential', 'ResidentCredential'],
+    issuer: key.did,
+    validFrom: new Date((now() - 60) * 1000).toISOString().replace(/\.\d+Z$/, 'Z'),
+    credentialSubject: {id: 'did:example:ada', ...subject},
+  };
+  const suite = new DataIntegrityProof({signer: key.multikey.signer(), cryptosuite: eddsaRdfc2022CryptoSuite});
+  return {issuer: key.did, credential: await vc.issue({credential, suite, documentLoader})};
+}
+
+async function issueJWT(c) {
+  const key = await newEd25519();
+  const payload = {
+    sub: 'did:example:ada',
+    nbf: now() - 60,
+    jti: `urn:uuid:${crypto.randomUUID()}`,
+    vc: {
+      '@context': ['https://www.w3.org/2018/credentials/v1'],
+      type: ['VerifiableCredential', 'ResidentCredential'],
+      credentialSubject: subject,
+    },
+  };
+  const issuer = {did: key.did, signer: EdDSASigner(key.secret), alg: 'EdDSA'};
+  const jwt = await createVerifiableCredentialJwt(payload, issuer, c.noKid ? {} : {header: {kid: key.kid}});
+  return {issuer: key.did, credential: jwt};
+}
+
+async function issueSDJWT(c) {
+  const key = await newEd25519();
+  const holder = c.keyBinding ? await newEd25519() : null;
+  const sdjwt = new SDJwtVcInstance({
+    signer: async data => ed25519Sign(key.privateKey, data),
+    signAlg: 'EdDSA',
+    hasher: digest,
+    hashAlg: 'sha-256',
+    saltGenerator: generateSalt,
+    kbSigner: holder ? async data => ed25519Sign(holder.privateKey, data) : undefined,
+    kbSignAlg: holder ? 'EdDSA' : undefined,
+  });
+  const claims = {iss: key.did, iat: now() - 60, vct: 'ResidentCredential', ...subject};
+  if (holder) {
+    claims.sub = holder.did;
+    claims.cnf = {jwk: holder.jwk};
+  }
+  const token = await sdjwt.issue(claims, {_sd: Object.keys(subject)}, {header: {kid: key.kid}});
+  if (!holder) {
+    return {issuer: key.did, credential: token};
+  }
+  const presented = await sdjwt.present(token, {name: true, district: true}, {
+    kb: {payload: {iat: now(), aud: c.keyBinding.aud, nonce: c.keyBinding.nonce}},
+  });
+  return {issuer: key.did, holder: holder.did, credential: presented};
+}
+
+const issuers = {'ldp_vc': issueLDP, 'jwt_vc_json': issueJWT, 'dc+sd-jwt': issueSDJWT};
+
+const {single, cases} = readCases();
+const results = [];
+for(const c of cases) {
+  const f = issuers[c.format];
+  let out;
+  if (!f) {
+    out = {error: `unknown format ${c.format}`};
+  } else {
+    try {
+      out = {...await f(c), error: null};
+    } catch(e) {
+      out = {error: errorMessage(e)};
+    }
+  }
+  results.push({name: c.name, format: c.format, ...out});
+}
+printResults(single, results);

@@ -1,0 +1,122 @@
+// Shared setup of the interop scripts: an offline JSON-LD document loader,
+// did:key resolution for each library, and Ed25519 keys. Nothing here
+// reaches the network: contexts come from the context packages, did:key
+// documents are computed from the identifier.
+import crypto from 'node:crypto';
+import {readFileSync} from 'node:fs';
+
+import {contexts as credentialsContexts} from '@digitalbazaar/credentials-context';
+import dataIntegrityContext from '@digitalbazaar/data-integrity-context';
+import multikeyContext from '@digitalbazaar/multikey-context';
+import didContext from 'did-context';
+import * as DidKey from '@digitalbazaar/did-method-key';
+import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
+import {Resolver} from 'did-resolver';
+import {getResolver as keyDidResolver} from 'key-did-resolver';
+
+const staticContexts = new Map([
+  ...credentialsContexts,
+  ...dataIntegrityContext.contexts,
+  ...multikeyContext.contexts,
+  ...didContext.contexts,
+]);
+
+export const didKeyDriver = DidKey.driver();
+didKeyDriver.use({
+  multibaseMultikeyHeader: 'z6Mk',
+  fromMultibase: Ed25519Multikey.from,
+});
+
+// documentLoader serves the bundled contexts and did:key documents and
+// refuses everything else, so a verification never depends on the network.
+export async function documentLoader(url) {
+  if (staticContexts.has(url)) {
+    return {contextUrl: null, documentUrl: url, document: staticContexts.get(url)};
+  }
+  if (url.startsWith('did:key:')) {
+    const document = await didKeyDriver.get({url});
+    return {contextUrl: null, documentUrl: url, document};
+  }
+  throw new Error(`offline document loader: ${url} is not bundled`);
+}
+
+// didResolver is the did-resolver used by did-jwt (did:key only).
+export const didResolver = new Resolver({...keyDidResolver()});
+
+// newEd25519 returns a fresh Ed25519 key: node KeyObjects, the public
+// JWK, the raw secret and public bytes, and its did:key with the
+// verification method id.
+export async function newEd25519() {
+  const {publicKey, privateKey} = crypto.generateKeyPairSync('ed25519');
+  const jwk = publicKey.export({format: 'jwk'});
+  const priv = privateKey.export({format: 'jwk'});
+  const multikey = await Ed25519Multikey.fromJwk({jwk: priv, secretKey: true});
+  const did = `did:key:${multikey.publicKeyMultibase}`;
+  const kid = `${did}#${multikey.publicKeyMultibase}`;
+  multikey.id = kid;
+  multikey.controller = did;
+  return {
+    publicKey, privateKey, jwk, did, kid, multikey,
+    secret: Buffer.from(priv.d, 'base64url'),
+  };
+}
+
+// resolveJwk resolves a did:key DID URL to the public key as a JWK, with
+// Digital Bazaar's did:key driver.
+export async function resolveJwk(kid) {
+  if (typeof kid !== 'string' || !kid.startsWith('did:key:')) {
+    throw new Error(`kid ${JSON.stringify(kid)} is not a did:key DID URL`);
+  }
+  const vm = await didKeyDriver.get({url: kid.includes('#') ? kid : undefined, did: kid.includes('#') ? undefined : kid});
+  const method = vm.verificationMethod ? vm.verificationMethod[0] : vm;
+  const key = await Ed25519Multikey.from(method);
+  return Ed25519Multikey.toJwk({keyPair: key});
+}
+
+// ed25519Verifier checks an EdDSA JWS signature (base64url) over data
+// with a public JWK.
+export function ed25519Verify(jwk, data, signature) {
+  const key = crypto.createPublicKey({key: jwk, format: 'jwk'});
+  return crypto.verify(null, Buffer.from(data), key, Buffer.from(signature, 'base64url'));
+}
+
+export function ed25519Sign(privateKey, data) {
+  return crypto.sign(null, Buffer.from(data), privateKey).toString('base64url');
+}
+
+// decodeJwtPart decodes the header (0) or payload (1) of a compact JWT.
+export function decodeJwtPart(jwt, i) {
+  return JSON.parse(Buffer.from(jwt.split('.')[i], 'base64url').toString('utf8'));
+}
+
+// readCases reads the cases file named on the command line: one case
+// object or an array of them.
+export function readCases() {
+  const file = process.argv[2];
+  if (!file) {
+    console.error(`usage: node ${process.argv[1]} CASES.json`);
+    process.exit(2);
+  }
+  const input = JSON.parse(readFileSync(file, 'utf8'));
+  return {single: !Array.isArray(input), cases: Array.isArray(input) ? input : [input]};
+}
+
+export function printResults(single, results) {
+  process.stdout.write(JSON.stringify(single ? results[0] : results, null, 2) + '\n');
+}
+
+export function errorMessage(e) {
+  if (!e) {
+    return null;
+  }
+  if (Array.isArray(e)) {
+    return e.map(errorMessage).join('; ');
+  }
+  if (e.errors) {
+    return `${e.message}: ${errorMessage(e.errors)}`;
+  }
+  if (e.details && e.details.error) {
+    return `${e.message}: ${errorMessage(e.details.error)}`;
+  }
+  return e.message || String(e);
+}

@@ -1,0 +1,87 @@
+// node js/verify.mjs CASES.json
+//
+// Verifies credentials with independent implementations and prints, for
+// each case, {name, verified, error}. A case is
+//   {name, format, credential, keyBinding?: {nonce, aud}}
+// with format ldp_vc (a VC 2.0 object with an eddsa-rdfc-2022 Data
+// Integrity proof; @digitalbazaar/vc), jwt_vc_json (a compact JWT-VC;
+// did-jwt-vc) or dc+sd-jwt (an SD-JWT VC; @sd-jwt/sd-jwt-vc), whose Key
+// Binding JWT is required and checked when keyBinding is given.
+// Issuer keys are resolved from did:key identifiers only, offline.
+import * as vc from '@digitalbazaar/vc';
+import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
+import {cryptosuite as eddsaRdfc2022CryptoSuite} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
+import {verifyCredential as verifyJwtVc} from 'did-jwt-vc';
+import {SDJwtVcInstance} from '@sd-jwt/sd-jwt-vc';
+import {digest} from '@sd-jwt/crypto-nodejs';
+
+import {
+  decodeJwtPart, didResolver, documentLoader, ed25519Verify, errorMessage,
+  printResults, readCases, resolveJwk,
+} from './lib.mjs';
+
+async function verifyLDP(c) {
+  const suite = new DataIntegrityProof({cryptosuite: eddsaRdfc2022CryptoSuite});
+  const result = await vc.verifyCredential({credential: c.credential, suite, documentLoader});
+  return {verified: result.verified === true, error: result.verified ? null : errorMessage(result.error)};
+}
+
+async function verifyJWT(c) {
+  await verifyJwtVc(c.credential, didResolver);
+  return {verified: true, error: null};
+}
+
+async function verifySDJWT(c) {
+  const issuerJwt = c.credential.split('~')[0];
+  const header = decodeJwtPart(issuerJwt, 0);
+  const payload = decodeJwtPart(issuerJwt, 1);
+  if (!header.kid || header.kid.split('#')[0] !== payload.iss) {
+    throw new Error(`header kid ${header.kid} is not a key of the issuer ${payload.iss}`);
+  }
+  const issuerJwk = await resolveJwk(header.kid);
+  const sdjwt = new SDJwtVcInstance({
+    hasher: digest,
+    hashAlg: 'sha-256',
+    verifier: async (data, sig) => ed25519Verify(issuerJwk, data, sig),
+    kbVerifier: async (data, sig, sdPayload) => {
+      if (!sdPayload.cnf || !sdPayload.cnf.jwk) {
+        throw new Error('the SD-JWT VC has no cnf.jwk');
+      }
+      return ed25519Verify(sdPayload.cnf.jwk, data, sig);
+    },
+  });
+  const opts = {};
+  if (c.keyBinding) {
+    opts.keyBindingNonce = c.keyBinding.nonce;
+  }
+  const res = await sdjwt.verify(c.credential, opts);
+  if (c.keyBinding) {
+    if (!res.kb || res.kb.payload.aud !== c.keyBinding.aud) {
+      throw new Error(`Key Binding JWT aud is ${res.kb && res.kb.payload.aud}; want ${c.keyBinding.aud}`);
+    }
+  }
+  if (header.typ !== 'dc+sd-jwt') {
+    throw new Error(`issuer-signed JWT typ is ${header.typ}; want dc+sd-jwt`);
+  }
+  return {verified: true, error: null};
+}
+
+const verifiers = {'ldp_vc': verifyLDP, 'jwt_vc_json': verifyJWT, 'dc+sd-jwt': verifySDJWT};
+
+const {single, cases} = readCases();
+const results = [];
+for(const c of cases) {
+  const f = verifiers[c.format];
+  let out;
+  if (!f) {
+    out = {verified: false, error: `unknown format ${c.format}`};
+  } else {
+    try {
+      out = await f(c);
+    } catch(e) {
+      out = {verified: false, error: errorMessage(e)};
+    }
+  }
+  results.push({name: c.name, ...out});
+}
+printResults(single, results);
