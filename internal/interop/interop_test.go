@@ -392,11 +392,10 @@ func TestJSToUrbis(t *testing.T) {
 		{Name: "jwt_vc_json without kid", Format: "jwt_vc_json", NoKid: true},
 	}
 	// known names incompatibilities that are reported, not fixed: the case
-	// is skipped when Urbis does not verify the credential.
-	known := map[string]string{
-		"jwt_vc_json without kid": "did-jwt-vc signs JWT-VCs without a kid header unless told (VC-JWT 1.1 makes kid optional; did-jwt then tries " +
-			"every key of the iss DID), and Urbis' vc/jwtvc.Verify requires kid, a DID URL with a fragment",
-	}
+	// is skipped when Urbis does not verify the credential. (None now: a
+	// JWT-VC without kid, as did-jwt-vc signs by default, was one until
+	// vc/jwtvc took the key of a did:key or did:jwk issuer.)
+	known := map[string]string{}
 	var issued []jsIssued
 	runNode(t, "issue.mjs", cases, &issued)
 	if len(issued) != len(cases) {
