@@ -28,7 +28,10 @@ import (
 	"github.com/urbis-id/urbis/internal/errkind"
 	"github.com/urbis-id/urbis/kms"
 	"github.com/urbis-id/urbis/registry"
+	"github.com/urbis-id/urbis/vc/dataintegrity"
 	"github.com/urbis-id/urbis/vc/issuer"
+	"github.com/urbis-id/urbis/vc/jwtvc"
+	"github.com/urbis-id/urbis/vc/ld"
 	"github.com/urbis-id/urbis/vc/sdjwt"
 	"github.com/urbis-id/urbis/verifiers"
 )
@@ -93,14 +96,16 @@ func runNode(t *testing.T, script string, cases, out any) {
 
 // jsCase is a case for js/verify.mjs and js/issue.mjs.
 type jsCase struct {
-	Name       string      `json:"name"`
-	Format     string      `json:"format"`
-	Credential any         `json:"credential,omitempty"`
-	KeyBinding *keyBinding `json:"keyBinding,omitempty"`
-	NoKid      bool        `json:"noKid,omitempty"`
+	Name       string   `json:"name"`
+	Format     string   `json:"format"`
+	Credential any      `json:"credential,omitempty"`
+	Binding    *binding `json:"binding,omitempty"`
+	NoKid      bool     `json:"noKid,omitempty"`
 }
 
-type keyBinding struct {
+// binding is what a verifier asks a presentation to be bound to: the
+// challenge (a JWT's nonce) and the domain (aud).
+type binding struct {
 	Nonce string `json:"nonce"`
 	Aud   string `json:"aud"`
 }
@@ -184,6 +189,26 @@ func (emptyChain) AccreditationHistory(context.Context, string) ([]registry.Accr
 
 func (emptyChain) SchemasByType(context.Context, string) ([]registry.Schema, error) {
 	return nil, nil
+}
+
+// kid is the DID URL of the did:key's one verification method.
+func (k keyDID) kid() string { return k.did + "#" + strings.TrimPrefix(k.did, "did:key:") }
+
+// signLDPVP presents cred in a VC 2.0 presentation with an eddsa-rdfc-2022
+// authentication proof bound to nonce and audience.
+func (k keyDID) signLDPVP(t *testing.T, cred map[string]any) map[string]any {
+	t.Helper()
+	vp := map[string]any{
+		"@context": []any{ctxV2}, "type": []any{"VerifiablePresentation"},
+		"holder": k.did, "verifiableCredential": []any{cred},
+	}
+	out, err := dataintegrity.Sign(context.Background(), vp, dataintegrity.ProofOptions{
+		VerificationMethod: k.kid(), ProofPurpose: "authentication", Challenge: nonce, Domain: audience,
+	}, k.priv, ld.Default())
+	if err != nil {
+		t.Fatalf("sign the presentation: %v", err)
+	}
+	return out
 }
 
 func newDIDKey(t *testing.T) keyDID {
@@ -321,7 +346,21 @@ func TestUrbisToJS(t *testing.T) {
 	if err != nil {
 		t.Fatalf("present the SD-JWT VC with key binding: %v", err)
 	}
-	kb := &keyBinding{Nonce: nonce, Aud: audience}
+	kb := &binding{Nonce: nonce, Aud: audience}
+
+	// Presentations by the holder, of credentials about the holder.
+	ldpHeld := u.issue(t, issuer.FormatLDP, residentCredential([]any{ctxV2, ctxUndefined}, subject(holder.did)), issuer.IssueOptions{}).Credential
+	ldpVP := holder.signLDPVP(t, ldpHeld)
+	ldpHeldTampered := cloneJSON(t, ldpHeld)
+	ldpHeldTampered["credentialSubject"].(map[string]any)["district"] = "Gracia"
+	ldpVPTampered := holder.signLDPVP(t, ldpHeldTampered) // the holder's proof holds, the issuer's does not
+	jwtHeld := u.issue(t, issuer.FormatJWT, residentCredential([]any{ctxV1}, subject(holder.did)), issuer.IssueOptions{}).Token
+	jwtVP, err := jwtvc.SignPresentation(map[string]any{
+		"@context": []any{ctxV1}, "type": []any{"VerifiablePresentation"}, "verifiableCredential": []any{jwtHeld},
+	}, holder.priv, holder.kid(), audience, nonce, time.Now())
+	if err != nil {
+		t.Fatalf("sign the JWT-VP: %v", err)
+	}
 
 	// As openapi.yaml's ldp_vc example issues it: the VC 2.0 context
 	// only, whose terms do not define the type or the degree claim.
@@ -344,9 +383,15 @@ func TestUrbisToJS(t *testing.T) {
 		{jsCase{Name: "jwt_vc_json tampered claim", Format: "jwt_vc_json", Credential: jwtTampered}, false, ""},
 		{jsCase{Name: "dc+sd-jwt", Format: "dc+sd-jwt", Credential: sd}, true, ""},
 		{jsCase{Name: "dc+sd-jwt tampered vct", Format: "dc+sd-jwt", Credential: sdTampered}, false, ""},
-		{jsCase{Name: "dc+sd-jwt key binding", Format: "dc+sd-jwt", Credential: presented, KeyBinding: kb}, true, ""},
-		{jsCase{Name: "dc+sd-jwt key binding, other nonce", Format: "dc+sd-jwt", Credential: presented, KeyBinding: &keyBinding{Nonce: "n-other", Aud: audience}}, false, ""},
-		{jsCase{Name: "dc+sd-jwt key binding, other audience", Format: "dc+sd-jwt", Credential: presented, KeyBinding: &keyBinding{Nonce: nonce, Aud: "https://other.example"}}, false, ""},
+		{jsCase{Name: "dc+sd-jwt key binding", Format: "dc+sd-jwt", Credential: presented, Binding: kb}, true, ""},
+		{jsCase{Name: "dc+sd-jwt key binding, other nonce", Format: "dc+sd-jwt", Credential: presented, Binding: &binding{Nonce: "n-other", Aud: audience}}, false, ""},
+		{jsCase{Name: "dc+sd-jwt key binding, other audience", Format: "dc+sd-jwt", Credential: presented, Binding: &binding{Nonce: nonce, Aud: "https://other.example"}}, false, ""},
+		{jsCase{Name: "ldp_vp", Format: "ldp_vp", Credential: ldpVP, Binding: kb}, true, ""},
+		{jsCase{Name: "ldp_vp, other challenge", Format: "ldp_vp", Credential: ldpVP, Binding: &binding{Nonce: "n-other", Aud: audience}}, false, ""},
+		{jsCase{Name: "ldp_vp of a tampered credential", Format: "ldp_vp", Credential: ldpVPTampered, Binding: kb}, false, ""},
+		{jsCase{Name: "jwt_vp_json", Format: "jwt_vp_json", Credential: jwtVP, Binding: kb}, true, ""},
+		{jsCase{Name: "jwt_vp_json, other challenge", Format: "jwt_vp_json", Credential: jwtVP, Binding: &binding{Nonce: "n-other", Aud: audience}}, false, ""},
+		{jsCase{Name: "jwt_vp_json, other domain", Format: "jwt_vp_json", Credential: jwtVP, Binding: &binding{Nonce: nonce, Aud: "https://other.example"}}, false, ""},
 		{jsCase{Name: "ldp_vc with terms no context defines", Format: "ldp_vc", Credential: undefined}, true,
 			"Urbis signs VC 2.0 credentials whose type and claims no @context defines (openapi.yaml's ldp_vc example: ExampleDegreeCredential, degree); " +
 				"@digitalbazaar/vc verifies in JSON-LD safe mode and rejects them (relative @type reference, dropped property). " +
@@ -383,13 +428,15 @@ func TestUrbisToJS(t *testing.T) {
 // verifies them with Urbis' verifier, and a tampered copy of each.
 func TestJSToUrbis(t *testing.T) {
 	needNode(t)
-	kb := &keyBinding{Nonce: nonce, Aud: audience}
+	kb := &binding{Nonce: nonce, Aud: audience}
 	cases := []jsCase{
 		{Name: "ldp_vc eddsa-rdfc-2022", Format: "ldp_vc"},
 		{Name: "jwt_vc_json", Format: "jwt_vc_json"},
 		{Name: "dc+sd-jwt", Format: "dc+sd-jwt"},
-		{Name: "dc+sd-jwt key binding", Format: "dc+sd-jwt", KeyBinding: kb},
+		{Name: "dc+sd-jwt key binding", Format: "dc+sd-jwt", Binding: kb},
 		{Name: "jwt_vc_json without kid", Format: "jwt_vc_json", NoKid: true},
+		{Name: "ldp_vp", Format: "ldp_vp", Binding: kb},
+		{Name: "jwt_vp_json", Format: "jwt_vp_json", Binding: kb},
 	}
 	// known names incompatibilities that are reported, not fixed: the case
 	// is skipped when Urbis does not verify the credential. (None now: a
@@ -410,16 +457,21 @@ func TestJSToUrbis(t *testing.T) {
 				t.Fatalf("JS issuance of %q: %q, error %q", c.Name, is.Name, is.Error)
 			}
 			tampered := tamperCopy(t, is.Credential)
-			if c.KeyBinding != nil {
-				opts := verifiers.PresentationOptions{Challenge: c.KeyBinding.Nonce, Domain: c.KeyBinding.Aud}
+			if c.Binding != nil {
+				opts := verifiers.PresentationOptions{Challenge: c.Binding.Nonce, Domain: c.Binding.Aud}
 				res, err := v.VerifyPresentation(ctx, is.Credential, opts)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !res.Verified || !slices.Contains(res.Checks, verifiers.CheckProof) || !slices.Contains(res.Checks, verifiers.CheckHolderBinding) {
-					t.Errorf("Urbis: verified %v, checks %v, errors %+v; want verified with proof and holderBinding passing", res.Verified, res.Checks, res.Errors)
+				for _, check := range []string{verifiers.CheckProof, verifiers.CheckChallenge, verifiers.CheckDomain, verifiers.CheckHolder, verifiers.CheckCredentials, verifiers.CheckHolderBinding} {
+					if !res.Verified || !slices.Contains(res.Checks, check) {
+						t.Errorf("Urbis: verified %v, checks %v, errors %+v; want verified with %s passing", res.Verified, res.Checks, res.Errors, check)
+					}
 				}
-				if res, err := v.VerifyPresentation(ctx, is.Credential, verifiers.PresentationOptions{Challenge: "n-other", Domain: c.KeyBinding.Aud}); err != nil || res.Verified {
+				if len(res.Credentials) != 1 || !res.Credentials[0].Verified || !slices.Contains(res.Credentials[0].Checks, verifiers.CheckProof) {
+					t.Errorf("Urbis: credential results %+v; want one, verified with the proof check passing", res.Credentials)
+				}
+				if res, err := v.VerifyPresentation(ctx, is.Credential, verifiers.PresentationOptions{Challenge: "n-other", Domain: c.Binding.Aud}); err != nil || res.Verified {
 					t.Errorf("Urbis, other challenge: verified %v, %v; want not verified", res != nil && res.Verified, err)
 				}
 				if res, err := v.VerifyPresentation(ctx, tampered, opts); err != nil || res.Verified {
@@ -454,9 +506,16 @@ func tamperCopy(t *testing.T, cred any) any {
 	switch c := cred.(type) {
 	case map[string]any:
 		m := cloneJSON(t, c)
-		m["credentialSubject"].(map[string]any)["district"] = "Gracia"
+		cred := m
+		if vcs, ok := m["verifiableCredential"].([]any); ok { // a presentation
+			cred = vcs[0].(map[string]any)
+		}
+		cred["credentialSubject"].(map[string]any)["district"] = "Gracia"
 		return m
 	case string:
+		if p, err := base64.RawURLEncoding.DecodeString(strings.Split(c, ".")[1]); err == nil && strings.Contains(string(p), `"vp"`) {
+			return tamperJWT(t, c, func(m map[string]any) { m["jti"] = "urn:uuid:00000000-0000-0000-0000-000000000000" })
+		}
 		if strings.Contains(c, "~") {
 			return tamperJWT(t, c, func(m map[string]any) { m["vct"] = "AdminCredential" })
 		}

@@ -1,20 +1,27 @@
 // node js/issue.mjs CASES.json
 //
-// Issues one credential per case with independent implementations, each
-// with a fresh did:key issuer, and prints, for each case,
-//   {name, format, issuer, credential, error}
-// A case is {name, format, keyBinding?: {nonce, aud}, noKid?: true} with
-// format ldp_vc
-// (VC 2.0 with an eddsa-rdfc-2022 proof; @digitalbazaar/vc), jwt_vc_json
-// (VC 1.1 JWT-VC; did-jwt-vc) or dc+sd-jwt (SD-JWT VC; @sd-jwt/sd-jwt-vc).
-// With keyBinding, the SD-JWT VC binds a fresh holder did:key (sub and
-// cnf.jwk) and the credential printed is the holder's presentation of it
-// with a Key Binding JWT over nonce and aud. With noKid, the JWT-VC's
-// header has no kid (did-jwt's default).
+// Issues one credential or presentation per case with independent
+// implementations, each with a fresh did:key issuer (and holder), and
+// prints, for each case,
+//   {name, format, issuer, holder, credential, error}
+// A case is {name, format, binding?: {nonce, aud}, noKid?: true} with
+// format
+//   ldp_vc       VC 2.0 with an eddsa-rdfc-2022 proof (@digitalbazaar/vc)
+//   jwt_vc_json  a VC 1.1 JWT-VC (did-jwt-vc); with noKid its header has
+//                no kid, did-jwt's default
+//   dc+sd-jwt    an SD-JWT VC (@sd-jwt/sd-jwt-vc); with binding, it binds a
+//                fresh holder did:key (sub and cnf.jwk) and the credential
+//                printed is the holder's presentation of it with a Key
+//                Binding JWT over nonce and aud
+//   ldp_vp       a VC 2.0 presentation of an ldp_vc about the holder, with
+//                an eddsa-rdfc-2022 authentication proof over challenge
+//                nonce and domain aud (@digitalbazaar/vc)
+//   jwt_vp_json  a JWT-VP of a JWT-VC about the holder, with nonce and aud
+//                (did-jwt-vc)
 import * as vc from '@digitalbazaar/vc';
 import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
 import {cryptosuite as eddsaRdfc2022CryptoSuite} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
-import {createVerifiableCredentialJwt} from 'did-jwt-vc';
+import {createVerifiableCredentialJwt, createVerifiablePresentationJwt} from 'did-jwt-vc';
 import {EdDSASigner} from 'did-jwt';
 import {SDJwtVcInstance} from '@sd-jwt/sd-jwt-vc';
 import {digest, generateSalt} from '@sd-jwt/crypto-nodejs';
@@ -24,7 +31,7 @@ import {documentLoader, ed25519Sign, errorMessage, newEd25519, printResults, rea
 const now = () => Math.floor(Date.now() / 1000);
 const subject = {name: 'Ada Lovelace', district: 'Eixample', birthYear: 1815};
 
-async function issueLDP() {
+async function issueLDP(c, subjectId = 'did:example:ada') {
   const key = await newEd25519();
   const credential = {
     // VC 2.0 has no @vocab: the subject's terms come from the
@@ -34,16 +41,16 @@ async function issueLDP() {
     type: ['VerifiableCredential', 'ResidentCredential'],
     issuer: key.did,
     validFrom: new Date((now() - 60) * 1000).toISOString().replace(/\.\d+Z$/, 'Z'),
-    credentialSubject: {id: 'did:example:ada', ...subject},
+    credentialSubject: {id: subjectId, ...subject},
   };
   const suite = new DataIntegrityProof({signer: key.multikey.signer(), cryptosuite: eddsaRdfc2022CryptoSuite});
   return {issuer: key.did, credential: await vc.issue({credential, suite, documentLoader})};
 }
 
-async function issueJWT(c) {
+async function issueJWT(c, subjectId = 'did:example:ada') {
   const key = await newEd25519();
   const payload = {
-    sub: 'did:example:ada',
+    sub: subjectId,
     nbf: now() - 60,
     jti: `urn:uuid:${crypto.randomUUID()}`,
     vc: {
@@ -59,7 +66,7 @@ async function issueJWT(c) {
 
 async function issueSDJWT(c) {
   const key = await newEd25519();
-  const holder = c.keyBinding ? await newEd25519() : null;
+  const holder = c.binding ? await newEd25519() : null;
   const sdjwt = new SDJwtVcInstance({
     signer: async data => ed25519Sign(key.privateKey, data),
     signAlg: 'EdDSA',
@@ -79,12 +86,48 @@ async function issueSDJWT(c) {
     return {issuer: key.did, credential: token};
   }
   const presented = await sdjwt.present(token, {name: true, district: true}, {
-    kb: {payload: {iat: now(), aud: c.keyBinding.aud, nonce: c.keyBinding.nonce}},
+    kb: {payload: {iat: now(), aud: c.binding.aud, nonce: c.binding.nonce}},
   });
   return {issuer: key.did, holder: holder.did, credential: presented};
 }
 
-const issuers = {'ldp_vc': issueLDP, 'jwt_vc_json': issueJWT, 'dc+sd-jwt': issueSDJWT};
+async function issueLDPVP(c) {
+  const holder = await newEd25519();
+  const {issuer, credential} = await issueLDP(c, holder.did);
+  const presentation = {
+    '@context': ['https://www.w3.org/ns/credentials/v2'],
+    type: ['VerifiablePresentation'],
+    holder: holder.did,
+    verifiableCredential: [credential],
+  };
+  const suite = new DataIntegrityProof({signer: holder.multikey.signer(), cryptosuite: eddsaRdfc2022CryptoSuite});
+  const vp = await vc.signPresentation({
+    presentation, suite, documentLoader, challenge: c.binding.nonce, domain: c.binding.aud,
+  });
+  return {issuer, holder: holder.did, credential: vp};
+}
+
+async function issueJWTVP(c) {
+  const holder = await newEd25519();
+  const {issuer, credential} = await issueJWT(c, holder.did);
+  const payload = {
+    vp: {
+      '@context': ['https://www.w3.org/2018/credentials/v1'],
+      type: ['VerifiablePresentation'],
+      verifiableCredential: [credential],
+    },
+    nonce: c.binding.nonce,
+    aud: c.binding.aud,
+  };
+  const signer = {did: holder.did, signer: EdDSASigner(holder.secret), alg: 'EdDSA'};
+  const vp = await createVerifiablePresentationJwt(payload, signer, {header: {kid: holder.kid}});
+  return {issuer, holder: holder.did, credential: vp};
+}
+
+const issuers = {
+  'ldp_vc': issueLDP, 'jwt_vc_json': issueJWT, 'dc+sd-jwt': issueSDJWT,
+  'ldp_vp': issueLDPVP, 'jwt_vp_json': issueJWTVP,
+};
 
 const {single, cases} = readCases();
 const results = [];

@@ -1,17 +1,24 @@
 // node js/verify.mjs CASES.json
 //
-// Verifies credentials with independent implementations and prints, for
-// each case, {name, verified, error}. A case is
-//   {name, format, credential, keyBinding?: {nonce, aud}}
-// with format ldp_vc (a VC 2.0 object with an eddsa-rdfc-2022 Data
-// Integrity proof; @digitalbazaar/vc), jwt_vc_json (a compact JWT-VC;
-// did-jwt-vc) or dc+sd-jwt (an SD-JWT VC; @sd-jwt/sd-jwt-vc), whose Key
-// Binding JWT is required and checked when keyBinding is given.
-// Issuer keys are resolved from did:key identifiers only, offline.
+// Verifies credentials and presentations with independent implementations
+// and prints, for each case, {name, verified, error}. A case is
+//   {name, format, credential, binding?: {nonce, aud}}
+// with format
+//   ldp_vc       a VC 2.0 object with an eddsa-rdfc-2022 Data Integrity
+//                proof (@digitalbazaar/vc)
+//   jwt_vc_json  a compact JWT-VC (did-jwt-vc)
+//   dc+sd-jwt    an SD-JWT VC (@sd-jwt/sd-jwt-vc); with binding, its Key
+//                Binding JWT is required and checked against nonce and aud
+//   ldp_vp       a presentation with an eddsa-rdfc-2022 proof of purpose
+//                authentication, challenge nonce and domain aud, and its
+//                credentials (@digitalbazaar/vc)
+//   jwt_vp_json  a JWT-VP bound to nonce and aud (did-jwt-vc), and its
+//                embedded JWT-VCs
+// Keys are resolved from did:key identifiers only, offline.
 import * as vc from '@digitalbazaar/vc';
 import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
 import {cryptosuite as eddsaRdfc2022CryptoSuite} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
-import {verifyCredential as verifyJwtVc} from 'did-jwt-vc';
+import {verifyCredential as verifyJwtVc, verifyPresentation as verifyJwtVp} from 'did-jwt-vc';
 import {SDJwtVcInstance} from '@sd-jwt/sd-jwt-vc';
 import {digest} from '@sd-jwt/crypto-nodejs';
 
@@ -51,13 +58,13 @@ async function verifySDJWT(c) {
     },
   });
   const opts = {};
-  if (c.keyBinding) {
-    opts.keyBindingNonce = c.keyBinding.nonce;
+  if (c.binding) {
+    opts.keyBindingNonce = c.binding.nonce;
   }
   const res = await sdjwt.verify(c.credential, opts);
-  if (c.keyBinding) {
-    if (!res.kb || res.kb.payload.aud !== c.keyBinding.aud) {
-      throw new Error(`Key Binding JWT aud is ${res.kb && res.kb.payload.aud}; want ${c.keyBinding.aud}`);
+  if (c.binding) {
+    if (!res.kb || res.kb.payload.aud !== c.binding.aud) {
+      throw new Error(`Key Binding JWT aud is ${res.kb && res.kb.payload.aud}; want ${c.binding.aud}`);
     }
   }
   if (header.typ !== 'dc+sd-jwt') {
@@ -66,7 +73,45 @@ async function verifySDJWT(c) {
   return {verified: true, error: null};
 }
 
-const verifiers = {'ldp_vc': verifyLDP, 'jwt_vc_json': verifyJWT, 'dc+sd-jwt': verifySDJWT};
+async function verifyLDPVP(c) {
+  const suite = new DataIntegrityProof({cryptosuite: eddsaRdfc2022CryptoSuite});
+  const result = await vc.verify({
+    presentation: c.credential, suite, documentLoader,
+    challenge: c.binding.nonce, domain: c.binding.aud,
+  });
+  if (result.verified === true) {
+    return {verified: true, error: null};
+  }
+  const errors = [];
+  if (result.error) {
+    errors.push(errorMessage(result.error));
+  }
+  if (result.presentationResult && !result.presentationResult.verified) {
+    errors.push(`presentation: ${errorMessage(result.presentationResult.error)}`);
+  }
+  for(const [i, r] of (result.credentialResults || []).entries()) {
+    if (!r.verified) {
+      errors.push(`credential ${i}: ${errorMessage(r.error)}`);
+    }
+  }
+  return {verified: false, error: errors.join('; ') || 'not verified'};
+}
+
+async function verifyJWTVP(c) {
+  const res = await verifyJwtVp(c.credential, didResolver, {challenge: c.binding.nonce, domain: c.binding.aud});
+  for(const cred of [].concat(res.payload.vp.verifiableCredential || [])) {
+    if (typeof cred !== 'string') {
+      throw new Error('an embedded credential is not a JWT-VC');
+    }
+    await verifyJwtVc(cred, didResolver);
+  }
+  return {verified: true, error: null};
+}
+
+const verifiers = {
+  'ldp_vc': verifyLDP, 'jwt_vc_json': verifyJWT, 'dc+sd-jwt': verifySDJWT,
+  'ldp_vp': verifyLDPVP, 'jwt_vp_json': verifyJWTVP,
+};
 
 const {single, cases} = readCases();
 const results = [];
