@@ -10,7 +10,9 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -101,6 +103,7 @@ type jsCase struct {
 	Credential any      `json:"credential,omitempty"`
 	Binding    *binding `json:"binding,omitempty"`
 	NoKid      bool     `json:"noKid,omitempty"`
+	Alg        string   `json:"alg,omitempty"` // of the JS issuer: EdDSA (the default) or ES256
 }
 
 // binding is what a verifier asks a presentation to be bound to: the
@@ -154,17 +157,19 @@ func (m *memStore) Issuer(_ context.Context, agencyID, id string) (issuer.Instan
 	return issuer.Instance{}, errkind.New(errkind.NotFound, "issuer instance %s not found", id)
 }
 
-// keyDID is the agency's one did:key, its key in custody.
+// keyDID is a did:key and its private key: the agency's one DID, its key
+// in custody, or a holder's.
 type keyDID struct {
-	did  string
-	priv ed25519.PrivateKey
+	did     string
+	priv    crypto.Signer
+	keyType kms.KeyType
 }
 
 func (k keyDID) DID(_ context.Context, agency_, id string) (agency.DIDRecord, error) {
 	if agency_ != agencyID || id != k.did {
 		return agency.DIDRecord{}, errkind.New(errkind.NotFound, "no DID %s", id)
 	}
-	return agency.DIDRecord{DID: k.did, AgencyID: agencyID, Method: "key", KeyID: "key_1", KeyType: kms.Ed25519, Status: agency.StatusActive}, nil
+	return agency.DIDRecord{DID: k.did, AgencyID: agencyID, Method: "key", KeyID: "key_1", KeyType: k.keyType, Status: agency.StatusActive}, nil
 }
 
 func (k keyDID) Signer(context.Context, string, string) (crypto.Signer, error) { return k.priv, nil }
@@ -211,37 +216,49 @@ func (k keyDID) signLDPVP(t *testing.T, cred map[string]any) map[string]any {
 	return out
 }
 
-func newDIDKey(t *testing.T) keyDID {
+// newDIDKey returns a fresh did:key of type kms.Ed25519 or kms.P256.
+func newDIDKey(t *testing.T, typ kms.KeyType) keyDID {
 	t.Helper()
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	var (
+		priv crypto.Signer
+		err  error
+	)
+	if typ == kms.P256 {
+		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	} else {
+		_, priv, err = ed25519.GenerateKey(rand.Reader)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := did.NewKey(pub)
+	k, err := did.NewKey(priv.Public())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return keyDID{did: k.String(), priv: priv}
+	return keyDID{did: k.String(), priv: priv, keyType: typ}
 }
 
 func resolver() did.Resolver { return did.NewResolver(did.ResolverConfig{}, did.KeyMethod{}) }
 
 // urbisIssuer is Urbis' issuer service with one did:key and an issuer
-// instance per format.
+// instance per format it can issue with the key (ldp_vc needs Ed25519).
 type urbisIssuer struct {
 	svc       *issuer.Service
 	did       string
 	instances map[issuer.Format]string
 }
 
-func newUrbisIssuer(t *testing.T) *urbisIssuer {
+func newUrbisIssuer(t *testing.T, typ kms.KeyType) *urbisIssuer {
 	t.Helper()
-	k := newDIDKey(t)
+	k := newDIDKey(t, typ)
 	svc := issuer.NewService(issuer.Config{
 		Store: &memStore{}, DIDs: k, Keys: k, Trust: anyIssuer{}, Resolver: resolver(),
 	})
 	u := &urbisIssuer{svc: svc, did: k.did, instances: map[issuer.Format]string{}}
 	for _, f := range issuer.Formats {
+		if f == issuer.FormatLDP && typ != kms.Ed25519 {
+			continue
+		}
 		in, err := svc.Create(context.Background(), agencyID, issuer.CreateRequest{
 			DID: k.did, Format: f, Types: []string{"ResidentCredential"}, StatusPurposes: []string{},
 		})
@@ -323,8 +340,10 @@ func cloneJSON(t *testing.T, m map[string]any) map[string]any {
 // each that they must reject.
 func TestUrbisToJS(t *testing.T) {
 	needNode(t)
-	u := newUrbisIssuer(t)
-	holder := newDIDKey(t)
+	u := newUrbisIssuer(t, kms.Ed25519)
+	p256 := newUrbisIssuer(t, kms.P256)
+	holder := newDIDKey(t, kms.Ed25519)
+	holderP256 := newDIDKey(t, kms.P256)
 	subject := func(id string) map[string]any {
 		return map[string]any{"id": id, "name": "Ada Lovelace", "district": "Eixample", "birthYear": 1815}
 	}
@@ -347,6 +366,14 @@ func TestUrbisToJS(t *testing.T) {
 		t.Fatalf("present the SD-JWT VC with key binding: %v", err)
 	}
 	kb := &binding{Nonce: nonce, Aud: audience}
+
+	// ES256: P-256 issuer and holder keys.
+	jwt256 := p256.issue(t, issuer.FormatJWT, residentCredential([]any{ctxV1}, subject("did:example:ada")), issuer.IssueOptions{}).Token
+	sd256 := p256.issue(t, issuer.FormatSDJWT, residentCredential([]any{ctxV2}, subject(holderP256.did)), issuer.IssueOptions{KeyBinding: true}).Token
+	presented256, err := sdjwt.Present(sd256, []string{"/name"}, &sdjwt.KeyBinding{Signer: holderP256.priv, Audience: audience, Nonce: nonce})
+	if err != nil {
+		t.Fatalf("present the ES256 SD-JWT VC with key binding: %v", err)
+	}
 
 	// Presentations by the holder, of credentials about the holder.
 	ldpHeld := u.issue(t, issuer.FormatLDP, residentCredential([]any{ctxV2, ctxUndefined}, subject(holder.did)), issuer.IssueOptions{}).Credential
@@ -386,6 +413,10 @@ func TestUrbisToJS(t *testing.T) {
 		{jsCase{Name: "dc+sd-jwt key binding", Format: "dc+sd-jwt", Credential: presented, Binding: kb}, true, ""},
 		{jsCase{Name: "dc+sd-jwt key binding, other nonce", Format: "dc+sd-jwt", Credential: presented, Binding: &binding{Nonce: "n-other", Aud: audience}}, false, ""},
 		{jsCase{Name: "dc+sd-jwt key binding, other audience", Format: "dc+sd-jwt", Credential: presented, Binding: &binding{Nonce: nonce, Aud: "https://other.example"}}, false, ""},
+		{jsCase{Name: "jwt_vc_json ES256", Format: "jwt_vc_json", Credential: jwt256}, true, ""},
+		{jsCase{Name: "jwt_vc_json ES256 tampered claim", Format: "jwt_vc_json", Credential: tamperJWT(t, jwt256, func(m map[string]any) { m["sub"] = "did:example:mallory" })}, false, ""},
+		{jsCase{Name: "dc+sd-jwt ES256 key binding", Format: "dc+sd-jwt", Credential: presented256, Binding: kb}, true, ""},
+		{jsCase{Name: "dc+sd-jwt ES256 tampered vct", Format: "dc+sd-jwt", Credential: tamperJWT(t, presented256, func(m map[string]any) { m["vct"] = "AdminCredential" }), Binding: kb}, false, ""},
 		{jsCase{Name: "ldp_vp", Format: "ldp_vp", Credential: ldpVP, Binding: kb}, true, ""},
 		{jsCase{Name: "ldp_vp, other challenge", Format: "ldp_vp", Credential: ldpVP, Binding: &binding{Nonce: "n-other", Aud: audience}}, false, ""},
 		{jsCase{Name: "ldp_vp of a tampered credential", Format: "ldp_vp", Credential: ldpVPTampered, Binding: kb}, false, ""},
@@ -435,6 +466,9 @@ func TestJSToUrbis(t *testing.T) {
 		{Name: "dc+sd-jwt", Format: "dc+sd-jwt"},
 		{Name: "dc+sd-jwt key binding", Format: "dc+sd-jwt", Binding: kb},
 		{Name: "jwt_vc_json without kid", Format: "jwt_vc_json", NoKid: true},
+		{Name: "jwt_vc_json ES256", Format: "jwt_vc_json", Alg: "ES256"},
+		{Name: "dc+sd-jwt ES256", Format: "dc+sd-jwt", Alg: "ES256"},
+		{Name: "dc+sd-jwt ES256 key binding", Format: "dc+sd-jwt", Alg: "ES256", Binding: kb},
 		{Name: "ldp_vp", Format: "ldp_vp", Binding: kb},
 		{Name: "jwt_vp_json", Format: "jwt_vp_json", Binding: kb},
 	}
@@ -537,7 +571,7 @@ func hasError(r *verifiers.Result, check string) bool {
 // verifies a changed copy; Digital Bazaar's libraries refuse to sign or
 // verify the credential at all (JSON-LD safe mode).
 func TestUndefinedTermsUnsigned(t *testing.T) {
-	u := newUrbisIssuer(t)
+	u := newUrbisIssuer(t, kms.Ed25519)
 	cred := u.issue(t, issuer.FormatLDP, map[string]any{
 		"@context":          []any{ctxV2},
 		"type":              []any{"VerifiableCredential", "ResidentCredential"},

@@ -4,12 +4,14 @@
 // implementations, each with a fresh did:key issuer (and holder), and
 // prints, for each case,
 //   {name, format, issuer, holder, credential, error}
-// A case is {name, format, binding?: {nonce, aud}, noKid?: true} with
+// A case is {name, format, binding?: {nonce, aud}, noKid?: true,
+// alg?: 'EdDSA' (the default) or 'ES256'} with
 // format
 //   ldp_vc       VC 2.0 with an eddsa-rdfc-2022 proof (@digitalbazaar/vc)
 //   jwt_vc_json  a VC 1.1 JWT-VC (did-jwt-vc); with noKid its header has
-//                no kid, did-jwt's default
-//   dc+sd-jwt    an SD-JWT VC (@sd-jwt/sd-jwt-vc); with binding, it binds a
+//                no kid, did-jwt's default; with alg ES256 a P-256 issuer
+//   dc+sd-jwt    an SD-JWT VC (@sd-jwt/sd-jwt-vc), EdDSA or ES256 as
+//                alg says; with binding, it binds a
 //                fresh holder did:key (sub and cnf.jwk) and the credential
 //                printed is the holder's presentation of it with a Key
 //                Binding JWT over nonce and aud
@@ -22,11 +24,11 @@ import * as vc from '@digitalbazaar/vc';
 import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
 import {cryptosuite as eddsaRdfc2022CryptoSuite} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import {createVerifiableCredentialJwt, createVerifiablePresentationJwt} from 'did-jwt-vc';
-import {EdDSASigner} from 'did-jwt';
+import {EdDSASigner, ES256Signer} from 'did-jwt';
 import {SDJwtVcInstance} from '@sd-jwt/sd-jwt-vc';
 import {digest, generateSalt} from '@sd-jwt/crypto-nodejs';
 
-import {documentLoader, ed25519Sign, errorMessage, newEd25519, printResults, readCases} from './lib.mjs';
+import {documentLoader, errorMessage, jwsSign, newEd25519, newP256, printResults, readCases} from './lib.mjs';
 
 const now = () => Math.floor(Date.now() / 1000);
 const subject = {name: 'Ada Lovelace', district: 'Eixample', birthYear: 1815};
@@ -48,7 +50,8 @@ async function issueLDP(c, subjectId = 'did:example:ada') {
 }
 
 async function issueJWT(c, subjectId = 'did:example:ada') {
-  const key = await newEd25519();
+  const es256 = c.alg === 'ES256';
+  const key = es256 ? newP256() : await newEd25519();
   const payload = {
     sub: subjectId,
     nbf: now() - 60,
@@ -59,22 +62,25 @@ async function issueJWT(c, subjectId = 'did:example:ada') {
       credentialSubject: subject,
     },
   };
-  const issuer = {did: key.did, signer: EdDSASigner(key.secret), alg: 'EdDSA'};
+  const issuer = es256 ?
+    {did: key.did, signer: ES256Signer(key.secret), alg: 'ES256'} :
+    {did: key.did, signer: EdDSASigner(key.secret), alg: 'EdDSA'};
   const jwt = await createVerifiableCredentialJwt(payload, issuer, c.noKid ? {} : {header: {kid: key.kid}});
   return {issuer: key.did, credential: jwt};
 }
 
 async function issueSDJWT(c) {
-  const key = await newEd25519();
-  const holder = c.binding ? await newEd25519() : null;
+  const alg = c.alg || 'EdDSA';
+  const key = alg === 'ES256' ? newP256() : await newEd25519();
+  const holder = c.binding ? (alg === 'ES256' ? newP256() : await newEd25519()) : null;
   const sdjwt = new SDJwtVcInstance({
-    signer: async data => ed25519Sign(key.privateKey, data),
-    signAlg: 'EdDSA',
+    signer: async data => jwsSign(alg, key.privateKey, data),
+    signAlg: alg,
     hasher: digest,
     hashAlg: 'sha-256',
     saltGenerator: generateSalt,
-    kbSigner: holder ? async data => ed25519Sign(holder.privateKey, data) : undefined,
-    kbSignAlg: holder ? 'EdDSA' : undefined,
+    kbSigner: holder ? async data => jwsSign(alg, holder.privateKey, data) : undefined,
+    kbSignAlg: holder ? alg : undefined,
   });
   const claims = {iss: key.did, iat: now() - 60, vct: 'ResidentCredential', ...subject};
   if (holder) {

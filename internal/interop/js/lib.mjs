@@ -11,6 +11,7 @@ import multikeyContext from '@digitalbazaar/multikey-context';
 import didContext from 'did-context';
 import * as DidKey from '@digitalbazaar/did-method-key';
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
+import {bytesToMultibase} from 'did-jwt';
 import {Resolver} from 'did-resolver';
 import {getResolver as keyDidResolver} from 'key-did-resolver';
 
@@ -61,27 +62,61 @@ export async function newEd25519() {
   };
 }
 
-// resolveJwk resolves a did:key DID URL to the public key as a JWK, with
-// Digital Bazaar's did:key driver.
+// newP256 returns a fresh P-256 key: node KeyObjects, the public JWK, the
+// raw private key (for did-jwt's ES256Signer), and its did:key (the
+// compressed point, multicodec p256-pub) with the verification method id.
+export function newP256() {
+  const {publicKey, privateKey} = crypto.generateKeyPairSync('ec', {namedCurve: 'P-256'});
+  const jwk = publicKey.export({format: 'jwk'});
+  const raw = publicKey.export({format: 'der', type: 'spki'}).subarray(-65);
+  const compressed = crypto.ECDH.convertKey(raw, 'prime256v1', undefined, undefined, 'compressed');
+  const id = bytesToMultibase(compressed, 'base58btc', 'p256-pub');
+  const did = `did:key:${id}`;
+  return {
+    publicKey, privateKey, jwk, did, kid: `${did}#${id}`,
+    secret: Buffer.from(privateKey.export({format: 'jwk'}).d, 'base64url'),
+  };
+}
+
+// resolveJwk resolves a did:key DID URL to the public key as a JWK:
+// Ed25519 keys with Digital Bazaar's did:key driver, others with
+// key-did-resolver.
 export async function resolveJwk(kid) {
-  if (typeof kid !== 'string' || !kid.startsWith('did:key:')) {
+  if (typeof kid !== 'string' || !kid.startsWith('did:key:') || !kid.includes('#')) {
     throw new Error(`kid ${JSON.stringify(kid)} is not a did:key DID URL`);
   }
-  const vm = await didKeyDriver.get({url: kid.includes('#') ? kid : undefined, did: kid.includes('#') ? undefined : kid});
-  const method = vm.verificationMethod ? vm.verificationMethod[0] : vm;
-  const key = await Ed25519Multikey.from(method);
-  return Ed25519Multikey.toJwk({keyPair: key});
+  if (kid.startsWith('did:key:z6Mk')) {
+    const key = await Ed25519Multikey.from(await didKeyDriver.get({url: kid}));
+    return Ed25519Multikey.toJwk({keyPair: key});
+  }
+  const {didDocument} = await didResolver.resolve(kid.split('#')[0]);
+  const vm = didDocument && didDocument.verificationMethod.find(m => m.id === kid);
+  if (!vm || !vm.publicKeyJwk) {
+    throw new Error(`${kid} resolves to no verification method with a publicKeyJwk`);
+  }
+  return vm.publicKeyJwk;
 }
 
-// ed25519Verifier checks an EdDSA JWS signature (base64url) over data
-// with a public JWK.
-export function ed25519Verify(jwk, data, signature) {
+// jwsVerify checks a JWS signature (base64url) over data with a public
+// JWK: EdDSA (Ed25519) or ES256 (P-256).
+export function jwsVerify(alg, jwk, data, signature) {
   const key = crypto.createPublicKey({key: jwk, format: 'jwk'});
-  return crypto.verify(null, Buffer.from(data), key, Buffer.from(signature, 'base64url'));
+  const sig = Buffer.from(signature, 'base64url');
+  switch (alg) {
+  case 'EdDSA':
+    return jwk.crv === 'Ed25519' && crypto.verify(null, Buffer.from(data), key, sig);
+  case 'ES256':
+    return jwk.crv === 'P-256' && crypto.verify('sha256', Buffer.from(data), {key, dsaEncoding: 'ieee-p1363'}, sig);
+  }
+  throw new Error(`alg ${alg} is not supported here`);
 }
 
-export function ed25519Sign(privateKey, data) {
-  return crypto.sign(null, Buffer.from(data), privateKey).toString('base64url');
+// jwsSign signs data for a JWS with a private KeyObject: EdDSA or ES256.
+export function jwsSign(alg, privateKey, data) {
+  const sig = alg === 'ES256' ?
+    crypto.sign('sha256', Buffer.from(data), {key: privateKey, dsaEncoding: 'ieee-p1363'}) :
+    crypto.sign(null, Buffer.from(data), privateKey);
+  return sig.toString('base64url');
 }
 
 // decodeJwtPart decodes the header (0) or payload (1) of a compact JWT.

@@ -23,7 +23,7 @@ import {SDJwtVcInstance} from '@sd-jwt/sd-jwt-vc';
 import {digest} from '@sd-jwt/crypto-nodejs';
 
 import {
-  decodeJwtPart, didResolver, documentLoader, ed25519Verify, errorMessage,
+  decodeJwtPart, didResolver, documentLoader, errorMessage, jwsVerify,
   printResults, readCases, resolveJwk,
 } from './lib.mjs';
 
@@ -49,12 +49,13 @@ async function verifySDJWT(c) {
   const sdjwt = new SDJwtVcInstance({
     hasher: digest,
     hashAlg: 'sha-256',
-    verifier: async (data, sig) => ed25519Verify(issuerJwk, data, sig),
+    verifier: async (data, sig) => jwsVerify(header.alg, issuerJwk, data, sig),
     kbVerifier: async (data, sig, sdPayload) => {
       if (!sdPayload.cnf || !sdPayload.cnf.jwk) {
         throw new Error('the SD-JWT VC has no cnf.jwk');
       }
-      return ed25519Verify(sdPayload.cnf.jwk, data, sig);
+      const kbAlg = decodeJwtPart(data, 0).alg;
+      return jwsVerify(kbAlg, sdPayload.cnf.jwk, data, sig);
     },
   });
   const opts = {};
