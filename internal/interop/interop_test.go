@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -104,6 +105,7 @@ type jsCase struct {
 	Binding    *binding `json:"binding,omitempty"`
 	NoKid      bool     `json:"noKid,omitempty"`
 	Alg        string   `json:"alg,omitempty"` // of the JS issuer: EdDSA (the default) or ES256
+	Nested     bool     `json:"nested,omitempty"`
 }
 
 // binding is what a verifier asks a presentation to be bound to: the
@@ -115,9 +117,10 @@ type binding struct {
 
 // jsVerdict is what js/verify.mjs prints for a case.
 type jsVerdict struct {
-	Name     string `json:"name"`
-	Verified bool   `json:"verified"`
-	Error    string `json:"error"`
+	Name     string         `json:"name"`
+	Verified bool           `json:"verified"`
+	Error    string         `json:"error"`
+	Claims   map[string]any `json:"claims"` // an SD-JWT VC's disclosed claims
 }
 
 // jsIssued is what js/issue.mjs prints for a case.
@@ -367,6 +370,14 @@ func TestUrbisToJS(t *testing.T) {
 	}
 	kb := &binding{Nonce: nonce, Aud: audience}
 
+	// An object claim with a disclosable member, and an array claim.
+	nestedSubject := subject("did:example:ada")
+	nestedSubject["address"] = map[string]any{"street": "Carrer de Mallorca 401", "locality": "Barcelona"}
+	nestedSubject["nationalities"] = []any{"ES", "FR"}
+	sdNested := u.issue(t, issuer.FormatSDJWT, residentCredential([]any{ctxV2}, nestedSubject), issuer.IssueOptions{
+		Disclosable: []string{"/name", "/address", "/address/locality", "/nationalities/0", "/nationalities/1"},
+	}).Token
+
 	// ES256: P-256 issuer and holder keys.
 	jwt256 := p256.issue(t, issuer.FormatJWT, residentCredential([]any{ctxV1}, subject("did:example:ada")), issuer.IssueOptions{}).Token
 	sd256 := p256.issue(t, issuer.FormatSDJWT, residentCredential([]any{ctxV2}, subject(holderP256.did)), issuer.IssueOptions{KeyBinding: true}).Token
@@ -413,6 +424,7 @@ func TestUrbisToJS(t *testing.T) {
 		{jsCase{Name: "dc+sd-jwt key binding", Format: "dc+sd-jwt", Credential: presented, Binding: kb}, true, ""},
 		{jsCase{Name: "dc+sd-jwt key binding, other nonce", Format: "dc+sd-jwt", Credential: presented, Binding: &binding{Nonce: "n-other", Aud: audience}}, false, ""},
 		{jsCase{Name: "dc+sd-jwt key binding, other audience", Format: "dc+sd-jwt", Credential: presented, Binding: &binding{Nonce: nonce, Aud: "https://other.example"}}, false, ""},
+		{jsCase{Name: "dc+sd-jwt nested and array disclosures", Format: "dc+sd-jwt", Credential: sdNested}, true, ""},
 		{jsCase{Name: "jwt_vc_json ES256", Format: "jwt_vc_json", Credential: jwt256}, true, ""},
 		{jsCase{Name: "jwt_vc_json ES256 tampered claim", Format: "jwt_vc_json", Credential: tamperJWT(t, jwt256, func(m map[string]any) { m["sub"] = "did:example:mallory" })}, false, ""},
 		{jsCase{Name: "dc+sd-jwt ES256 key binding", Format: "dc+sd-jwt", Credential: presented256, Binding: kb}, true, ""},
@@ -451,6 +463,12 @@ func TestUrbisToJS(t *testing.T) {
 			if !tt.want && got[i].Error == "" {
 				t.Errorf("JS rejected it without an error message")
 			}
+			if tt.c.Credential == sdNested {
+				address, _ := got[i].Claims["address"].(map[string]any)
+				if address["locality"] != "Barcelona" || !reflect.DeepEqual(got[i].Claims["nationalities"], []any{"ES", "FR"}) {
+					t.Errorf("JS disclosed claims %v; want address.locality Barcelona and nationalities [ES FR]", got[i].Claims)
+				}
+			}
 		})
 	}
 }
@@ -468,6 +486,7 @@ func TestJSToUrbis(t *testing.T) {
 		{Name: "jwt_vc_json without kid", Format: "jwt_vc_json", NoKid: true},
 		{Name: "jwt_vc_json ES256", Format: "jwt_vc_json", Alg: "ES256"},
 		{Name: "dc+sd-jwt ES256", Format: "dc+sd-jwt", Alg: "ES256"},
+		{Name: "dc+sd-jwt nested and array disclosures", Format: "dc+sd-jwt", Nested: true},
 		{Name: "dc+sd-jwt ES256 key binding", Format: "dc+sd-jwt", Alg: "ES256", Binding: kb},
 		{Name: "ldp_vp", Format: "ldp_vp", Binding: kb},
 		{Name: "jwt_vp_json", Format: "jwt_vp_json", Binding: kb},

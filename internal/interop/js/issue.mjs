@@ -5,13 +5,15 @@
 // prints, for each case,
 //   {name, format, issuer, holder, credential, error}
 // A case is {name, format, binding?: {nonce, aud}, noKid?: true,
-// alg?: 'EdDSA' (the default) or 'ES256'} with
+// nested?: true, alg?: 'EdDSA' (the default) or 'ES256'} with
 // format
 //   ldp_vc       VC 2.0 with an eddsa-rdfc-2022 proof (@digitalbazaar/vc)
 //   jwt_vc_json  a VC 1.1 JWT-VC (did-jwt-vc); with noKid its header has
 //                no kid, did-jwt's default; with alg ES256 a P-256 issuer
 //   dc+sd-jwt    an SD-JWT VC (@sd-jwt/sd-jwt-vc), EdDSA or ES256 as
-//                alg says; with binding, it binds a
+//                alg says; with nested, also an object claim with a
+//                disclosable member and disclosable array elements; with
+//                binding, it binds a
 //                fresh holder did:key (sub and cnf.jwk) and the credential
 //                printed is the holder's presentation of it with a Key
 //                Binding JWT over nonce and aud
@@ -87,7 +89,15 @@ async function issueSDJWT(c) {
     claims.sub = holder.did;
     claims.cnf = {jwk: holder.jwk};
   }
-  const token = await sdjwt.issue(claims, {_sd: Object.keys(subject)}, {header: {kid: key.kid}});
+  let frame = {_sd: Object.keys(subject)};
+  if (c.nested) {
+    // A disclosable object with a disclosable member, and disclosable
+    // array elements.
+    claims.address = {street: 'Carrer de Mallorca 401', locality: 'Barcelona'};
+    claims.nationalities = ['ES', 'FR'];
+    frame = {_sd: [...Object.keys(subject), 'address'], address: {_sd: ['locality']}, nationalities: {_sd: [0, 1]}};
+  }
+  const token = await sdjwt.issue(claims, frame, {header: {kid: key.kid}});
   if (!holder) {
     return {issuer: key.did, credential: token};
   }

@@ -1,7 +1,8 @@
 // node js/verify.mjs CASES.json
 //
 // Verifies credentials and presentations with independent implementations
-// and prints, for each case, {name, verified, error}. A case is
+// and prints, for each case, {name, verified, error} (and, for an SD-JWT
+// VC, claims: the disclosed claims). A case is
 //   {name, format, credential, binding?: {nonce, aud}}
 // with format
 //   ldp_vc       a VC 2.0 object with an eddsa-rdfc-2022 Data Integrity
@@ -71,7 +72,7 @@ async function verifySDJWT(c) {
   if (header.typ !== 'dc+sd-jwt') {
     throw new Error(`issuer-signed JWT typ is ${header.typ}; want dc+sd-jwt`);
   }
-  return {verified: true, error: null};
+  return {verified: true, error: null, claims: res.payload};
 }
 
 async function verifyLDPVP(c) {
