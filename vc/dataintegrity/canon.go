@@ -45,6 +45,7 @@ func canonicalize(ctx context.Context, doc map[string]any, loader jsonld.Documen
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
+	doc = presentationGraphs(doc)
 	rec := &recordingLoader{DocumentLoader: loaderOr(loader)}
 	opts := jsonld.NewJsonLdOptions("")
 	opts.ProcessingMode = jsonld.JsonLd_1_1
@@ -67,4 +68,66 @@ func canonicalize(ctx context.Context, doc map[string]any, loader jsonld.Documen
 		return "", errkind.New(errkind.Invalid, "canonicalize %s: it expresses no statements; are its terms defined by its @context?", what).WithCode(codeTransformation)
 	}
 	return s, nil
+}
+
+// presentationGraphs works around json-gold v0.4.2, which reads a term's
+// container mapping from the term's own scoped context rather than from
+// the active context (JSON-LD 1.1 Expansion, step 13). The one term of the
+// embedded contexts with both is VC 2.0's verifiableCredential in a
+// VerifiablePresentation (scoped @context null, @container @graph): its
+// credentials lost their graph and landed in the presentation's default
+// graph, so Urbis' canonical form of a VC 2.0 presentation differed from
+// jsonld.js's and no presentation proof verified across (found by
+// internal/interop). Writing each value as the graph object the container
+// makes of it gives the standard dataset; a processor that honours the
+// container leaves a graph object as it is, so the result is the same.
+// doc is not modified.
+func presentationGraphs(doc map[string]any) map[string]any {
+	vcs, ok := doc["verifiableCredential"]
+	if !ok || !firstContext(doc["@context"], ld.CredentialsV2) || !hasType(doc["type"], "VerifiablePresentation") {
+		return doc
+	}
+	out := make(map[string]any, len(doc))
+	for k, v := range doc {
+		out[k] = v
+	}
+	list, ok := vcs.([]any)
+	if !ok {
+		list = []any{vcs}
+	}
+	graphs := make([]any, len(list))
+	for i, v := range list {
+		graphs[i] = v
+		// Under the scoped @context null only a credential with its own
+		// @context (as VC 2.0 requires) expresses anything; json-gold
+		// fails on a graph object that expands to nothing.
+		if m, ok := v.(map[string]any); ok && m["@context"] != nil {
+			graphs[i] = map[string]any{"@graph": v}
+		}
+	}
+	out["verifiableCredential"] = graphs
+	return out
+}
+
+// firstContext reports whether a @context value starts with url. The VC
+// 2.0 context must come first, and it protects its terms.
+func firstContext(c any, url string) bool {
+	if l, ok := c.([]any); ok && len(l) > 0 {
+		c = l[0]
+	}
+	return c == url
+}
+
+func hasType(t any, want string) bool {
+	switch v := t.(type) {
+	case string:
+		return v == want
+	case []any:
+		for _, e := range v {
+			if e == want {
+				return true
+			}
+		}
+	}
+	return false
 }

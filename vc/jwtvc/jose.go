@@ -105,13 +105,19 @@ func verify(token string, keyFor func(kid string) (crypto.PublicKey, error), wha
 	if len(h.Critical()) > 0 {
 		return nil, errkind.Field(errkind.Invalid, "crit", "%s header has crit %v; no critical extensions are understood", what, h.Critical())
 	}
-	did, err := checkKid(h.KeyID())
+	kid := h.KeyID()
+	if kid == "" {
+		if kid = impliedKid(msg.Payload()); kid == "" {
+			return nil, errkind.Field(errkind.Invalid, "kid", "missing; want the DID URL of the signing key (only a did:key or did:jwk issuer may leave it out)")
+		}
+	}
+	did, err := checkKid(kid)
 	if err != nil {
 		return nil, err
 	}
-	key, err := keyFor(h.KeyID())
+	key, err := keyFor(kid)
 	if err != nil {
-		return nil, errkind.Wrap(errkind.KindOf(err), err, "key %s", h.KeyID())
+		return nil, errkind.Wrap(errkind.KindOf(err), err, "key %s", kid)
 	}
 	raw, err := rawPublic(key)
 	if err != nil {
@@ -119,13 +125,35 @@ func verify(token string, keyFor func(kid string) (crypto.PublicKey, error), wha
 	}
 	payload, err := jws.Verify([]byte(token), jws.WithKey(alg, raw))
 	if err != nil {
-		return nil, errkind.Wrap(errkind.Unauthorized, err, "%s signature does not verify with key %s (%s)", what, h.KeyID(), alg)
+		return nil, errkind.Wrap(errkind.Unauthorized, err, "%s signature does not verify with key %s (%s)", what, kid, alg)
 	}
 	var claims map[string]any
 	if err := json.Unmarshal(payload, &claims); err != nil || claims == nil {
 		return nil, errkind.New(errkind.Invalid, "%s payload is not a JSON object", what)
 	}
-	return &verified{kid: h.KeyID(), did: did, claims: claims}, nil
+	return &verified{kid: kid, did: did, claims: claims}, nil
+}
+
+// impliedKid is the key id of a JWT without a kid header whose iss is a
+// DID with one key by construction: did:key (the fragment is the key's
+// multibase value) and did:jwk (#0). VC-JWT makes kid optional, and
+// did-jwt-vc, for one, leaves it out unless told. It is "" for any other
+// iss, and only picks the key: the signature, and that the key's DID is
+// the issuer, are checked as with a kid.
+func impliedKid(payload []byte) string {
+	var c struct {
+		Iss string `json:"iss"`
+	}
+	if json.Unmarshal(payload, &c) != nil || strings.ContainsAny(c.Iss, "#?/") {
+		return ""
+	}
+	if id, ok := strings.CutPrefix(c.Iss, "did:key:"); ok && id != "" {
+		return c.Iss + "#" + id
+	}
+	if id, ok := strings.CutPrefix(c.Iss, "did:jwk:"); ok && id != "" {
+		return c.Iss + "#0"
+	}
+	return ""
 }
 
 // rawPublic accepts a raw public key (or private key) or a jwk.Key.

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/urbis-id/urbis/did"
 	"github.com/urbis-id/urbis/internal/errkind"
 )
 
@@ -350,5 +351,54 @@ func TestMapBack(t *testing.T) {
 	_ = json.Unmarshal(full, &want)
 	if !reflect.DeepEqual(v.Credential, want) {
 		t.Errorf("Credential = %v; want %v", v.Credential, want)
+	}
+}
+
+// TestVerifyImpliedKid verifies JWT-VCs without a kid header from issuers
+// whose DID has one key by construction (did-jwt-vc signs them so).
+func TestVerifyImpliedKid(t *testing.T) {
+	key := newKey(t, "Ed25519").(ed25519.PrivateKey)
+	pub := key.Public().(ed25519.PublicKey)
+	k, err := did.NewKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	didKey := k.String()
+	didKeyKid := didKey + "#" + strings.TrimPrefix(didKey, "did:key:")
+	didJWK := "did:jwk:eyJrdHkiOiJPS1AifQ"
+	tests := []struct {
+		name string
+		iss  string
+		kid  string // what Verify asks keyFor for; "" when it must fail
+		want string
+	}{
+		{"did:key", didKey, didKeyKid, ""},
+		{"did:jwk", didJWK, didJWK + "#0", ""},
+		{"other method", "did:example:land-registry", "", "kid: missing"},
+		{"did:key with a fragment", didKeyKid, "", "kid: missing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vc := titleCredential()
+			delete(vc, "proof")
+			vc["issuer"] = tt.iss
+			claims := map[string]any{"vc": vc, "iss": tt.iss, "sub": holderDID, "nbf": 1767225600, "exp": 2398377600,
+				"jti": "urn:uuid:5c1a3e2e-7f0a-4d1b-9c1e-2f0c1f9e8a01"}
+			tok := signRaw(t, map[string]any{"alg": "EdDSA", "typ": "JWT"}, claims, key)
+			var asked string
+			v, err := Verify(tok, func(kid string) (crypto.PublicKey, error) { asked = kid; return pub, nil }, now)
+			if tt.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("Verify = %v; want an error containing %q", err, tt.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Verify = %v", err)
+			}
+			if asked != tt.kid || v.Kid != tt.kid {
+				t.Errorf("key looked up %q, Kid %q; want %q", asked, v.Kid, tt.kid)
+			}
+		})
 	}
 }
