@@ -93,6 +93,7 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 	defer stopEngine()
 	chain := chainAccess{engine: engine, db: a.db, chainID: genesis.ChainID}
 	a.agencies.UseRegistry(chain)
+	a.agencies.UseChainState(genesis, a.db)
 
 	resolver, err := newResolver(cfg)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/urbis-id/urbis/did"
 	"github.com/urbis-id/urbis/internal/errkind"
 	"github.com/urbis-id/urbis/kms"
+	"github.com/urbis-id/urbis/registry"
 )
 
 // MaxNameLen is the longest agency name, in characters.
@@ -39,6 +40,12 @@ type Service struct {
 	keys     *kms.Custodian
 	clock    func() time.Time
 	registry Registry // nil: no did:urbis
+
+	// machine and state check schema.register operations before they are
+	// submitted (UseChainState); locks serialise each DID's operations.
+	machine *registry.Machine
+	state   ChainState
+	locks   didLocks
 }
 
 // NewService returns a Service over store that keeps DID keys in keys. A
