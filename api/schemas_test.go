@@ -226,3 +226,53 @@ func (e *env) schemaExample(t *testing.T, body []byte) []byte {
 	b, _ := json.Marshal(m)
 	return b
 }
+
+// TestRegisterSchemaRacesStatusUpdates: schema registrations and status
+// changes signed by the same DID, at once, each take their own nonce.
+func TestRegisterSchemaRacesStatusUpdates(t *testing.T) {
+	for _, e := range newEnvs(t, api.Config{}) {
+		t.Run(e.name, func(t *testing.T) {
+			signer := e.newDID(t, e.key, "Ed25519")
+			e.accredit(t, signer, "PermitCredential")
+			id := e.createIssuerWith(t, e.key, map[string]any{"did": signer, "format": "ldp_vc",
+				"types": []string{"ExampleDegreeCredential"}, "statusPurposes": []string{"revocation"}})
+			const n = 6
+			var creds []string
+			for range n {
+				creds = append(creds, e.issueLDP(t, e.key, id)["id"].(string))
+			}
+			type answer struct {
+				what   string
+				status int
+				body   []byte
+			}
+			answers := make(chan answer, 2*n)
+			for i := range n {
+				go func() {
+					sch := `{"type":"object","title":"race ` + string(rune('a'+i)) + `"}`
+					resp, b := e.registerSchema(t, e.key, signer, "PermitCredential", sch)
+					answers <- answer{"register", resp.StatusCode, b}
+				}()
+				go func() {
+					code, b := e.setStatus(t, e.key, creds[i], "revoked")
+					answers <- answer{"revoke", code, b}
+				}()
+			}
+			registered := 0
+			for range 2 * n {
+				a := <-answers
+				switch {
+				case a.what == "register" && a.status == http.StatusCreated:
+					registered++
+				case a.what == "register":
+					t.Errorf("register: got %d %s; want 201", a.status, a.body)
+				case a.status != http.StatusOK:
+					t.Errorf("revoke: got %d %s; want 200", a.status, a.body)
+				}
+			}
+			if registered != n {
+				t.Errorf("registered %d schemas; want %d", registered, n)
+			}
+		})
+	}
+}

@@ -162,6 +162,7 @@ func newEnv(t *testing.T, name string, db *store.DB, cfg api.Config) *env {
 			return s, nil
 		}),
 	})
+	agencies.UseSignerLocks(issuers)
 	verifier := verifiers.NewVerifier(resolver, trust, nil)
 	verifier.UseStatusLists(issuers)
 	s, err := api.NewServer(cfg, api.Deps{

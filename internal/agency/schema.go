@@ -3,6 +3,7 @@ package agency
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -70,45 +71,73 @@ func (s *Service) RegisterSchema(ctx context.Context, agencyID, signer, typ stri
 		return registry.Schema{}, errkind.Field(errkind.Invalid, "schema", "is not valid JSON: %v", err)
 	}
 
-	defer s.locks.lock(rec.DID)()
-	nonce, err := s.registry.Nonce(ctx, rec.DID)
-	if err != nil {
-		return registry.Schema{}, err
-	}
-	op, err := registry.NewOperation(s.registry.ChainID(), registry.KindSchemaRegister, kid, nonce+1,
-		registry.SchemaRegister{Type: typ, Schema: schema})
-	if err != nil {
-		return registry.Schema{}, err
-	}
-	signed, err := registry.Sign(op, key)
-	if err != nil {
-		return registry.Schema{}, err
-	}
-	if err := s.dryRun(ctx, signed); err != nil {
-		return registry.Schema{}, err
-	}
-	st, err := s.registry.Submit(ctx, signed.JWS)
-	if err != nil {
-		return registry.Schema{}, refusal(err)
-	}
-	if st, err = s.registry.Wait(ctx, st.Hash); err != nil {
-		return registry.Schema{}, err
-	}
-	if st.Status != registry.StatusCommitted {
-		return registry.Schema{}, errkind.New(errkind.Conflict, "the registry rejected the schema.register operation %s: %s", st.Hash, st.Reason)
+	defer s.locks.LockSigner(rec.DID)()
+	for attempt := 1; ; attempt++ {
+		st, err := s.submitSchema(ctx, rec.DID, kid, key, registry.SchemaRegister{Type: typ, Schema: schema})
+		if err != nil {
+			return registry.Schema{}, err
+		}
+		if st.Status == registry.StatusCommitted {
+			break
+		}
+		// Another operation of the DID, signed elsewhere (a status.update
+		// of an issuer instance), took the nonce between the check and the
+		// block: sign again with the next one, and check again.
+		if attempt == schemaAttempts {
+			return registry.Schema{}, errkind.New(errkind.Conflict, "the registry rejected the schema.register operation %s: %s", st.Hash, st.Reason)
+		}
 	}
 	sum := sha256.Sum256(canon)
 	return s.state.Schema(ctx, hex.EncodeToString(sum[:]))
 }
 
+// schemaAttempts bounds how often a schema.register that the chain
+// rejected after its check passed is signed again.
+const schemaAttempts = 3
+
+// submitSchema signs body with the DID's next nonce, checks it against
+// current state, submits it and waits for its block: an error is the
+// chain's refusal (or a failure); a rejected status means the state
+// changed between the check and the block.
+func (s *Service) submitSchema(ctx context.Context, signerDID, kid string, key crypto.Signer, body registry.SchemaRegister) (registry.OpStatus, error) {
+	nonce, err := s.registry.Nonce(ctx, signerDID)
+	if err != nil {
+		return registry.OpStatus{}, err
+	}
+	op, err := registry.NewOperation(s.registry.ChainID(), registry.KindSchemaRegister, kid, nonce+1, body)
+	if err != nil {
+		return registry.OpStatus{}, err
+	}
+	signed, err := registry.Sign(op, key)
+	if err != nil {
+		return registry.OpStatus{}, err
+	}
+	err = s.dryRun(ctx, signed)
+	if err == nil {
+		var st registry.OpStatus
+		if st, err = s.registry.Submit(ctx, signed.JWS); err == nil {
+			return s.registry.Wait(ctx, st.Hash)
+		}
+	}
+	if staleNonce(err) {
+		return registry.OpStatus{Hash: signed.Hash, Status: registry.StatusRejected, Reason: err.Error()}, nil
+	}
+	return registry.OpStatus{}, refusal(err)
+}
+
+// staleNonce reports whether err is the chain's refusal of a nonce that
+// another operation of the signer has taken.
+func staleNonce(err error) bool {
+	var e *errkind.Error
+	return errors.As(err, &e) && e.Kind == errkind.Conflict && e.Field == "nonce"
+}
+
 // dryRun applies signed to a view of current state that keeps no writes,
-// with the block time now, and returns the chain's refusal, if any.
+// with the block time now, and returns the chain's verdict.
 func (s *Service) dryRun(ctx context.Context, signed registry.SignedOp) error {
 	h := registry.Header{Chain: s.registry.ChainID(), Time: s.clock().UTC()}
-	if _, err := s.machine.Apply(ctx, readOnly{s.state}, h, signed); err != nil {
-		return refusal(err)
-	}
-	return nil
+	_, err := s.machine.Apply(ctx, readOnly{s.state}, h, signed)
+	return err
 }
 
 // refusal turns the chain's verdict on a schema.register into the
@@ -189,14 +218,27 @@ func (readOnly) AddStatusUpdate(context.Context, registry.StatusUpdate) error { 
 
 var _ registry.StateTx = readOnly{}
 
-// didLocks serialises the chain operations the service signs for each
-// DID, so that two of them do not take the same nonce.
+// SignerLocks serialises the chain operations signed for each DID, so
+// that two of them do not take the same nonce: LockSigner takes the DID's
+// lock and returns its release.
+type SignerLocks interface {
+	LockSigner(did string) func()
+}
+
+// UseSignerLocks makes the service take l's lock of a DID while it signs
+// and submits an operation of that DID, instead of a lock of its own: give
+// it the locks of every other service that signs operations of the
+// agency's DIDs (the issuance service's status.update).
+func (s *Service) UseSignerLocks(l SignerLocks) { s.locks = l }
+
+// didLocks is the service's own SignerLocks.
 type didLocks struct {
 	mu    sync.Mutex
 	locks map[string]*sync.Mutex
 }
 
-func (l *didLocks) lock(id string) func() {
+// LockSigner implements SignerLocks.
+func (l *didLocks) LockSigner(id string) func() {
 	l.mu.Lock()
 	if l.locks == nil {
 		l.locks = map[string]*sync.Mutex{}

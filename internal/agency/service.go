@@ -45,7 +45,7 @@ type Service struct {
 	// submitted (UseChainState); locks serialise each DID's operations.
 	machine *registry.Machine
 	state   ChainState
-	locks   didLocks
+	locks   SignerLocks
 }
 
 // NewService returns a Service over store that keeps DID keys in keys. A
@@ -54,7 +54,7 @@ func NewService(store Store, keys *kms.Custodian, clock func() time.Time) *Servi
 	if clock == nil {
 		clock = time.Now
 	}
-	return &Service{store: store, keys: keys, clock: clock}
+	return &Service{store: store, keys: keys, clock: clock, locks: &didLocks{}}
 }
 
 // Create registers an agency named name (trimmed; 1 to 200 characters)
