@@ -166,6 +166,7 @@ func TestRegisterSchemaRefusals(t *testing.T) {
 				{name: "another agency's DID", key: e.otherKey, did: signer, typ: "ResidentCredential", sch: `{"type":"object","title":"x"}`, status: http.StatusNotFound},
 				{name: "unknown DID", key: e.key, did: "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp", typ: "ResidentCredential", sch: `{"type":"object","title":"y"}`, status: http.StatusNotFound},
 				{name: "rotated DID", key: e.key, did: rotated, typ: "ResidentCredential", sch: `{"type":"object","title":"z"}`, status: http.StatusConflict, field: "/did"},
+				{name: "too large for one operation", key: e.key, did: signer, typ: "ResidentCredential", sch: `{"description":"` + strings.Repeat("x", 60<<10) + `"}`, status: http.StatusRequestEntityTooLarge, field: "/schema"},
 				{name: "schema not an object", key: e.key, did: signer, typ: "ResidentCredential", sch: `[1]`, status: http.StatusBadRequest, field: "/schema"},
 				{name: "empty type", key: e.key, did: signer, typ: "", sch: `{"type":"object"}`, status: http.StatusBadRequest, field: "/type"},
 				{name: "no did", raw: `{"type":"ResidentCredential","schema":{}}`, key: e.key, status: http.StatusBadRequest, field: "/did"},

@@ -16,16 +16,11 @@ import (
 	"github.com/urbis-id/urbis/registry"
 )
 
-// ChainState is the registry state the service checks a schema.register
-// against before submitting it, and reads the registered schema back from.
-type ChainState interface {
-	registry.StateReader
-}
-
 // UseChainState lets the service register schemas on the chain of g
-// (through the Registry given to UseRegistry), checking each operation
-// first with the chain's own state machine against st.
-func (s *Service) UseChainState(g *registry.Genesis, st ChainState) {
+// (through the Registry given to UseRegistry): it checks each operation
+// with the chain's own state machine against st, the chain's current
+// state, before submitting it, and reads the registered schema back from st.
+func (s *Service) UseChainState(g *registry.Genesis, st registry.StateReader) {
 	s.machine, s.state = registry.NewMachine(g), st
 }
 
@@ -40,7 +35,9 @@ func (s *Service) UseChainState(g *registry.Genesis, st ChainState) {
 // state before submitting it: Forbidden when the DID holds no active
 // accreditation for typ, Conflict when the schema is already registered,
 // Unprocessable (field schema) when it is not a self-contained JSON
-// Schema. Nothing is submitted that the chain would refuse.
+// Schema, TooLarge (field schema) when it does not fit in one operation.
+// Nothing is submitted that the chain would refuse. The DID's signer lock
+// (see UseSignerLocks) is held from reading its nonce to the block.
 func (s *Service) RegisterSchema(ctx context.Context, agencyID, signer, typ string, schema json.RawMessage) (registry.Schema, error) {
 	if strings.TrimSpace(typ) == "" {
 		return registry.Schema{}, errkind.Field(errkind.Invalid, "type", "must name a credential type, such as ResidentCredential")
@@ -80,9 +77,9 @@ func (s *Service) RegisterSchema(ctx context.Context, agencyID, signer, typ stri
 		if st.Status == registry.StatusCommitted {
 			break
 		}
-		// Another operation of the DID, signed elsewhere (a status.update
-		// of an issuer instance), took the nonce between the check and the
-		// block: sign again with the next one, and check again.
+		// An operation of the DID signed outside the lock (by another
+		// process on the same chain, say) took the nonce between the check
+		// and the block: sign again with the next one, and check again.
 		if attempt == schemaAttempts {
 			return registry.Schema{}, errkind.New(errkind.Conflict, "the registry rejected the schema.register operation %s: %s", st.Hash, st.Reason)
 		}
@@ -110,7 +107,7 @@ func (s *Service) submitSchema(ctx context.Context, signerDID, kid string, key c
 	}
 	signed, err := registry.Sign(op, key)
 	if err != nil {
-		return registry.OpStatus{}, err
+		return registry.OpStatus{}, refusal(err) // an oversize schema is refused here
 	}
 	err = s.dryRun(ctx, signed)
 	if err == nil {
@@ -161,6 +158,8 @@ func refusal(err error) error {
 			c.Field = "schema"
 		}
 		return &c
+	case errkind.TooLarge:
+		return &errkind.Error{Kind: errkind.TooLarge, Field: "schema", Msg: "is too large to register", Err: err}
 	}
 	return errkind.Wrap(errkind.Conflict, err, "the registry refuses the schema.register operation")
 }

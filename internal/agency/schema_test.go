@@ -49,6 +49,7 @@ func TestRefusal(t *testing.T) {
 		{"invalid without field names the schema", errkind.New(errkind.Invalid, "bad"), errkind.Unprocessable, "schema", true},
 		{"not found is a conflict, not 404", errkind.New(errkind.NotFound, "signer unknown"), errkind.Conflict, "", true},
 		{"internal passes", errkind.New(errkind.Internal, "disk"), errkind.Internal, "", true},
+		{"too large names the schema", errkind.New(errkind.TooLarge, "signed operation is 70000 bytes; the limit is 65536"), errkind.TooLarge, "schema", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

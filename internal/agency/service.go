@@ -44,7 +44,7 @@ type Service struct {
 	// machine and state check schema.register operations before they are
 	// submitted (UseChainState); locks serialise each DID's operations.
 	machine *registry.Machine
-	state   ChainState
+	state   registry.StateReader
 	locks   SignerLocks
 }
 
