@@ -167,8 +167,11 @@ func TestEveryRouteExample(t *testing.T) {
 								}
 								path = strings.ReplaceAll(path, "{"+prm.Value.Name+"}", v)
 							}
-							if op.OperationID == "submitOperation" {
+							switch op.OperationID {
+							case "submitOperation":
 								body = fx.freshOperation(t)
+							case "registerSchema":
+								body = e.schemaExample(t, body)
 							}
 							body = cf.rewrite(t, op.OperationID, name, body)
 							req, err := http.NewRequest(method, e.srv.URL+path, nil)

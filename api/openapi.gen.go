@@ -715,6 +715,18 @@ type Proof struct {
 	Signatures []Signature `json:"signatures"`
 }
 
+// RegisterSchemaRequest defines model for RegisterSchemaRequest.
+type RegisterSchemaRequest struct {
+	// Did One of the agency's active DIDs, accredited for `type`; it signs the operation.
+	Did string `json:"did"`
+
+	// Schema A self-contained JSON Schema that each credentialSubject of the type must match.
+	Schema map[string]interface{} `json:"schema"`
+
+	// Type The credential type the schema governs, such as ResidentCredential.
+	Type string `json:"type"`
+}
+
 // ResolutionResult defines model for ResolutionResult.
 type ResolutionResult struct {
 	Context               *string                                `json:"@context,omitempty"`
@@ -881,6 +893,9 @@ type VerifyPresentationJSONRequestBody = VerifyPresentationRequest
 
 // SubmitOperationJSONRequestBody defines body for SubmitOperation for application/json ContentType.
 type SubmitOperationJSONRequestBody = SubmitOperationRequest
+
+// RegisterSchemaJSONRequestBody defines body for RegisterSchema for application/json ContentType.
+type RegisterSchemaJSONRequestBody = RegisterSchemaRequest
 
 // Getter for additional properties for DIDDocument. Returns the specified
 // element and whether it was found
@@ -1292,6 +1307,9 @@ type ServerInterface interface {
 	// GetOperationProof Inclusion proof of a committed operation
 	// (GET /registry/operations/{hash}/proof)
 	GetOperationProof(c *gin.Context, hash OpHash)
+	// RegisterSchema Register a credential schema, signed by one of the agency's DIDs
+	// (POST /schemas)
+	RegisterSchema(c *gin.Context)
 	// GetSchema A registered credential schema
 	// (GET /schemas/{id})
 	GetSchema(c *gin.Context, id string)
@@ -1757,6 +1775,19 @@ func (siw *ServerInterfaceWrapper) GetOperationProof(c *gin.Context) {
 	siw.Handler.GetOperationProof(c, hash)
 }
 
+// RegisterSchema operation middleware
+func (siw *ServerInterfaceWrapper) RegisterSchema(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegisterSchema(c)
+}
+
 // GetSchema operation middleware
 func (siw *ServerInterfaceWrapper) GetSchema(c *gin.Context) {
 
@@ -1895,6 +1926,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/registry/head", wrapper.GetRegistryHead)
 	router.GET(options.BaseURL+"/registry/blocks/:height", wrapper.GetBlock)
 	router.GET(options.BaseURL+"/trust/issuers/:did", wrapper.GetIssuerAccreditations)
+	router.POST(options.BaseURL+"/schemas", wrapper.RegisterSchema)
 	router.GET(options.BaseURL+"/schemas/:id", wrapper.GetSchema)
 	router.GET(options.BaseURL+"/issuers", wrapper.ListIssuers)
 	router.POST(options.BaseURL+"/issuers", wrapper.CreateIssuer)

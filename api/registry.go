@@ -254,14 +254,12 @@ func (s *Server) GetSchema(c *gin.Context, id string) {
 		s.abortWithError(c, err)
 		return
 	}
-	var content map[string]any
-	if err := json.Unmarshal(sc.Content, &content); err != nil {
-		s.abortWithError(c, errkind.Wrap(errkind.Internal, err, "stored schema %s", id))
+	body, err := schemaBody(sc)
+	if err != nil {
+		s.abortWithError(c, err)
 		return
 	}
-	op := sc.OpHash
-	c.JSON(http.StatusOK, Schema{Id: sc.ID, Type: sc.Type, Issuer: sc.Issuer, Schema: content,
-		Height: int64(sc.Height), Time: sc.Time.UTC(), Operation: &op})
+	c.JSON(http.StatusOK, body)
 }
 
 func headerBody(h registry.Header) Header {

@@ -6,6 +6,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/urbis-id/urbis/did"
 	"github.com/urbis-id/urbis/internal/agency"
+	"github.com/urbis-id/urbis/registry"
 )
 
 // Agencies is what the API needs of the agency service.
@@ -24,6 +26,9 @@ type Agencies interface {
 	ListDIDs(ctx context.Context, agencyID string) ([]agency.DIDRecord, error)
 	DID(ctx context.Context, agencyID, id string) (agency.DIDRecord, error)
 	RotateDID(ctx context.Context, agencyID, id string) (agency.DIDRecord, error)
+	// RegisterSchema registers a credential schema signed by one of the
+	// agency's DIDs and returns it once committed.
+	RegisterSchema(ctx context.Context, agencyID, did, typ string, schema json.RawMessage) (registry.Schema, error)
 }
 
 // Resolver is what the API needs of the DID resolver. ResolveEncoded also

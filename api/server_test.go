@@ -143,6 +143,7 @@ func newEnv(t *testing.T, name string, db *store.DB, cfg api.Config) *env {
 	agencies := agency.NewService(db, keys, time.Now)
 	chain := startChain(t, db)
 	agencies.UseRegistry(chain)
+	agencies.UseChainState(chain.genesis, db)
 	resolver := did.NewResolver(did.ResolverConfig{}, did.KeyMethod{}, did.JWKMethod{}, registry.NewDIDMethod(db))
 	cfg.ChainID = chain.genesis.ChainID
 	trust := verifiers.NewTrust(db, db)
@@ -161,6 +162,7 @@ func newEnv(t *testing.T, name string, db *store.DB, cfg api.Config) *env {
 			return s, nil
 		}),
 	})
+	agencies.UseSignerLocks(issuers)
 	verifier := verifiers.NewVerifier(resolver, trust, nil)
 	verifier.UseStatusLists(issuers)
 	s, err := api.NewServer(cfg, api.Deps{

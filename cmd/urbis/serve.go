@@ -93,6 +93,7 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 	defer stopEngine()
 	chain := chainAccess{engine: engine, db: a.db, chainID: genesis.ChainID}
 	a.agencies.UseRegistry(chain)
+	a.agencies.UseChainState(genesis, a.db)
 
 	resolver, err := newResolver(cfg)
 	if err != nil {
@@ -108,6 +109,9 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 		Store: a.db, DIDs: a.agencies, Keys: custodyKeys(a.keys), Resolver: resolver, Trust: trust, Clock: time.Now,
 		Lists: lists, Versions: a.db, Statuses: a.db, PublicURL: cfg.PublicURL, Chain: chain,
 	})
+	// Schema registration and status changes sign operations of the same
+	// DIDs: one lock per DID keeps their nonces apart.
+	a.agencies.UseSignerLocks(issuers)
 	verifier := verifiers.NewVerifier(resolver, trust, time.Now)
 	verifier.UseStatusLists(issuers) // the lists this service publishes; no network fetch
 	srv, err := api.NewServer(api.Config{

@@ -17,6 +17,7 @@ import (
 	"github.com/urbis-id/urbis/did"
 	"github.com/urbis-id/urbis/internal/errkind"
 	"github.com/urbis-id/urbis/kms"
+	"github.com/urbis-id/urbis/registry"
 )
 
 // MaxNameLen is the longest agency name, in characters.
@@ -39,6 +40,12 @@ type Service struct {
 	keys     *kms.Custodian
 	clock    func() time.Time
 	registry Registry // nil: no did:urbis
+
+	// machine and state check schema.register operations before they are
+	// submitted (UseChainState); locks serialise each DID's operations.
+	machine *registry.Machine
+	state   registry.StateReader
+	locks   SignerLocks
 }
 
 // NewService returns a Service over store that keeps DID keys in keys. A
@@ -47,7 +54,7 @@ func NewService(store Store, keys *kms.Custodian, clock func() time.Time) *Servi
 	if clock == nil {
 		clock = time.Now
 	}
-	return &Service{store: store, keys: keys, clock: clock}
+	return &Service{store: store, keys: keys, clock: clock, locks: &didLocks{}}
 }
 
 // Create registers an agency named name (trimmed; 1 to 200 characters)

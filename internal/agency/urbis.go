@@ -99,6 +99,7 @@ func (s *Service) rotateUrbis(ctx context.Context, old DIDRecord) (DIDRecord, er
 	if cur.Deactivated {
 		return DIDRecord{}, errkind.New(errkind.Conflict, "%s is deactivated", old.DID)
 	}
+	defer s.locks.LockSigner(old.DID)()
 	nonce, err := s.registry.Nonce(ctx, old.DID)
 	if err != nil {
 		return DIDRecord{}, err
