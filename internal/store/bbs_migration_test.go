@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/urbis-id/urbis/internal/store/storetest"
@@ -74,6 +75,11 @@ func TestBBSMigrationKeepsRows(t *testing.T) {
 			if _, err := w.keys.Signer(ctx, a.ID, k.ID); err != nil {
 				t.Errorf("Signer of the Bls12381G2 key: %v", err)
 			}
+			brec, err := w.agencies.CreateDID(ctx, a.ID, "key", "Bls12381G2")
+			if err != nil || !strings.HasPrefix(brec.DID, "did:key:zUC7") || brec.KeyType != kms.Bls12381G2 {
+				t.Fatalf("CreateDID key Bls12381G2 = %+v, %v; want a did:key:zUC7... DID", brec, err)
+			}
+			publicOfDID(t, w, brec) // the DID encodes the custody key
 			bbs := in
 			bbs.ID, bbs.Format, bbs.Cryptosuite, bbs.StatusPurposes = "iss_bbs", "ldp_vc-bbs", "BbsBlsSignature2020", []string{}
 			if err := db.CreateIssuer(ctx, bbs); err != nil {
