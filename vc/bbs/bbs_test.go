@@ -73,10 +73,10 @@ func credential(version string) map[string]any {
 
 func frame(version string) map[string]any {
 	f := map[string]any{
-		"@context": credential(version)["@context"],
-		"type":     []any{"VerifiableCredential", "ResidentCredential"},
+		"@context":  credential(version)["@context"],
+		"type":      []any{"VerifiableCredential", "ResidentCredential"},
 		"@explicit": true,
-		"issuer":   map[string]any{},
+		"issuer":    map[string]any{},
 		"credentialSubject": map[string]any{
 			"@explicit": true,
 			"givenName": map[string]any{},

@@ -58,8 +58,8 @@ func TestSignEd25519Signature2020(t *testing.T) {
 		want errkind.Kind
 	}{
 		"no verification method": {doc, ProofOptions{}, errkind.Invalid},
-		"already signed":          {signed, ProofOptions{VerificationMethod: rsaLike}, errkind.Invalid},
-		"unknown context":         {map[string]any{"@context": []any{"https://example.com/unknown"}, "type": "X"}, ProofOptions{VerificationMethod: vm}, errkind.Invalid},
+		"already signed":         {signed, ProofOptions{VerificationMethod: rsaLike}, errkind.Invalid},
+		"unknown context":        {map[string]any{"@context": []any{"https://example.com/unknown"}, "type": "X"}, ProofOptions{VerificationMethod: vm}, errkind.Invalid},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := SignEd25519Signature2020(ctx, tt.doc, tt.opts, priv, nil); !errors.Is(err, tt.want) {
