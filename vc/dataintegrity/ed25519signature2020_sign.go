@@ -136,7 +136,9 @@ func SignLinkedData(ctx context.Context, doc map[string]any, p LinkedDataProof, 
 	case err != nil && errors.As(err, new(*errkind.Error)):
 		return nil, err // the key's
 	case err != nil:
-		return nil, errkind.Wrap(errkind.Invalid, err, "%s: the document does not canonicalize (a term its @context does not define?)", p.Type).WithCode(codeGeneration)
+		e := errkind.Wrap(errkind.Invalid, err, "%s signs only what the document's @context defines, and the document uses a term or type it does not define (a VC 1.1 context has no @vocab: add a context that defines your claims and types, such as %s)", p.Type, ld.CredentialsExamplesV2).WithCode(codeGeneration)
+		e.Field = "/@context"
+		return nil, e
 	}
 	var m map[string]any
 	if err := json.Unmarshal(out, &m); err != nil {
