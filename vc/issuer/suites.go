@@ -14,9 +14,9 @@ const FormatBBS Format = "ldp_vc-bbs"
 
 // The cryptosuites (proof types) of the JSON-LD formats.
 const (
-	SuiteEdDSARDFC2022       = dataintegrity.SuiteEdDSARDFC2022       // ldp_vc, VC 2.0
+	SuiteEdDSARDFC2022        = dataintegrity.SuiteEdDSARDFC2022       // ldp_vc, VC 2.0
 	SuiteEd25519Signature2020 = dataintegrity.TypeEd25519Signature2020 // ldp_vc, VC 1.1
-	SuiteBbsBlsSignature2020 = bbs.TypeSignature                      // ldp_vc-bbs
+	SuiteBbsBlsSignature2020  = bbs.TypeSignature                      // ldp_vc-bbs
 )
 
 // chooseSuite returns what an instance of format f signs with a key of
