@@ -63,7 +63,8 @@ type KeyResolver func(ctx context.Context, verificationMethod string) (*bls.Publ
 // otherwise be a blank node whose label changes when claims are left
 // out, so no derived proof would verify. The id is disclosed with every
 // derived credential (JSON-LD framing keeps node ids), which makes
-// derived credentials of one credential linkable by it. The proof is verified
+// derived credentials of one credential linkable by it. Every subject
+// must have an id (see checkSubjectIDs). The proof is verified
 // with the key's public key before it is returned.
 func Sign(ctx context.Context, doc map[string]any, opts dataintegrity.ProofOptions, key crypto.Signer, loader gold.DocumentLoader) (map[string]any, error) {
 	if doc == nil {
@@ -93,6 +94,9 @@ func Sign(ctx context.Context, doc map[string]any, opts dataintegrity.ProofOptio
 		}
 	default:
 		return nil, errkind.Field(errkind.Invalid, "/id", "must be a URL")
+	}
+	if err := checkSubjectIDs(doc["credentialSubject"]); err != nil {
+		return nil, err
 	}
 	s := bbsblssignature2020.New(suite.WithSigner(dataintegrity.AriesSigner{Key: key}))
 	signed, err := dataintegrity.SignLinkedData(ctx, doc, dataintegrity.LinkedDataProof{Type: TypeSignature, Options: opts}, s, loader)
@@ -329,6 +333,27 @@ func proofsOf(doc map[string]any) ([]map[string]any, error) {
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// checkSubjectIDs refuses subjects without an id: aries names such a
+// blank node urn:bnid:... in the derived credential, and the derived
+// proof then does not verify (seen with aries-framework-go v0.3.2).
+func checkSubjectIDs(v any) error {
+	subjects, ok := v.([]any)
+	if !ok {
+		subjects = []any{v}
+	}
+	for i, s := range subjects {
+		m, _ := s.(map[string]any)
+		if id, _ := m["id"].(string); id == "" {
+			p := "/credentialSubject/id"
+			if ok {
+				p = fmt.Sprintf("/credentialSubject/%d/id", i)
+			}
+			return errkind.Field(errkind.Invalid, p, "is required for a BBS+ credential: the derived proofs of a subject without an id do not verify (aries-framework-go v0.3.2); use the holder's DID")
+		}
+	}
+	return nil
 }
 
 // newURN returns a random urn:uuid (version 4).
