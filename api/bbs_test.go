@@ -189,8 +189,18 @@ func TestEd25519Signature2020Issuance(t *testing.T) {
 	if p["type"] != "Ed25519Signature2020" || c["issuanceDate"] == nil {
 		t.Fatalf("issued = %v; want a VC 1.1 credential with an Ed25519Signature2020 proof", c)
 	}
-	if status, res := e.verify(t, c); status != http.StatusOK || !res.Verified || !slices.Contains(res.Checks, "proof") {
-		t.Errorf("verify: %d %+v; want 200 with the proof check", status, res)
+	if status, res := e.verify(t, c); status != http.StatusOK || !res.Verified || !slices.Contains(res.Checks, "proof") || !slices.Contains(res.Checks, "status") {
+		t.Errorf("verify: %d %+v; want 200 with the proof and status checks", status, res)
+	}
+	// The revocation entry is signed too: VC 1.1 gets the status list context.
+	if ctx := c["@context"].([]any); !slices.Contains(ctx, any("https://www.w3.org/ns/credentials/status/v1")) {
+		t.Errorf("@context = %v; want the Bitstring Status List context added", ctx)
+	}
+	if status, got := e.setStatus(t, e.key, c["id"].(string), "revoked"); status != http.StatusOK {
+		t.Fatalf("revoke: %d %s", status, got)
+	}
+	if status, res := e.verify(t, c); status != http.StatusUnprocessableEntity || !slices.ContainsFunc(res.Errors, func(f struct{ Check, Detail, Field string }) bool { return f.Check == "status" }) {
+		t.Errorf("verify revoked: %d %+v; want 422 failing the status check", status, res)
 	}
 	c["credentialSubject"].(map[string]any)["degree"] = "Doctor of Philosophy"
 	if status, res := e.verify(t, c); status != http.StatusUnprocessableEntity || len(res.Errors) == 0 || res.Errors[0].Check != "proof" {

@@ -517,10 +517,10 @@ type CreateIssuerRequest struct {
 	Format CreateIssuerRequestFormat `json:"format"`
 
 	// StatusPurposes The BitstringStatusListEntry purposes the instance adds to each credential's
-	// `credentialStatus`. Default `[revocation]` for ldp_vc (eddsa-rdfc-2022) and
-	// jwt_vc_json with an Ed25519 DID, `[]` otherwise (status lists are signed with
-	// eddsa-rdfc-2022; dc+sd-jwt, Ed25519Signature2020 and ldp_vc-bbs credentials
-	// carry no credentialStatus, and a non-empty list for them is 400).
+	// `credentialStatus`. Default `[revocation]` for ldp_vc and jwt_vc_json with an
+	// Ed25519 DID, `[]` otherwise (status lists are signed with eddsa-rdfc-2022;
+	// dc+sd-jwt and ldp_vc-bbs credentials carry no credentialStatus, and a
+	// non-empty list for ldp_vc-bbs is 400).
 	StatusPurposes *[]CreateIssuerRequestStatusPurposes `json:"statusPurposes,omitempty"`
 
 	// Types The credential types the instance may issue (besides VerifiableCredential).

@@ -22,8 +22,8 @@ type CreateRequest struct {
 	Format Format
 	Types  []string
 	// StatusPurposes, when nil, defaults to ["revocation"] for instances
-	// that can carry status (ldp_vc with eddsa-rdfc-2022 and jwt_vc_json,
-	// with an Ed25519 DID), and to [] for the others.
+	// that can carry status (ldp_vc and jwt_vc_json with an Ed25519 DID),
+	// and to [] for the others (dc+sd-jwt, ldp_vc-bbs, P-256 DIDs).
 	StatusPurposes []string
 	// Cryptosuite picks the proof of an ldp_vc instance: eddsa-rdfc-2022
 	// (VC 2.0, the default) or Ed25519Signature2020 (VC 1.1). The other

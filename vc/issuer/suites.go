@@ -1,10 +1,13 @@
 package issuer
 
 import (
+	"slices"
+
 	"github.com/urbis-id/urbis/internal/errkind"
 	"github.com/urbis-id/urbis/kms"
 	"github.com/urbis-id/urbis/vc/bbs"
 	"github.com/urbis-id/urbis/vc/dataintegrity"
+	"github.com/urbis-id/urbis/vc/ld"
 )
 
 // FormatBBS is JSON-LD with a BbsBlsSignature2020 proof, from which the
@@ -58,17 +61,29 @@ func chooseSuite(f Format, requested string, t kms.KeyType) (string, error) {
 }
 
 // statusless reports whether instances of this suite carry no
-// credentialStatus: the BBS+ and Ed25519Signature2020 credentials (their
-// status entries would need the status list context in a VC 1.1
-// credential, and would make derived BBS+ credentials linkable).
+// credentialStatus: BBS+ credentials (a status entry would make derived
+// credentials linkable).
 func statusless(suite string) bool {
-	return suite == SuiteBbsBlsSignature2020 || suite == SuiteEd25519Signature2020
+	return suite == SuiteBbsBlsSignature2020
+}
+
+// addStatusContext appends the Bitstring Status List context to a VC 1.1
+// credential's @context, which does not define BitstringStatusListEntry,
+// so that a Linked Data proof covers the entries.
+func addStatusContext(cred map[string]any) {
+	list, _ := cred["@context"].([]any)
+	if list == nil {
+		list = []any{cred["@context"]}
+	}
+	if !slices.Contains(list, any(ld.BitstringStatusList)) {
+		cred["@context"] = append(slices.Clone(list), ld.BitstringStatusList)
+	}
 }
 
 // checkSuitePurposes refuses status purposes for statusless suites.
 func checkSuitePurposes(suite string, purposes []string) error {
 	if len(purposes) > 0 && statusless(suite) {
-		return errkind.Field(errkind.Invalid, "statusPurposes", "%s credentials carry no credentialStatus here (status lists are built for eddsa-rdfc-2022 and JWT credentials); use []", suite)
+		return errkind.Field(errkind.Invalid, "statusPurposes", "%s credentials carry no credentialStatus here (a status entry would make every credential derived from one linkable); use []", suite)
 	}
 	return nil
 }

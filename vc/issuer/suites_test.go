@@ -26,8 +26,8 @@ func TestCreateSuites(t *testing.T) {
 	}{
 		{"ldp_vc default", issuer.CreateRequest{Format: issuer.FormatLDP}, "eddsa-rdfc-2022", []string{"revocation"}, ""},
 		{"ldp_vc eddsa", issuer.CreateRequest{Format: issuer.FormatLDP, Cryptosuite: "eddsa-rdfc-2022"}, "eddsa-rdfc-2022", []string{"revocation"}, ""},
-		{"ldp_vc Ed25519Signature2020", issuer.CreateRequest{Format: issuer.FormatLDP, Cryptosuite: "Ed25519Signature2020"}, "Ed25519Signature2020", []string{}, ""},
-		{"Ed25519Signature2020 with status", issuer.CreateRequest{Format: issuer.FormatLDP, Cryptosuite: "Ed25519Signature2020", StatusPurposes: []string{"revocation"}}, "", nil, "statusPurposes"},
+		{"ldp_vc Ed25519Signature2020", issuer.CreateRequest{Format: issuer.FormatLDP, Cryptosuite: "Ed25519Signature2020"}, "Ed25519Signature2020", []string{"revocation"}, ""},
+		{"Ed25519Signature2020 with suspension", issuer.CreateRequest{Format: issuer.FormatLDP, Cryptosuite: "Ed25519Signature2020", StatusPurposes: []string{"suspension"}}, "Ed25519Signature2020", []string{"suspension"}, ""},
 		{"ldp_vc unknown suite", issuer.CreateRequest{Format: issuer.FormatLDP, Cryptosuite: "ecdsa-rdfc-2019"}, "", nil, "cryptosuite"},
 		{"ldp_vc-bbs with an Ed25519 DID", issuer.CreateRequest{Format: issuer.FormatBBS}, "", nil, "did"},
 		{"ldp_vc-bbs other suite", issuer.CreateRequest{Format: issuer.FormatBBS, Cryptosuite: "eddsa-rdfc-2022"}, "", nil, "cryptosuite"},
