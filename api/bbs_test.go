@@ -223,3 +223,20 @@ func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+func TestResolveBLSDIDKey(t *testing.T) {
+	e := newEnvs(t, api.Config{})[0]
+	const id = "did:key:zUC7K4ndUaGZgV7Cp2yJy6JtMoUHY6u7tkcSYUvPrEidqBmLCTLmi6d5WvwnUqejscAkERJ3bfjEiSYtdPkRSE8kSa11hFBr4sTgnbZ95SJj19PN2jdvJjyzpSZgxkyyxNnBNnY"
+	for _, tt := range []struct{ query, want string }{
+		{"", `"type":"Multikey"`},
+		{"?publicKeyFormat=Bls12381G2Key2020", `"publicKeyBase58":"25EEkQtcLKsEzQ6JTo9cg4W7NHpaurn4Wg6LaNPFq6JQXnrP91SDviUz7KrJVMJd76CtAZFsRLYzvgX2JGxo2ccUHtuHk7ELCWwrkBDfrXCFVfqJKDootee9iVaF6NpdJtBE"`},
+	} {
+		resp, got := e.do(t, http.MethodGet, "/1.0/identifiers/"+id+tt.query, "", "")
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(got), tt.want) {
+			t.Errorf("resolve%s: got %d %s; want 200 with %s", tt.query, resp.StatusCode, got, tt.want)
+		}
+	}
+	if resp, got := e.do(t, http.MethodGet, "/1.0/identifiers/"+id+"?publicKeyFormat=JsonWebKey2020", "", ""); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("resolve as JsonWebKey2020: got %d %s; want 400", resp.StatusCode, got)
+	}
+}

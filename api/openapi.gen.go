@@ -429,13 +429,16 @@ func (e VerificationResultFormat) Valid() bool {
 
 // Defines values for ResolveDIDParamsPublicKeyFormat.
 const (
-	JsonWebKey2020 ResolveDIDParamsPublicKeyFormat = "JsonWebKey2020"
-	Multikey       ResolveDIDParamsPublicKeyFormat = "Multikey"
+	Bls12381G2Key2020 ResolveDIDParamsPublicKeyFormat = "Bls12381G2Key2020"
+	JsonWebKey2020    ResolveDIDParamsPublicKeyFormat = "JsonWebKey2020"
+	Multikey          ResolveDIDParamsPublicKeyFormat = "Multikey"
 )
 
 // Valid indicates whether the value is a known member of the ResolveDIDParamsPublicKeyFormat enum.
 func (e ResolveDIDParamsPublicKeyFormat) Valid() bool {
 	switch e {
+	case Bls12381G2Key2020:
+		return true
 	case JsonWebKey2020:
 		return true
 	case Multikey:
@@ -913,7 +916,7 @@ type ResolveDIDParams struct {
 	// VersionTime Resolve the version valid at this RFC 3339 time (methods with history only).
 	VersionTime *string `form:"versionTime,omitempty" json:"versionTime,omitempty"`
 
-	// PublicKeyFormat did:key representation of verification methods.
+	// PublicKeyFormat did:key representation of verification methods (Bls12381G2Key2020 for BLS12-381 G2 keys only).
 	PublicKeyFormat *ResolveDIDParamsPublicKeyFormat `form:"publicKeyFormat,omitempty" json:"publicKeyFormat,omitempty"`
 	Accept          *string                          `json:"Accept,omitempty"`
 }
