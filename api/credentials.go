@@ -46,6 +46,9 @@ func (s *Server) CreateIssuer(c *gin.Context) {
 		return
 	}
 	cr := issuer.CreateRequest{DID: req.Did, Format: issuer.Format(req.Format), Types: req.Types}
+	if req.Cryptosuite != nil {
+		cr.Cryptosuite = string(*req.Cryptosuite)
+	}
 	if req.StatusPurposes != nil {
 		cr.StatusPurposes = []string{}
 		for _, p := range *req.StatusPurposes {

@@ -27,6 +27,7 @@ type credFixture struct {
 	statusIDs map[string]string // credential ids by updateCredentialStatus example name
 	listID    string            // a status list of the fixture's credentials
 	present   []byte            // the verifyPresentation body: a real presentation
+	bbs       *bbsFix           // the BBS+ examples' DIDs and credentials
 }
 
 func credentialFixture(t *testing.T, e *env) *credFixture {
@@ -37,6 +38,7 @@ func credentialFixture(t *testing.T, e *env) *credFixture {
 		ids[format] = e.createIssuer(t, e.key, f.issuerDID, format, "ExampleDegreeCredential")
 	}
 	f.ldpID = ids["ldp_vc"]
+	f.bbs = bbsFixture(t, e)
 	for format, id := range ids {
 		vcBody := e.issue(t, e.key, id, credentialFor(format, "", "ExampleDegreeCredential", map[string]any{"name": "Alice Example"}), http.StatusCreated)
 		var out struct{ VerifiableCredential map[string]any }
@@ -119,6 +121,9 @@ func listIDOf(t *testing.T, c map[string]any, purpose string) string {
 // rewrite makes an example body name things that exist in this env.
 func (f *credFixture) rewrite(t *testing.T, opID, name string, body []byte) []byte {
 	t.Helper()
+	if b, ok := f.bbs.rewrite(opID, name, body); ok {
+		return b
+	}
 	var m map[string]any
 	switch opID {
 	case "createIssuer":

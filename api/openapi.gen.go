@@ -36,13 +36,16 @@ func (e AccreditationStatus) Valid() bool {
 
 // Defines values for CreateDIDRequestKeyType.
 const (
-	CreateDIDRequestKeyTypeEd25519 CreateDIDRequestKeyType = "Ed25519"
-	CreateDIDRequestKeyTypeP256    CreateDIDRequestKeyType = "P-256"
+	CreateDIDRequestKeyTypeBls12381G2 CreateDIDRequestKeyType = "Bls12381G2"
+	CreateDIDRequestKeyTypeEd25519    CreateDIDRequestKeyType = "Ed25519"
+	CreateDIDRequestKeyTypeP256       CreateDIDRequestKeyType = "P-256"
 )
 
 // Valid indicates whether the value is a known member of the CreateDIDRequestKeyType enum.
 func (e CreateDIDRequestKeyType) Valid() bool {
 	switch e {
+	case CreateDIDRequestKeyTypeBls12381G2:
+		return true
 	case CreateDIDRequestKeyTypeEd25519:
 		return true
 	case CreateDIDRequestKeyTypeP256:
@@ -73,11 +76,39 @@ func (e CreateDIDRequestMethod) Valid() bool {
 	}
 }
 
+// Defines values for CreateIssuerRequestCryptosuite.
+const (
+	BbsBlsSignature2020  CreateIssuerRequestCryptosuite = "BbsBlsSignature2020"
+	ES256                CreateIssuerRequestCryptosuite = "ES256"
+	Ed25519Signature2020 CreateIssuerRequestCryptosuite = "Ed25519Signature2020"
+	EdDSA                CreateIssuerRequestCryptosuite = "EdDSA"
+	EddsaRdfc2022        CreateIssuerRequestCryptosuite = "eddsa-rdfc-2022"
+)
+
+// Valid indicates whether the value is a known member of the CreateIssuerRequestCryptosuite enum.
+func (e CreateIssuerRequestCryptosuite) Valid() bool {
+	switch e {
+	case BbsBlsSignature2020:
+		return true
+	case ES256:
+		return true
+	case Ed25519Signature2020:
+		return true
+	case EdDSA:
+		return true
+	case EddsaRdfc2022:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CreateIssuerRequestFormat.
 const (
 	CreateIssuerRequestFormatDcSdJwt   CreateIssuerRequestFormat = "dc+sd-jwt"
 	CreateIssuerRequestFormatJwtVcJson CreateIssuerRequestFormat = "jwt_vc_json"
 	CreateIssuerRequestFormatLdpVc     CreateIssuerRequestFormat = "ldp_vc"
+	CreateIssuerRequestFormatLdpVcBbs  CreateIssuerRequestFormat = "ldp_vc-bbs"
 )
 
 // Valid indicates whether the value is a known member of the CreateIssuerRequestFormat enum.
@@ -88,6 +119,8 @@ func (e CreateIssuerRequestFormat) Valid() bool {
 	case CreateIssuerRequestFormatJwtVcJson:
 		return true
 	case CreateIssuerRequestFormatLdpVc:
+		return true
+	case CreateIssuerRequestFormatLdpVcBbs:
 		return true
 	default:
 		return false
@@ -153,13 +186,16 @@ func (e CredentialStatusUpdateType) Valid() bool {
 
 // Defines values for DIDRecordKeyType.
 const (
-	DIDRecordKeyTypeEd25519 DIDRecordKeyType = "Ed25519"
-	DIDRecordKeyTypeP256    DIDRecordKeyType = "P-256"
+	DIDRecordKeyTypeBls12381G2 DIDRecordKeyType = "Bls12381G2"
+	DIDRecordKeyTypeEd25519    DIDRecordKeyType = "Ed25519"
+	DIDRecordKeyTypeP256       DIDRecordKeyType = "P-256"
 )
 
 // Valid indicates whether the value is a known member of the DIDRecordKeyType enum.
 func (e DIDRecordKeyType) Valid() bool {
 	switch e {
+	case DIDRecordKeyTypeBls12381G2:
+		return true
 	case DIDRecordKeyTypeEd25519:
 		return true
 	case DIDRecordKeyTypeP256:
@@ -216,6 +252,7 @@ const (
 	IssueOptionsFormatDcSdJwt   IssueOptionsFormat = "dc+sd-jwt"
 	IssueOptionsFormatJwtVcJson IssueOptionsFormat = "jwt_vc_json"
 	IssueOptionsFormatLdpVc     IssueOptionsFormat = "ldp_vc"
+	IssueOptionsFormatLdpVcBbs  IssueOptionsFormat = "ldp_vc-bbs"
 )
 
 // Valid indicates whether the value is a known member of the IssueOptionsFormat enum.
@@ -227,6 +264,8 @@ func (e IssueOptionsFormat) Valid() bool {
 		return true
 	case IssueOptionsFormatLdpVc:
 		return true
+	case IssueOptionsFormatLdpVcBbs:
+		return true
 	default:
 		return false
 	}
@@ -237,6 +276,7 @@ const (
 	IssuerInstanceFormatDcSdJwt   IssuerInstanceFormat = "dc+sd-jwt"
 	IssuerInstanceFormatJwtVcJson IssuerInstanceFormat = "jwt_vc_json"
 	IssuerInstanceFormatLdpVc     IssuerInstanceFormat = "ldp_vc"
+	IssuerInstanceFormatLdpVcBbs  IssuerInstanceFormat = "ldp_vc-bbs"
 )
 
 // Valid indicates whether the value is a known member of the IssuerInstanceFormat enum.
@@ -247,6 +287,8 @@ func (e IssuerInstanceFormat) Valid() bool {
 	case IssuerInstanceFormatJwtVcJson:
 		return true
 	case IssuerInstanceFormatLdpVc:
+		return true
+	case IssuerInstanceFormatLdpVcBbs:
 		return true
 	default:
 		return false
@@ -387,13 +429,16 @@ func (e VerificationResultFormat) Valid() bool {
 
 // Defines values for ResolveDIDParamsPublicKeyFormat.
 const (
-	JsonWebKey2020 ResolveDIDParamsPublicKeyFormat = "JsonWebKey2020"
-	Multikey       ResolveDIDParamsPublicKeyFormat = "Multikey"
+	Bls12381G2Key2020 ResolveDIDParamsPublicKeyFormat = "Bls12381G2Key2020"
+	JsonWebKey2020    ResolveDIDParamsPublicKeyFormat = "JsonWebKey2020"
+	Multikey          ResolveDIDParamsPublicKeyFormat = "Multikey"
 )
 
 // Valid indicates whether the value is a known member of the ResolveDIDParamsPublicKeyFormat enum.
 func (e ResolveDIDParamsPublicKeyFormat) Valid() bool {
 	switch e {
+	case Bls12381G2Key2020:
+		return true
 	case JsonWebKey2020:
 		return true
 	case Multikey:
@@ -464,6 +509,12 @@ type CreateDIDRequestMethod string
 
 // CreateIssuerRequest defines model for CreateIssuerRequest.
 type CreateIssuerRequest struct {
+	// Cryptosuite The proof: for `ldp_vc`, `eddsa-rdfc-2022` (VC 2.0, the default) or
+	// `Ed25519Signature2020` (VC 1.1); for `ldp_vc-bbs`, `BbsBlsSignature2020`;
+	// for the JWT formats, the DID key's JOSE alg (EdDSA, ES256). Absent: the
+	// format's default.
+	Cryptosuite *CreateIssuerRequestCryptosuite `json:"cryptosuite,omitempty"`
+
 	// Did One of the agency's active DIDs.
 	Did    string                    `json:"did"`
 	Format CreateIssuerRequestFormat `json:"format"`
@@ -471,12 +522,19 @@ type CreateIssuerRequest struct {
 	// StatusPurposes The BitstringStatusListEntry purposes the instance adds to each credential's
 	// `credentialStatus`. Default `[revocation]` for ldp_vc and jwt_vc_json with an
 	// Ed25519 DID, `[]` otherwise (status lists are signed with eddsa-rdfc-2022;
-	// dc+sd-jwt carries no credentialStatus).
+	// dc+sd-jwt and ldp_vc-bbs credentials carry no credentialStatus, and a
+	// non-empty list for ldp_vc-bbs is 400).
 	StatusPurposes *[]CreateIssuerRequestStatusPurposes `json:"statusPurposes,omitempty"`
 
 	// Types The credential types the instance may issue (besides VerifiableCredential).
 	Types []string `json:"types"`
 }
+
+// CreateIssuerRequestCryptosuite The proof: for `ldp_vc`, `eddsa-rdfc-2022` (VC 2.0, the default) or
+// `Ed25519Signature2020` (VC 1.1); for `ldp_vc-bbs`, `BbsBlsSignature2020`;
+// for the JWT formats, the DID key's JOSE alg (EdDSA, ES256). Absent: the
+// format's default.
+type CreateIssuerRequestCryptosuite string
 
 // CreateIssuerRequestFormat defines model for CreateIssuerRequest.Format.
 type CreateIssuerRequestFormat string
@@ -548,6 +606,25 @@ type DIDRecordMethod string
 // DIDRecordStatus defines model for DIDRecord.Status.
 type DIDRecordStatus string
 
+// DeriveCredentialRequest defines model for DeriveCredentialRequest.
+type DeriveCredentialRequest struct {
+	// Frame A JSON-LD frame naming the members to disclose.
+	Frame   map[string]interface{} `json:"frame"`
+	Options *struct {
+		// Nonce The verifier's nonce; the derived proof is bound to its UTF-8 bytes.
+		Nonce *string `json:"nonce,omitempty"`
+	} `json:"options,omitempty"`
+
+	// VerifiableCredential A credential with a BbsBlsSignature2020 proof.
+	VerifiableCredential map[string]interface{} `json:"verifiableCredential"`
+}
+
+// DeriveCredentialResponse defines model for DeriveCredentialResponse.
+type DeriveCredentialResponse struct {
+	// VerifiableCredential The derived credential with its BbsBlsSignatureProof2020.
+	VerifiableCredential map[string]interface{} `json:"verifiableCredential"`
+}
+
 // Head defines model for Head.
 type Head struct {
 	Chain  string  `json:"chain"`
@@ -578,14 +655,14 @@ type Health struct {
 
 // IssueCredentialRequest defines model for IssueCredentialRequest.
 type IssueCredentialRequest struct {
-	// Credential The credential to issue, without proof (VC Data Model 1.1 for jwt_vc_json, 2.0 for ldp_vc, either for dc+sd-jwt).
+	// Credential The credential to issue, without proof (VC Data Model 1.1 for jwt_vc_json and for ldp_vc with Ed25519Signature2020, 2.0 for ldp_vc with eddsa-rdfc-2022, either for dc+sd-jwt and ldp_vc-bbs). The JSON-LD formats sign only what the @context defines.
 	Credential map[string]interface{} `json:"credential"`
 	Options    *IssueOptions          `json:"options,omitempty"`
 }
 
 // IssueCredentialResponse defines model for IssueCredentialResponse.
 type IssueCredentialResponse struct {
-	// VerifiableCredential The credential with its proof (ldp_vc), or an EnvelopedVerifiableCredential whose id is a data URL holding the compact JWT-VC or SD-JWT VC.
+	// VerifiableCredential The credential with its proof (ldp_vc, ldp_vc-bbs), or an EnvelopedVerifiableCredential whose id is a data URL holding the compact JWT-VC or SD-JWT VC.
 	VerifiableCredential map[string]interface{} `json:"verifiableCredential"`
 }
 
@@ -618,7 +695,7 @@ type IssuerAccreditations struct {
 type IssuerInstance struct {
 	CreatedAt time.Time `json:"createdAt"`
 
-	// Cryptosuite eddsa-rdfc-2022 for ldp_vc; the JOSE alg (EdDSA, ES256) for the JWT formats.
+	// Cryptosuite eddsa-rdfc-2022 or Ed25519Signature2020 for ldp_vc; BbsBlsSignature2020 for ldp_vc-bbs; the JOSE alg (EdDSA, ES256) for the JWT formats.
 	Cryptosuite string               `json:"cryptosuite"`
 	Did         string               `json:"did"`
 	Format      IssuerInstanceFormat `json:"format"`
@@ -851,7 +928,7 @@ type ResolveDIDParams struct {
 	// VersionTime Resolve the version valid at this RFC 3339 time (methods with history only).
 	VersionTime *string `form:"versionTime,omitempty" json:"versionTime,omitempty"`
 
-	// PublicKeyFormat did:key representation of verification methods.
+	// PublicKeyFormat did:key representation of verification methods (Bls12381G2Key2020 for BLS12-381 G2 keys only).
 	PublicKeyFormat *ResolveDIDParamsPublicKeyFormat `form:"publicKeyFormat,omitempty" json:"publicKeyFormat,omitempty"`
 	Accept          *string                          `json:"Accept,omitempty"`
 }
@@ -869,6 +946,9 @@ type SubmitOperationParams struct {
 type GetStatusListParams struct {
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
+
+// DeriveCredentialJSONRequestBody defines body for DeriveCredential for application/json ContentType.
+type DeriveCredentialJSONRequestBody = DeriveCredentialRequest
 
 // IssueCredentialJSONRequestBody defines body for IssueCredential for application/json ContentType.
 type IssueCredentialJSONRequestBody = IssueCredentialRequest
@@ -1244,6 +1324,9 @@ type ServerInterface interface {
 	// GetAgency The calling agency
 	// (GET /agency)
 	GetAgency(c *gin.Context)
+	// DeriveCredential Derive a credential that discloses only chosen claims (W3C VC-API holder)
+	// (POST /credentials/derive)
+	DeriveCredential(c *gin.Context)
 	// IssueCredential Issue a credential (W3C VC-API)
 	// (POST /credentials/issue)
 	IssueCredential(c *gin.Context)
@@ -1414,6 +1497,19 @@ func (siw *ServerInterfaceWrapper) GetAgency(c *gin.Context) {
 	}
 
 	siw.Handler.GetAgency(c)
+}
+
+// DeriveCredential operation middleware
+func (siw *ServerInterfaceWrapper) DeriveCredential(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DeriveCredential(c)
 }
 
 // IssueCredential operation middleware
@@ -1933,6 +2029,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/credentials/issue", wrapper.IssueCredential)
 	router.POST(options.BaseURL+"/issuers/:issuerId/credentials/issue", wrapper.IssueCredentialWith)
 	router.POST(options.BaseURL+"/credentials/verify", wrapper.VerifyCredential)
+	router.POST(options.BaseURL+"/credentials/derive", wrapper.DeriveCredential)
 	router.POST(options.BaseURL+"/presentations/verify", wrapper.VerifyPresentation)
 	router.POST(options.BaseURL+"/credentials/status", wrapper.UpdateCredentialStatus)
 	router.GET(options.BaseURL+"/status/:listId", wrapper.GetStatusList)

@@ -316,6 +316,8 @@ func (vm *VerificationMethod) base58Key() (crypto.PublicKey, error) {
 		code = codecP256
 	case "P384Key2021":
 		code = codecP384
+	case TypeBls12381G2Key2020:
+		code = codecBLS12381G2
 	default:
 		return nil, errkind.New(errkind.Unsupported, "verification method %q: publicKeyBase58 is not supported for type %q", vm.ID, vm.Type)
 	}

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/btcsuite/btcutil/base58"
+
 	"github.com/urbis-id/urbis/internal/errkind"
 )
 
@@ -31,7 +33,6 @@ const (
 // did:key but not implemented here.
 var knownUnsupportedCodecs = map[uint64]string{
 	0xea:   "BLS12-381 G1",
-	0xeb:   "BLS12-381 G2",
 	0xee:   "BLS12-381 G1G2",
 	0x1205: "RSA",
 	0x1203: "SM2",
@@ -39,7 +40,7 @@ var knownUnsupportedCodecs = map[uint64]string{
 
 // KeyMethod resolves did:key identifiers
 // (https://w3c-ccg.github.io/did-method-key/) for Ed25519, X25519, P-256,
-// P-384, P-521 and secp256k1 keys. It needs no network and no state.
+// P-384, P-521, secp256k1 and BLS12-381 G2 keys. It needs no network and no state.
 type KeyMethod struct{}
 
 var _ Method = KeyMethod{}
@@ -86,13 +87,16 @@ func keyDocument(id DID, code uint64, pub crypto.PublicKey, opts ResolveOptions)
 		format = FormatMultikey
 	}
 	switch format {
-	case FormatMultikey, FormatJSONWebKey2020:
+	case FormatMultikey, FormatJSONWebKey2020, FormatBls12381G2Key2020:
+		if err := checkBLSFormat(id, code, format); err != nil {
+			return nil, err
+		}
 	case FormatEd25519VerificationKey2020:
 		if code != codecEd25519 && code != codecX25519 {
 			return nil, errkind.New(errkind.Invalid, "publicKeyFormat %q applies to Ed25519 and X25519 keys only; %s holds a %s key", format, id, keyTypes[code].name).WithCode(CodeUnsupportedPublicKeyType)
 		}
 	default:
-		return nil, errkind.New(errkind.Invalid, "publicKeyFormat %q is not supported for did:key; want %q, %q or %q", format, FormatMultikey, FormatJSONWebKey2020, FormatEd25519VerificationKey2020).WithCode(CodeUnsupportedPublicKeyType)
+		return nil, errkind.New(errkind.Invalid, "publicKeyFormat %q is not supported for did:key; want %q, %q, %q or %q", format, FormatMultikey, FormatJSONWebKey2020, FormatEd25519VerificationKey2020, FormatBls12381G2Key2020).WithCode(CodeUnsupportedPublicKeyType)
 	}
 	did := id.String()
 	doc := &Document{ID: did}
@@ -101,6 +105,8 @@ func keyDocument(id DID, code uint64, pub crypto.PublicKey, opts ResolveOptions)
 		doc.Context = []any{ContextDIDv1, ContextMultikey}
 	case FormatJSONWebKey2020:
 		doc.Context = []any{ContextDIDv1, ContextJWS2020}
+	case FormatBls12381G2Key2020:
+		doc.Context = []any{ContextDIDv1, contextBls12381v2020}
 	default:
 		doc.Context = []any{ContextDIDv1, contextEd25519v2020}
 	}
@@ -119,6 +125,9 @@ func keyDocument(id DID, code uint64, pub crypto.PublicKey, opts ResolveOptions)
 	}
 	doc.Authentication, doc.AssertionMethod = ref, ref
 	doc.CapabilityInvocation, doc.CapabilityDelegation = ref, ref
+	if code == codecBLS12381G2 {
+		return doc, nil // a signature key only
+	}
 	if code != codecEd25519 {
 		// NIST and secp256k1 keys do ECDH themselves.
 		doc.KeyAgreement = ref
@@ -159,6 +168,8 @@ func keyVerificationMethod(did string, code uint64, pub crypto.PublicKey, format
 			return VerificationMethod{}, err
 		}
 		vm.Type, vm.PublicKeyJWK = TypeJSONWebKey2020, json.RawMessage(j)
+	case FormatBls12381G2Key2020:
+		vm.Type, vm.PublicKeyBase58 = TypeBls12381G2Key2020, base58.Encode(raw)
 	case FormatEd25519VerificationKey2020:
 		vm.Type, vm.PublicKeyMultibase = "Ed25519VerificationKey2020", fp
 		if _, ok := pub.(*ecdh.PublicKey); ok {

@@ -16,6 +16,7 @@ import (
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	ariesfp "github.com/hyperledger/aries-framework-go/pkg/vdr/fingerprint"
 
+	"github.com/urbis-id/urbis/internal/bls"
 	"github.com/urbis-id/urbis/internal/errkind"
 )
 
@@ -37,12 +38,13 @@ type keyType struct {
 }
 
 var keyTypes = map[uint64]keyType{
-	codecX25519:    {"X25519", 32},
-	codecEd25519:   {"Ed25519", ed25519.PublicKeySize},
-	codecSecp256k1: {"secp256k1", 33},
-	codecP256:      {"P-256", 33},
-	codecP384:      {"P-384", 49},
-	codecP521:      {"P-521", 67},
+	codecX25519:     {"X25519", 32},
+	codecEd25519:    {"Ed25519", ed25519.PublicKeySize},
+	codecSecp256k1:  {"secp256k1", 33},
+	codecP256:       {"P-256", 33},
+	codecP384:       {"P-384", 49},
+	codecP521:       {"P-521", 67},
+	codecBLS12381G2: {"BLS12-381 G2", bls.PublicKeySize},
 }
 
 const base58Alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
@@ -67,8 +69,8 @@ func EncodeMultikey(pub crypto.PublicKey) (string, error) {
 
 // DecodeMultikey decodes a publicKeyMultibase value (or a did:key
 // method-specific id) into a public key: ed25519.PublicKey,
-// *ecdh.PublicKey (X25519) or *ecdsa.PublicKey (P-256, P-384, P-521,
-// secp256k1). Errors are of kind Invalid, or Unsupported for a key type
+// *ecdh.PublicKey (X25519), *ecdsa.PublicKey (P-256, P-384, P-521,
+// secp256k1) or *bls.PublicKey (BLS12-381 G2). Errors are of kind Invalid, or Unsupported for a key type
 // this package does not know.
 func DecodeMultikey(s string) (crypto.PublicKey, error) {
 	_, pub, err := decodeFingerprint(s)
@@ -102,7 +104,7 @@ func decodeFingerprint(s string) (uint64, crypto.PublicKey, *errkind.Error) {
 	}
 	kt, ok := keyTypes[code]
 	if !ok {
-		return code, nil, errkind.New(errkind.Unsupported, "multibase key %q has multicodec 0x%x, which is not a supported public key type (Ed25519 0xed, X25519 0xec, secp256k1 0xe7, P-256 0x1200, P-384 0x1201, P-521 0x1202)", s, code)
+		return code, nil, errkind.New(errkind.Unsupported, "multibase key %q has multicodec 0x%x, which is not a supported public key type (Ed25519 0xed, X25519 0xec, secp256k1 0xe7, P-256 0x1200, P-384 0x1201, P-521 0x1202, BLS12-381 G2 0xeb)", s, code)
 	}
 	raw, code2, err := ariesfp.PubKeyFromFingerprint(s)
 	if err != nil || code2 != code {
@@ -146,6 +148,8 @@ func rawToKey(code uint64, raw []byte) (crypto.PublicKey, *errkind.Error) {
 			return nil, errkind.New(errkind.Invalid, "secp256k1 public key %x is not a valid curve point: %v", raw, err)
 		}
 		return pk.ToECDSA(), nil
+	case codecBLS12381G2:
+		return blsKey(raw)
 	case codecP256, codecP384, codecP521:
 		curve := nistCurve(code)
 		if raw[0] != 2 && raw[0] != 3 {
@@ -200,6 +204,11 @@ func keyBytes(pub crypto.PublicKey) (uint64, []byte, error) {
 		return codecX25519, k.Bytes(), nil
 	case *ecdsa.PublicKey:
 		return ecdsaBytes(k)
+	case *bls.PublicKey:
+		if k == nil {
+			return 0, nil, errkind.New(errkind.Invalid, "BLS12-381 G2 public key is nil")
+		}
+		return codecBLS12381G2, k.Bytes(), nil
 	}
 	return 0, nil, errkind.New(errkind.Unsupported, "unsupported public key type %T (want ed25519.PublicKey, *ecdh.PublicKey on X25519 or *ecdsa.PublicKey on P-256, P-384, P-521 or secp256k1)", pub)
 }

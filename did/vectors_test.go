@@ -16,6 +16,7 @@ import (
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 
+	"github.com/urbis-id/urbis/internal/bls"
 	"github.com/urbis-id/urbis/internal/errkind"
 )
 
@@ -96,6 +97,8 @@ func keyBytesOf(t *testing.T, pub crypto.PublicKey) []byte {
 		return k.Bytes()
 	case *ecdsa.PublicKey:
 		return uncompressed(k.Curve, k.X, k.Y)
+	case *bls.PublicKey:
+		return k.Bytes()
 	}
 	t.Fatalf("unexpected key type %T", pub)
 	return nil
@@ -104,7 +107,7 @@ func keyBytesOf(t *testing.T, pub crypto.PublicKey) []byte {
 // unsupportedVector reports whether the vector's key type is one this
 // package deliberately does not implement.
 func unsupportedVector(v keyVector) bool {
-	return strings.HasPrefix(v.file, "bls") || strings.HasPrefix(v.file, "rsa")
+	return strings.HasPrefix(v.file, "rsa") || strings.HasPrefix(v.did, "did:key:z5Tc") // BLS12-381 G1G2
 }
 
 func TestKeyVectorsShared(t *testing.T) {
@@ -137,7 +140,11 @@ func checkKeyVectors(t *testing.T, vectors []keyVector) {
 			if v.seed != "" {
 				checkSeed(t, v)
 			}
-			for _, format := range []string{FormatMultikey, FormatJSONWebKey2020} {
+			formats := []string{FormatMultikey, FormatJSONWebKey2020}
+			if strings.HasPrefix(v.did, "did:key:zUC7") {
+				formats = []string{FormatMultikey, FormatBls12381G2Key2020}
+			}
+			for _, format := range formats {
 				res, err := KeyMethod{}.Resolve(context.Background(), id, ResolveOptions{PublicKeyFormat: format})
 				if err != nil {
 					t.Fatalf("Resolve(%s): got error %v; want nil", format, err)

@@ -37,7 +37,7 @@ func (c *Custodian) NewRecord(agencyID string, t KeyType) (Record, Key, error) {
 		return Record{}, Key{}, errkind.Field(errkind.Invalid, "agencyID", "missing agency id")
 	}
 	if !t.Valid() {
-		return Record{}, Key{}, errkind.Field(errkind.Invalid, "keyType", "unknown key type %q; allowed values are Ed25519 and P-256", t)
+		return Record{}, Key{}, errkind.Field(errkind.Invalid, "keyType", "unknown key type %q; allowed values are %s", t, allowedKeyTypes)
 	}
 	priv, err := generate(t)
 	if err != nil {

@@ -75,19 +75,17 @@ func generate(t KeyType) (crypto.Signer, error) {
 		return priv, err
 	case P256:
 		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case Bls12381G2:
+		return generateBLS()
 	}
-	return nil, errkind.Field(errkind.Invalid, "keyType", "unknown key type %q; allowed values are Ed25519 and P-256", t)
+	return nil, errkind.Field(errkind.Invalid, "keyType", "unknown key type %q; allowed values are %s", t, allowedKeyTypes)
 }
 
 // sealKey builds the record of priv under the master key wrap.
 func sealKey(wrap sealer, id, agencyID string, t KeyType, priv crypto.Signer) (Record, error) {
-	pub, err := x509.MarshalPKIXPublicKey(priv.Public())
+	pub, der, err := marshalKey(priv)
 	if err != nil {
-		return Record{}, errkind.Wrap(errkind.Internal, err, "kms: encode public key")
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		return Record{}, errkind.Wrap(errkind.Internal, err, "kms: encode private key")
+		return Record{}, err
 	}
 	defer clear(der)
 	dek := make([]byte, 32)
@@ -104,6 +102,30 @@ func sealKey(wrap sealer, id, agencyID string, t KeyType, priv crypto.Signer) (R
 	}, nil
 }
 
+// marshalKey encodes priv's public key (PKIX DER) and private key
+// (PKCS #8); a BLS12-381 G2 key, which has neither, as the compressed
+// point and the raw scalar.
+func marshalKey(priv crypto.Signer) (pub, der []byte, err error) {
+	if k, ok := priv.(*blsPrivateKey); ok {
+		return k.pub.Bytes(), k.marshal(), nil
+	}
+	if pub, err = x509.MarshalPKIXPublicKey(priv.Public()); err != nil {
+		return nil, nil, errkind.Wrap(errkind.Internal, err, "kms: encode public key")
+	}
+	if der, err = x509.MarshalPKCS8PrivateKey(priv); err != nil {
+		return nil, nil, errkind.Wrap(errkind.Internal, err, "kms: encode private key")
+	}
+	return pub, der, nil
+}
+
+// parsePrivate decodes what marshalKey encoded for a key of type t.
+func parsePrivate(t KeyType, der []byte) (any, error) {
+	if t == Bls12381G2 {
+		return parseBLSPrivate(der)
+	}
+	return x509.ParsePKCS8PrivateKey(der)
+}
+
 // unsealKey opens the private key of r under the master key wrap and
 // checks that it matches r's type and public key.
 func unsealKey(wrap sealer, r Record) (crypto.Signer, error) {
@@ -118,7 +140,7 @@ func unsealKey(wrap sealer, r Record) (crypto.Signer, error) {
 		return nil, errkind.Wrap(errkind.Internal, err, "kms: cannot unseal the private key of key %s (the record was altered)", r.ID)
 	}
 	defer clear(der)
-	k, err := x509.ParsePKCS8PrivateKey(der)
+	k, err := parsePrivate(r.Type, der)
 	if err != nil {
 		return nil, errkind.New(errkind.Internal, "kms: key %s: sealed private key does not parse", r.ID)
 	}

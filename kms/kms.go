@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/urbis-id/urbis/internal/bls"
 	"github.com/urbis-id/urbis/internal/errkind"
 )
 
@@ -30,27 +31,31 @@ type KeyType string
 const (
 	Ed25519 KeyType = "Ed25519"
 	P256    KeyType = "P-256"
+	// Bls12381G2 keys sign BBS+ signatures (BbsBlsSignature2020), not
+	// JWS; see bls.go.
+	Bls12381G2 KeyType = "Bls12381G2"
 )
 
 // KeyTypes lists the supported key types.
-var KeyTypes = []KeyType{Ed25519, P256}
+var KeyTypes = []KeyType{Ed25519, P256, Bls12381G2}
 
-// ParseKeyType returns the KeyType named s ("Ed25519" or "P-256", case
-// insensitive), or an Invalid error about the field "keyType".
+// ParseKeyType returns the KeyType named s ("Ed25519", "P-256" or
+// "Bls12381G2", case insensitive), or an Invalid error about the field "keyType".
 func ParseKeyType(s string) (KeyType, error) {
 	for _, t := range KeyTypes {
 		if strings.EqualFold(s, string(t)) {
 			return t, nil
 		}
 	}
-	return "", errkind.Field(errkind.Invalid, "keyType", "unknown key type %q; allowed values are Ed25519 and P-256", s)
+	return "", errkind.Field(errkind.Invalid, "keyType", "unknown key type %q; allowed values are %s", s, allowedKeyTypes)
 }
 
 // Valid reports whether t is a supported key type.
-func (t KeyType) Valid() bool { return t == Ed25519 || t == P256 }
+func (t KeyType) Valid() bool { return t == Ed25519 || t == P256 || t == Bls12381G2 }
 
 // Algorithm returns the JOSE algorithm name for signatures with keys of
-// type t ("EdDSA" or "ES256"), or "" for an unknown type.
+// type t ("EdDSA" or "ES256"), or "" for an unknown type and for
+// Bls12381G2, which makes no JWS.
 func (t KeyType) Algorithm() string {
 	switch t {
 	case Ed25519:
@@ -88,9 +93,9 @@ type Record struct {
 	ID         string
 	AgencyID   string
 	Type       KeyType
-	Public     []byte // PKIX DER
+	Public     []byte // PKIX DER; the compressed G2 point for Bls12381G2
 	WrappedDEK []byte // the data key, sealed under the master key
-	Sealed     []byte // the PKCS #8 private key, sealed under the data key
+	Sealed     []byte // the PKCS #8 private key (Bls12381G2: the 32-byte scalar), sealed under the data key
 	CreatedAt  time.Time
 	Status     string
 	ReplacedBy string // id of the key that replaced this one, if rotated
@@ -117,7 +122,7 @@ type Key struct {
 	ID         string
 	AgencyID   string
 	Type       KeyType
-	Public     crypto.PublicKey // ed25519.PublicKey or *ecdsa.PublicKey
+	Public     crypto.PublicKey // ed25519.PublicKey, *ecdsa.PublicKey or *bls.PublicKey
 	CreatedAt  time.Time
 	Status     string
 	ReplacedBy string
@@ -145,6 +150,9 @@ func (r Record) PublicKey() (Key, error) {
 
 // parsePublic parses PKIX DER and checks that it holds a key of type t.
 func parsePublic(t KeyType, der []byte) (crypto.PublicKey, error) {
+	if t == Bls12381G2 {
+		return parseBLSPublic(der)
+	}
 	pub, err := x509.ParsePKIXPublicKey(der)
 	if err != nil {
 		return nil, errkind.Wrap(errkind.Internal, err, "parse public key")
@@ -161,6 +169,8 @@ func matchesType(t KeyType, pub crypto.PublicKey) bool {
 		return t == Ed25519 && len(p) == ed25519.PublicKeySize
 	case *ecdsa.PublicKey:
 		return t == P256 && p.Curve == elliptic.P256()
+	case *bls.PublicKey:
+		return t == Bls12381G2 && p != nil
 	}
 	return false
 }

@@ -301,6 +301,7 @@ func TestParseKeyType(t *testing.T) {
 		{"Ed25519", Ed25519, false},
 		{"ed25519", Ed25519, false},
 		{"P-256", P256, false},
+		{"bls12381g2", Bls12381G2, false},
 		{"p-256", P256, false},
 		{"P256", "", true},
 		{"secp256k1", "", true},

@@ -219,6 +219,8 @@ func TestRedaction(t *testing.T) {
 		switch p := key.(type) {
 		case ed25519.PrivateKey:
 			priv = p.Seed()
+		case *blsPrivateKey:
+			priv = p.scalar
 		case *ecdsa.PrivateKey:
 			priv = p.D.Bytes()
 			for _, got := range renderings(t, s) {

@@ -23,12 +23,14 @@ type Signer struct {
 
 var _ crypto.Signer = (*Signer)(nil)
 
-// Public returns the public key: ed25519.PublicKey or *ecdsa.PublicKey.
+// Public returns the public key: ed25519.PublicKey, *ecdsa.PublicKey or
+// *bls.PublicKey.
 func (s *Signer) Public() crypto.PublicKey { return s.pub }
 
 // Sign signs digest as crypto.Signer does: for Ed25519, digest is the
 // whole message and opts is crypto.Hash(0); for P-256, digest is a
-// SHA-256 hash and the signature is ASN.1 DER.
+// SHA-256 hash and the signature is ASN.1 DER; for Bls12381G2, digest is
+// the BBS+ messages, one per line, and the signature is BBS+.
 func (s *Signer) Sign(rand io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
 	return s.sign(rand, digest, opts)
 }

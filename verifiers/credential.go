@@ -132,7 +132,7 @@ func (v *Verifier) VerifyCredential(ctx context.Context, in any) (*Result, error
 	switch t := in.(type) {
 	case map[string]any:
 		r.Format = FormatLDP
-		cl, err = v.dataIntegrity(ctx, t, r)
+		cl, err = v.linkedData(ctx, t, r)
 	case string:
 		t = strings.TrimSpace(t)
 		switch {

@@ -159,15 +159,18 @@ func (s *Service) newAPIKey(agencyID string) (string, APIKey) {
 	}
 }
 
-// CreateDID generates a key of keyType ("Ed25519" or "P-256") in custody
-// for agencyID and creates the DID of method ("key" or "jwk") bound to
-// it. The key and the DID are stored together or not at all.
+// CreateDID generates a key of keyType ("Ed25519", "P-256", or
+// "Bls12381G2" for did:key only) in custody for agencyID and creates the
+// DID of method ("key", "jwk" or "urbis") bound to it. The key and the DID are stored together or not at all.
 func (s *Service) CreateDID(ctx context.Context, agencyID, method, keyType string) (DIDRecord, error) {
 	if err := validMethod(method); err != nil {
 		return DIDRecord{}, err
 	}
 	t, err := kms.ParseKeyType(keyType)
 	if err != nil {
+		return DIDRecord{}, err
+	}
+	if err := checkMethodKey(method, t); err != nil {
 		return DIDRecord{}, err
 	}
 	if method == MethodUrbis {

@@ -61,6 +61,8 @@ func TestCreateDIDRejectsBadInputBeforeStoring(t *testing.T) {
 		{"KEY", "Ed25519", "method"},
 		{"key", "RSA", "keyType"},
 		{"jwk", "", "keyType"},
+		{"jwk", "Bls12381G2", "keyType"},
+		{"urbis", "Bls12381G2", "keyType"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+"/"+tt.keyType, func(t *testing.T) {

@@ -11,8 +11,6 @@ import (
 
 	"github.com/urbis-id/urbis/internal/agency"
 	"github.com/urbis-id/urbis/internal/errkind"
-	"github.com/urbis-id/urbis/kms"
-	"github.com/urbis-id/urbis/vc/dataintegrity"
 )
 
 // MaxTypes bounds the types of one issuer instance.
@@ -25,8 +23,12 @@ type CreateRequest struct {
 	Types  []string
 	// StatusPurposes, when nil, defaults to ["revocation"] for instances
 	// that can carry status (ldp_vc and jwt_vc_json with an Ed25519 DID),
-	// and to [] for the others.
+	// and to [] for the others (dc+sd-jwt, ldp_vc-bbs, P-256 DIDs).
 	StatusPurposes []string
+	// Cryptosuite picks the proof of an ldp_vc instance: eddsa-rdfc-2022
+	// (VC 2.0, the default) or Ed25519Signature2020 (VC 1.1). The other
+	// formats have one each; "" takes it.
+	Cryptosuite string
 }
 
 // Create makes an issuer instance for agencyID. The DID must be one of
@@ -35,7 +37,7 @@ type CreateRequest struct {
 // Errors about the request name its field ("did", "format", "types").
 func (s *Service) Create(ctx context.Context, agencyID string, req CreateRequest) (Instance, error) {
 	if !slices.Contains(Formats, req.Format) {
-		return Instance{}, errkind.Field(errkind.Invalid, "format", "unknown format %q; allowed values are ldp_vc, jwt_vc_json and dc+sd-jwt", req.Format)
+		return Instance{}, errkind.Field(errkind.Invalid, "format", "unknown format %q; allowed values are ldp_vc, jwt_vc_json, dc+sd-jwt and ldp_vc-bbs", req.Format)
 	}
 	types, err := checkTypes(req.Types)
 	if err != nil {
@@ -54,12 +56,18 @@ func (s *Service) Create(ctx context.Context, agencyID string, req CreateRequest
 	if rec.Status != agency.StatusActive {
 		return Instance{}, errkind.Field(errkind.Invalid, "did", "%s is %s; use an active DID", rec.DID, rec.Status)
 	}
-	suite, err := cryptosuite(req.Format, rec.KeyType)
+	suite, err := chooseSuite(req.Format, req.Cryptosuite, rec.KeyType)
 	if err != nil {
 		return Instance{}, err
 	}
 	purposes := defaultPurposes(req.Format, rec.KeyType)
+	if statusless(suite) {
+		purposes = []string{}
+	}
 	if req.StatusPurposes != nil {
+		if err := checkSuitePurposes(suite, req.StatusPurposes); err != nil {
+			return Instance{}, err
+		}
 		if purposes, err = checkPurposes(req.StatusPurposes, req.Format, rec.KeyType); err != nil {
 			return Instance{}, err
 		}
@@ -108,17 +116,6 @@ func checkTypes(types []string) ([]string, error) {
 		return nil, errkind.Field(errkind.Invalid, "types", "lists only VerifiableCredential; name the specific types this issuer may issue")
 	}
 	return out, nil
-}
-
-// cryptosuite returns what an instance of format signs with a key of type t.
-func cryptosuite(f Format, t kms.KeyType) (string, error) {
-	if f == FormatLDP {
-		if t != kms.Ed25519 {
-			return "", errkind.Field(errkind.Invalid, "did", "ldp_vc signs with eddsa-rdfc-2022, which needs an Ed25519 key; this DID has a %s key", t)
-		}
-		return dataintegrity.SuiteEdDSARDFC2022, nil
-	}
-	return t.Algorithm(), nil
 }
 
 func newID(prefix string) string {

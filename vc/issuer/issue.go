@@ -12,6 +12,7 @@ import (
 	"github.com/urbis-id/urbis/internal/agency"
 	"github.com/urbis-id/urbis/internal/errkind"
 	"github.com/urbis-id/urbis/vc"
+	"github.com/urbis-id/urbis/vc/bbs"
 	"github.com/urbis-id/urbis/vc/dataintegrity"
 	"github.com/urbis-id/urbis/vc/jwtvc"
 	"github.com/urbis-id/urbis/vc/ld"
@@ -33,7 +34,7 @@ type IssueOptions struct {
 	KeyBinding bool
 }
 
-// Issued is an issued credential: Credential for ldp_vc, Token (compact)
+// Issued is an issued credential: Credential for ldp_vc and ldp_vc-bbs, Token (compact)
 // for jwt_vc_json and dc+sd-jwt.
 type Issued struct {
 	Instance   Instance
@@ -96,7 +97,13 @@ func (s *Service) Issue(ctx context.Context, agencyID, issuerID string, cred map
 	out := Issued{Instance: in}
 	switch in.Format {
 	case FormatLDP:
+		if in.Cryptosuite == SuiteEd25519Signature2020 {
+			out.Credential, err = dataintegrity.SignEd25519Signature2020(ctx, c.Map(), dataintegrity.ProofOptions{VerificationMethod: vm, Created: now}, signer, ld.Default())
+			break
+		}
 		out.Credential, err = dataintegrity.Sign(ctx, c.Map(), dataintegrity.ProofOptions{VerificationMethod: vm, Created: now}, signer, ld.Default())
+	case FormatBBS:
+		out.Credential, err = bbs.Sign(ctx, c.Map(), dataintegrity.ProofOptions{VerificationMethod: vm, Created: now}, signer, ld.Default())
 	case FormatJWT:
 		out.Token, err = jwtvc.Sign(c.Map(), signer, vm)
 	case FormatSDJWT:
@@ -118,7 +125,7 @@ func (s *Service) Issue(ctx context.Context, agencyID, issuerID string, cred map
 // instanceFor finds the issuer instance to issue with.
 func (s *Service) instanceFor(ctx context.Context, agencyID, issuerID string, cred map[string]any, opts IssueOptions) (Instance, error) {
 	if opts.Format != "" && !slices.Contains(Formats, opts.Format) {
-		return Instance{}, errkind.Field(errkind.Invalid, "/options/format", "unknown format %q; allowed values are ldp_vc, jwt_vc_json and dc+sd-jwt", opts.Format)
+		return Instance{}, errkind.Field(errkind.Invalid, "/options/format", "unknown format %q; allowed values are ldp_vc, jwt_vc_json, dc+sd-jwt and ldp_vc-bbs", opts.Format)
 	}
 	if issuerID != "" {
 		in, err := s.instance(ctx, agencyID, issuerID)
@@ -219,7 +226,9 @@ func (s *Service) prepare(in Instance, cred map[string]any, now time.Time) (*vc.
 	}
 	ver := contextVersion(cred)
 	switch {
-	case in.Format == FormatLDP && ver == vc.V1:
+	case in.Format == FormatLDP && in.Cryptosuite == SuiteEd25519Signature2020 && ver != vc.V1:
+		return nil, errkind.Field(errkind.Invalid, "/credential/@context", "issuer instance %s signs with Ed25519Signature2020, a proof of VC Data Model 1.1 credentials; start @context with %s (VC 2.0 credentials: use an ldp_vc issuer with eddsa-rdfc-2022)", in.ID, vc.ContextV1)
+	case in.Format == FormatLDP && in.Cryptosuite != SuiteEd25519Signature2020 && ver == vc.V1:
 		return nil, errkind.Field(errkind.Invalid, "/credential/@context", "ldp_vc issues VC Data Model 2.0 credentials with an eddsa-rdfc-2022 proof; start @context with %s (VC 1.1 credentials: use a jwt_vc_json issuer)", vc.ContextV2)
 	case in.Format == FormatJWT && ver == vc.V2:
 		return nil, errkind.Field(errkind.Invalid, "/credential/@context", "jwt_vc_json is the JWT encoding of the VC Data Model 1.1 (vc claim, issuanceDate); start @context with %s, or issue a VC 2.0 credential with an ldp_vc or dc+sd-jwt issuer", vc.ContextV1)

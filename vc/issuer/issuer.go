@@ -3,9 +3,12 @@
 // its DIDs to a proof format and the credential types it may issue, and
 // issues credentials through them.
 //
-// Formats: ldp_vc (VC 2.0 with an eddsa-rdfc-2022 Data Integrity proof),
-// jwt_vc_json (a VC 1.1 JWT-VC) and dc+sd-jwt (an SD-JWT VC whose subject
-// claims are selectively disclosable). Keys stay in custody: the package
+// Formats: ldp_vc (VC 2.0 with an eddsa-rdfc-2022 Data Integrity proof,
+// or VC 1.1 with an Ed25519Signature2020 proof), jwt_vc_json (a VC 1.1
+// JWT-VC), dc+sd-jwt (an SD-JWT VC whose subject claims are selectively
+// disclosable) and ldp_vc-bbs (JSON-LD with a BbsBlsSignature2020 proof,
+// from which the holder derives credentials that disclose chosen claims;
+// see vc/bbs). Keys stay in custody: the package
 // gets a crypto.Signer for the DID's key through the Keys interface.
 //
 // Governed types (a schema registered on chain for the type) are checked
@@ -34,7 +37,7 @@ const (
 )
 
 // Formats lists the formats in the order the API documents them.
-var Formats = []Format{FormatLDP, FormatJWT, FormatSDJWT}
+var Formats = []Format{FormatLDP, FormatJWT, FormatSDJWT, FormatBBS}
 
 // Instance is an issuer instance: an agency's DID bound to a format and
 // the credential types it may issue (besides VerifiableCredential).
@@ -43,7 +46,7 @@ type Instance struct {
 	AgencyID    string
 	DID         string
 	Format      Format
-	Cryptosuite string // eddsa-rdfc-2022, or the JOSE alg of the JWT formats
+	Cryptosuite string // eddsa-rdfc-2022 or Ed25519Signature2020 (ldp_vc), BbsBlsSignature2020 (ldp_vc-bbs), or the JOSE alg of the JWT formats
 	Types       []string
 	// StatusPurposes are the credentialStatus entries the instance adds:
 	// "revocation", "suspension", both, or none.

@@ -114,6 +114,9 @@ func TestIssueFormats(t *testing.T) {
 	s, o := newService(t, nil)
 	keyOf := func(string) (crypto.PublicKey, error) { return o.priv.Public(), nil }
 	for _, f := range issuer.Formats {
+		if f == issuer.FormatBBS {
+			continue // needs a Bls12381G2 DID: see TestCreateSuites and api's BBS+ tests
+		}
 		t.Run(string(f), func(t *testing.T) {
 			in, err := s.Create(ctx, "agy_1", issuer.CreateRequest{DID: o.did, Format: f, Types: []string{"ResidentCredential"}})
 			if err != nil {

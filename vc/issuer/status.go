@@ -13,6 +13,7 @@ import (
 
 	"github.com/urbis-id/urbis/internal/errkind"
 	"github.com/urbis-id/urbis/kms"
+	"github.com/urbis-id/urbis/vc"
 	"github.com/urbis-id/urbis/vc/dataintegrity"
 	"github.com/urbis-id/urbis/vc/ld"
 	"github.com/urbis-id/urbis/vc/statuslist"
@@ -126,6 +127,9 @@ func (s *Service) addStatus(ctx context.Context, in Instance, cred map[string]an
 		cred["credentialStatus"] = entries[0]
 	} else {
 		cred["credentialStatus"] = entries
+	}
+	if contextVersion(cred) == vc.V1 {
+		addStatusContext(cred) // VC 1.1 does not define the entry's terms
 	}
 	return recs, nil
 }
