@@ -259,8 +259,8 @@ func newUrbisIssuer(t *testing.T, typ kms.KeyType) *urbisIssuer {
 	})
 	u := &urbisIssuer{svc: svc, did: k.did, instances: map[issuer.Format]string{}}
 	for _, f := range issuer.Formats {
-		if f == issuer.FormatLDP && typ != kms.Ed25519 {
-			continue
+		if f == issuer.FormatLDP && typ != kms.Ed25519 || f == issuer.FormatBBS {
+			continue // BBS+ (BbsBlsSignature2020) has no counterpart in the JS libraries tested here
 		}
 		in, err := svc.Create(context.Background(), agencyID, issuer.CreateRequest{
 			DID: k.did, Format: f, Types: []string{"ResidentCredential"}, StatusPurposes: []string{},

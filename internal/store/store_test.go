@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -63,7 +64,7 @@ func TestMigrateUpDownStatus(t *testing.T) {
 				t.Fatalf("MigrateStatus = %+v, %v; want %d pending", st, err, len(all))
 			}
 			for i, s := range st {
-				if s.State != "pending" || s.Source != all[i] || s.Version != int64(i+1) {
+				if v, _ := strconv.ParseInt(all[i][:5], 10, 64); s.State != "pending" || s.Source != all[i] || s.Version != v {
 					t.Errorf("MigrateStatus[%d] = %+v; want %s pending", i, s, all[i])
 				}
 			}
