@@ -725,6 +725,16 @@ type ResolutionResult struct {
 
 // ResolutionResult_DidDocumentMetadata defines model for ResolutionResult.DidDocumentMetadata.
 type ResolutionResult_DidDocumentMetadata struct {
+	// Compromised did:urbis: the verification methods the DID's controller declared
+	// compromised (`did.update` with `compromised`), as the chain knows them
+	// now, whatever version was asked for. Verifiers refuse everything they
+	// signed.
+	Compromised *[]struct {
+		Id                 string    `json:"id"`
+		PublicKeyMultibase *string   `json:"publicKeyMultibase,omitempty"`
+		Since              time.Time `json:"since"`
+		VersionId          string    `json:"versionId"`
+	} `json:"compromised,omitempty"`
 	Deactivated          *bool                  `json:"deactivated,omitempty"`
 	VersionId            *string                `json:"versionId,omitempty"`
 	AdditionalProperties map[string]interface{} `json:"-"`
@@ -735,6 +745,12 @@ type ResolutionResult_DidResolutionMetadata struct {
 	ContentType          *string                `json:"contentType,omitempty"`
 	Error                *string                `json:"error,omitempty"`
 	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// RotateDIDRequest defines model for RotateDIDRequest.
+type RotateDIDRequest struct {
+	// Compromised Declare the old key compromised (did:urbis only), so that verifiers refuse everything it signed, whenever.
+	Compromised *bool `json:"compromised,omitempty"`
 }
 
 // Schema defines model for Schema.
@@ -767,6 +783,15 @@ type UpdateCredentialStatusRequest struct {
 	CredentialStatus []CredentialStatusUpdate `json:"credentialStatus"`
 }
 
+// VerificationNote defines model for VerificationNote.
+type VerificationNote struct {
+	// Check Example: issuer
+	Check string `json:"check"`
+
+	// Detail Example: signed with did:urbis:4Nq7RfYx5cGv2zQm3pT8wLk9bH6jD1sA2eF5gU7iK9oM#key_1, an assertionMethod of the DID document of version 1 (in force at 2026-03-01T10:00:00Z, when the credential says it was signed)
+	Detail string `json:"detail"`
+}
+
 // VerificationProblem defines model for VerificationProblem.
 type VerificationProblem struct {
 	Check  VerificationProblemCheck `json:"check"`
@@ -786,11 +811,14 @@ type VerificationProblemCheck string
 // VerificationResult defines model for VerificationResult.
 type VerificationResult struct {
 	// Checks The checks that passed.
-	Checks   []string                  `json:"checks"`
-	Errors   []VerificationProblem     `json:"errors"`
-	Format   *VerificationResultFormat `json:"format,omitempty"`
-	Verified bool                      `json:"verified"`
-	Warnings []VerificationProblem     `json:"warnings"`
+	Checks []string                  `json:"checks"`
+	Errors []VerificationProblem     `json:"errors"`
+	Format *VerificationResultFormat `json:"format,omitempty"`
+
+	// Notes How some checks were answered, where that is worth knowing (which version of the issuer's DID document held the signing key).
+	Notes    *[]VerificationNote   `json:"notes,omitempty"`
+	Verified bool                  `json:"verified"`
+	Warnings []VerificationProblem `json:"warnings"`
 }
 
 // VerificationResultFormat defines model for VerificationResult.Format.
@@ -869,6 +897,9 @@ type VerifyCredentialJSONRequestBody = VerifyCredentialRequest
 
 // CreateDIDJSONRequestBody defines body for CreateDID for application/json ContentType.
 type CreateDIDJSONRequestBody = CreateDIDRequest
+
+// RotateDIDJSONRequestBody defines body for RotateDID for application/json ContentType.
+type RotateDIDJSONRequestBody = RotateDIDRequest
 
 // CreateIssuerJSONRequestBody defines body for CreateIssuer for application/json ContentType.
 type CreateIssuerJSONRequestBody = CreateIssuerRequest
@@ -1080,6 +1111,14 @@ func (a *ResolutionResult_DidDocumentMetadata) UnmarshalJSON(b []byte) error {
 		return err
 	}
 
+	if raw, found := object["compromised"]; found {
+		err = json.Unmarshal(raw, &a.Compromised)
+		if err != nil {
+			return fmt.Errorf("error reading 'compromised': %w", err)
+		}
+		delete(object, "compromised")
+	}
+
 	if raw, found := object["deactivated"]; found {
 		err = json.Unmarshal(raw, &a.Deactivated)
 		if err != nil {
@@ -1114,6 +1153,13 @@ func (a *ResolutionResult_DidDocumentMetadata) UnmarshalJSON(b []byte) error {
 func (a ResolutionResult_DidDocumentMetadata) MarshalJSON() ([]byte, error) {
 	var err error
 	object := make(map[string]json.RawMessage)
+
+	if a.Compromised != nil {
+		object["compromised"], err = json.Marshal(a.Compromised)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'compromised': %w", err)
+		}
+	}
 
 	if a.Deactivated != nil {
 		object["deactivated"], err = json.Marshal(a.Deactivated)

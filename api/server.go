@@ -23,7 +23,7 @@ type Agencies interface {
 	CreateDID(ctx context.Context, agencyID, method, keyType string) (agency.DIDRecord, error)
 	ListDIDs(ctx context.Context, agencyID string) ([]agency.DIDRecord, error)
 	DID(ctx context.Context, agencyID, id string) (agency.DIDRecord, error)
-	RotateDID(ctx context.Context, agencyID, id string) (agency.DIDRecord, error)
+	RotateDIDWith(ctx context.Context, agencyID, id string, opts agency.RotateOptions) (agency.DIDRecord, error)
 }
 
 // Resolver is what the API needs of the DID resolver. ResolveEncoded also

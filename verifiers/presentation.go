@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/urbis-id/urbis/did"
 	"github.com/urbis-id/urbis/internal/errkind"
@@ -435,12 +436,6 @@ func underField(err error, p string) error {
 
 // keyForRel is keyFor for another verification relationship.
 func (v *Verifier) keyForRel(ctx context.Context, kid string, rel did.Relationship) (crypto.PublicKey, error) {
-	if rel == did.AssertionMethod {
-		return v.keyFor(ctx, kid)
-	}
-	k, err := dataintegrity.DIDKeyResolver(v.resolver, rel)(ctx, kid)
-	if err != nil {
-		return nil, err
-	}
-	return k, nil
+	k, _, err := v.resolveKey(ctx, kid, rel, time.Time{})
+	return k, err
 }
