@@ -313,6 +313,24 @@ func (e PresentationVerificationResultFormat) Valid() bool {
 	}
 }
 
+// Defines values for StatusEntryAtPurpose.
+const (
+	StatusEntryAtPurposeRevocation StatusEntryAtPurpose = "revocation"
+	StatusEntryAtPurposeSuspension StatusEntryAtPurpose = "suspension"
+)
+
+// Valid indicates whether the value is a known member of the StatusEntryAtPurpose enum.
+func (e StatusEntryAtPurpose) Valid() bool {
+	switch e {
+	case StatusEntryAtPurposeRevocation:
+		return true
+	case StatusEntryAtPurposeSuspension:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VerificationProblemCheck.
 const (
 	VerificationProblemCheckAccreditation VerificationProblemCheck = "accreditation"
@@ -770,6 +788,36 @@ type Signature struct {
 	Validator string `json:"validator"`
 }
 
+// StatusEntryAt defines model for StatusEntryAt.
+type StatusEntryAt struct {
+	At time.Time `json:"at"`
+
+	// Index Example: 94567
+	Index int `json:"index"`
+
+	// List The URL of the status list credential, as the chain names the list.
+	//
+	// Example: http://127.0.0.1:8080/status/sl_5rdqk3yqg2n7m4xw6c3b7y2h5a
+	List string `json:"list"`
+
+	// ListId Example: sl_5rdqk3yqg2n7m4xw6c3b7y2h5a
+	ListId string `json:"listId"`
+
+	// Operation The hash of that `status.update` operation.
+	Operation *string              `json:"operation,omitempty"`
+	Proof     *Proof               `json:"proof,omitempty"`
+	Purpose   StatusEntryAtPurpose `json:"purpose"`
+
+	// Since The block time of the update in force; absent when no update came before `at`.
+	Since *time.Time `json:"since,omitempty"`
+
+	// Value true when the entry was set (revoked or suspended) at `at`.
+	Value bool `json:"value"`
+}
+
+// StatusEntryAtPurpose defines model for StatusEntryAt.Purpose.
+type StatusEntryAtPurpose string
+
 // SubmitOperationRequest defines model for SubmitOperationRequest.
 type SubmitOperationRequest struct {
 	// Operation The compact JWS of the operation.
@@ -884,6 +932,15 @@ type SubmitOperationParams struct {
 // GetStatusListParams defines parameters for GetStatusList.
 type GetStatusListParams struct {
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
+// GetStatusEntryAtParams defines parameters for GetStatusEntryAt.
+type GetStatusEntryAtParams struct {
+	// Purpose `revocation` or `suspension`; the list's own purpose if left out (a list has one).
+	Purpose *string `form:"purpose,omitempty" json:"purpose,omitempty"`
+
+	// At The instant asked about, RFC 3339 (`2026-03-01T10:00:00Z`); now if left out.
+	At *string `form:"at,omitempty" json:"at,omitempty"`
 }
 
 // IssueCredentialJSONRequestBody defines body for IssueCredential for application/json ContentType.
@@ -1344,6 +1401,9 @@ type ServerInterface interface {
 	// GetStatusList A status list credential (W3C Bitstring Status List)
 	// (GET /status/{listId})
 	GetStatusList(c *gin.Context, listId string, params GetStatusListParams)
+	// GetStatusEntryAt Was this entry of a status list set at a given time (with the chain's proof)
+	// (GET /status/{listId}/entries/{index})
+	GetStatusEntryAt(c *gin.Context, listId string, index string, params GetStatusEntryAtParams)
 	// GetIssuerAccreditations An issuer's accreditations with their history
 	// (GET /trust/issuers/{did})
 	GetIssuerAccreditations(c *gin.Context, did string)
@@ -1877,6 +1937,59 @@ func (siw *ServerInterfaceWrapper) GetStatusList(c *gin.Context) {
 	siw.Handler.GetStatusList(c, listId, params)
 }
 
+// GetStatusEntryAt operation middleware
+func (siw *ServerInterfaceWrapper) GetStatusEntryAt(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "listId" -------------
+	var listId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "listId", c.Param("listId"), &listId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter listId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "index" -------------
+	var index string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "index", c.Param("index"), &index, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter index: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetStatusEntryAtParams
+
+	// ------------- Optional query parameter "purpose" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "purpose", c.Request.URL.Query(), &params.Purpose, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter purpose: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "at" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "at", c.Request.URL.Query(), &params.At, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter at: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetStatusEntryAt(c, listId, index, params)
+}
+
 // GetIssuerAccreditations operation middleware
 func (siw *ServerInterfaceWrapper) GetIssuerAccreditations(c *gin.Context) {
 
@@ -1950,6 +2063,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/presentations/verify", wrapper.VerifyPresentation)
 	router.POST(options.BaseURL+"/credentials/status", wrapper.UpdateCredentialStatus)
 	router.GET(options.BaseURL+"/status/:listId", wrapper.GetStatusList)
+	router.GET(options.BaseURL+"/status/:listId/entries/:index", wrapper.GetStatusEntryAt)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealthz)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadyz)
 	router.GET(options.BaseURL+"/metrics", wrapper.GetMetrics)

@@ -57,6 +57,8 @@ type Config struct {
 	Version string
 	// ChainID is the registry's chain id, reported before the first block.
 	ChainID string
+	// Clock gives the time of requests that ask about "now" (time.Now if nil).
+	Clock func() time.Time
 }
 
 // Server implements the generated ServerInterface.
@@ -99,6 +101,9 @@ type Deps struct {
 func NewServer(cfg Config, deps Deps) (*Server, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
 	}
 	log := deps.Logger
 	if log == nil {
