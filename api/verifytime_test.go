@@ -58,6 +58,11 @@ func TestIssuerKeyAtIssuance(t *testing.T) {
 				ids[f] = e.createIssuer(t, e.key, rec.Did, f, "ExampleDegreeCredential")
 			}
 			v1 := e.issueAll(t, ids) // signed by the key of version 1
+			// An SD-JWT VC bound to a holder's key, for a presentation later.
+			h := newHolder(t)
+			env := issued(t, e.issue(t, e.key, ids["dc+sd-jwt"], credentialFor("dc+sd-jwt", "", "ExampleDegreeCredential",
+				map[string]any{"id": h.did, "name": "Alice Example"}), http.StatusCreated, map[string]any{"keyBinding": true}))
+			_, bound, _ := strings.Cut(env["id"].(string), ",")
 
 			rotate := func(body string) {
 				t.Helper()
@@ -76,6 +81,13 @@ func TestIssuerKeyAtIssuance(t *testing.T) {
 				if len(notes) == 0 || notes[0].Check != "issuer" || !strings.Contains(notes[0].Detail, "version 1") {
 					t.Errorf("%s: got notes %+v; want an issuer note naming version 1", format, notes)
 				}
+			}
+
+			// The holder presents the SD-JWT VC signed before the rotation.
+			vp, _ := json.Marshal(map[string]any{"verifiablePresentation": present(t, bound, h, "verifier.example", "n-1"),
+				"options": map[string]any{"challenge": "n-1", "domain": "verifier.example"}})
+			if resp, b := e.do(t, http.MethodPost, "/presentations/verify", "", string(vp)); resp.StatusCode != http.StatusOK {
+				t.Errorf("SD-JWT presentation of a credential signed before a plain rotation: got %d %s; want 200", resp.StatusCode, b)
 			}
 
 			v2 := e.issueAll(t, ids) // signed by the key of version 2

@@ -82,7 +82,10 @@ func (r *Result) failed(check string) bool {
 }
 
 func (r *Result) note(check, msg string) {
-	r.Notes = append(r.Notes, Finding{Check: check, Message: msg})
+	n := Finding{Check: check, Message: msg}
+	if !slices.Contains(r.Notes, n) {
+		r.Notes = append(r.Notes, n)
+	}
 }
 
 func (r *Result) warn(check, format string, args ...any) {

@@ -276,9 +276,10 @@ func (v *Verifier) sdJWTVP(ctx context.Context, tok string, opts PresentationOpt
 	ver, err := sdjwt.Verify(tok, sdjwt.VerifyOptions{
 		Type: sdjwt.MediaType,
 		Now:  v.clock,
-		IssuerKey: func(header, _ map[string]any) (crypto.PublicKey, error) {
+		IssuerKey: func(header, claims map[string]any) (crypto.PublicKey, error) {
 			kid, _ := header["kid"].(string)
-			return v.keyFor(ctx, kid)
+			k, _, err := v.resolveKey(ctx, kid, did.AssertionMethod, signedAt(claims, v.clock()))
+			return k, err
 		},
 		Audience: opts.Domain,
 		Nonce:    opts.Challenge,
