@@ -156,6 +156,13 @@ func verificationBody(res *verifiers.Result) VerificationResult {
 		f := VerificationResultFormat(res.Format)
 		body.Format = &f
 	}
+	if len(res.Notes) > 0 {
+		notes := make([]VerificationNote, 0, len(res.Notes))
+		for _, n := range res.Notes {
+			notes = append(notes, VerificationNote{Check: n.Check, Detail: n.Message})
+		}
+		body.Notes = &notes
+	}
 	return body
 }
 

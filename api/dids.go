@@ -1,7 +1,9 @@
 package api
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 
@@ -77,7 +79,8 @@ func (s *Server) GetDID(c *gin.Context, id OwnDID) {
 	s.renderDID(c, http.StatusOK, rec)
 }
 
-// RotateDID replaces the key behind a DID with a new key and DID.
+// RotateDID replaces the key behind a DID with a new key (and, for
+// did:key and did:jwk, a new DID). The body is optional.
 func (s *Server) RotateDID(c *gin.Context, id OwnDID) {
 	a, ok := s.caller(c)
 	if !ok {
@@ -88,9 +91,20 @@ func (s *Server) RotateDID(c *gin.Context, id OwnDID) {
 		s.abortWithError(c, err)
 		return
 	}
-	rec, err := s.agencies.RotateDID(c.Request.Context(), a.ID, raw)
-	if err != nil {
+	var req RotateDIDRequest
+	if present, err := hasBody(c); err != nil {
 		s.abortWithError(c, err)
+		return
+	} else if present {
+		if err := decodeJSON(c, &req); err != nil {
+			s.abortWithError(c, err)
+			return
+		}
+	}
+	opts := agency.RotateOptions{Compromised: req.Compromised != nil && *req.Compromised}
+	rec, err := s.agencies.RotateDIDWith(c.Request.Context(), a.ID, raw, opts)
+	if err != nil {
+		s.abortWithError(c, bodyPointer(err))
 		return
 	}
 	// The old DID issues no more: drop the issuance service's cached signer.
@@ -98,6 +112,24 @@ func (s *Server) RotateDID(c *gin.Context, id OwnDID) {
 		f.ForgetDID(a.ID, raw)
 	}
 	s.renderDID(c, http.StatusCreated, rec)
+}
+
+// hasBody reports whether the request has a body that is more than
+// white space, leaving it to be read again.
+func hasBody(c *gin.Context) (bool, error) {
+	if c.Request.Body == nil || c.Request.Body == http.NoBody {
+		return false, nil
+	}
+	b, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return false, errkind.New(errkind.TooLarge, "request body exceeds the limit of %d bytes", tooBig.Limit)
+		}
+		return false, errkind.Wrap(errkind.Invalid, err, "reading request body")
+	}
+	c.Request.Body = io.NopCloser(bytes.NewReader(b))
+	return len(bytes.TrimSpace(b)) > 0, nil
 }
 
 // renderDID answers with a DID record and its resolved document.

@@ -355,6 +355,24 @@ func (e PresentationVerificationResultFormat) Valid() bool {
 	}
 }
 
+// Defines values for StatusEntryAtPurpose.
+const (
+	StatusEntryAtPurposeRevocation StatusEntryAtPurpose = "revocation"
+	StatusEntryAtPurposeSuspension StatusEntryAtPurpose = "suspension"
+)
+
+// Valid indicates whether the value is a known member of the StatusEntryAtPurpose enum.
+func (e StatusEntryAtPurpose) Valid() bool {
+	switch e {
+	case StatusEntryAtPurposeRevocation:
+		return true
+	case StatusEntryAtPurposeSuspension:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VerificationProblemCheck.
 const (
 	VerificationProblemCheckAccreditation VerificationProblemCheck = "accreditation"
@@ -814,6 +832,16 @@ type ResolutionResult struct {
 
 // ResolutionResult_DidDocumentMetadata defines model for ResolutionResult.DidDocumentMetadata.
 type ResolutionResult_DidDocumentMetadata struct {
+	// Compromised did:urbis: the verification methods the DID's controller declared
+	// compromised (`did.update` with `compromised`), as the chain knows them
+	// now, whatever version was asked for. Verifiers refuse everything they
+	// signed.
+	Compromised *[]struct {
+		Id                 string    `json:"id"`
+		PublicKeyMultibase *string   `json:"publicKeyMultibase,omitempty"`
+		Since              time.Time `json:"since"`
+		VersionId          string    `json:"versionId"`
+	} `json:"compromised,omitempty"`
 	Deactivated          *bool                  `json:"deactivated,omitempty"`
 	VersionId            *string                `json:"versionId,omitempty"`
 	AdditionalProperties map[string]interface{} `json:"-"`
@@ -824,6 +852,12 @@ type ResolutionResult_DidResolutionMetadata struct {
 	ContentType          *string                `json:"contentType,omitempty"`
 	Error                *string                `json:"error,omitempty"`
 	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// RotateDIDRequest defines model for RotateDIDRequest.
+type RotateDIDRequest struct {
+	// Compromised Declare the old key compromised (did:urbis only), so that verifiers refuse everything it signed, whenever.
+	Compromised *bool `json:"compromised,omitempty"`
 }
 
 // Schema defines model for Schema.
@@ -843,6 +877,36 @@ type Signature struct {
 	Validator string `json:"validator"`
 }
 
+// StatusEntryAt defines model for StatusEntryAt.
+type StatusEntryAt struct {
+	At time.Time `json:"at"`
+
+	// Index Example: 94567
+	Index int `json:"index"`
+
+	// List The URL of the status list credential, as the chain names the list.
+	//
+	// Example: http://127.0.0.1:8080/status/sl_5rdqk3yqg2n7m4xw6c3b7y2h5a
+	List string `json:"list"`
+
+	// ListId Example: sl_5rdqk3yqg2n7m4xw6c3b7y2h5a
+	ListId string `json:"listId"`
+
+	// Operation The hash of that `status.update` operation.
+	Operation *string              `json:"operation,omitempty"`
+	Proof     *Proof               `json:"proof,omitempty"`
+	Purpose   StatusEntryAtPurpose `json:"purpose"`
+
+	// Since The block time of the update in force; absent when no update came before `at`.
+	Since *time.Time `json:"since,omitempty"`
+
+	// Value true when the entry was set (revoked or suspended) at `at`.
+	Value bool `json:"value"`
+}
+
+// StatusEntryAtPurpose defines model for StatusEntryAt.Purpose.
+type StatusEntryAtPurpose string
+
 // SubmitOperationRequest defines model for SubmitOperationRequest.
 type SubmitOperationRequest struct {
 	// Operation The compact JWS of the operation.
@@ -854,6 +918,15 @@ type UpdateCredentialStatusRequest struct {
 	// CredentialId The `id` of a credential the agency issued.
 	CredentialId     string                   `json:"credentialId"`
 	CredentialStatus []CredentialStatusUpdate `json:"credentialStatus"`
+}
+
+// VerificationNote defines model for VerificationNote.
+type VerificationNote struct {
+	// Check Example: issuer
+	Check string `json:"check"`
+
+	// Detail Example: signed with did:urbis:4Nq7RfYx5cGv2zQm3pT8wLk9bH6jD1sA2eF5gU7iK9oM#key_1, an assertionMethod of the DID document of version 1 (in force at 2026-03-01T10:00:00Z, when the credential says it was signed)
+	Detail string `json:"detail"`
 }
 
 // VerificationProblem defines model for VerificationProblem.
@@ -875,11 +948,14 @@ type VerificationProblemCheck string
 // VerificationResult defines model for VerificationResult.
 type VerificationResult struct {
 	// Checks The checks that passed.
-	Checks   []string                  `json:"checks"`
-	Errors   []VerificationProblem     `json:"errors"`
-	Format   *VerificationResultFormat `json:"format,omitempty"`
-	Verified bool                      `json:"verified"`
-	Warnings []VerificationProblem     `json:"warnings"`
+	Checks []string                  `json:"checks"`
+	Errors []VerificationProblem     `json:"errors"`
+	Format *VerificationResultFormat `json:"format,omitempty"`
+
+	// Notes How some checks were answered, where that is worth knowing (which version of the issuer's DID document held the signing key).
+	Notes    *[]VerificationNote   `json:"notes,omitempty"`
+	Verified bool                  `json:"verified"`
+	Warnings []VerificationProblem `json:"warnings"`
 }
 
 // VerificationResultFormat defines model for VerificationResult.Format.
@@ -947,6 +1023,15 @@ type GetStatusListParams struct {
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
+// GetStatusEntryAtParams defines parameters for GetStatusEntryAt.
+type GetStatusEntryAtParams struct {
+	// Purpose `revocation` or `suspension`; the list's own purpose if left out (a list has one).
+	Purpose *string `form:"purpose,omitempty" json:"purpose,omitempty"`
+
+	// At The instant asked about, RFC 3339 (`2026-03-01T10:00:00Z`); now if left out.
+	At *string `form:"at,omitempty" json:"at,omitempty"`
+}
+
 // DeriveCredentialJSONRequestBody defines body for DeriveCredential for application/json ContentType.
 type DeriveCredentialJSONRequestBody = DeriveCredentialRequest
 
@@ -961,6 +1046,9 @@ type VerifyCredentialJSONRequestBody = VerifyCredentialRequest
 
 // CreateDIDJSONRequestBody defines body for CreateDID for application/json ContentType.
 type CreateDIDJSONRequestBody = CreateDIDRequest
+
+// RotateDIDJSONRequestBody defines body for RotateDID for application/json ContentType.
+type RotateDIDJSONRequestBody = RotateDIDRequest
 
 // CreateIssuerJSONRequestBody defines body for CreateIssuer for application/json ContentType.
 type CreateIssuerJSONRequestBody = CreateIssuerRequest
@@ -1175,6 +1263,14 @@ func (a *ResolutionResult_DidDocumentMetadata) UnmarshalJSON(b []byte) error {
 		return err
 	}
 
+	if raw, found := object["compromised"]; found {
+		err = json.Unmarshal(raw, &a.Compromised)
+		if err != nil {
+			return fmt.Errorf("error reading 'compromised': %w", err)
+		}
+		delete(object, "compromised")
+	}
+
 	if raw, found := object["deactivated"]; found {
 		err = json.Unmarshal(raw, &a.Deactivated)
 		if err != nil {
@@ -1209,6 +1305,13 @@ func (a *ResolutionResult_DidDocumentMetadata) UnmarshalJSON(b []byte) error {
 func (a ResolutionResult_DidDocumentMetadata) MarshalJSON() ([]byte, error) {
 	var err error
 	object := make(map[string]json.RawMessage)
+
+	if a.Compromised != nil {
+		object["compromised"], err = json.Marshal(a.Compromised)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'compromised': %w", err)
+		}
+	}
 
 	if a.Deactivated != nil {
 		object["deactivated"], err = json.Marshal(a.Deactivated)
@@ -1399,6 +1502,9 @@ type ServerInterface interface {
 	// GetStatusList A status list credential (W3C Bitstring Status List)
 	// (GET /status/{listId})
 	GetStatusList(c *gin.Context, listId string, params GetStatusListParams)
+	// GetStatusEntryAt Was this entry of a status list set at a given time (with the chain's proof)
+	// (GET /status/{listId}/entries/{index})
+	GetStatusEntryAt(c *gin.Context, listId string, index string, params GetStatusEntryAtParams)
 	// GetIssuerAccreditations An issuer's accreditations with their history
 	// (GET /trust/issuers/{did})
 	GetIssuerAccreditations(c *gin.Context, did string)
@@ -1958,6 +2064,59 @@ func (siw *ServerInterfaceWrapper) GetStatusList(c *gin.Context) {
 	siw.Handler.GetStatusList(c, listId, params)
 }
 
+// GetStatusEntryAt operation middleware
+func (siw *ServerInterfaceWrapper) GetStatusEntryAt(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "listId" -------------
+	var listId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "listId", c.Param("listId"), &listId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter listId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "index" -------------
+	var index string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "index", c.Param("index"), &index, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter index: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetStatusEntryAtParams
+
+	// ------------- Optional query parameter "purpose" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "purpose", c.Request.URL.Query(), &params.Purpose, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter purpose: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "at" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "at", c.Request.URL.Query(), &params.At, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter at: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetStatusEntryAt(c, listId, index, params)
+}
+
 // GetIssuerAccreditations operation middleware
 func (siw *ServerInterfaceWrapper) GetIssuerAccreditations(c *gin.Context) {
 
@@ -2033,6 +2192,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/presentations/verify", wrapper.VerifyPresentation)
 	router.POST(options.BaseURL+"/credentials/status", wrapper.UpdateCredentialStatus)
 	router.GET(options.BaseURL+"/status/:listId", wrapper.GetStatusList)
+	router.GET(options.BaseURL+"/status/:listId/entries/:index", wrapper.GetStatusEntryAt)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealthz)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadyz)
 	router.GET(options.BaseURL+"/metrics", wrapper.GetMetrics)

@@ -30,6 +30,9 @@ type Chain interface {
 	Accreditations(ctx context.Context, issuer string) ([]registry.Accreditation, error)
 	AccreditationHistory(ctx context.Context, id string) ([]registry.AccreditationEvent, error)
 	Schema(ctx context.Context, id string) (registry.Schema, error)
+	// StatusUpdateAt returns the status.update of a status list bit in
+	// force at t; found is false when there is none.
+	StatusUpdateAt(ctx context.Context, list string, index int, purpose string, t time.Time) (u registry.StatusUpdate, found bool, err error)
 }
 
 // submitWait bounds how long `?wait=true` holds a submission open.
@@ -179,10 +182,14 @@ func (s *Server) GetOperationProof(c *gin.Context, hash OpHash) {
 		s.abortWithError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, Proof{
+	c.JSON(http.StatusOK, proofBody(p))
+}
+
+func proofBody(p registry.Proof) Proof {
+	return Proof{
 		Operation: p.Operation, Hash: p.Hash, Index: p.Index, Path: nonNil(p.Path),
 		Header: headerBody(p.Header), Signatures: signaturesBody(p.Signatures),
-	})
+	}
 }
 
 // GetRegistryHead answers with the latest block header.

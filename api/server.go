@@ -25,10 +25,10 @@ type Agencies interface {
 	CreateDID(ctx context.Context, agencyID, method, keyType string) (agency.DIDRecord, error)
 	ListDIDs(ctx context.Context, agencyID string) ([]agency.DIDRecord, error)
 	DID(ctx context.Context, agencyID, id string) (agency.DIDRecord, error)
-	RotateDID(ctx context.Context, agencyID, id string) (agency.DIDRecord, error)
 	// RegisterSchema registers a credential schema signed by one of the
 	// agency's DIDs and returns it once committed.
 	RegisterSchema(ctx context.Context, agencyID, did, typ string, schema json.RawMessage) (registry.Schema, error)
+	RotateDIDWith(ctx context.Context, agencyID, id string, opts agency.RotateOptions) (agency.DIDRecord, error)
 }
 
 // Resolver is what the API needs of the DID resolver. ResolveEncoded also
@@ -62,6 +62,8 @@ type Config struct {
 	Version string
 	// ChainID is the registry's chain id, reported before the first block.
 	ChainID string
+	// Clock gives the time of requests that ask about "now" (time.Now if nil).
+	Clock func() time.Time
 }
 
 // Server implements the generated ServerInterface.
@@ -104,6 +106,9 @@ type Deps struct {
 func NewServer(cfg Config, deps Deps) (*Server, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
 	}
 	log := deps.Logger
 	if log == nil {

@@ -3,6 +3,7 @@ package did
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/urbis-id/urbis/internal/errkind"
 )
@@ -75,6 +76,30 @@ type DocumentMetadata struct {
 	// BlockHeight is the registry block that anchors this version, for
 	// methods with a chain (did:urbis).
 	BlockHeight uint64 `json:"blockHeight,omitempty"`
+	// Compromised lists the verification methods the DID's controller
+	// has declared compromised, as the method knows them now, whatever
+	// version was asked for (did:urbis): a verifier refuses what they
+	// signed, whenever it was signed.
+	Compromised []CompromisedMethod `json:"compromised,omitempty"`
+}
+
+// CompromisedMethod is a verification method declared compromised.
+type CompromisedMethod struct {
+	ID                 string `json:"id"` // its DID URL
+	PublicKeyMultibase string `json:"publicKeyMultibase,omitempty"`
+	Since              string `json:"since"`     // RFC 3339: when it was declared
+	VersionID          string `json:"versionId"` // the version that declared it
+}
+
+// CompromisedBy returns the entry of Compromised that names vm, by id or
+// by key.
+func (md DocumentMetadata) CompromisedBy(vm VerificationMethod) (CompromisedMethod, bool) {
+	for _, c := range md.Compromised {
+		if c.ID == vm.ID || (c.PublicKeyMultibase != "" && c.PublicKeyMultibase == vm.PublicKeyMultibase) {
+			return c, true
+		}
+	}
+	return CompromisedMethod{}, false
 }
 
 // ErrorResolution returns the resolution result that reports err: no
@@ -98,5 +123,6 @@ func ErrorResolution(err error) *Resolution {
 func (r *Resolution) clone() *Resolution {
 	c := *r
 	c.Document = r.Document.Clone()
+	c.DocumentMetadata.Compromised = slices.Clone(r.DocumentMetadata.Compromised)
 	return &c
 }

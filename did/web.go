@@ -2,13 +2,8 @@ package did
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
-	"errors"
-	"fmt"
-	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -51,11 +46,11 @@ type WebOptions struct {
 
 // WebMethod resolves did:web identifiers
 // (https://w3c-ccg.github.io/did-method-web/) by fetching did.json over
-// HTTPS. Addresses are checked when the connection is dialled, so a DNS
-// answer that changes between lookups cannot smuggle in a private address.
+// HTTPS with a Fetcher, which checks addresses when the connection is
+// dialled.
 type WebMethod struct {
-	opts   WebOptions
-	client *http.Client
+	opts  WebOptions
+	fetch *Fetcher
 }
 
 var _ Method = (*WebMethod)(nil)
@@ -71,31 +66,9 @@ func NewWebMethod(opts WebOptions) *WebMethod {
 	if opts.TTL == 0 {
 		opts.TTL = DefaultWebTTL
 	}
-	w := &WebMethod{opts: opts}
-	dialer := &net.Dialer{Timeout: opts.Timeout, Control: w.checkDial}
-	transport := &http.Transport{
-		Proxy:                 nil, // a proxy would hide the address being dialled
-		DialContext:           dialer.DialContext,
-		TLSClientConfig:       &tls.Config{RootCAs: opts.RootCAs, MinVersion: tls.VersionTLS12},
-		TLSHandshakeTimeout:   opts.Timeout,
-		ResponseHeaderTimeout: opts.Timeout,
-		MaxIdleConns:          16,
-		IdleConnTimeout:       30 * time.Second,
-		ForceAttemptHTTP2:     true,
-	}
-	w.client = &http.Client{
-		Transport: transport,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= maxWebRedirects {
-				return fmt.Errorf("more than %d redirects", maxWebRedirects)
-			}
-			if req.URL.Scheme != "https" {
-				return fmt.Errorf("redirect to non-HTTPS URL %s", req.URL.Redacted())
-			}
-			return nil
-		},
-	}
-	return w
+	return &WebMethod{opts: opts, fetch: NewFetcher(FetchOptions{
+		AllowPrivate: opts.AllowPrivate, Timeout: opts.Timeout, MaxBytes: opts.MaxBytes, RootCAs: opts.RootCAs,
+	})}
 }
 
 // Method returns "web".
@@ -104,68 +77,9 @@ func (w *WebMethod) Method() string { return MethodWeb }
 // CacheTTL returns how long results may be cached (0 for not at all).
 func (w *WebMethod) CacheTTL() time.Duration { return max(w.opts.TTL, 0) }
 
-// blockedAddrError reports a dial to an address that is not allowed.
-type blockedAddrError struct {
-	addr   netip.Addr
-	reason string
-}
-
-func (e *blockedAddrError) Error() string {
-	return fmt.Sprintf("address %s is %s", e.addr, e.reason)
-}
-
-// extraBlocked are special-purpose IPv4 ranges that netip has no
-// predicate for.
-var extraBlocked = []struct {
-	prefix netip.Prefix
-	reason string
-}{
-	{netip.MustParsePrefix("0.0.0.0/8"), "in 0.0.0.0/8 (this network)"},
-	{netip.MustParsePrefix("100.64.0.0/10"), "shared address space (100.64.0.0/10)"},
-	{netip.MustParsePrefix("192.0.0.0/24"), "reserved for IETF protocol assignments"},
-	{netip.MustParsePrefix("198.18.0.0/15"), "reserved for benchmarking"},
-	{netip.MustParsePrefix("240.0.0.0/4"), "reserved (240.0.0.0/4)"},
-}
-
-// checkDial is the net.Dialer Control hook: it refuses addresses that are
-// not public unless AllowPrivate is set.
-func (w *WebMethod) checkDial(_, address string, _ syscall.RawConn) error {
-	if w.opts.AllowPrivate {
-		return nil
-	}
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		return err
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return err
-	}
-	ip = ip.Unmap()
-	reason := ""
-	switch {
-	case ip.IsLoopback():
-		reason = "loopback"
-	case ip.IsPrivate():
-		reason = "private"
-	case ip.IsMulticast():
-		reason = "multicast"
-	case ip.IsLinkLocalUnicast():
-		reason = "link-local"
-	case ip.IsUnspecified():
-		reason = "unspecified"
-	default:
-		for _, b := range extraBlocked {
-			if b.prefix.Contains(ip) {
-				reason = b.reason
-				break
-			}
-		}
-	}
-	if reason != "" {
-		return &blockedAddrError{addr: ip, reason: reason}
-	}
-	return nil
+// checkDial is the Fetcher's dial check.
+func (w *WebMethod) checkDial(network, address string, c syscall.RawConn) error {
+	return w.fetch.checkDial(network, address, c)
 }
 
 // WebURL returns the HTTPS URL of the did.json of a did:web DID: the
@@ -258,35 +172,17 @@ func (w *WebMethod) Resolve(ctx context.Context, id DID, opts ResolveOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, w.opts.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	resp, err := w.fetch.Get(ctx, target, "application/did+json, application/did+ld+json;q=0.9, application/json;q=0.8")
 	if err != nil {
-		return nil, invalidDID("%s maps to the bad URL %q: %v", id, target, err)
+		return nil, w.fetchError(id, err)
 	}
-	req.Header.Set("Accept", "application/did+json, application/did+ld+json;q=0.9, application/json;q=0.8")
-	resp, err := w.client.Do(req)
-	if err != nil {
-		return nil, w.fetchError(id, target, err)
-	}
-	defer resp.Body.Close()
 	switch {
-	case resp.StatusCode == http.StatusGone:
+	case resp.Status == http.StatusGone:
 		return &Resolution{DocumentMetadata: DocumentMetadata{Deactivated: true}}, nil
-	case resp.StatusCode != http.StatusOK:
-		return nil, errkind.New(errkind.NotFound, "%s: GET %s answered %s", id, target, resp.Status).WithCode(CodeNotFound)
+	case resp.Status != http.StatusOK:
+		return nil, errkind.New(errkind.NotFound, "%s: GET %s answered %d %s", id, target, resp.Status, http.StatusText(resp.Status)).WithCode(CodeNotFound)
 	}
-	if resp.ContentLength > w.opts.MaxBytes {
-		return nil, w.tooLarge(id, target)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, w.opts.MaxBytes+1))
-	if err != nil {
-		return nil, w.fetchError(id, target, err)
-	}
-	if int64(len(body)) > w.opts.MaxBytes {
-		return nil, w.tooLarge(id, target)
-	}
-	doc, err := ParseDocument(body)
+	doc, err := ParseDocument(resp.Body)
 	if err != nil {
 		return nil, errkind.Wrap(errkind.Unavailable, err, "%s: %s is not a valid DID document", id, target).WithCode(CodeInternalError)
 	}
@@ -300,26 +196,15 @@ func (w *WebMethod) Resolve(ctx context.Context, id DID, opts ResolveOptions) (*
 	return &Resolution{Document: doc, ResolutionMetadata: md}, nil
 }
 
-func (w *WebMethod) tooLarge(id DID, target string) error {
-	return errkind.New(errkind.TooLarge, "%s: %s is larger than the limit of %d bytes", id, target, w.opts.MaxBytes).WithCode(CodeInternalError)
-}
-
-// fetchError classifies a failed HTTP exchange.
-func (w *WebMethod) fetchError(id DID, target string, err error) error {
-	var blocked *blockedAddrError
-	var dnsErr *net.DNSError
-	switch {
-	case errors.As(err, &blocked):
-		return errkind.New(errkind.Forbidden, "%s: refusing to fetch %s: %v (private addresses are not allowed)", id, target, blocked).WithCode(CodeNotFound)
-	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
-		return errkind.Wrap(errkind.Unavailable, err, "%s: GET %s timed out (limit %s)", id, target, w.opts.Timeout).WithCode(CodeInternalError)
-	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
-		return errkind.New(errkind.NotFound, "%s: host %q does not exist", id, dnsErr.Name).WithCode(CodeNotFound)
+// fetchError gives a failed fetch its DID Resolution code: NOT_FOUND
+// for a refused address or an unknown host, INTERNAL_ERROR otherwise.
+func (w *WebMethod) fetchError(id DID, err error) error {
+	code := CodeInternalError
+	switch errkind.KindOf(err) {
+	case errkind.Forbidden, errkind.NotFound:
+		code = CodeNotFound
+	case errkind.Invalid:
+		code = CodeInvalidDID
 	}
-	return errkind.Wrap(errkind.Unavailable, err, "%s: GET %s failed", id, target).WithCode(CodeInternalError)
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
+	return errkind.Wrap(errkind.KindOf(err), err, "%s", id).WithCode(code)
 }

@@ -3,6 +3,8 @@ package registry
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/urbis-id/urbis/did"
@@ -55,7 +57,41 @@ func (c *call) didUpdate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.putVersion(ctx, DIDVersion{DID: cur.DID, Version: cur.Version + 1, Document: body.Document})
+	next := DIDVersion{DID: cur.DID, Version: cur.Version + 1, Document: body.Document}
+	if next.Compromised, err = c.compromise(cur, body); err != nil {
+		return err
+	}
+	return c.putVersion(ctx, next)
+}
+
+// compromise returns the compromised keys of the version a did.update
+// makes: those of cur and those the update declares, each of which must
+// be a verification method of cur. No compromised key, by fragment or
+// by key, may be in the new document.
+func (c *call) compromise(cur DIDVersion, body *DIDUpdate) ([]CompromisedKey, error) {
+	out := slices.Clone(cur.Compromised)
+	for i, frag := range body.Compromised {
+		f := fmt.Sprintf("/compromised/%d", i)
+		idx := slices.IndexFunc(cur.Document.VerificationMethod, func(m MethodSpec) bool { return m.ID == frag })
+		if idx < 0 {
+			return nil, errkind.Field(errkind.Invalid, f, "%q names no verification method of version %d of %s; name the fragment of one, such as %q",
+				frag, cur.Version, cur.DID, cur.Document.VerificationMethod[0].ID)
+		}
+		if slices.Contains(body.Compromised[:i], frag) {
+			return nil, errkind.Field(errkind.Invalid, f, "%q is listed twice", frag)
+		}
+		m := cur.Document.VerificationMethod[idx]
+		out = append(out, CompromisedKey{ID: m.ID, PublicKeyMultibase: m.PublicKeyMultibase, Version: cur.Version + 1, Time: c.t})
+	}
+	for j, m := range body.Document.VerificationMethod {
+		for _, k := range out {
+			if m.ID == k.ID || m.PublicKeyMultibase == k.PublicKeyMultibase {
+				return nil, errkind.Field(errkind.Invalid, fmt.Sprintf("/document/verificationMethod/%d", j),
+					"%s (%s) was declared compromised by version %d of %s; a compromised key never returns to the document", m.ID, k.ID, k.Version, cur.DID)
+			}
+		}
+	}
+	return out, nil
 }
 
 // didDeactivate applies did.deactivate: like did.update, with a final
@@ -66,7 +102,7 @@ func (c *call) didDeactivate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.putVersion(ctx, DIDVersion{DID: cur.DID, Version: cur.Version + 1, Document: cur.Document, Deactivated: true})
+	return c.putVersion(ctx, DIDVersion{DID: cur.DID, Version: cur.Version + 1, Document: cur.Document, Deactivated: true, Compromised: cur.Compromised})
 }
 
 // current returns the current version of the did:urbis DID id for a

@@ -99,10 +99,15 @@ type DIDCreate struct {
 
 // DIDUpdate is the payload of did.update: the whole new document, and the
 // version it replaces (two updates from the same version: one wins).
+// Compromised lists fragments of verification methods of the version
+// replaced that the new document drops because their private key is
+// compromised: from then on nothing they signed is trusted, whenever it
+// was signed, and their keys may never return to the document.
 type DIDUpdate struct {
 	DID             string       `json:"did"`
 	PreviousVersion uint64       `json:"previousVersion"`
 	Document        DocumentSpec `json:"document"`
+	Compromised     []string     `json:"compromised,omitempty"`
 }
 
 // DIDDeactivate is the payload of did.deactivate.
@@ -200,6 +205,20 @@ type DIDVersion struct {
 	Height      uint64    // block that made this version
 	Time        time.Time // that block's time
 	OpHash      string
+	// Compromised lists every verification method that this version's
+	// update or an earlier one declared compromised, oldest first. Empty
+	// for most DIDs; omitted from the encoding then, so that the effects
+	// and state of chains without compromised keys are what they were.
+	Compromised []CompromisedKey `json:",omitempty"`
+}
+
+// CompromisedKey is a verification method that a did.update declared
+// compromised.
+type CompromisedKey struct {
+	ID                 string    `json:"id"` // its fragment, "#key-1"
+	PublicKeyMultibase string    `json:"publicKeyMultibase"`
+	Version            uint64    `json:"version"` // the version whose update declared it
+	Time               time.Time `json:"time"`    // that block's time
 }
 
 // Accreditation is the current state of one accreditation.

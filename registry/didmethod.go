@@ -23,9 +23,13 @@ type didMethod struct {
 // version number) or in force at the versionTime option. The document
 // metadata gives created (version 1's block time), updated (this
 // version's), versionId, nextVersionId and nextUpdate when a later
-// version exists, deactivated, and blockHeight (the block that made this
-// version); a deactivated DID resolves with its last document. Times are
-// RFC 3339 in UTC, to the second.
+// version exists, deactivated, blockHeight (the block that made this
+// version), and compromised: every verification method declared
+// compromised by the current version or an earlier one, whatever version
+// was asked for, so that a verifier resolving the version in force when a
+// credential was issued learns of a compromise declared later. A
+// deactivated DID resolves with its last document. Times are RFC 3339 in
+// UTC, to the second.
 func NewDIDMethod(st StateReader) did.Method {
 	return didMethod{st: st}
 }
@@ -67,8 +71,15 @@ func (m didMethod) Resolve(ctx context.Context, id did.DID, opts did.ResolveOpti
 	case err == nil:
 		md.NextVersionID = strconv.FormatUint(next.Version, 10)
 		md.NextUpdate = stamp(next.Time)
+		latest, err := m.st.LatestDIDVersion(ctx, v.DID)
+		if err != nil {
+			return nil, resolveErr(err, id)
+		}
+		md.Compromised = compromised(latest)
 	case !errors.Is(err, errkind.NotFound):
 		return nil, resolveErr(err, id)
+	default:
+		md.Compromised = compromised(v)
 	}
 	return &did.Resolution{
 		Document:           v.Document.Expand(v.DID),
@@ -113,6 +124,18 @@ func (m didMethod) version(ctx context.Context, id string, opts did.ResolveOptio
 		return v, resolveErr(err, did.DID{Method: MethodURBIS, ID: id[len("did:urbis:"):]})
 	}
 	return v, nil
+}
+
+// compromised lists the compromised keys of v as resolution metadata.
+func compromised(v DIDVersion) []did.CompromisedMethod {
+	var out []did.CompromisedMethod
+	for _, k := range v.Compromised {
+		out = append(out, did.CompromisedMethod{
+			ID: v.DID + k.ID, PublicKeyMultibase: k.PublicKeyMultibase,
+			Since: stamp(k.Time), VersionID: strconv.FormatUint(k.Version, 10),
+		})
+	}
+	return out
 }
 
 // resolveErr turns a state error into a resolution error.

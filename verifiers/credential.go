@@ -53,6 +53,9 @@ type Result struct {
 	Checks   []string
 	Warnings []Finding
 	Errors   []Finding
+	// Notes say how a check was answered, where that is worth knowing:
+	// which version of the issuer's DID document held its key.
+	Notes []Finding
 
 	subjects []string // the credentialSubject ids, "" for a subject without one
 }
@@ -76,6 +79,13 @@ func (r *Result) fail(check string, err error) {
 
 func (r *Result) failed(check string) bool {
 	return slices.ContainsFunc(r.Errors, func(f Finding) bool { return f.Check == check })
+}
+
+func (r *Result) note(check, msg string) {
+	n := Finding{Check: check, Message: msg}
+	if !slices.Contains(r.Notes, n) {
+		r.Notes = append(r.Notes, n)
+	}
 }
 
 func (r *Result) warn(check, format string, args ...any) {
@@ -178,12 +188,12 @@ func (v *Verifier) dataIntegrity(ctx context.Context, m map[string]any, r *Resul
 		return nil, err
 	}
 	cl := credentialClaims(c)
-	keys, resolveErr := v.diKeys(did.AssertionMethod)
+	keys, resolveErr := v.issuerDIKeys(m, cl.issued, r)
 	res, err := dataintegrity.Verify(ctx, m, keys, ld.Default())
 	switch {
 	case *resolveErr != nil:
 		r.fail(CheckIssuer, *resolveErr)
-		r.fail(CheckProof, errors.New("the proof cannot be checked without the issuer's key"))
+		r.fail(CheckProof, proofUnchecked(*resolveErr, "issuer"))
 		return cl, nil
 	case err != nil && errkind.KindOf(err) == errkind.Internal:
 		return nil, err
@@ -220,7 +230,7 @@ func (v *Verifier) jwt(ctx context.Context, tok string, r *Result) (*claims, err
 	at := issuedAt(payload, v.clock())
 	var resolveErr error
 	got, err := jwtvc.Verify(tok, func(kid string) (crypto.PublicKey, error) {
-		k, err := v.keyFor(ctx, kid)
+		k, err := v.issuerKey(ctx, kid, signedAt(payload, at), r)
 		if err != nil {
 			resolveErr = err
 		}
@@ -229,7 +239,7 @@ func (v *Verifier) jwt(ctx context.Context, tok string, r *Result) (*claims, err
 	switch {
 	case resolveErr != nil:
 		r.fail(CheckIssuer, resolveErr)
-		r.fail(CheckProof, errors.New("the signature cannot be checked without the issuer's key"))
+		r.fail(CheckProof, proofUnchecked(resolveErr, "issuer"))
 		return nil, nil
 	case errkind.KindOf(err) == errkind.Forbidden:
 		r.fail(CheckIssuer, err)
@@ -272,7 +282,7 @@ func (v *Verifier) sdJWT(ctx context.Context, tok string, r *Result) (*claims, e
 			if id, _, _ := strings.Cut(kid, "#"); id == "" || id != iss {
 				return nil, errkind.Field(errkind.Forbidden, "kid", "signing key %q does not belong to the issuer %q", kid, iss)
 			}
-			k, err := v.keyFor(ctx, kid)
+			k, err := v.issuerKey(ctx, kid, signedAt(payload, at), r)
 			if err != nil {
 				resolveErr = err
 			}
@@ -282,7 +292,7 @@ func (v *Verifier) sdJWT(ctx context.Context, tok string, r *Result) (*claims, e
 	switch {
 	case resolveErr != nil:
 		r.fail(CheckIssuer, resolveErr)
-		r.fail(CheckProof, errors.New("the signature cannot be checked without the issuer's key"))
+		r.fail(CheckProof, proofUnchecked(resolveErr, "issuer"))
 		return nil, nil
 	case errkind.KindOf(err) == errkind.Forbidden:
 		r.fail(CheckIssuer, err)
@@ -316,30 +326,10 @@ func (v *Verifier) sdJWT(ctx context.Context, tok string, r *Result) (*claims, e
 }
 
 // keyFor resolves a DID URL to the public key of a verification method
-// its document authorizes for assertions.
+// its current document authorizes for assertions (see resolveKey).
 func (v *Verifier) keyFor(ctx context.Context, kid string) (crypto.PublicKey, error) {
-	id, _, ok := strings.Cut(kid, "#")
-	if !ok || !strings.HasPrefix(id, "did:") {
-		return nil, errkind.Field(errkind.Invalid, "kid", "%q is not a DID URL with a fragment", kid)
-	}
-	res, err := v.resolver.Resolve(ctx, id, did.ResolveOptions{})
-	if err != nil {
-		return nil, err
-	}
-	if res.Document == nil {
-		return nil, errkind.New(errkind.NotFound, "DID %s resolved to no document", id)
-	}
-	if res.DocumentMetadata.Deactivated {
-		return nil, errkind.New(errkind.Gone, "DID %s is deactivated", id)
-	}
-	if !res.Document.Authorizes(did.AssertionMethod, kid) {
-		return nil, errkind.New(errkind.Forbidden, "%s is not an assertionMethod of its DID document", kid)
-	}
-	m, ok := res.Document.VerificationMethodByID(kid)
-	if !ok {
-		return nil, errkind.New(errkind.NotFound, "DID document of %s has no verification method %s", id, kid)
-	}
-	return m.PublicKey()
+	k, _, err := v.resolveKey(ctx, kid, did.AssertionMethod, time.Time{})
+	return k, err
 }
 
 // trustChecks runs the accreditation and schema checks of each type.
@@ -490,12 +480,17 @@ func numericTime(v any) time.Time {
 // could not be had (an issuer or holder problem) from a bad signature.
 func (v *Verifier) diKeys(rel did.Relationship) (dataintegrity.KeyResolver, *error) {
 	resolveErr := new(error)
-	base := dataintegrity.DIDKeyResolver(v.resolver, rel)
 	return func(ctx context.Context, vm string) (ed25519.PublicKey, error) {
-		k, err := base(ctx, vm)
+		k, _, err := v.resolveKey(ctx, vm, rel, time.Time{})
 		if err != nil {
 			*resolveErr = err
+			return nil, err
 		}
-		return k, err
+		ed, ok := k.(ed25519.PublicKey)
+		if !ok {
+			*resolveErr = errkind.New(errkind.Unsupported, "%s is a %T key; these proofs need Ed25519", vm, k)
+			return nil, *resolveErr
+		}
+		return ed, nil
 	}, resolveErr
 }

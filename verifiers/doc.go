@@ -5,6 +5,12 @@
 // schema and validity. Presentation requests, per-type rules and the
 // OpenID4VP relying party come later.
 //
+// The issuer's key is looked up in the DID document version in force when
+// the credential says it was signed (did:urbis keeps versions), and a key
+// the DID's controller declared compromised is refused whenever it
+// signed. Status lists come from a ListFetcher: RemoteLists fetches
+// other services' lists over HTTPS and caches them.
+//
 // It reads the trust and schema registries through the small Chain and
 // Schemas interfaces, resolves DIDs through did.Resolver, and takes the
 // time from an injected clock.

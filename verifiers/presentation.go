@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/urbis-id/urbis/did"
 	"github.com/urbis-id/urbis/internal/errkind"
@@ -275,9 +276,10 @@ func (v *Verifier) sdJWTVP(ctx context.Context, tok string, opts PresentationOpt
 	ver, err := sdjwt.Verify(tok, sdjwt.VerifyOptions{
 		Type: sdjwt.MediaType,
 		Now:  v.clock,
-		IssuerKey: func(header, _ map[string]any) (crypto.PublicKey, error) {
+		IssuerKey: func(header, claims map[string]any) (crypto.PublicKey, error) {
 			kid, _ := header["kid"].(string)
-			return v.keyFor(ctx, kid)
+			k, _, err := v.resolveKey(ctx, kid, did.AssertionMethod, signedAt(claims, v.clock()))
+			return k, err
 		},
 		Audience: opts.Domain,
 		Nonce:    opts.Challenge,
@@ -435,12 +437,6 @@ func underField(err error, p string) error {
 
 // keyForRel is keyFor for another verification relationship.
 func (v *Verifier) keyForRel(ctx context.Context, kid string, rel did.Relationship) (crypto.PublicKey, error) {
-	if rel == did.AssertionMethod {
-		return v.keyFor(ctx, kid)
-	}
-	k, err := dataintegrity.DIDKeyResolver(v.resolver, rel)(ctx, kid)
-	if err != nil {
-		return nil, err
-	}
-	return k, nil
+	k, _, err := v.resolveKey(ctx, kid, rel, time.Time{})
+	return k, err
 }

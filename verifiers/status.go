@@ -2,6 +2,7 @@ package verifiers
 
 import (
 	"context"
+	"crypto"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/json"
@@ -14,6 +15,7 @@ import (
 	"github.com/urbis-id/urbis/did"
 	"github.com/urbis-id/urbis/internal/errkind"
 	"github.com/urbis-id/urbis/vc/dataintegrity"
+	"github.com/urbis-id/urbis/vc/jwtvc"
 	"github.com/urbis-id/urbis/vc/ld"
 	"github.com/urbis-id/urbis/vc/statuslist"
 )
@@ -86,7 +88,8 @@ func (v *Verifier) statusEntry(ctx context.Context, issuer string, e map[string]
 		}
 		return errkind.Wrap(errkind.KindOf(err), err, "status list %s", url).WithCode(statuslist.CodeRetrieval)
 	}
-	if err := v.verifyListCached(ctx, issuer, list); err != nil {
+	list, err = v.verifyListCached(ctx, issuer, list)
+	if err != nil {
 		return errkind.Wrap(errkind.KindOf(err), err, "status list %s", url).WithCode(statuslist.CodeVerification)
 	}
 	set, err := statuslist.Check(e, list)
@@ -116,55 +119,80 @@ const maxVerifiedLists = 1024
 // by issuer and SHA-256 of their JSON encoding, so that verifying many
 // credentials against one list canonicalises and verifies it once.
 type verifiedLists struct {
-	mu    sync.Mutex
-	until map[[32]byte]time.Time
+	mu   sync.Mutex
+	seen map[[32]byte]verifiedList
+}
+
+type verifiedList struct {
+	until time.Time
+	cred  map[string]any // a JWT list's credential; nil for a JSON one
 }
 
 // verifyListCached verifies a list as verifyList does, skipping the proof
-// when the same list from the same issuer verified within listProofTTL.
-func (v *Verifier) verifyListCached(ctx context.Context, issuer string, list map[string]any) error {
+// when the same list from the same issuer verified within listProofTTL,
+// and returns the list credential to read the entry from.
+func (v *Verifier) verifyListCached(ctx context.Context, issuer string, list map[string]any) (map[string]any, error) {
 	b, err := json.Marshal(list)
 	if err != nil {
-		return errkind.Wrap(errkind.Invalid, err, "status list credential is not JSON")
+		return nil, errkind.Wrap(errkind.Invalid, err, "status list credential is not JSON")
 	}
 	key := sha256.Sum256(append(append([]byte(issuer), 0), b...))
 	now := v.clock()
 	v.verified.mu.Lock()
-	until, ok := v.verified.until[key]
+	seen, ok := v.verified.seen[key]
 	v.verified.mu.Unlock()
-	if ok && now.Before(until) {
-		return v.checkListValidity(list)
+	if ok && now.Before(seen.until) {
+		cred := list
+		if seen.cred != nil {
+			cred = seen.cred
+		}
+		return cred, v.checkListValidity(cred)
 	}
-	if err := v.verifyList(ctx, issuer, list); err != nil {
-		return err
+	cred, err := v.verifyList(ctx, issuer, list)
+	if err != nil {
+		return nil, err
+	}
+	entry := verifiedList{until: now.Add(listProofTTL)}
+	if hasType(list, "EnvelopedVerifiableCredential") {
+		entry.cred = cred
 	}
 	v.verified.mu.Lock()
-	if v.verified.until == nil || len(v.verified.until) >= maxVerifiedLists {
-		v.verified.until = make(map[[32]byte]time.Time)
+	if v.verified.seen == nil || len(v.verified.seen) >= maxVerifiedLists {
+		v.verified.seen = make(map[[32]byte]verifiedList)
 	}
-	v.verified.until[key] = now.Add(listProofTTL)
+	v.verified.seen[key] = entry
 	v.verified.mu.Unlock()
-	return nil
+	return cred, nil
 }
 
-// checkListValidity checks the list's validity period.
+// checkListValidity checks the list's validity period (validUntil, or
+// expirationDate for a VC 1.1 list).
 func (v *Verifier) checkListValidity(list map[string]any) error {
-	if s, ok := list["validUntil"].(string); ok {
-		until, err := time.Parse(time.RFC3339, s)
-		if err != nil || !v.clock().Before(until) {
-			return errkind.New(errkind.Invalid, "expired (validUntil %s)", s)
+	for _, name := range []string{"validUntil", "expirationDate"} {
+		if s, ok := list[name].(string); ok {
+			until, err := time.Parse(time.RFC3339, s)
+			if err != nil || !v.clock().Before(until) {
+				return errkind.New(errkind.Invalid, "expired (%s %s)", name, s)
+			}
 		}
 	}
 	return nil
 }
 
-// verifyList checks a status list credential's Data Integrity proof, its
-// issuer and its validity period.
-func (v *Verifier) verifyList(ctx context.Context, issuer string, list map[string]any) error {
-	if got, _ := list["issuer"].(string); got != issuer {
-		return errkind.New(errkind.Invalid, "is issued by %q, not by the credential's issuer %s", got, issuer)
+// verifyList checks a status list credential's proof, its issuer and its
+// validity period, and returns the credential: the list itself when it
+// has a Data Integrity proof (eddsa-rdfc-2022, assertionMethod), the
+// credential of the JWT-VC when it is an EnvelopedVerifiableCredential.
+// Either way it must be issued by issuer, with a key of issuer's
+// current DID document that was never declared compromised.
+func (v *Verifier) verifyList(ctx context.Context, issuer string, list map[string]any) (map[string]any, error) {
+	if hasType(list, "EnvelopedVerifiableCredential") {
+		return v.verifyJWTList(ctx, issuer, list)
 	}
-	base := dataintegrity.DIDKeyResolver(v.resolver, did.AssertionMethod)
+	if got, _ := list["issuer"].(string); got != issuer {
+		return nil, errkind.New(errkind.Invalid, "is issued by %q, not by the credential's issuer %s", got, issuer)
+	}
+	base, _ := v.diKeys(did.AssertionMethod)
 	res, err := dataintegrity.Verify(ctx, list, func(ctx context.Context, vm string) (ed25519.PublicKey, error) {
 		if id, _, _ := strings.Cut(vm, "#"); id != issuer {
 			return nil, errkind.New(errkind.Invalid, "is signed by %s, not by its issuer %s", vm, issuer)
@@ -172,10 +200,31 @@ func (v *Verifier) verifyList(ctx context.Context, issuer string, list map[strin
 		return base(ctx, vm)
 	}, ld.Default())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := res.Check(dataintegrity.Expect{ProofPurpose: "assertionMethod", Now: v.clock()}); err != nil {
-		return err
+		return nil, err
 	}
-	return v.checkListValidity(list)
+	return list, v.checkListValidity(list)
+}
+
+// verifyJWTList verifies a status list credential sent as a JWT-VC.
+func (v *Verifier) verifyJWTList(ctx context.Context, issuer string, list map[string]any) (map[string]any, error) {
+	tok, err := envelopedToken(list)
+	if err != nil {
+		return nil, err
+	}
+	got, err := jwtvc.Verify(tok, func(kid string) (crypto.PublicKey, error) {
+		if id, _, _ := strings.Cut(kid, "#"); id != issuer {
+			return nil, errkind.New(errkind.Invalid, "is signed by %s, not by the credential's issuer %s", kid, issuer)
+		}
+		return v.keyFor(ctx, kid)
+	}, v.clock())
+	if err != nil {
+		return nil, err
+	}
+	if iss, _ := got.Claims["iss"].(string); iss != issuer {
+		return nil, errkind.New(errkind.Invalid, "is issued by %q, not by the credential's issuer %s", iss, issuer)
+	}
+	return got.Credential, v.checkListValidity(got.Credential)
 }

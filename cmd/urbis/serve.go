@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -113,7 +114,11 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 	// DIDs: one lock per DID keeps their nonces apart.
 	a.agencies.UseSignerLocks(issuers)
 	verifier := verifiers.NewVerifier(resolver, trust, time.Now)
-	verifier.UseStatusLists(issuers) // the lists this service publishes; no network fetch
+	statusLists, err := newStatusLists(cfg, issuers)
+	if err != nil {
+		return err
+	}
+	verifier.UseStatusLists(statusLists)
 	srv, err := api.NewServer(api.Config{
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		RateLimit:    cfg.RateLimit,
@@ -217,21 +222,47 @@ func (c chainAccess) LatestDIDVersion(ctx context.Context, id string) (registry.
 	return c.db.LatestDIDVersion(ctx, id)
 }
 
+// webRoots is the certificate pool for did:web hosts and status list
+// servers: nil (the system pool) unless --did-web-ca-file adds some.
+func webRoots(cfg *config) (*x509.CertPool, error) {
+	if cfg.DIDWebCAFile == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(cfg.DIDWebCAFile)
+	if err != nil {
+		return nil, fmt.Errorf("--did-web-ca-file: %w", err)
+	}
+	roots, err := x509.SystemCertPool()
+	if err != nil {
+		roots = x509.NewCertPool()
+	}
+	if !roots.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("--did-web-ca-file %s holds no PEM certificate", cfg.DIDWebCAFile)
+	}
+	return roots, nil
+}
+
+// newStatusLists is where the verifier gets status lists: this service's
+// own from its database, any other over HTTPS with the did:web client's
+// protections (and its --did-web-allow-private and --did-web-ca-file).
+func newStatusLists(cfg *config, local verifiers.ListFetcher) (*verifiers.RemoteLists, error) {
+	roots, err := webRoots(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return verifiers.NewRemoteLists(verifiers.RemoteListsConfig{
+		Fetcher:     did.NewFetcher(did.FetchOptions{AllowPrivate: cfg.DIDWebAllowPrivate, RootCAs: roots}),
+		Local:       local,
+		LocalPrefix: strings.TrimRight(cfg.PublicURL, "/") + "/status/",
+		Clock:       time.Now,
+	})
+}
+
 // newResolver builds the DID resolver with every method Urbis resolves.
 func newResolver(cfg *config) (*did.MultiResolver, error) {
-	var roots *x509.CertPool
-	if cfg.DIDWebCAFile != "" {
-		pem, err := os.ReadFile(cfg.DIDWebCAFile)
-		if err != nil {
-			return nil, fmt.Errorf("--did-web-ca-file: %w", err)
-		}
-		roots, err = x509.SystemCertPool()
-		if err != nil {
-			roots = x509.NewCertPool()
-		}
-		if !roots.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--did-web-ca-file %s holds no PEM certificate", cfg.DIDWebCAFile)
-		}
+	roots, err := webRoots(cfg)
+	if err != nil {
+		return nil, err
 	}
 	web := did.NewWebMethod(did.WebOptions{
 		AllowPrivate: cfg.DIDWebAllowPrivate,

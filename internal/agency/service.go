@@ -251,6 +251,20 @@ func (s *Service) DID(ctx context.Context, agencyID, id string) (DIDRecord, erro
 // marked rotated (replaced by the new one) and its key rotated; both
 // stay resolvable. Conflict if id is already rotated.
 func (s *Service) RotateDID(ctx context.Context, agencyID, id string) (DIDRecord, error) {
+	return s.RotateDIDWith(ctx, agencyID, id, RotateOptions{})
+}
+
+// RotateOptions modify a rotation.
+type RotateOptions struct {
+	// Compromised declares the old key compromised (did:urbis only): the
+	// did.update marks it so, and verifiers refuse everything it signed,
+	// even before the rotation.
+	Compromised bool
+}
+
+// RotateDIDWith is RotateDID with options. Compromised on a did:key or
+// did:jwk is Invalid: they have no history in which to declare it.
+func (s *Service) RotateDIDWith(ctx context.Context, agencyID, id string, opts RotateOptions) (DIDRecord, error) {
 	old, err := s.store.DID(ctx, agencyID, id)
 	if err != nil {
 		return DIDRecord{}, err
@@ -262,7 +276,10 @@ func (s *Service) RotateDID(ctx context.Context, agencyID, id string) (DIDRecord
 		return DIDRecord{}, errkind.New(errkind.Conflict, "%s is %s", old.DID, old.Status)
 	}
 	if old.Method == MethodUrbis {
-		return s.rotateUrbis(ctx, old)
+		return s.rotateUrbis(ctx, old, opts.Compromised)
+	}
+	if opts.Compromised {
+		return DIDRecord{}, errkind.Field(errkind.Invalid, "compromised", "did:%s DIDs have no history in which to declare a key compromised; rotate without it and revoke what the old DID issued (only did:urbis DIDs can declare a key compromised)", old.Method)
 	}
 	key, next, err := s.newDID(agencyID, old.Method, old.KeyType)
 	if err != nil {

@@ -83,8 +83,9 @@ func (s *Service) createUrbis(ctx context.Context, agencyID string, t kms.KeyTyp
 // rotateUrbis replaces the key of a did:urbis with a new key in custody
 // through a did.update signed by the old key. The DID keeps its
 // identifier; its old version stays resolvable with versionId or
-// versionTime.
-func (s *Service) rotateUrbis(ctx context.Context, old DIDRecord) (DIDRecord, error) {
+// versionTime. With compromised, the update declares the old key
+// compromised, and verifiers refuse everything it signed.
+func (s *Service) rotateUrbis(ctx context.Context, old DIDRecord, compromised bool) (DIDRecord, error) {
 	if s.registry == nil {
 		return DIDRecord{}, errkind.New(errkind.Unsupported, "this server runs no registry, so it cannot rotate did:urbis DIDs")
 	}
@@ -112,8 +113,11 @@ func (s *Service) rotateUrbis(ctx context.Context, old DIDRecord) (DIDRecord, er
 	if err != nil {
 		return DIDRecord{}, err
 	}
-	op, err := registry.NewOperation(s.registry.ChainID(), registry.KindDIDUpdate, old.DID+"#"+old.KeyID, nonce+1,
-		registry.DIDUpdate{DID: old.DID, PreviousVersion: cur.Version, Document: spec})
+	update := registry.DIDUpdate{DID: old.DID, PreviousVersion: cur.Version, Document: spec}
+	if compromised {
+		update.Compromised = []string{"#" + old.KeyID}
+	}
+	op, err := registry.NewOperation(s.registry.ChainID(), registry.KindDIDUpdate, old.DID+"#"+old.KeyID, nonce+1, update)
 	if err != nil {
 		return DIDRecord{}, err
 	}

@@ -45,8 +45,19 @@ type dbDIDVersion struct {
 	OpHash      string
 }
 
+// storedDocument is what the document column holds: the version's
+// DocumentSpec and, after the spec's members, the keys declared
+// compromised by this version or an earlier one. Without compromised
+// keys it is the DocumentSpec's encoding byte for byte, so that the
+// state digest of a chain without them is what it was before they
+// existed.
+type storedDocument struct {
+	registry.DocumentSpec
+	Compromised []registry.CompromisedKey `json:"compromised,omitempty"`
+}
+
 func toDBDIDVersion(v registry.DIDVersion) (dbDIDVersion, error) {
-	doc, err := json.Marshal(v.Document)
+	doc, err := json.Marshal(storedDocument{DocumentSpec: v.Document, Compromised: v.Compromised})
 	if err != nil {
 		return dbDIDVersion{}, errkind.Wrap(errkind.Invalid, err, "document of %s", v.DID)
 	}
@@ -71,8 +82,13 @@ func (m *dbDIDVersion) domain() (registry.DIDVersion, error) {
 		DID: m.DID, Version: uint64(m.Version), Deactivated: m.Deactivated,
 		Height: uint64(m.Height), Time: m.Time.UTC(), OpHash: m.OpHash,
 	}
-	if err := json.Unmarshal([]byte(m.Document), &v.Document); err != nil {
+	var doc storedDocument
+	if err := json.Unmarshal([]byte(m.Document), &doc); err != nil {
 		return registry.DIDVersion{}, corrupt(err, "document of "+m.DID)
+	}
+	v.Document, v.Compromised = doc.DocumentSpec, doc.Compromised
+	for i := range v.Compromised {
+		v.Compromised[i].Time = v.Compromised[i].Time.UTC()
 	}
 	return v, nil
 }

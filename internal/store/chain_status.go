@@ -68,3 +68,27 @@ func (db *DB) StatusListIssuer(ctx context.Context, list string) (string, error)
 func (db *DB) StatusAt(ctx context.Context, list string, index int, purpose string, t time.Time) (bool, uint64, bool, error) {
 	return db.state().StatusAt(ctx, list, index, purpose, t)
 }
+
+var qStatusUpdateAt = newQuery("SELECT " + statusUpdateCols + " FROM status_updates " +
+	"WHERE list = ? AND idx = ? AND purpose = ? AND time <= ? ORDER BY seq DESC LIMIT 1")
+
+// StatusUpdateAt returns the status.update of the bit (list, index,
+// purpose) in force at t: the last one whose block time is at or before
+// t. found is false (and err nil) when there is none.
+func (db *DB) StatusUpdateAt(ctx context.Context, list string, index int, purpose string, t time.Time) (registry.StatusUpdate, bool, error) {
+	var (
+		u           registry.StatusUpdate
+		idx, height int64
+		at          time.Time
+	)
+	err := db.state().row(ctx, qStatusUpdateAt, list, int64(index), purpose, dbTime(t)).
+		Scan(&u.List, &idx, &u.Purpose, &u.Value, &u.Issuer, &height, &at, &u.OpHash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return registry.StatusUpdate{}, false, nil
+	}
+	if err != nil {
+		return registry.StatusUpdate{}, false, db.chainFail(err, "status of "+list+" index "+strconv.Itoa(index))
+	}
+	u.Index, u.Height, u.Time = int(idx), uint64(height), at.UTC()
+	return u, true, nil
+}
