@@ -19,6 +19,7 @@ import (
 	"github.com/urbis-id/urbis/vc/jwtvc"
 	"github.com/urbis-id/urbis/vc/ld"
 	"github.com/urbis-id/urbis/vc/sdjwt"
+	"github.com/urbis-id/urbis/vc/statuslist"
 )
 
 // The named checks of a credential verification.
@@ -99,6 +100,7 @@ type Verifier struct {
 	clock    func() time.Time
 	lists    ListFetcher
 	verified verifiedLists
+	decoded  statuslist.Decoder
 }
 
 // NewVerifier returns a Verifier. A nil clock means time.Now.

@@ -92,7 +92,7 @@ func (v *Verifier) statusEntry(ctx context.Context, issuer string, e map[string]
 	if err != nil {
 		return errkind.Wrap(errkind.KindOf(err), err, "status list %s", url).WithCode(statuslist.CodeVerification)
 	}
-	set, err := statuslist.Check(e, list)
+	set, err := v.decoded.Check(e, list)
 	if err != nil {
 		return err
 	}

@@ -112,3 +112,30 @@ func cacheKey(parts ...string) string {
 	}
 	return string(b)
 }
+
+// parsedListEntries bounds parsedLists; on overflow it starts over.
+const parsedListEntries = 256
+
+// parsedLists remembers the decoded JSON of signed status list
+// credentials, so that serving a list to the verifier does not decode it
+// on every request. The maps are shared: nobody may change them.
+type parsedLists struct {
+	mu sync.Mutex
+	m  map[string]map[string]any
+}
+
+func (p *parsedLists) get(key string) (map[string]any, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	m, ok := p.m[key]
+	return m, ok
+}
+
+func (p *parsedLists) put(key string, m map[string]any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil || len(p.m) >= parsedListEntries {
+		p.m = make(map[string]map[string]any)
+	}
+	p.m[key] = m
+}

@@ -109,6 +109,7 @@ type Service struct {
 	statusWriter *statusBatcher
 	publicURL    string
 	signed       *statuslist.Cache // signed list credentials by "listID@version"
+	parsedLists  parsedLists       // their decoded JSON, by the same key
 
 	chain      Chain
 	chainLocks signerLocks

@@ -203,7 +203,7 @@ func (s *Service) bit(ctx context.Context, r StatusRecord) (bool, error) {
 
 // StatusList is a signed status list credential as published.
 type StatusList struct {
-	Credential map[string]any
+	Credential map[string]any // shared between callers: read, never change
 	JSON       []byte // Credential, encoded
 	Version    uint64
 }
@@ -230,8 +230,12 @@ func (s *Service) StatusList(ctx context.Context, listID string) (StatusList, er
 	}
 	key := listID + "@" + strconv.FormatUint(l.Version, 10)
 	if b, ok := s.signed.Get(key); ok {
+		if m, ok := s.parsedLists.get(key); ok {
+			return StatusList{Credential: m, JSON: b, Version: l.Version}, nil
+		}
 		var m map[string]any
 		if err := json.Unmarshal(b, &m); err == nil {
+			s.parsedLists.put(key, m)
 			return StatusList{Credential: m, JSON: b, Version: l.Version}, nil
 		}
 	}

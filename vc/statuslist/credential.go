@@ -115,11 +115,17 @@ func checkURL(field, s string) error {
 // Errors name the offending field: "credentialStatus.X" for the entry,
 // "listCredential.X" for the list credential.
 func Check(entry, listCredential map[string]any) (set bool, err error) {
+	return check(entry, listCredential, Decode)
+}
+
+// check is Check, decoding the list with decode, which must return a
+// Bitstring that check may read but not change.
+func check(entry, listCredential map[string]any, decode func(string) (*Bitstring, error)) (set bool, err error) {
 	e, err := parseEntry(entry)
 	if err != nil {
 		return false, err
 	}
-	bits, err := parseList(listCredential, e)
+	bits, err := parseList(listCredential, e, decode)
 	if err != nil {
 		return false, err
 	}
@@ -202,7 +208,7 @@ func parseIndex(s string) (uint64, error) {
 	return n, nil
 }
 
-func parseList(m map[string]any, e entryFields) (*Bitstring, error) {
+func parseList(m map[string]any, e entryFields, decode func(string) (*Bitstring, error)) (*Bitstring, error) {
 	const p = "listCredential."
 	if m == nil {
 		return nil, errkind.Field(errkind.Invalid, "listCredential", "missing").WithCode(CodeRetrieval)
@@ -239,7 +245,7 @@ func parseList(m map[string]any, e entryFields) (*Bitstring, error) {
 	if err != nil {
 		return nil, err
 	}
-	bits, err := Decode(enc)
+	bits, err := decode(enc)
 	if err != nil {
 		if ke, ok := err.(*errkind.Error); ok {
 			ke.Field = p + "credentialSubject.encodedList"

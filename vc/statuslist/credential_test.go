@@ -179,23 +179,37 @@ func TestCheck(t *testing.T) {
 		{name: "short encodedList", entry: entry(nil), list: listWith(func(_, s map[string]any) { s["encodedList"] = "uH4sIAAAAAAAA_wMAAAAAAAAAAAA" }),
 			kind: errkind.Invalid, code: CodeListLength, msg: "shorter than the minimum"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := Check(tt.entry, tt.list)
-			if tt.kind == "" {
-				if err != nil || got != tt.want {
-					t.Errorf("Check() = %v, %v; want %v, nil", got, err, tt.want)
-				}
-				return
-			}
-			wantErr(t, err, tt.kind, tt.code)
-			if err != nil && !strings.Contains(err.Error(), tt.msg) {
-				t.Errorf("got error %q; want it to contain %q", err, tt.msg)
-			}
-			if got {
-				t.Errorf("got set = true with an error; want false")
-			}
-		})
+	// Each case runs through Check and, twice (decoding, then remembering),
+	// through one shared Decoder.
+	var d Decoder
+	checks := []struct {
+		name  string
+		check func(entry, list map[string]any) (bool, error)
+	}{{"Check", Check}, {"Decoder", d.Check}, {"Decoder again", d.Check}}
+	for _, c := range checks {
+		for _, tt := range tests {
+			t.Run(c.name+"/"+tt.name, func(t *testing.T) {
+				checkCase(t, c.check, tt.entry, tt.list, tt.want, tt.kind, tt.code, tt.msg)
+			})
+		}
+	}
+}
+
+func checkCase(t *testing.T, check func(entry, list map[string]any) (bool, error), entry, list map[string]any, want bool, kind errkind.Kind, code, msg string) {
+	t.Helper()
+	got, err := check(entry, list)
+	if kind == "" {
+		if err != nil || got != want {
+			t.Errorf("Check() = %v, %v; want %v, nil", got, err, want)
+		}
+		return
+	}
+	wantErr(t, err, kind, code)
+	if err != nil && !strings.Contains(err.Error(), msg) {
+		t.Errorf("got error %q; want it to contain %q", err, msg)
+	}
+	if got {
+		t.Errorf("got set = true with an error; want false")
 	}
 }
 
