@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"time"
@@ -83,31 +84,32 @@ func verify(token string, keyFor func(kid string) (crypto.PublicKey, error), wha
 	if strings.Count(token, ".") != 2 {
 		return nil, errkind.New(errkind.Invalid, "%s is not a compact JWS (want three dot-separated parts)", what)
 	}
-	msg, err := jws.Parse([]byte(token))
+	// The header is read here to pick the key; jws.Verify below parses
+	// the whole token again and is what decides.
+	h, payloadPart, err := protectedHeader(token, what)
 	if err != nil {
-		return nil, errkind.Wrap(errkind.Invalid, err, "parse %s", what)
+		return nil, err
 	}
-	sigs := msg.Signatures()
-	if len(sigs) != 1 {
-		return nil, errkind.New(errkind.Invalid, "%s has %d signatures; want 1", what, len(sigs))
-	}
-	h := sigs[0].ProtectedHeaders()
-	alg := h.Algorithm()
-	if alg == jwa.NoSignature || strings.EqualFold(alg.String(), "none") {
+	alg := jwa.SignatureAlgorithm(h.Alg)
+	if alg == jwa.NoSignature || strings.EqualFold(h.Alg, "none") {
 		return nil, errkind.Field(errkind.Unauthorized, "alg", `%s alg "none" is not accepted`, what)
 	}
 	if !accepted[alg] {
 		return nil, errkind.Field(errkind.Unauthorized, "alg", "%s alg %q is not accepted; want EdDSA, ES256 or ES384", what, alg)
 	}
-	if typ := h.Type(); typ != "" && typ != "JWT" {
-		return nil, errkind.Field(errkind.Invalid, "typ", "%s typ is %q; want \"JWT\"", what, typ)
+	if h.Typ != "" && h.Typ != "JWT" {
+		return nil, errkind.Field(errkind.Invalid, "typ", "%s typ is %q; want \"JWT\"", what, h.Typ)
 	}
-	if len(h.Critical()) > 0 {
-		return nil, errkind.Field(errkind.Invalid, "crit", "%s header has crit %v; no critical extensions are understood", what, h.Critical())
+	if len(h.Crit) > 0 {
+		return nil, errkind.Field(errkind.Invalid, "crit", "%s header has crit %v; no critical extensions are understood", what, h.Crit)
 	}
-	kid := h.KeyID()
+	kid := h.Kid
 	if kid == "" {
-		if kid = impliedKid(msg.Payload()); kid == "" {
+		payload, err := base64.RawURLEncoding.DecodeString(payloadPart)
+		if err != nil {
+			return nil, errkind.New(errkind.Invalid, "parse %s: payload is not base64url: %v", what, err)
+		}
+		if kid = impliedKid(payload); kid == "" {
 			return nil, errkind.Field(errkind.Invalid, "kid", "missing; want the DID URL of the signing key (only a did:key or did:jwk issuer may leave it out)")
 		}
 	}
@@ -132,6 +134,30 @@ func verify(token string, keyFor func(kid string) (crypto.PublicKey, error), wha
 		return nil, errkind.New(errkind.Invalid, "%s payload is not a JSON object", what)
 	}
 	return &verified{kid: kid, did: did, claims: claims}, nil
+}
+
+// jwsHeader is the part of a JWS protected header that verify reads.
+type jwsHeader struct {
+	Alg  string   `json:"alg"`
+	Kid  string   `json:"kid"`
+	Typ  string   `json:"typ"`
+	Crit []string `json:"crit"`
+}
+
+// protectedHeader decodes the protected header of a compact JWS with
+// three parts and returns it with the (still encoded) payload part.
+func protectedHeader(token, what string) (jwsHeader, string, error) {
+	head, rest, _ := strings.Cut(token, ".")
+	payload, _, _ := strings.Cut(rest, ".")
+	b, err := base64.RawURLEncoding.DecodeString(head)
+	if err != nil {
+		return jwsHeader{}, "", errkind.New(errkind.Invalid, "parse %s: protected header is not base64url: %v", what, err)
+	}
+	var h jwsHeader
+	if err := json.Unmarshal(b, &h); err != nil {
+		return jwsHeader{}, "", errkind.New(errkind.Invalid, "parse %s: protected header is not a JSON object with string alg, kid and typ: %v", what, err)
+	}
+	return h, payload, nil
 }
 
 // impliedKid is the key id of a JWT without a kid header whose iss is a
