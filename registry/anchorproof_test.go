@@ -85,7 +85,14 @@ func TestCheckAnchorProof(t *testing.T) {
 		{"size altered", edit(func(p *AnchorProof) { p.BatchSize = 3 }), "does not lead from leaf"},
 		{"path altered", edit(func(p *AnchorProof) { p.MerklePath[0] = flip(p.MerklePath[0]) }), "does not lead from leaf"},
 		{"path shortened", edit(func(p *AnchorProof) { p.MerklePath = p.MerklePath[1:] }), "does not lead from leaf"},
-		{"root of another batch", edit(func(p *AnchorProof) { *p = miscounted[0]; p.Root = proofs[0].Root; p.MerklePath = proofs[0].MerklePath; p.Leaf = proofs[0].Leaf; p.LeafIndex = 0; p.BatchSize = 5 }), "anchors root"},
+		{"root of another batch", edit(func(p *AnchorProof) {
+			*p = miscounted[0]
+			p.Root = proofs[0].Root
+			p.MerklePath = proofs[0].MerklePath
+			p.Leaf = proofs[0].Leaf
+			p.LeafIndex = 0
+			p.BatchSize = 5
+		}), "anchors root"},
 		{"count differs", miscounted[1], "counts 4 credentials"},
 		{"operation proof altered", edit(func(p *AnchorProof) { p.Operation.Index = 0 }), "does not lead from operation"},
 		{"header of another block", edit(func(p *AnchorProof) { p.Operation.Header.Height = 8 }), "proof block 8"},
