@@ -1,0 +1,31 @@
+-- Anchoring of issued credentials, SQLite dialect: one row per issued
+-- credential, written in the issuance's own transaction (with its status
+-- entries), holding only the hex SHA-256 of the credential as issued (the
+-- leaf), never the credential. The anchorer batches a DID's unanchored
+-- leaves in seq order into a Merkle tree and anchors its root on the
+-- registry chain (an `anchor` operation); then it sets batch_root,
+-- leaf_index, batch_size and op_hash on the batch's rows in one
+-- transaction. Rows with batch_root NULL are pending. Times as in 00001.
+
+-- +goose Up
+CREATE TABLE credential_anchors (
+    seq           INTEGER  NOT NULL PRIMARY KEY AUTOINCREMENT, -- issuance order
+    agency_id     TEXT     NOT NULL REFERENCES agencies (id),
+    issuer_id     TEXT     NOT NULL REFERENCES issuer_instances (id),
+    issuer_did    TEXT     NOT NULL,
+    credential_id TEXT,             -- the credential's id (jti), NULL if it has none
+    leaf          TEXT     NOT NULL CHECK (length(leaf) = 64),
+    created_at    DATETIME NOT NULL,
+    batch_root    TEXT     CHECK (batch_root IS NULL OR length(batch_root) = 64),
+    leaf_index    INTEGER  CHECK (leaf_index >= 0),
+    batch_size    INTEGER  CHECK (batch_size > 0),
+    op_hash       TEXT,
+    CHECK ((batch_root IS NULL) = (op_hash IS NULL))
+);
+CREATE INDEX credential_anchors_credential ON credential_anchors (agency_id, credential_id);
+CREATE INDEX credential_anchors_leaf ON credential_anchors (agency_id, leaf);
+CREATE INDEX credential_anchors_batch ON credential_anchors (batch_root, leaf_index);
+CREATE INDEX credential_anchors_pending ON credential_anchors (agency_id, issuer_did, seq) WHERE batch_root IS NULL;
+
+-- +goose Down
+DROP TABLE credential_anchors;
