@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -41,23 +42,38 @@ func (m dbCredentialAnchor) domain() issuer.IssuedLeaf {
 	return l
 }
 
-// AddIssued implements issuer.AnchorStore.
+// AddIssued implements issuer.AnchorStore. The leaves go in with plain
+// multi-row INSERTs: gorm's Create would read back every seq (RETURNING),
+// which cost more than the insert itself on the issuance path.
 func (db *DB) AddIssued(ctx context.Context, statuses []issuer.StatusRecord, leaves []issuer.IssuedLeaf) error {
 	if len(leaves) == 0 {
 		return db.AddStatuses(ctx, statuses)
-	}
-	ms := make([]dbCredentialAnchor, 0, len(leaves))
-	for _, l := range leaves {
-		ms = append(ms, dbCredentialAnchor{AgencyID: l.AgencyID, IssuerID: l.IssuerID, IssuerDID: l.IssuerDID,
-			CredentialID: nullString(l.CredentialID), Leaf: l.Leaf, CreatedAt: dbTime(l.CreatedAt)})
 	}
 	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := addStatuses(tx, statuses); err != nil {
 			return err
 		}
-		return fail(tx.Omit("seq").Create(&ms).Error, "anchoring record of credential "+leaves[0].Leaf)
+		for chunk := range slices.Chunk(leaves, leafChunk) {
+			var q strings.Builder
+			q.WriteString("INSERT INTO credential_anchors (agency_id, issuer_id, issuer_did, credential_id, leaf, created_at) VALUES ")
+			args := make([]any, 0, 6*len(chunk))
+			for i, l := range chunk {
+				if i > 0 {
+					q.WriteByte(',')
+				}
+				q.WriteString("(?, ?, ?, ?, ?, ?)")
+				args = append(args, l.AgencyID, l.IssuerID, l.IssuerDID, nullString(l.CredentialID), l.Leaf, dbTime(l.CreatedAt))
+			}
+			if err := tx.Exec(q.String(), args...).Error; err != nil {
+				return fail(err, "anchoring record of credential "+chunk[0].Leaf)
+			}
+		}
+		return nil
 	})
 }
+
+// leafChunk bounds the rows of one INSERT of leaves (6 parameters each).
+const leafChunk = 1000
 
 // PendingSigners implements issuer.AnchorStore.
 func (db *DB) PendingSigners(ctx context.Context) ([]issuer.AnchorSigner, error) {
