@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -35,8 +36,9 @@ validators' signatures over the block header. It prints the DID that signed
 the anchor and the block's height and time: the credential existed then.
 
 With --credential, it first recomputes the leaf from the credential as issued
-(a file holding the compact JWT or SD-JWT token, or the ldp_vc JSON object)
-and checks that it is the proof's leaf.`,
+(a file holding the compact JWT or SD-JWT token, the ldp_vc JSON object, or
+the issue answer {"verifiableCredential": …} as POST /credentials/issue
+returned it) and checks that it is the proof's leaf.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			g, err := registry.LoadGenesis(genesis)
@@ -101,14 +103,25 @@ func leafOfFile(file string) (string, error) {
 	return l, nil
 }
 
+// leafOfFileBytes computes the leaf of b: a compact token, a credential
+// object, or an issue answer ({"verifiableCredential": …}) whose
+// credential is an object or an EnvelopedVerifiableCredential (whose
+// data: URL holds the token).
 func leafOfFileBytes(b []byte) (string, error) {
 	b = bytes.TrimSpace(b)
-	if bytes.HasPrefix(b, []byte("{")) {
-		var c map[string]any
-		if err := json.Unmarshal(b, &c); err != nil {
-			return "", fmt.Errorf("not a JSON credential: %v", err)
-		}
-		return issuer.LeafOf(issuer.Issued{Credential: c})
+	if !bytes.HasPrefix(b, []byte("{")) {
+		return issuer.LeafOf(issuer.Issued{Token: string(b)})
 	}
-	return issuer.LeafOf(issuer.Issued{Token: string(b)})
+	var c map[string]any
+	if err := json.Unmarshal(b, &c); err != nil {
+		return "", fmt.Errorf("not a JSON credential: %v", err)
+	}
+	if inner, ok := c["verifiableCredential"].(map[string]any); ok && len(c) == 1 {
+		c = inner
+	}
+	if id, _ := c["id"].(string); strings.HasPrefix(id, "data:") && c["type"] == "EnvelopedVerifiableCredential" {
+		_, tok, _ := strings.Cut(id, ",")
+		return issuer.LeafOf(issuer.Issued{Token: tok})
+	}
+	return issuer.LeafOf(issuer.Issued{Credential: c})
 }
