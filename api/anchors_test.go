@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -145,5 +146,42 @@ func TestCredentialAnchors(t *testing.T) {
 				t.Errorf("refused anchor: got %d %s; want 202 pending", code, b)
 			}
 		})
+	}
+}
+
+func TestAnchorBatchesAreBounded(t *testing.T) {
+	e := newEnvs(t, api.Config{})[0]
+	ctx := t.Context()
+	issuerDID := e.newDID(t, e.key, "Ed25519")
+	jwt := e.createIssuer(t, e.key, issuerDID, "jwt_vc_json", "ExampleDegreeCredential")
+	var leaves []string
+	for range 5 {
+		tok := token(t, e.issue(t, e.key, jwt, credentialFor("jwt_vc_json", "", "ExampleDegreeCredential", map[string]any{"name": "Eve"}), http.StatusCreated))
+		leaves = append(leaves, sha256Hex([]byte(tok)))
+	}
+	small, err := e.anchorerWith(t, issuer.AnchorerConfig{MaxBatch: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fulls []bool
+	for range 3 {
+		full, err := small.Once(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fulls = append(fulls, full)
+	}
+	if want := []bool{true, true, false}; !slices.Equal(fulls, want) {
+		t.Errorf("full batches: got %v; want %v", fulls, want)
+	}
+	wantSize := []int{2, 2, 2, 2, 1}
+	for i, l := range leaves {
+		code, a, b := e.anchorOf(t, e.key, l)
+		if code != http.StatusOK || a.BatchSize != wantSize[i] || a.LeafIndex != i%2 {
+			t.Errorf("leaf %d: got %d %s; want anchored at %d of a batch of %d", i, code, b, i%2, wantSize[i])
+		}
+		if _, err := registry.CheckAnchorProof(a.AnchorProof, e.chain.genesis); err != nil {
+			t.Errorf("leaf %d: CheckAnchorProof: %v", i, err)
+		}
 	}
 }

@@ -36,6 +36,13 @@ type env struct {
 	otherKey string // API key of another agency
 	chain    *testChain
 	anchorer *issuer.Anchorer // not running: tests call Once
+	issuers  *issuer.Service
+}
+
+// anchorerWith returns another anchorer of the env's issuance service.
+func (e *env) anchorerWith(t *testing.T, cfg issuer.AnchorerConfig) (*issuer.Anchorer, error) {
+	t.Helper()
+	return e.issuers.NewAnchorer(cfg)
 }
 
 // testChain is a running solo registry with its genesis and governance key.
@@ -196,7 +203,7 @@ func newEnv(t *testing.T, name string, db *store.DB, cfg api.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{name: name, srv: srv, api: s, db: db, agencies: agencies, key: key, otherKey: other, chain: chain, anchorer: anchorer}
+	return &env{name: name, srv: srv, api: s, db: db, agencies: agencies, key: key, otherKey: other, chain: chain, anchorer: anchorer, issuers: issuers}
 }
 
 // do sends a request and returns the response with its body read.
