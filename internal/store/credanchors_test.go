@@ -65,6 +65,19 @@ func TestCredentialAnchors(t *testing.T) {
 			if _, err := db.IssuedByLeaf(ctx, a.ID, leaf(5).Leaf); errkind.KindOf(err) != errkind.NotFound {
 				t.Errorf("leaf of the failed AddIssued: got %v; want NotFound (rolled back)", err)
 			}
+			// Before filing: found, pending, but not yet offered for anchoring.
+			if got, err := db.IssuedByCredential(ctx, a.ID, "urn:uuid:1"); err != nil || got.Leaf != leaf(1).Leaf || got.Root != "" {
+				t.Errorf("IssuedByCredential before filing = %+v, %v; want leaf 1, pending", got, err)
+			}
+			if signers, err := db.PendingSigners(ctx); err != nil || len(signers) != 0 {
+				t.Errorf("PendingSigners before filing = %+v, %v; want none", signers, err)
+			}
+			if n, err := db.FileIssued(ctx); err != nil || n != 5 {
+				t.Fatalf("FileIssued = %d, %v; want 5", n, err)
+			}
+			if n, err := db.FileIssued(ctx); err != nil || n != 0 {
+				t.Errorf("FileIssued again = %d, %v; want 0", n, err)
+			}
 			signers, err := db.PendingSigners(ctx)
 			if err != nil || len(signers) != 1 || signers[0] != (issuer.AnchorSigner{AgencyID: a.ID, IssuerDID: rec.DID}) {
 				t.Fatalf("PendingSigners = %+v, %v; want %s of %s", signers, err, rec.DID, a.ID)
@@ -105,8 +118,14 @@ func TestCredentialAnchors(t *testing.T) {
 			if want := []string{leaf(0).Leaf, leaf(1).Leaf, leaf(2).Leaf}; err != nil || !slices.Equal(leaves, want) {
 				t.Errorf("BatchLeaves = %v, %v; want %v", leaves, err, want)
 			}
+			if err := db.AddIssued(ctx, nil, []issuer.IssuedLeaf{leaf(6)}); err != nil {
+				t.Fatal(err)
+			}
 			if rest, err := db.PendingLeaves(ctx, signers[0], 10); err != nil || len(rest) != 2 || rest[0].Leaf != leaf(3).Leaf {
-				t.Errorf("PendingLeaves after the batch = %+v, %v; want leaves 3 and 4", rest, err)
+				t.Errorf("PendingLeaves after the batch = %+v, %v; want leaves 3 and 4 (6 is not filed)", rest, err)
+			}
+			if got, err := db.IssuedByLeaf(ctx, a.ID, leaf(6).Leaf); err != nil || got.CredentialID != "urn:uuid:6" {
+				t.Errorf("IssuedByLeaf of an unfiled leaf = %+v, %v; want it", got, err)
 			}
 			for _, q := range []struct{ agency, id string }{{b.ID, "urn:uuid:1"}, {a.ID, "urn:uuid:9"}} {
 				if _, err := db.IssuedByCredential(ctx, q.agency, q.id); errkind.KindOf(err) != errkind.NotFound {

@@ -51,7 +51,10 @@ type AnchorStore interface {
 	// credentials in one transaction; Conflict (and nothing written) if a
 	// status entry exists.
 	AddIssued(ctx context.Context, statuses []StatusRecord, leaves []IssuedLeaf) error
-	// PendingSigners returns the DIDs with leaves not yet anchored.
+	// FileIssued makes the leaves added since the last call visible to
+	// PendingSigners and PendingLeaves, and returns how many it filed.
+	FileIssued(ctx context.Context) (int, error)
+	// PendingSigners returns the DIDs with filed leaves not yet anchored.
 	PendingSigners(ctx context.Context) ([]AnchorSigner, error)
 	// PendingLeaves returns at most limit leaves of the DID not yet
 	// anchored, in Seq order.
@@ -182,6 +185,9 @@ func (a *Anchorer) Run(ctx context.Context) error {
 // It reports whether some batch was full (more are pending), and the
 // error of listing the DIDs; a DID's failure is logged and backed off.
 func (a *Anchorer) Once(ctx context.Context) (full bool, err error) {
+	if _, err := a.s.anchors.FileIssued(ctx); err != nil {
+		return false, err
+	}
 	signers, err := a.s.anchors.PendingSigners(ctx)
 	if err != nil {
 		return false, err
