@@ -157,6 +157,8 @@ func TestEveryRouteExample(t *testing.T) {
 									v = fx.schemaID
 								case strings.HasPrefix(p, "/trust/issuers/"):
 									v = fx.issuer
+								case strings.HasSuffix(p, "/anchor"):
+									v = url.PathEscape(cf.anchored)
 								case prm.Value.Name == "issuerId":
 									v = cf.ldpID
 								case prm.Value.Name == "listId":

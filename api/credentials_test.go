@@ -28,6 +28,7 @@ type credFixture struct {
 	listID    string            // a status list of the fixture's credentials
 	present   []byte            // the verifyPresentation body: a real presentation
 	bbs       *bbsFix           // the BBS+ examples' DIDs and credentials
+	anchored  string            // the id of an anchored credential
 }
 
 func credentialFixture(t *testing.T, e *env) *credFixture {
@@ -61,6 +62,10 @@ func credentialFixture(t *testing.T, e *env) *credFixture {
 		c := e.issueLDP(t, e.key, withStatus)
 		f.statusIDs[name] = c["id"].(string)
 		f.listID = listIDOf(t, c, "revocation")
+	}
+	f.anchored = f.statusIDs["suspend"]
+	if _, err := e.anchorer.Once(t.Context()); err != nil {
+		t.Fatal(err)
 	}
 	// The verifyPresentation example: a did:key holder presents an ldp_vc
 	// about itself, bound to the example's challenge and domain.

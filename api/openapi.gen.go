@@ -145,6 +145,24 @@ func (e CreateIssuerRequestStatusPurposes) Valid() bool {
 	}
 }
 
+// Defines values for CredentialAnchorStatus.
+const (
+	CredentialAnchorStatusAnchored CredentialAnchorStatus = "anchored"
+	CredentialAnchorStatusPending  CredentialAnchorStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the CredentialAnchorStatus enum.
+func (e CredentialAnchorStatus) Valid() bool {
+	switch e {
+	case CredentialAnchorStatusAnchored:
+		return true
+	case CredentialAnchorStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CredentialStatusUpdateStatus.
 const (
 	CredentialStatusUpdateStatusActive    CredentialStatusUpdateStatus = "active"
@@ -315,19 +333,19 @@ func (e IssuerInstanceStatusPurposes) Valid() bool {
 
 // Defines values for OperationStatusStatus.
 const (
-	Committed OperationStatusStatus = "committed"
-	Pending   OperationStatusStatus = "pending"
-	Rejected  OperationStatusStatus = "rejected"
+	OperationStatusStatusCommitted OperationStatusStatus = "committed"
+	OperationStatusStatusPending   OperationStatusStatus = "pending"
+	OperationStatusStatusRejected  OperationStatusStatus = "rejected"
 )
 
 // Valid indicates whether the value is a known member of the OperationStatusStatus enum.
 func (e OperationStatusStatus) Valid() bool {
 	switch e {
-	case Committed:
+	case OperationStatusStatusCommitted:
 		return true
-	case Pending:
+	case OperationStatusStatusPending:
 		return true
-	case Rejected:
+	case OperationStatusStatusRejected:
 		return true
 	default:
 		return false
@@ -559,6 +577,44 @@ type CreateIssuerRequestFormat string
 
 // CreateIssuerRequestStatusPurposes defines model for CreateIssuerRequest.StatusPurposes.
 type CreateIssuerRequestStatusPurposes string
+
+// CredentialAnchor defines model for CredentialAnchor.
+type CredentialAnchor struct {
+	BatchSize *int `json:"batchSize,omitempty"`
+
+	// CredentialId The credential's id (absent if it has none).
+	CredentialId *string `json:"credentialId,omitempty"`
+
+	// Height The block that holds the anchor operation.
+	Height *int64 `json:"height,omitempty"`
+
+	// Issuer The issuer DID, which signed the anchor operation.
+	Issuer string `json:"issuer"`
+
+	// Leaf Hex SHA-256 of the credential as issued.
+	Leaf      string `json:"leaf"`
+	LeafIndex *int   `json:"leafIndex,omitempty"`
+
+	// MerklePath Sibling hashes from the leaf up to the root (RFC 6962 audit path).
+	MerklePath *[]string `json:"merklePath,omitempty"`
+
+	// OpHash Hash of the anchor operation.
+	OpHash *string `json:"opHash,omitempty"`
+	Proof  *Proof  `json:"proof,omitempty"`
+
+	// RecordedAt When the service recorded the issuance (its own clock; the block time is what the chain proves).
+	RecordedAt time.Time `json:"recordedAt"`
+
+	// Root The Merkle root of the batch, the payload of the anchor operation.
+	Root   *string                `json:"root,omitempty"`
+	Status CredentialAnchorStatus `json:"status"`
+
+	// Time That block's time; the credential was issued at or before it.
+	Time *time.Time `json:"time,omitempty"`
+}
+
+// CredentialAnchorStatus defines model for CredentialAnchor.Status.
+type CredentialAnchorStatus string
 
 // CredentialStatusUpdate defines model for CredentialStatusUpdate.
 type CredentialStatusUpdate struct {
@@ -1439,6 +1495,9 @@ type ServerInterface interface {
 	// VerifyCredential Verify a credential (W3C VC-API)
 	// (POST /credentials/verify)
 	VerifyCredential(c *gin.Context)
+	// GetCredentialAnchor Proof of when a credential was issued (its anchor on the registry chain)
+	// (GET /credentials/{id}/anchor)
+	GetCredentialAnchor(c *gin.Context, id string)
 	// ListDIDs List the agency's DIDs
 	// (GET /dids)
 	ListDIDs(c *gin.Context)
@@ -1655,6 +1714,31 @@ func (siw *ServerInterfaceWrapper) VerifyCredential(c *gin.Context) {
 	}
 
 	siw.Handler.VerifyCredential(c)
+}
+
+// GetCredentialAnchor operation middleware
+func (siw *ServerInterfaceWrapper) GetCredentialAnchor(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetCredentialAnchor(c, id)
 }
 
 // ListDIDs operation middleware
@@ -2191,6 +2275,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/credentials/derive", wrapper.DeriveCredential)
 	router.POST(options.BaseURL+"/presentations/verify", wrapper.VerifyPresentation)
 	router.POST(options.BaseURL+"/credentials/status", wrapper.UpdateCredentialStatus)
+	router.GET(options.BaseURL+"/credentials/:id/anchor", wrapper.GetCredentialAnchor)
 	router.GET(options.BaseURL+"/status/:listId", wrapper.GetStatusList)
 	router.GET(options.BaseURL+"/status/:listId/entries/:index", wrapper.GetStatusEntryAt)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealthz)

@@ -35,6 +35,14 @@ type env struct {
 	key      string // API key of agency "Test Agency"
 	otherKey string // API key of another agency
 	chain    *testChain
+	anchorer *issuer.Anchorer // not running: tests call Once
+	issuers  *issuer.Service
+}
+
+// anchorerWith returns another anchorer of the env's issuance service.
+func (e *env) anchorerWith(t *testing.T, cfg issuer.AnchorerConfig) (*issuer.Anchorer, error) {
+	t.Helper()
+	return e.issuers.NewAnchorer(cfg)
 }
 
 // testChain is a running solo registry with its genesis and governance key.
@@ -62,6 +70,14 @@ func (c *testChain) Nonce(ctx context.Context, signer string) (uint64, error) {
 
 func (c *testChain) LatestDIDVersion(ctx context.Context, id string) (registry.DIDVersion, error) {
 	return c.db.LatestDIDVersion(ctx, id)
+}
+
+func (c *testChain) Anchor(ctx context.Context, root string) (registry.Anchor, error) {
+	return c.db.Anchor(ctx, root)
+}
+
+func (c *testChain) Proof(ctx context.Context, hash string) (registry.Proof, error) {
+	return c.engine.Proof(ctx, hash)
 }
 
 // startChain runs a solo registry on db with a fresh development genesis.
@@ -154,6 +170,7 @@ func newEnv(t *testing.T, name string, db *store.DB, cfg api.Config) *env {
 	issuers := issuer.NewService(issuer.Config{
 		Store: db, DIDs: agencies, Resolver: resolver, Trust: trust,
 		Lists: lists, Versions: db, Statuses: db, PublicURL: testPublicURL, Chain: chain,
+		Anchors: db, AnchorChain: chain,
 		Keys: issuer.KeysFunc(func(ctx context.Context, agencyID, keyID string) (crypto.Signer, error) {
 			s, err := keys.Signer(ctx, agencyID, keyID)
 			if err != nil {
@@ -163,6 +180,10 @@ func newEnv(t *testing.T, name string, db *store.DB, cfg api.Config) *env {
 		}),
 	})
 	agencies.UseSignerLocks(issuers)
+	anchorer, err := issuers.NewAnchorer(issuer.AnchorerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	verifier := verifiers.NewVerifier(resolver, trust, nil)
 	verifier.UseStatusLists(issuers)
 	s, err := api.NewServer(cfg, api.Deps{
@@ -184,7 +205,7 @@ func newEnv(t *testing.T, name string, db *store.DB, cfg api.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{name: name, srv: srv, api: s, db: db, agencies: agencies, key: key, otherKey: other, chain: chain}
+	return &env{name: name, srv: srv, api: s, db: db, agencies: agencies, key: key, otherKey: other, chain: chain, anchorer: anchorer, issuers: issuers}
 }
 
 // do sends a request and returns the response with its body read.

@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"testing"
@@ -181,6 +182,19 @@ var tenancyReads = map[string]readCase{
 		wantProblem(t, resp, b, http.StatusNotFound, "")
 		if strings.Contains(string(b), `"keyId"`) {
 			t.Errorf("404 leaks the record: %s", b)
+		}
+	},
+	"GET /credentials/{id}/anchor": func(t *testing.T, e *env, a *tenantA) {
+		path := "/credentials/" + url.PathEscape(a.credID) + "/anchor"
+		resp, b := e.do(t, http.MethodGet, path, e.otherKey, "")
+		wantProblem(t, resp, b, http.StatusNotFound, "")
+		if strings.Contains(string(b), `"leaf"`) {
+			t.Errorf("404 leaks the anchor: %s", b)
+		}
+		// The owner gets an answer (anchored, or pending until the next
+		// anchoring round), so the 404 is tenancy's.
+		if resp, b := e.do(t, http.MethodGet, path, e.key, ""); resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusAccepted {
+			t.Errorf("owner: got %d %s; want 200 or 202", resp.StatusCode, b)
 		}
 	},
 	"GET /issuers": func(t *testing.T, e *env, a *tenantA) {

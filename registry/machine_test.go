@@ -180,8 +180,8 @@ func TestApplySigners(t *testing.T) {
 		kind errkind.Kind
 		want string
 	}{
-		{"did:jwk resolves", c.op(jwkActor, KindAnchor, root), errkind.Forbidden, "holds no accreditation"},
-		{"did:key resolves", c.op(keyActor(t, "x"), KindAnchor, root), errkind.Forbidden, "holds no accreditation"},
+		{"did:jwk resolves", c.op(jwkActor, KindAnchor, AnchorPayload{Root: root.Root, Type: "Resident"}), errkind.Forbidden, "holds no accreditation"},
+		{"did:key resolves", c.op(keyActor(t, "x"), KindAnchor, AnchorPayload{Root: root.Root, Type: "Resident"}), errkind.Forbidden, "holds no accreditation"},
 		{"did:key with a wrong fragment", signed(t, KindAnchor, keyActor(t, "x").did+"#nope", 1, root, seedKey("x")), errkind.Forbidden, "is not a capabilityInvocation or assertionMethod key"},
 		{"did:web", c.op(web, KindAnchor, root), errkind.Forbidden, "signers must be did:urbis, did:key or did:jwk"},
 		{"unknown did:urbis", signed(t, KindAnchor, "did:urbis:nobody#key-1", 1, root, seedKey("x")), errkind.Forbidden, "does not exist on this chain"},
@@ -354,7 +354,7 @@ func TestApplySchemaAndAnchor(t *testing.T) {
 		{"anchor short root", c.op(issuer, KindAnchor, AnchorPayload{Root: "abc"}), errkind.Invalid, "64 lowercase hex"},
 		{"anchor negative count", c.op(issuer, KindAnchor, AnchorPayload{Root: strings.Repeat("d", 64), Count: -1}), errkind.Invalid, "negative"},
 		{"anchor for a type not held", c.op(issuer, KindAnchor, AnchorPayload{Root: strings.Repeat("d", 64), Type: "Vote"}), errkind.Forbidden, `for type "Vote"`},
-		{"anchor unaccredited", c.op(keyActor(t, "stranger"), KindAnchor, AnchorPayload{Root: strings.Repeat("d", 64)}), errkind.Forbidden, "for any credential type"},
+		{"typed anchor unaccredited", c.op(keyActor(t, "stranger"), KindAnchor, AnchorPayload{Root: strings.Repeat("d", 64), Type: "Resident"}), errkind.Forbidden, `for type "Resident"`},
 		{"trust op with the assertion key", c.op(asserter, KindTrustAccredit, TrustAccredit{Issuer: sub.did, Types: []string{"Resident"}}), errkind.Forbidden, "is not a capabilityInvocation key"},
 	}
 	for _, tt := range tests {
@@ -362,9 +362,19 @@ func TestApplySchemaAndAnchor(t *testing.T) {
 	}
 	t.Run("delegated accreditation lapses with its parent", func(t *testing.T) {
 		c.must(c.op(gov, KindTrustSuspend, TrustChange{Accreditation: parent}))
-		c.rejected(t, c.op(sub, KindAnchor, AnchorPayload{Root: strings.Repeat("e", 64)}), errkind.Forbidden, "holds no accreditation")
+		c.rejected(t, c.op(sub, KindAnchor, AnchorPayload{Root: strings.Repeat("e", 64), Type: "Resident"}), errkind.Forbidden, "holds no accreditation")
 		c.must(c.op(gov, KindTrustReinstate, TrustChange{Accreditation: parent}))
-		c.must(c.op(sub, KindAnchor, AnchorPayload{Root: strings.Repeat("e", 64)}))
+		c.must(c.op(sub, KindAnchor, AnchorPayload{Root: strings.Repeat("e", 64), Type: "Resident"}))
+	})
+	t.Run("untyped anchor needs no accreditation", func(t *testing.T) {
+		stranger := keyActor(t, "stranger-untyped")
+		r := strings.Repeat("f", 64)
+		c.must(c.op(stranger, KindAnchor, AnchorPayload{Root: r, Count: 3}))
+		a, err := c.st.Anchor(context.Background(), r)
+		if err != nil || a.Issuer != stranger.did || a.Count != 3 || a.Type != "" {
+			t.Fatalf("got %+v, %v; want root anchored by %s with count 3 and no type", a, err, stranger.did)
+		}
+		c.rejected(t, c.op(stranger, KindAnchor, AnchorPayload{Root: r}), errkind.Conflict, "already anchored")
 	})
 }
 

@@ -32,7 +32,8 @@ func liveChain(t *testing.T, k storeKind) (*registry.Genesis, *store.DB, string)
 		sign(t, g, registry.KindSchemaRegister, id+"#key-1", 3, registry.SchemaRegister{Type: "Resident", Schema: json.RawMessage(`{"type":"object"}`)}, key),
 		sign(t, g, registry.KindAnchor, id+"#key-1", 4, registry.AnchorPayload{Root: strings.Repeat("f", 64)}, key),
 		sign(t, g, registry.KindTrustSuspend, govKID, 2, registry.TrustChange{Accreditation: acc.Hash, Reason: "audit"}, govKey),
-		sign(t, g, registry.KindAnchor, id+"#key-1", 5, registry.AnchorPayload{Root: strings.Repeat("e", 64)}, key),
+		// A typed anchor needs the (now suspended) accreditation.
+		sign(t, g, registry.KindAnchor, id+"#key-1", 5, registry.AnchorPayload{Root: strings.Repeat("e", 64), Type: "Resident"}, key),
 		// Status changes need no accreditation: the suspended issuer may
 		// still revoke what it issued.
 		sign(t, g, registry.KindStatusUpdate, id+"#key-1", 5, registry.StatusUpdatePayload{List: "https://city.example/status/sl_1", Index: 7, Purpose: registry.PurposeRevocation, Value: true}, key),

@@ -33,6 +33,8 @@ type config struct {
 	ShutdownTimeout    time.Duration
 	BlockInterval      time.Duration
 	MaxBlockOps        int
+	AnchorInterval     time.Duration
+	AnchorMaxBatch     int
 }
 
 // bindStorage adds the flags every command that touches the database needs.
@@ -58,6 +60,8 @@ func (c *config) bindServe(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let in-flight requests finish on SIGTERM")
 	fs.DurationVar(&c.BlockInterval, "block-interval", 250*time.Millisecond, "the registry makes a block of pending operations this often")
 	fs.IntVar(&c.MaxBlockOps, "max-block-ops", 5000, "the registry makes a block at once when this many operations are pending")
+	fs.DurationVar(&c.AnchorInterval, "anchor-interval", time.Second, "how often the hashes of issued credentials are anchored on the registry (one Merkle root per issuer DID)")
+	fs.IntVar(&c.AnchorMaxBatch, "anchor-max-batch", 10000, "most issued credentials one anchor operation covers")
 }
 
 // applyEnv sets every flag not given on the command line from its
@@ -117,6 +121,9 @@ func (c *config) finish(serving bool) error {
 	}
 	if c.BlockInterval < time.Millisecond || c.MaxBlockOps < 1 {
 		return fmt.Errorf("--block-interval must be at least 1ms and --max-block-ops at least 1")
+	}
+	if c.AnchorInterval < time.Millisecond || c.AnchorMaxBatch < 1 {
+		return fmt.Errorf("--anchor-interval must be at least 1ms and --anchor-max-batch at least 1")
 	}
 	if c.MaxBodyBytes < 1024 {
 		return fmt.Errorf("--max-body-bytes %d is below the 1024 minimum", c.MaxBodyBytes)

@@ -109,10 +109,23 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 	issuers := issuer.NewService(issuer.Config{
 		Store: a.db, DIDs: a.agencies, Keys: custodyKeys(a.keys), Resolver: resolver, Trust: trust, Clock: time.Now,
 		Lists: lists, Versions: a.db, Statuses: a.db, PublicURL: cfg.PublicURL, Chain: chain,
+		Anchors: a.db, AnchorChain: chain,
 	})
 	// Schema registration and status changes sign operations of the same
 	// DIDs: one lock per DID keeps their nonces apart.
 	a.agencies.UseSignerLocks(issuers)
+	anchorer, err := issuers.NewAnchorer(issuer.AnchorerConfig{Interval: cfg.AnchorInterval, MaxBatch: cfg.AnchorMaxBatch, Logger: log})
+	if err != nil {
+		return err
+	}
+	// The anchorer stops before the engine: its last anchor may still
+	// get its block. Leaves it leaves pending are anchored on the next
+	// start.
+	anchorCtx, cancelAnchorer := context.WithCancel(context.WithoutCancel(ctx))
+	anchorerStopped := make(chan struct{})
+	go func() { anchorer.Run(anchorCtx); close(anchorerStopped) }()
+	stopAnchorer := func() { cancelAnchorer(); <-anchorerStopped }
+	defer stopAnchorer()
 	verifier := verifiers.NewVerifier(resolver, trust, time.Now)
 	statusLists, err := newStatusLists(cfg, issuers)
 	if err != nil {
@@ -189,6 +202,7 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	stopAnchorer()
 	if err := stopEngine(); err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("registry engine: %w", err)
 	}
@@ -216,6 +230,14 @@ func (c chainAccess) Wait(ctx context.Context, hash string) (registry.OpStatus, 
 
 func (c chainAccess) Nonce(ctx context.Context, signer string) (uint64, error) {
 	return c.db.Nonce(ctx, signer)
+}
+
+func (c chainAccess) Anchor(ctx context.Context, root string) (registry.Anchor, error) {
+	return c.db.Anchor(ctx, root)
+}
+
+func (c chainAccess) Proof(ctx context.Context, hash string) (registry.Proof, error) {
+	return c.engine.Proof(ctx, hash)
 }
 
 func (c chainAccess) LatestDIDVersion(ctx context.Context, id string) (registry.DIDVersion, error) {

@@ -31,6 +31,11 @@ func (m dbCredentialStatus) domain() issuer.StatusRecord {
 // AddStatuses implements issuer.StatusStore: Conflict if the credential
 // already has an entry of a purpose.
 func (db *DB) AddStatuses(ctx context.Context, recs []issuer.StatusRecord) error {
+	return addStatuses(db.gorm.WithContext(ctx), recs)
+}
+
+// addStatuses inserts recs with g, a connection or a transaction.
+func addStatuses(g *gorm.DB, recs []issuer.StatusRecord) error {
 	if len(recs) == 0 {
 		return nil
 	}
@@ -39,7 +44,7 @@ func (db *DB) AddStatuses(ctx context.Context, recs []issuer.StatusRecord) error
 		ms = append(ms, dbCredentialStatus{CredentialID: r.CredentialID, Purpose: r.Purpose, ListID: r.ListID, Idx: r.Index,
 			AgencyID: r.AgencyID, IssuerID: r.IssuerID, CreatedAt: dbTime(r.CreatedAt)})
 	}
-	return fail(db.gorm.WithContext(ctx).Create(&ms).Error, "status of credential "+recs[0].CredentialID)
+	return fail(g.Create(&ms).Error, "status of credential "+recs[0].CredentialID)
 }
 
 // Statuses implements issuer.StatusStore.

@@ -114,10 +114,8 @@ func (s *Service) Issue(ctx context.Context, agencyID, issuerID string, cred map
 	if err != nil {
 		return Issued{}, prefix(err, "/credential")
 	}
-	if len(recs) > 0 {
-		if err := s.statusWriter.add(ctx, recs); err != nil {
-			return Issued{}, err
-		}
+	if err := s.recordIssued(ctx, in, cred, out, recs); err != nil {
+		return Issued{}, err
 	}
 	return out, nil
 }

@@ -114,6 +114,9 @@ type Service struct {
 	chain      Chain
 	chainLocks signerLocks
 
+	anchors     AnchorStore // nil: issued credentials are not anchored
+	anchorChain AnchorChain
+
 	signers   *ttlLRU[cachedSigner] // by (agency, DID), SignerTTL
 	instances *ttlLRU[Instance]     // by (agency, instance id), InstanceTTL
 	agencyIns *ttlLRU[[]Instance]   // an agency's instances, InstanceTTL
@@ -135,6 +138,10 @@ type Config struct {
 	PublicURL string // status lists are published at PublicURL/status/{listId}
 	// Chain, when set, anchors every status change as a status.update.
 	Chain Chain
+	// Anchors, when set, records the hash of every issued credential for
+	// anchoring (see Anchorer); AnchorChain reads the anchors' proofs.
+	Anchors     AnchorStore
+	AnchorChain AnchorChain
 }
 
 // NewService returns a Service.
@@ -146,12 +153,14 @@ func NewService(cfg Config) *Service {
 	if err != nil {
 		panic(err) // signedLists is a valid constant configuration
 	}
-	return &Service{signed: signed, store: cfg.Store, dids: cfg.DIDs, keys: cfg.Keys, resolver: cfg.Resolver, trust: cfg.Trust, clock: cfg.Clock,
+	s := &Service{signed: signed, store: cfg.Store, dids: cfg.DIDs, keys: cfg.Keys, resolver: cfg.Resolver, trust: cfg.Trust, clock: cfg.Clock,
 		lists: cfg.Lists, versions: cfg.Versions, statuses: cfg.Statuses, publicURL: cfg.PublicURL, chain: cfg.Chain,
-		statusWriter: &statusBatcher{store: cfg.Statuses},
-		signers:      newTTLLRU[cachedSigner](cacheCapacity, SignerTTL, cfg.Clock),
-		instances:    newTTLLRU[Instance](cacheCapacity, InstanceTTL, cfg.Clock),
-		agencyIns:    newTTLLRU[[]Instance](cacheCapacity, InstanceTTL, cfg.Clock)}
+		anchors: cfg.Anchors, anchorChain: cfg.AnchorChain,
+		signers:   newTTLLRU[cachedSigner](cacheCapacity, SignerTTL, cfg.Clock),
+		instances: newTTLLRU[Instance](cacheCapacity, InstanceTTL, cfg.Clock),
+		agencyIns: newTTLLRU[[]Instance](cacheCapacity, InstanceTTL, cfg.Clock)}
+	s.statusWriter = &statusBatcher{write: s.writeIssued}
+	return s
 }
 
 func (s *Service) now() time.Time { return s.clock().UTC().Truncate(time.Second) }

@@ -7,13 +7,13 @@ import (
 	"github.com/urbis-id/urbis/internal/errkind"
 )
 
-// maxStatusBatch bounds how many waiting issuances one AddStatuses call
-// of the statusBatcher records.
+// maxStatusBatch bounds how many waiting issuances one write of the
+// statusBatcher records.
 const maxStatusBatch = 256
 
-// statusBatcher group-commits the status entries of concurrent
-// issuances: one goroutine at a time (the leader) writes the entries of
-// every waiting caller with one AddStatuses call, one transaction, and
+// statusBatcher group-commits the status entries and anchoring leaves of
+// concurrent issuances: one goroutine at a time (the leader) writes the
+// records of every waiting caller with one write call, one transaction, and
 // callers that arrive meanwhile share the next one. A caller returns only
 // once the call holding its entries has returned, so nothing is
 // acknowledged before it is committed; the call's error reaches each of
@@ -21,7 +21,8 @@ const maxStatusBatch = 256
 // entries are written again on their own, so that one caller's conflict
 // (a credential id issued twice) fails only that caller.
 type statusBatcher struct {
-	store StatusStore
+	// write records statuses and leaves in one transaction.
+	write func(ctx context.Context, recs []StatusRecord, leaves []IssuedLeaf) error
 
 	mu      sync.Mutex
 	waiting []*statusWaiter
@@ -29,17 +30,19 @@ type statusBatcher struct {
 }
 
 type statusWaiter struct {
-	recs []StatusRecord
-	done chan struct{}
-	err  error
+	recs   []StatusRecord
+	leaves []IssuedLeaf
+	done   chan struct{}
+	err    error
 }
 
-// add records recs, returning once they are committed or have failed.
-func (b *statusBatcher) add(ctx context.Context, recs []StatusRecord) error {
-	if len(recs) == 0 {
+// add records recs and leaves, returning once they are committed or have
+// failed.
+func (b *statusBatcher) add(ctx context.Context, recs []StatusRecord, leaves []IssuedLeaf) error {
+	if len(recs) == 0 && len(leaves) == 0 {
 		return nil
 	}
-	w := &statusWaiter{recs: recs, done: make(chan struct{})}
+	w := &statusWaiter{recs: recs, leaves: leaves, done: make(chan struct{})}
 	b.mu.Lock()
 	b.waiting = append(b.waiting, w)
 	lead := !b.leading
@@ -73,22 +76,24 @@ func (b *statusBatcher) lead(ctx context.Context) {
 		batch := b.waiting[:n:n]
 		b.waiting = b.waiting[n:]
 		b.mu.Unlock()
-		b.write(ctx, batch)
+		b.commit(ctx, batch)
 	}
 }
 
-// write records the entries of batch in one call and wakes its callers.
-func (b *statusBatcher) write(ctx context.Context, batch []*statusWaiter) {
+// commit records the entries of batch in one call and wakes its callers.
+func (b *statusBatcher) commit(ctx context.Context, batch []*statusWaiter) {
 	var all []StatusRecord
+	var leaves []IssuedLeaf
 	for _, w := range batch {
 		all = append(all, w.recs...)
+		leaves = append(leaves, w.leaves...)
 	}
-	err := b.store.AddStatuses(ctx, all)
+	err := b.write(ctx, all, leaves)
 	if err != nil && len(batch) > 1 {
 		// Nothing of the failed call was committed: find whose entries
 		// fail by writing each caller's on their own.
 		for _, w := range batch {
-			w.err = b.store.AddStatuses(ctx, w.recs)
+			w.err = b.write(ctx, w.recs, w.leaves)
 			close(w.done)
 		}
 		return

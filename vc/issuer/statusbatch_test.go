@@ -46,6 +46,10 @@ func (g *gatedStatuses) AddStatuses(_ context.Context, recs []StatusRecord) erro
 	return nil
 }
 
+func (g *gatedStatuses) write(ctx context.Context, recs []StatusRecord, _ []IssuedLeaf) error {
+	return g.AddStatuses(ctx, recs)
+}
+
 func (g *gatedStatuses) isCommitted(id string) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -57,7 +61,7 @@ func addAll(b *statusBatcher, n int) []error {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			errs[i] = b.add(context.Background(), []StatusRecord{{CredentialID: fmt.Sprint("urn:c:", i), Purpose: "revocation"}})
+			errs[i] = b.add(context.Background(), []StatusRecord{{CredentialID: fmt.Sprint("urn:c:", i), Purpose: "revocation"}}, nil)
 		})
 	}
 	wg.Wait()
@@ -68,13 +72,13 @@ func addAll(b *statusBatcher, n int) []error {
 // committed, and concurrent callers share calls.
 func TestStatusBatchDurable(t *testing.T) {
 	g := &gatedStatuses{gate: make(chan struct{}), committed: map[string]bool{}}
-	b := &statusBatcher{store: g}
+	b := &statusBatcher{write: g.write}
 	const n = 40
 	returned := make(chan int, n)
 	for i := range n {
 		go func() {
 			id := fmt.Sprint("urn:c:", i)
-			if err := b.add(context.Background(), []StatusRecord{{CredentialID: id, Purpose: "revocation"}}); err != nil {
+			if err := b.add(context.Background(), []StatusRecord{{CredentialID: id, Purpose: "revocation"}}, nil); err != nil {
 				t.Error(err)
 			}
 			if !g.isCommitted(id) {
@@ -100,7 +104,7 @@ func TestStatusBatchDurable(t *testing.T) {
 // A failed commit fails every caller of its batch.
 func TestStatusBatchFailureReachesAll(t *testing.T) {
 	g := &gatedStatuses{err: errkind.New(errkind.Unavailable, "disk gone"), committed: map[string]bool{}}
-	b := &statusBatcher{store: g}
+	b := &statusBatcher{write: g.write}
 	for i, err := range addAll(b, 30) {
 		if !errors.Is(err, errkind.Unavailable) {
 			t.Fatalf("caller %d: %v; want the store's error", i, err)
@@ -111,7 +115,7 @@ func TestStatusBatchFailureReachesAll(t *testing.T) {
 // One caller's conflict fails that caller only.
 func TestStatusBatchConflictIsolated(t *testing.T) {
 	g := &gatedStatuses{gate: make(chan struct{}), conflict: "urn:c:3", committed: map[string]bool{}}
-	b := &statusBatcher{store: g}
+	b := &statusBatcher{write: g.write}
 	go func() { time.Sleep(20 * time.Millisecond); close(g.gate) }()
 	for i, err := range addAll(b, 10) {
 		switch {
