@@ -204,7 +204,7 @@ func (s *Service) bit(ctx context.Context, r StatusRecord) (bool, error) {
 // StatusList is a signed status list credential as published.
 type StatusList struct {
 	Credential map[string]any // shared between callers: read, never change
-	JSON       []byte // Credential, encoded
+	JSON       []byte         // Credential, encoded
 	Version    uint64
 }
 
