@@ -33,6 +33,10 @@ type config struct {
 	ShutdownTimeout    time.Duration
 	BlockInterval      time.Duration
 	MaxBlockOps        int
+	OfferTTL           time.Duration
+	TokenTTL           time.Duration
+	NonceTTL           time.Duration
+	BatchSize          int
 }
 
 // bindStorage adds the flags every command that touches the database needs.
@@ -58,6 +62,10 @@ func (c *config) bindServe(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let in-flight requests finish on SIGTERM")
 	fs.DurationVar(&c.BlockInterval, "block-interval", 250*time.Millisecond, "the registry makes a block of pending operations this often")
 	fs.IntVar(&c.MaxBlockOps, "max-block-ops", 5000, "the registry makes a block at once when this many operations are pending")
+	fs.DurationVar(&c.OfferTTL, "offer-ttl", 5*time.Minute, "OpenID4VCI: default lifetime of a credential offer and its pre-authorized code")
+	fs.DurationVar(&c.TokenTTL, "token-ttl", 5*time.Minute, "OpenID4VCI: lifetime of an access token")
+	fs.DurationVar(&c.NonceTTL, "nonce-ttl", 5*time.Minute, "OpenID4VCI: lifetime of a c_nonce, and the oldest iat a proof may have")
+	fs.IntVar(&c.BatchSize, "batch-size", 10, "OpenID4VCI: most proofs (credentials) in one credential request")
 }
 
 // applyEnv sets every flag not given on the command line from its
@@ -117,6 +125,17 @@ func (c *config) finish(serving bool) error {
 	}
 	if c.BlockInterval < time.Millisecond || c.MaxBlockOps < 1 {
 		return fmt.Errorf("--block-interval must be at least 1ms and --max-block-ops at least 1")
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"--offer-ttl", c.OfferTTL}, {"--token-ttl", c.TokenTTL}, {"--nonce-ttl", c.NonceTTL}} {
+		if d.v < time.Second || d.v > 7*24*time.Hour {
+			return fmt.Errorf("%s %s must be between 1s and 168h", d.name, d.v)
+		}
+	}
+	if c.BatchSize < 1 || c.BatchSize > 100 {
+		return fmt.Errorf("--batch-size %d must be between 1 and 100", c.BatchSize)
 	}
 	if c.MaxBodyBytes < 1024 {
 		return fmt.Errorf("--max-body-bytes %d is below the 1024 minimum", c.MaxBodyBytes)

@@ -3,15 +3,10 @@ package oid4vci
 import (
 	"context"
 	"strings"
-	"time"
 
 	"github.com/urbis-id/urbis/vc"
 	"github.com/urbis-id/urbis/vc/issuer"
 )
-
-// metadataTTL is how long the metadata is served from memory: instances
-// are created now and then, and wallets fetch the metadata on every offer.
-const metadataTTL = 5 * time.Second
 
 // ProofSigningAlgs are the algorithms a proof JWT may be signed with.
 var ProofSigningAlgs = []string{"EdDSA", "ES256"}
@@ -141,7 +136,7 @@ func (s *Service) Metadata(ctx context.Context) (*Metadata, error) {
 		}
 	}
 	s.mu.Lock()
-	s.meta, s.metaUntil = m, now.Add(metadataTTL)
+	s.meta, s.metaUntil = m, now.Add(s.cfg.MetadataTTL)
 	s.mu.Unlock()
 	return m, nil
 }

@@ -50,6 +50,9 @@ const (
 	DefaultTokenTTL  = 5 * time.Minute
 	DefaultNonceTTL  = 5 * time.Minute
 	DefaultBatchSize = 10
+	// DefaultMetadataTTL: instances are created now and then, and wallets
+	// fetch the metadata for every offer.
+	DefaultMetadataTTL = 5 * time.Second
 	// MaxTxAttempts wrong transaction codes kill a pre-authorized code.
 	MaxTxAttempts = 5
 	// ProofSkew is how far in the future a proof's iat may be.
@@ -130,6 +133,10 @@ type Config struct {
 	TokenTTL  time.Duration
 	NonceTTL  time.Duration
 	BatchSize int
+	// MetadataTTL is how long the metadata is served from memory: 0 means
+	// DefaultMetadataTTL, a negative value no caching. A new issuer
+	// instance shows up in the metadata at most this late.
+	MetadataTTL time.Duration
 	// NonceKey keys the c_nonce MAC; nil means 32 random bytes, so nonces
 	// do not survive a restart and are not shared between servers.
 	NonceKey []byte
@@ -159,6 +166,9 @@ func NewService(cfg Config) *Service {
 	}
 	if cfg.NonceTTL <= 0 {
 		cfg.NonceTTL = DefaultNonceTTL
+	}
+	if cfg.MetadataTTL == 0 {
+		cfg.MetadataTTL = DefaultMetadataTTL
 	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = DefaultBatchSize
