@@ -284,12 +284,16 @@ func TestOID4VCIFlow(t *testing.T) {
 						t.Errorf("authorization server metadata %s; want token_endpoint %s/oid4vci/token", as.raw, testPublicURL)
 					}
 
-					out := e.mustOffer(t, map[string]any{"issuerId": id, "credentialSubject": map[string]any{"name": "Alice Example"}, "txCode": map[string]any{"length": 6}})
+					out := e.mustOffer(t, map[string]any{"issuerId": id, "credentialSubject": map[string]any{"name": "Alice Example"}, "txCode": map[string]any{"length": 6, "description": "The code in your letter"}})
 					tx, _ := out["txCode"].(string)
 					if len(tx) != 6 {
 						t.Fatalf("txCode %q; want 6 digits", tx)
 					}
 					code, offer := w.fetchOffer(t, out["offerUri"].(string))
+					grant := offer["grants"].(map[string]any)["urn:ietf:params:oauth:grant-type:pre-authorized_code"].(map[string]any)
+					if txs, _ := grant["tx_code"].(map[string]any); txs["length"] != float64(6) || txs["input_mode"] != "numeric" || txs["description"] != "The code in your letter" {
+						t.Errorf("offer tx_code %v; want numeric, length 6, the description", grant["tx_code"])
+					}
 					if ids, _ := offer["credential_configuration_ids"].([]any); len(ids) != 1 || ids[0] != cfgID {
 						t.Errorf("offer configurations %v; want [%s]", ids, cfgID)
 					}

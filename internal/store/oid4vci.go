@@ -23,6 +23,7 @@ type dbOffer struct {
 	CodeHash         string         `gorm:"column:code_hash"`
 	TxCodeHash       string         `gorm:"column:tx_code_hash"`
 	TxCodeLength     int            `gorm:"column:tx_code_length"`
+	TxCodeText       string         `gorm:"column:tx_code_text"`
 	TxAttempts       int            `gorm:"column:tx_attempts"`
 	ExpiresAt        time.Time      `gorm:"column:expires_at"`
 	Redeemed         bool           `gorm:"column:redeemed"`
@@ -47,7 +48,7 @@ func toDBOffer(o oid4vci.Offer) (dbOffer, error) {
 	is, _ := json.Marshal(issued)
 	m := dbOffer{
 		ID: o.ID, AgencyID: o.AgencyID, IssuerID: o.IssuerID, Format: o.Format, ConfigurationIDs: string(ids),
-		CodeHash: o.CodeHash, TxCodeHash: o.TxCodeHash, TxCodeLength: o.TxCodeLength, TxAttempts: o.TxCodeAttempts,
+		CodeHash: o.CodeHash, TxCodeHash: o.TxCodeHash, TxCodeLength: o.TxCodeLength, TxCodeText: o.TxCodeDescription, TxAttempts: o.TxCodeAttempts,
 		ExpiresAt: dbTime(o.ExpiresAt), Redeemed: o.Redeemed, Issued: string(is), PurgeAt: dbTime(o.PurgeAt), CreatedAt: dbTime(o.CreatedAt),
 	}
 	if o.Claims != nil {
@@ -67,7 +68,7 @@ func toDBOffer(o oid4vci.Offer) (dbOffer, error) {
 func (m dbOffer) domain() (oid4vci.Offer, error) {
 	o := oid4vci.Offer{
 		ID: m.ID, AgencyID: m.AgencyID, IssuerID: m.IssuerID, Format: m.Format, CodeHash: m.CodeHash,
-		TxCodeHash: m.TxCodeHash, TxCodeLength: m.TxCodeLength, TxCodeAttempts: m.TxAttempts,
+		TxCodeHash: m.TxCodeHash, TxCodeLength: m.TxCodeLength, TxCodeDescription: m.TxCodeText, TxCodeAttempts: m.TxAttempts,
 		ExpiresAt: m.ExpiresAt.UTC(), Redeemed: m.Redeemed, TokenHash: m.TokenHash.String,
 		PurgeAt: m.PurgeAt.UTC(), CreatedAt: m.CreatedAt.UTC(),
 	}

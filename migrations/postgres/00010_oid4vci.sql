@@ -19,6 +19,7 @@ CREATE TABLE oid4vci_offers (
     code_hash         TEXT     NOT NULL UNIQUE,
     tx_code_hash      TEXT     NOT NULL, -- '' without a transaction code
     tx_code_length    INTEGER  NOT NULL,
+    tx_code_text      TEXT     NOT NULL, -- the description shown to the holder
     tx_attempts       INTEGER  NOT NULL,
     expires_at        TIMESTAMPTZ NOT NULL,
     redeemed          BOOLEAN  NOT NULL,

@@ -143,7 +143,7 @@ func (s *Service) CreateOffer(ctx context.Context, agencyID string, req OfferReq
 			return Created{}, errkind.Field(errkind.Invalid, "/txCode/description", "must be at most 300 characters")
 		}
 		out.TxCode = digits(n)
-		o.TxCodeHash, o.TxCodeLength = txHash(o.ID, out.TxCode), n
+		o.TxCodeHash, o.TxCodeLength, o.TxCodeDescription = txHash(o.ID, out.TxCode), n, req.TxCodeDescription
 		grant.TxCode = &TxCodeSpec{InputMode: "numeric", Length: n, Description: req.TxCodeDescription}
 	}
 	if err := s.cfg.Store.CreateOffer(ctx, o); err != nil {
@@ -175,7 +175,7 @@ func (s *Service) Offer(ctx context.Context, ref string) (CredentialOffer, error
 	}
 	grant := PreAuthorized{Code: codeFor(ref)}
 	if o.TxCodeHash != "" {
-		grant.TxCode = &TxCodeSpec{InputMode: "numeric", Length: o.TxCodeLength}
+		grant.TxCode = &TxCodeSpec{InputMode: "numeric", Length: o.TxCodeLength, Description: o.TxCodeDescription}
 	}
 	return s.offerObject(o, grant), nil
 }

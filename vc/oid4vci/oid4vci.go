@@ -63,23 +63,24 @@ const (
 // secret reference that names the offer in its URL, the code and the access
 // token are stored only as SHA-256 hashes.
 type Offer struct {
-	ID               string // hex SHA-256 of the offer's reference
-	AgencyID         string
-	IssuerID         string   // the issuer instance
-	Format           string   // the instance's format
-	ConfigurationIDs []string // offered credential configurations
-	Claims           map[string]any
-	CodeHash         string
-	TxCodeHash       string // empty: no transaction code
-	TxCodeLength     int
-	TxCodeAttempts   int
-	ExpiresAt        time.Time // of the offer and its code
-	Redeemed         bool      // the code was exchanged (or died)
-	TokenHash        string
-	TokenExpiresAt   time.Time
-	Issued           []string // configurations already issued
-	PurgeAt          time.Time
-	CreatedAt        time.Time
+	ID                string // hex SHA-256 of the offer's reference
+	AgencyID          string
+	IssuerID          string   // the issuer instance
+	Format            string   // the instance's format
+	ConfigurationIDs  []string // offered credential configurations
+	Claims            map[string]any
+	CodeHash          string
+	TxCodeHash        string // empty: no transaction code
+	TxCodeLength      int
+	TxCodeDescription string
+	TxCodeAttempts    int
+	ExpiresAt         time.Time // of the offer and its code
+	Redeemed          bool      // the code was exchanged (or died)
+	TokenHash         string
+	TokenExpiresAt    time.Time
+	Issued            []string // configurations already issued
+	PurgeAt           time.Time
+	CreatedAt         time.Time
 }
 
 // Store keeps offers and spent nonces. Single use is decided by the
