@@ -106,6 +106,15 @@ func TestOID4VCIRefusals(t *testing.T) {
 			w, code, tx := start(t)
 			return w.credential(t, w.accessToken(t, code, tx), credReq(w.proof(t, proofOpts{nonce: "made-up"})))
 		}, 400, "invalid_nonce"},
+		{"expired nonce", func(t *testing.T) oidResp {
+			n := newOIDWallet(t, e).nonce(t)
+			e.oidClock.advance(4 * time.Minute)
+			defer e.oidClock.advance(-6 * time.Minute)
+			w, code, tx := start(t)
+			tok := w.accessToken(t, code, tx)
+			e.oidClock.advance(2 * time.Minute)
+			return w.credential(t, tok, credReq(w.proof(t, proofOpts{nonce: n})))
+		}, 400, "invalid_nonce"},
 		{"no nonce", func(t *testing.T) oidResp {
 			w, code, tx := start(t)
 			return w.credential(t, w.accessToken(t, code, tx), credReq(w.proof(t, proofOpts{noNonce: true})))
