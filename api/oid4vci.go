@@ -87,7 +87,10 @@ func (s *Server) CreateCredentialOffer(c *gin.Context) {
 		s.abortWithError(c, err)
 		return
 	}
-	or := oid4vci.OfferRequest{IssuerID: req.IssuerId, Claims: req.CredentialSubject}
+	or := oid4vci.OfferRequest{Claims: req.CredentialSubject}
+	if req.IssuerId != nil {
+		or.IssuerID = *req.IssuerId
+	}
 	if req.CredentialConfigurationIds != nil {
 		or.ConfigurationIDs = *req.CredentialConfigurationIds
 	}

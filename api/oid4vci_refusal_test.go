@@ -217,6 +217,8 @@ func TestOID4VCIRefusals(t *testing.T) {
 		{"tx_code too short", e.key, map[string]any{"issuerId": id, "credentialSubject": map[string]any{}, "txCode": map[string]any{"length": 3}}, 400, "/txCode/length"},
 		{"foreign configuration", e.key, map[string]any{"issuerId": id, "credentialSubject": map[string]any{}, "credentialConfigurationIds": []string{"iss_x:Y"}}, 400, "/credentialConfigurationIds/0"},
 		{"no subject", e.key, map[string]any{"issuerId": id}, 400, "/credentialSubject"},
+		{"no issuer instance", e.key, map[string]any{"credentialSubject": map[string]any{}}, 400, "/issuerId"},
+		{"another agency's configuration", e.otherKey, map[string]any{"credentialConfigurationIds": []string{cfgID}, "credentialSubject": map[string]any{}}, 404, "/issuerId"},
 	}
 	for _, tc := range offerCases {
 		t.Run("offer/"+tc.name, func(t *testing.T) {

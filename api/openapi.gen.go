@@ -526,8 +526,8 @@ type CreateOfferRequest struct {
 	// ExpiresIn Seconds until the offer and its code expire (default the server's --offer-ttl).
 	ExpiresIn *int `json:"expiresIn,omitempty"`
 
-	// IssuerId One of the agency's issuer instances.
-	IssuerId string `json:"issuerId"`
+	// IssuerId One of the agency's issuer instances; may be left out when `credentialConfigurationIds` names its configurations.
+	IssuerId *string `json:"issuerId,omitempty"`
 
 	// TxCode `true` (a 6-digit code), `false` (none, the default), or an object with
 	// the code's `length` (4 to 8 digits) and a `description` for the holder.

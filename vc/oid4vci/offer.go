@@ -23,7 +23,8 @@ const (
 
 // OfferRequest is what an agency asks for when it makes an offer.
 type OfferRequest struct {
-	// IssuerID is the agency's issuer instance.
+	// IssuerID is the agency's issuer instance; when empty, the instance
+	// of the first of ConfigurationIDs.
 	IssuerID string
 	// ConfigurationIDs, when empty, offers every type of the instance.
 	ConfigurationIDs []string
@@ -82,8 +83,14 @@ func (s *Service) OfferURI(ref string) string {
 // for the claims. Another agency's instance is NotFound. Errors name their
 // field as a JSON pointer into the request body.
 func (s *Service) CreateOffer(ctx context.Context, agencyID string, req OfferRequest) (Created, error) {
+	if req.IssuerID == "" && len(req.ConfigurationIDs) > 0 {
+		// The configurations name their instance.
+		if inst, _, ok := splitConfigurationID(req.ConfigurationIDs[0]); ok {
+			req.IssuerID = inst
+		}
+	}
 	if req.IssuerID == "" {
-		return Created{}, errkind.Field(errkind.Invalid, "/issuerId", "is required: the issuer instance that issues the offered credentials (GET /issuers lists them)")
+		return Created{}, errkind.Field(errkind.Invalid, "/issuerId", "is required (or credentialConfigurationIds): the issuer instance that issues the offered credentials (GET /issuers lists them)")
 	}
 	in, err := s.cfg.Instances.Get(ctx, agencyID, req.IssuerID)
 	if err != nil {
