@@ -122,6 +122,7 @@ func TestEveryRouteExample(t *testing.T) {
 			}
 			fx := chainFixture(t, e)
 			cf := credentialFixture(t, e)
+			of := oid4vciFixture(t, e)
 			paths := doc.Paths.InMatchingOrder()
 			sort.Strings(paths)
 			ran := 0
@@ -163,6 +164,8 @@ func TestEveryRouteExample(t *testing.T) {
 									v = cf.ldpID
 								case prm.Value.Name == "listId":
 									v = cf.listID
+								case prm.Value.Name == "offerId":
+									v = of.offerRef
 								}
 								if v == "" {
 									t.Fatalf("path parameter %s of %s has no example", prm.Value.Name, p)
@@ -186,6 +189,7 @@ func TestEveryRouteExample(t *testing.T) {
 							if op.Security != nil && len(*op.Security) > 0 {
 								req.Header.Set("Authorization", "Bearer "+e.key)
 							}
+							body = of.prepare(t, op.OperationID, req, body)
 							status, got := exchange(t, e, router, req, body, true)
 							if status >= 300 {
 								t.Errorf("got %d %s; want a 2xx answer to the documented example", status, got)

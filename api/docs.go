@@ -48,8 +48,12 @@ func readSpec(spec []byte) ([]byte, map[string]bool, error) {
 			if op.Security != nil {
 				sec = *op.Security
 			}
-			if len(sec) > 0 {
-				secured[method+" "+ginPath(p)] = true
+			// Only bearerAuth (an agency API key) is checked here; other
+			// schemes (the OID4VCI access token) are the handler's.
+			for _, req := range sec {
+				if _, ok := req["bearerAuth"]; ok {
+					secured[method+" "+ginPath(p)] = true
+				}
 			}
 		}
 	}

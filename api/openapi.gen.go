@@ -163,6 +163,27 @@ func (e CredentialAnchorStatus) Valid() bool {
 	}
 }
 
+// Defines values for CredentialConfigurationFormat.
+const (
+	CredentialConfigurationFormatDcSdJwt   CredentialConfigurationFormat = "dc+sd-jwt"
+	CredentialConfigurationFormatJwtVcJson CredentialConfigurationFormat = "jwt_vc_json"
+	CredentialConfigurationFormatLdpVc     CredentialConfigurationFormat = "ldp_vc"
+)
+
+// Valid indicates whether the value is a known member of the CredentialConfigurationFormat enum.
+func (e CredentialConfigurationFormat) Valid() bool {
+	switch e {
+	case CredentialConfigurationFormatDcSdJwt:
+		return true
+	case CredentialConfigurationFormatJwtVcJson:
+		return true
+	case CredentialConfigurationFormatLdpVc:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CredentialStatusUpdateStatus.
 const (
 	CredentialStatusUpdateStatusActive    CredentialStatusUpdateStatus = "active"
@@ -523,6 +544,16 @@ type Agency struct {
 	Name string `json:"name"`
 }
 
+// AuthorizationServerMetadata defines model for AuthorizationServerMetadata.
+type AuthorizationServerMetadata struct {
+	GrantTypesSupported                        []string               `json:"grant_types_supported"`
+	Issuer                                     string                 `json:"issuer"`
+	PreAuthorizedGrantAnonymousAccessSupported *bool                  `json:"pre-authorized_grant_anonymous_access_supported,omitempty"`
+	TokenEndpoint                              string                 `json:"token_endpoint"`
+	TokenEndpointAuthMethodsSupported          *[]string              `json:"token_endpoint_auth_methods_supported,omitempty"`
+	AdditionalProperties                       map[string]interface{} `json:"-"`
+}
+
 // Block defines model for Block.
 type Block struct {
 	Hash       string      `json:"hash"`
@@ -578,6 +609,57 @@ type CreateIssuerRequestFormat string
 // CreateIssuerRequestStatusPurposes defines model for CreateIssuerRequest.StatusPurposes.
 type CreateIssuerRequestStatusPurposes string
 
+// CreateOfferRequest defines model for CreateOfferRequest.
+type CreateOfferRequest struct {
+	// CredentialConfigurationIds Configurations of that instance (`<issuerId>:<type>`); default all its types.
+	CredentialConfigurationIds *[]string `json:"credentialConfigurationIds,omitempty"`
+
+	// CredentialSubject The subject's claims, without `id`.
+	CredentialSubject map[string]interface{} `json:"credentialSubject"`
+
+	// ExpiresIn Seconds until the offer and its code expire (default the server's --offer-ttl).
+	ExpiresIn *int `json:"expiresIn,omitempty"`
+
+	// IssuerId One of the agency's issuer instances; may be left out when `credentialConfigurationIds` names its configurations.
+	IssuerId *string `json:"issuerId,omitempty"`
+
+	// TxCode `true` (a 6-digit code), `false` (none, the default), or an object with
+	// the code's `length` (4 to 8 digits) and a `description` for the holder.
+	TxCode *CreateOfferRequest_TxCode `json:"txCode,omitempty"`
+}
+
+// CreateOfferRequestTxCode0 defines model for CreateOfferRequest.TxCode.0.
+type CreateOfferRequestTxCode0 = bool
+
+// CreateOfferRequest_TxCode `true` (a 6-digit code), `false` (none, the default), or an object with
+// the code's `length` (4 to 8 digits) and a `description` for the holder.
+type CreateOfferRequest_TxCode struct {
+	union json.RawMessage
+}
+
+// CreatedOffer defines model for CreatedOffer.
+type CreatedOffer struct {
+	CredentialOffer CredentialOffer `json:"credentialOffer"`
+
+	// CredentialOfferUri The `credential_offer_uri` a wallet fetches.
+	CredentialOfferUri string    `json:"credentialOfferUri"`
+	ExpiresAt          time.Time `json:"expiresAt"`
+
+	// Id The offer's unguessable id (part of its URIs).
+	Id string `json:"id"`
+
+	// OfferUri The `openid-credential-offer://` URI to show as a QR code or link.
+	//
+	// Example: openid-credential-offer://?credential_offer_uri=http%3A%2F%2F127.0.0.1%3A8080%2Foid4vci%2Foffers%2F...
+	OfferUri string `json:"offerUri"`
+
+	// QrUrl A PNG QR code of `offerUri`.
+	QrUrl string `json:"qrUrl"`
+
+	// TxCode The transaction code to give the holder out of band; shown only here.
+	TxCode *string `json:"txCode,omitempty"`
+}
+
 // CredentialAnchor defines model for CredentialAnchor.
 type CredentialAnchor struct {
 	BatchSize *int `json:"batchSize,omitempty"`
@@ -615,6 +697,63 @@ type CredentialAnchor struct {
 
 // CredentialAnchorStatus defines model for CredentialAnchor.Status.
 type CredentialAnchorStatus string
+
+// CredentialConfiguration defines model for CredentialConfiguration.
+type CredentialConfiguration struct {
+	// CredentialDefinition For jwt_vc_json and ldp_vc, the credential types (and the @context of ldp_vc).
+	CredentialDefinition                 *map[string]interface{}       `json:"credential_definition,omitempty"`
+	CredentialMetadata                   *map[string]interface{}       `json:"credential_metadata,omitempty"`
+	CredentialSigningAlgValuesSupported  []string                      `json:"credential_signing_alg_values_supported"`
+	CryptographicBindingMethodsSupported []string                      `json:"cryptographic_binding_methods_supported"`
+	Format                               CredentialConfigurationFormat `json:"format"`
+	ProofTypesSupported                  map[string]interface{}        `json:"proof_types_supported"`
+
+	// Vct For dc+sd-jwt, the vct of the credentials (the type name).
+	Vct                  *string                `json:"vct,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// CredentialConfigurationFormat defines model for CredentialConfiguration.Format.
+type CredentialConfigurationFormat string
+
+// CredentialIssuerMetadata defines model for CredentialIssuerMetadata.
+type CredentialIssuerMetadata struct {
+	BatchCredentialIssuance *struct {
+		BatchSize int `json:"batch_size"`
+	} `json:"batch_credential_issuance,omitempty"`
+	CredentialConfigurationsSupported map[string]CredentialConfiguration `json:"credential_configurations_supported"`
+	CredentialEndpoint                string                             `json:"credential_endpoint"`
+
+	// CredentialIssuer Example: http://127.0.0.1:8080
+	CredentialIssuer     string                    `json:"credential_issuer"`
+	Display              *[]map[string]interface{} `json:"display,omitempty"`
+	NonceEndpoint        string                    `json:"nonce_endpoint"`
+	AdditionalProperties map[string]interface{}    `json:"-"`
+}
+
+// CredentialOffer defines model for CredentialOffer.
+type CredentialOffer struct {
+	CredentialConfigurationIds []string               `json:"credential_configuration_ids"`
+	CredentialIssuer           string                 `json:"credential_issuer"`
+	Grants                     map[string]interface{} `json:"grants"`
+	AdditionalProperties       map[string]interface{} `json:"-"`
+}
+
+// CredentialRequest defines model for CredentialRequest.
+type CredentialRequest struct {
+	CredentialConfigurationId *string                `json:"credential_configuration_id,omitempty"`
+	CredentialIdentifier      *string                `json:"credential_identifier,omitempty"`
+	Proofs                    *map[string][]string   `json:"proofs,omitempty"`
+	AdditionalProperties      map[string]interface{} `json:"-"`
+}
+
+// CredentialResponse defines model for CredentialResponse.
+type CredentialResponse struct {
+	Credentials []struct {
+		// Credential A compact token (jwt_vc_json, dc+sd-jwt) or a JSON object (ldp_vc).
+		Credential interface{} `json:"credential"`
+	} `json:"credentials"`
+}
 
 // CredentialStatusUpdate defines model for CredentialStatusUpdate.
 type CredentialStatusUpdate struct {
@@ -791,6 +930,11 @@ type IssuerList struct {
 	Items []IssuerInstance `json:"items"`
 }
 
+// NonceResponse defines model for NonceResponse.
+type NonceResponse struct {
+	CNonce string `json:"c_nonce"`
+}
+
 // OperationStatus defines model for OperationStatus.
 type OperationStatus struct {
 	// Did For did.create, the DID it creates.
@@ -836,6 +980,14 @@ type Problem struct {
 
 	// DidResolutionMetadata On resolution errors, the DID Resolution metadata with its `error` code.
 	DidResolutionMetadata *map[string]interface{} `json:"didResolutionMetadata,omitempty"`
+
+	// Error On OAuth and OpenID4VCI endpoints, the OAuth error code (`invalid_grant`, `invalid_proof`, ...).
+	//
+	// Example: invalid_grant
+	Error *string `json:"error,omitempty"`
+
+	// ErrorDescription With `error`, the same text as `detail`.
+	ErrorDescription *string `json:"error_description,omitempty"`
 
 	// Field The offending input (a JSON pointer or parameter name), where there is one.
 	//
@@ -969,6 +1121,28 @@ type SubmitOperationRequest struct {
 	Operation string `json:"operation"`
 }
 
+// TokenRequest defines model for TokenRequest.
+type TokenRequest struct {
+	GrantType         string  `json:"grant_type"`
+	PreAuthorizedCode *string `json:"pre-authorized_code,omitempty"`
+	TxCode            *string `json:"tx_code,omitempty"`
+}
+
+// TokenResponse defines model for TokenResponse.
+type TokenResponse struct {
+	AccessToken string `json:"access_token"`
+	ExpiresIn   int    `json:"expires_in"`
+
+	// TokenType Example: Bearer
+	TokenType string `json:"token_type"`
+}
+
+// TxCodeOptions defines model for TxCodeOptions.
+type TxCodeOptions struct {
+	Description *string `json:"description,omitempty"`
+	Length      *int    `json:"length,omitempty"`
+}
+
 // UpdateCredentialStatusRequest defines model for UpdateCredentialStatusRequest.
 type UpdateCredentialStatusRequest struct {
 	// CredentialId The `id` of a credential the agency issued.
@@ -1043,6 +1217,9 @@ type VerifyPresentationRequest struct {
 // IssuerID defines model for IssuerID.
 type IssuerID = string
 
+// OfferID defines model for OfferID.
+type OfferID = string
+
 // OpHash defines model for OpHash.
 type OpHash = string
 
@@ -1112,6 +1289,15 @@ type CreateIssuerJSONRequestBody = CreateIssuerRequest
 // IssueCredentialWithJSONRequestBody defines body for IssueCredentialWith for application/json ContentType.
 type IssueCredentialWithJSONRequestBody = IssueCredentialRequest
 
+// Oid4vciCredentialJSONRequestBody defines body for Oid4vciCredential for application/json ContentType.
+type Oid4vciCredentialJSONRequestBody = CredentialRequest
+
+// CreateCredentialOfferJSONRequestBody defines body for CreateCredentialOffer for application/json ContentType.
+type CreateCredentialOfferJSONRequestBody = CreateOfferRequest
+
+// Oid4vciTokenFormdataRequestBody defines body for Oid4vciToken for application/x-www-form-urlencoded ContentType.
+type Oid4vciTokenFormdataRequestBody = TokenRequest
+
 // VerifyPresentationJSONRequestBody defines body for VerifyPresentation for application/json ContentType.
 type VerifyPresentationJSONRequestBody = VerifyPresentationRequest
 
@@ -1120,6 +1306,617 @@ type SubmitOperationJSONRequestBody = SubmitOperationRequest
 
 // RegisterSchemaJSONRequestBody defines body for RegisterSchema for application/json ContentType.
 type RegisterSchemaJSONRequestBody = RegisterSchemaRequest
+
+// Getter for additional properties for AuthorizationServerMetadata. Returns the specified
+// element and whether it was found
+func (a AuthorizationServerMetadata) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for AuthorizationServerMetadata
+func (a *AuthorizationServerMetadata) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for AuthorizationServerMetadata to handle AdditionalProperties
+func (a *AuthorizationServerMetadata) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["grant_types_supported"]; found {
+		err = json.Unmarshal(raw, &a.GrantTypesSupported)
+		if err != nil {
+			return fmt.Errorf("error reading 'grant_types_supported': %w", err)
+		}
+		delete(object, "grant_types_supported")
+	}
+
+	if raw, found := object["issuer"]; found {
+		err = json.Unmarshal(raw, &a.Issuer)
+		if err != nil {
+			return fmt.Errorf("error reading 'issuer': %w", err)
+		}
+		delete(object, "issuer")
+	}
+
+	if raw, found := object["pre-authorized_grant_anonymous_access_supported"]; found {
+		err = json.Unmarshal(raw, &a.PreAuthorizedGrantAnonymousAccessSupported)
+		if err != nil {
+			return fmt.Errorf("error reading 'pre-authorized_grant_anonymous_access_supported': %w", err)
+		}
+		delete(object, "pre-authorized_grant_anonymous_access_supported")
+	}
+
+	if raw, found := object["token_endpoint"]; found {
+		err = json.Unmarshal(raw, &a.TokenEndpoint)
+		if err != nil {
+			return fmt.Errorf("error reading 'token_endpoint': %w", err)
+		}
+		delete(object, "token_endpoint")
+	}
+
+	if raw, found := object["token_endpoint_auth_methods_supported"]; found {
+		err = json.Unmarshal(raw, &a.TokenEndpointAuthMethodsSupported)
+		if err != nil {
+			return fmt.Errorf("error reading 'token_endpoint_auth_methods_supported': %w", err)
+		}
+		delete(object, "token_endpoint_auth_methods_supported")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for AuthorizationServerMetadata to handle AdditionalProperties
+func (a AuthorizationServerMetadata) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.GrantTypesSupported != nil {
+		object["grant_types_supported"], err = json.Marshal(a.GrantTypesSupported)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'grant_types_supported': %w", err)
+		}
+	}
+
+	object["issuer"], err = json.Marshal(a.Issuer)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'issuer': %w", err)
+	}
+
+	if a.PreAuthorizedGrantAnonymousAccessSupported != nil {
+		object["pre-authorized_grant_anonymous_access_supported"], err = json.Marshal(a.PreAuthorizedGrantAnonymousAccessSupported)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'pre-authorized_grant_anonymous_access_supported': %w", err)
+		}
+	}
+
+	object["token_endpoint"], err = json.Marshal(a.TokenEndpoint)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'token_endpoint': %w", err)
+	}
+
+	if a.TokenEndpointAuthMethodsSupported != nil {
+		object["token_endpoint_auth_methods_supported"], err = json.Marshal(a.TokenEndpointAuthMethodsSupported)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'token_endpoint_auth_methods_supported': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for CredentialConfiguration. Returns the specified
+// element and whether it was found
+func (a CredentialConfiguration) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for CredentialConfiguration
+func (a *CredentialConfiguration) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for CredentialConfiguration to handle AdditionalProperties
+func (a *CredentialConfiguration) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["credential_definition"]; found {
+		err = json.Unmarshal(raw, &a.CredentialDefinition)
+		if err != nil {
+			return fmt.Errorf("error reading 'credential_definition': %w", err)
+		}
+		delete(object, "credential_definition")
+	}
+
+	if raw, found := object["credential_metadata"]; found {
+		err = json.Unmarshal(raw, &a.CredentialMetadata)
+		if err != nil {
+			return fmt.Errorf("error reading 'credential_metadata': %w", err)
+		}
+		delete(object, "credential_metadata")
+	}
+
+	if raw, found := object["credential_signing_alg_values_supported"]; found {
+		err = json.Unmarshal(raw, &a.CredentialSigningAlgValuesSupported)
+		if err != nil {
+			return fmt.Errorf("error reading 'credential_signing_alg_values_supported': %w", err)
+		}
+		delete(object, "credential_signing_alg_values_supported")
+	}
+
+	if raw, found := object["cryptographic_binding_methods_supported"]; found {
+		err = json.Unmarshal(raw, &a.CryptographicBindingMethodsSupported)
+		if err != nil {
+			return fmt.Errorf("error reading 'cryptographic_binding_methods_supported': %w", err)
+		}
+		delete(object, "cryptographic_binding_methods_supported")
+	}
+
+	if raw, found := object["format"]; found {
+		err = json.Unmarshal(raw, &a.Format)
+		if err != nil {
+			return fmt.Errorf("error reading 'format': %w", err)
+		}
+		delete(object, "format")
+	}
+
+	if raw, found := object["proof_types_supported"]; found {
+		err = json.Unmarshal(raw, &a.ProofTypesSupported)
+		if err != nil {
+			return fmt.Errorf("error reading 'proof_types_supported': %w", err)
+		}
+		delete(object, "proof_types_supported")
+	}
+
+	if raw, found := object["vct"]; found {
+		err = json.Unmarshal(raw, &a.Vct)
+		if err != nil {
+			return fmt.Errorf("error reading 'vct': %w", err)
+		}
+		delete(object, "vct")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for CredentialConfiguration to handle AdditionalProperties
+func (a CredentialConfiguration) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.CredentialDefinition != nil {
+		object["credential_definition"], err = json.Marshal(a.CredentialDefinition)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'credential_definition': %w", err)
+		}
+	}
+
+	if a.CredentialMetadata != nil {
+		object["credential_metadata"], err = json.Marshal(a.CredentialMetadata)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'credential_metadata': %w", err)
+		}
+	}
+
+	if a.CredentialSigningAlgValuesSupported != nil {
+		object["credential_signing_alg_values_supported"], err = json.Marshal(a.CredentialSigningAlgValuesSupported)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'credential_signing_alg_values_supported': %w", err)
+		}
+	}
+
+	if a.CryptographicBindingMethodsSupported != nil {
+		object["cryptographic_binding_methods_supported"], err = json.Marshal(a.CryptographicBindingMethodsSupported)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'cryptographic_binding_methods_supported': %w", err)
+		}
+	}
+
+	object["format"], err = json.Marshal(a.Format)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'format': %w", err)
+	}
+
+	if a.ProofTypesSupported != nil {
+		object["proof_types_supported"], err = json.Marshal(a.ProofTypesSupported)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'proof_types_supported': %w", err)
+		}
+	}
+
+	if a.Vct != nil {
+		object["vct"], err = json.Marshal(a.Vct)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'vct': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for CredentialIssuerMetadata. Returns the specified
+// element and whether it was found
+func (a CredentialIssuerMetadata) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for CredentialIssuerMetadata
+func (a *CredentialIssuerMetadata) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for CredentialIssuerMetadata to handle AdditionalProperties
+func (a *CredentialIssuerMetadata) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["batch_credential_issuance"]; found {
+		err = json.Unmarshal(raw, &a.BatchCredentialIssuance)
+		if err != nil {
+			return fmt.Errorf("error reading 'batch_credential_issuance': %w", err)
+		}
+		delete(object, "batch_credential_issuance")
+	}
+
+	if raw, found := object["credential_configurations_supported"]; found {
+		err = json.Unmarshal(raw, &a.CredentialConfigurationsSupported)
+		if err != nil {
+			return fmt.Errorf("error reading 'credential_configurations_supported': %w", err)
+		}
+		delete(object, "credential_configurations_supported")
+	}
+
+	if raw, found := object["credential_endpoint"]; found {
+		err = json.Unmarshal(raw, &a.CredentialEndpoint)
+		if err != nil {
+			return fmt.Errorf("error reading 'credential_endpoint': %w", err)
+		}
+		delete(object, "credential_endpoint")
+	}
+
+	if raw, found := object["credential_issuer"]; found {
+		err = json.Unmarshal(raw, &a.CredentialIssuer)
+		if err != nil {
+			return fmt.Errorf("error reading 'credential_issuer': %w", err)
+		}
+		delete(object, "credential_issuer")
+	}
+
+	if raw, found := object["display"]; found {
+		err = json.Unmarshal(raw, &a.Display)
+		if err != nil {
+			return fmt.Errorf("error reading 'display': %w", err)
+		}
+		delete(object, "display")
+	}
+
+	if raw, found := object["nonce_endpoint"]; found {
+		err = json.Unmarshal(raw, &a.NonceEndpoint)
+		if err != nil {
+			return fmt.Errorf("error reading 'nonce_endpoint': %w", err)
+		}
+		delete(object, "nonce_endpoint")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for CredentialIssuerMetadata to handle AdditionalProperties
+func (a CredentialIssuerMetadata) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.BatchCredentialIssuance != nil {
+		object["batch_credential_issuance"], err = json.Marshal(a.BatchCredentialIssuance)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'batch_credential_issuance': %w", err)
+		}
+	}
+
+	if a.CredentialConfigurationsSupported != nil {
+		object["credential_configurations_supported"], err = json.Marshal(a.CredentialConfigurationsSupported)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'credential_configurations_supported': %w", err)
+		}
+	}
+
+	object["credential_endpoint"], err = json.Marshal(a.CredentialEndpoint)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'credential_endpoint': %w", err)
+	}
+
+	object["credential_issuer"], err = json.Marshal(a.CredentialIssuer)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'credential_issuer': %w", err)
+	}
+
+	if a.Display != nil {
+		object["display"], err = json.Marshal(a.Display)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'display': %w", err)
+		}
+	}
+
+	object["nonce_endpoint"], err = json.Marshal(a.NonceEndpoint)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'nonce_endpoint': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for CredentialOffer. Returns the specified
+// element and whether it was found
+func (a CredentialOffer) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for CredentialOffer
+func (a *CredentialOffer) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for CredentialOffer to handle AdditionalProperties
+func (a *CredentialOffer) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["credential_configuration_ids"]; found {
+		err = json.Unmarshal(raw, &a.CredentialConfigurationIds)
+		if err != nil {
+			return fmt.Errorf("error reading 'credential_configuration_ids': %w", err)
+		}
+		delete(object, "credential_configuration_ids")
+	}
+
+	if raw, found := object["credential_issuer"]; found {
+		err = json.Unmarshal(raw, &a.CredentialIssuer)
+		if err != nil {
+			return fmt.Errorf("error reading 'credential_issuer': %w", err)
+		}
+		delete(object, "credential_issuer")
+	}
+
+	if raw, found := object["grants"]; found {
+		err = json.Unmarshal(raw, &a.Grants)
+		if err != nil {
+			return fmt.Errorf("error reading 'grants': %w", err)
+		}
+		delete(object, "grants")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for CredentialOffer to handle AdditionalProperties
+func (a CredentialOffer) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.CredentialConfigurationIds != nil {
+		object["credential_configuration_ids"], err = json.Marshal(a.CredentialConfigurationIds)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'credential_configuration_ids': %w", err)
+		}
+	}
+
+	object["credential_issuer"], err = json.Marshal(a.CredentialIssuer)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'credential_issuer': %w", err)
+	}
+
+	if a.Grants != nil {
+		object["grants"], err = json.Marshal(a.Grants)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'grants': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for CredentialRequest. Returns the specified
+// element and whether it was found
+func (a CredentialRequest) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for CredentialRequest
+func (a *CredentialRequest) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for CredentialRequest to handle AdditionalProperties
+func (a *CredentialRequest) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["credential_configuration_id"]; found {
+		err = json.Unmarshal(raw, &a.CredentialConfigurationId)
+		if err != nil {
+			return fmt.Errorf("error reading 'credential_configuration_id': %w", err)
+		}
+		delete(object, "credential_configuration_id")
+	}
+
+	if raw, found := object["credential_identifier"]; found {
+		err = json.Unmarshal(raw, &a.CredentialIdentifier)
+		if err != nil {
+			return fmt.Errorf("error reading 'credential_identifier': %w", err)
+		}
+		delete(object, "credential_identifier")
+	}
+
+	if raw, found := object["proofs"]; found {
+		err = json.Unmarshal(raw, &a.Proofs)
+		if err != nil {
+			return fmt.Errorf("error reading 'proofs': %w", err)
+		}
+		delete(object, "proofs")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for CredentialRequest to handle AdditionalProperties
+func (a CredentialRequest) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.CredentialConfigurationId != nil {
+		object["credential_configuration_id"], err = json.Marshal(a.CredentialConfigurationId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'credential_configuration_id': %w", err)
+		}
+	}
+
+	if a.CredentialIdentifier != nil {
+		object["credential_identifier"], err = json.Marshal(a.CredentialIdentifier)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'credential_identifier': %w", err)
+		}
+	}
+
+	if a.Proofs != nil {
+		object["proofs"], err = json.Marshal(a.Proofs)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'proofs': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
 
 // Getter for additional properties for DIDDocument. Returns the specified
 // element and whether it was found
@@ -1475,8 +2272,76 @@ func (a ResolutionResult_DidResolutionMetadata) MarshalJSON() ([]byte, error) {
 	return json.Marshal(object)
 }
 
+// AsCreateOfferRequestTxCode0 returns the union data inside the CreateOfferRequest_TxCode as a CreateOfferRequestTxCode0
+func (t CreateOfferRequest_TxCode) AsCreateOfferRequestTxCode0() (CreateOfferRequestTxCode0, error) {
+	var body CreateOfferRequestTxCode0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCreateOfferRequestTxCode0 overwrites any union data inside the CreateOfferRequest_TxCode as the provided CreateOfferRequestTxCode0
+func (t *CreateOfferRequest_TxCode) FromCreateOfferRequestTxCode0(v CreateOfferRequestTxCode0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCreateOfferRequestTxCode0 performs a merge with any union data inside the CreateOfferRequest_TxCode, using the provided CreateOfferRequestTxCode0
+func (t *CreateOfferRequest_TxCode) MergeCreateOfferRequestTxCode0(v CreateOfferRequestTxCode0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTxCodeOptions returns the union data inside the CreateOfferRequest_TxCode as a TxCodeOptions
+func (t CreateOfferRequest_TxCode) AsTxCodeOptions() (TxCodeOptions, error) {
+	var body TxCodeOptions
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTxCodeOptions overwrites any union data inside the CreateOfferRequest_TxCode as the provided TxCodeOptions
+func (t *CreateOfferRequest_TxCode) FromTxCodeOptions(v TxCodeOptions) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTxCodeOptions performs a merge with any union data inside the CreateOfferRequest_TxCode, using the provided TxCodeOptions
+func (t *CreateOfferRequest_TxCode) MergeTxCodeOptions(v TxCodeOptions) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t CreateOfferRequest_TxCode) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *CreateOfferRequest_TxCode) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// GetAuthorizationServerMetadata OAuth authorization server metadata (RFC 8414)
+	// (GET /.well-known/oauth-authorization-server)
+	GetAuthorizationServerMetadata(c *gin.Context)
+	// GetCredentialIssuerMetadata Credential issuer metadata (OpenID4VCI 1.0)
+	// (GET /.well-known/openid-credential-issuer)
+	GetCredentialIssuerMetadata(c *gin.Context)
 	// ResolveDID Resolve a DID
 	// (GET /1.0/identifiers/{did})
 	ResolveDID(c *gin.Context, did string, params ResolveDIDParams)
@@ -1528,6 +2393,24 @@ type ServerInterface interface {
 	// GetMetrics Prometheus metrics
 	// (GET /metrics)
 	GetMetrics(c *gin.Context)
+	// Oid4vciCredential Credential endpoint
+	// (POST /oid4vci/credential)
+	Oid4vciCredential(c *gin.Context)
+	// Oid4vciNonce Nonce endpoint
+	// (POST /oid4vci/nonce)
+	Oid4vciNonce(c *gin.Context)
+	// CreateCredentialOffer Make a credential offer (pre-authorized code flow)
+	// (POST /oid4vci/offers)
+	CreateCredentialOffer(c *gin.Context)
+	// GetCredentialOffer A credential offer (the credential_offer_uri)
+	// (GET /oid4vci/offers/{offerId})
+	GetCredentialOffer(c *gin.Context, offerId OfferID)
+	// GetCredentialOfferQR The QR code of an offer's URI
+	// (GET /oid4vci/offers/{offerId}/qr.png)
+	GetCredentialOfferQR(c *gin.Context, offerId OfferID)
+	// Oid4vciToken Token endpoint (pre-authorized code grant)
+	// (POST /oid4vci/token)
+	Oid4vciToken(c *gin.Context)
 	// GetOpenAPI This document
 	// (GET /openapi.yaml)
 	GetOpenAPI(c *gin.Context)
@@ -1577,6 +2460,32 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(c *gin.Context)
+
+// GetAuthorizationServerMetadata operation middleware
+func (siw *ServerInterfaceWrapper) GetAuthorizationServerMetadata(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetAuthorizationServerMetadata(c)
+}
+
+// GetCredentialIssuerMetadata operation middleware
+func (siw *ServerInterfaceWrapper) GetCredentialIssuerMetadata(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetCredentialIssuerMetadata(c)
+}
 
 // ResolveDID operation middleware
 func (siw *ServerInterfaceWrapper) ResolveDID(c *gin.Context) {
@@ -1905,6 +2814,108 @@ func (siw *ServerInterfaceWrapper) GetMetrics(c *gin.Context) {
 	}
 
 	siw.Handler.GetMetrics(c)
+}
+
+// Oid4vciCredential operation middleware
+func (siw *ServerInterfaceWrapper) Oid4vciCredential(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.Oid4vciCredential(c)
+}
+
+// Oid4vciNonce operation middleware
+func (siw *ServerInterfaceWrapper) Oid4vciNonce(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.Oid4vciNonce(c)
+}
+
+// CreateCredentialOffer operation middleware
+func (siw *ServerInterfaceWrapper) CreateCredentialOffer(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateCredentialOffer(c)
+}
+
+// GetCredentialOffer operation middleware
+func (siw *ServerInterfaceWrapper) GetCredentialOffer(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "offerId" -------------
+	var offerId OfferID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "offerId", c.Param("offerId"), &offerId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter offerId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetCredentialOffer(c, offerId)
+}
+
+// GetCredentialOfferQR operation middleware
+func (siw *ServerInterfaceWrapper) GetCredentialOfferQR(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "offerId" -------------
+	var offerId OfferID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "offerId", c.Param("offerId"), &offerId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter offerId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetCredentialOfferQR(c, offerId)
+}
+
+// Oid4vciToken operation middleware
+func (siw *ServerInterfaceWrapper) Oid4vciToken(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.Oid4vciToken(c)
 }
 
 // GetOpenAPI operation middleware
@@ -2278,6 +3289,14 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/credentials/:id/anchor", wrapper.GetCredentialAnchor)
 	router.GET(options.BaseURL+"/status/:listId", wrapper.GetStatusList)
 	router.GET(options.BaseURL+"/status/:listId/entries/:index", wrapper.GetStatusEntryAt)
+	router.GET(options.BaseURL+"/.well-known/openid-credential-issuer", wrapper.GetCredentialIssuerMetadata)
+	router.GET(options.BaseURL+"/.well-known/oauth-authorization-server", wrapper.GetAuthorizationServerMetadata)
+	router.POST(options.BaseURL+"/oid4vci/offers", wrapper.CreateCredentialOffer)
+	router.GET(options.BaseURL+"/oid4vci/offers/:offerId", wrapper.GetCredentialOffer)
+	router.GET(options.BaseURL+"/oid4vci/offers/:offerId/qr.png", wrapper.GetCredentialOfferQR)
+	router.POST(options.BaseURL+"/oid4vci/token", wrapper.Oid4vciToken)
+	router.POST(options.BaseURL+"/oid4vci/nonce", wrapper.Oid4vciNonce)
+	router.POST(options.BaseURL+"/oid4vci/credential", wrapper.Oid4vciCredential)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealthz)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadyz)
 	router.GET(options.BaseURL+"/metrics", wrapper.GetMetrics)

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/urbis-id/urbis/internal/errkind"
+	"github.com/urbis-id/urbis/vc/oid4vci"
 )
 
 // problemType is the prefix of the type URI of Urbis' own problems.
@@ -62,6 +63,21 @@ var didErrorAliases = map[string]struct {
 	"UNSUPPORTED_PUBLIC_KEY_TYPE": {"INVALID_OPTIONS", ""},
 }
 
+// oauthTitles names the OAuth 2.0 and OpenID4VCI error codes for humans;
+// an error with one of these codes gets the members error and
+// error_description besides the problem members.
+var oauthTitles = map[string]string{
+	oid4vci.ErrInvalidRequest:           "Invalid request",
+	oid4vci.ErrInvalidGrant:             "Invalid grant",
+	oid4vci.ErrUnsupportedGrantType:     "Unsupported grant type",
+	oid4vci.ErrInvalidToken:             "Invalid access token",
+	oid4vci.ErrInvalidCredentialRequest: "Invalid credential request",
+	oid4vci.ErrUnknownConfiguration:     "Unknown credential configuration",
+	oid4vci.ErrInvalidProof:             "Invalid proof",
+	oid4vci.ErrInvalidNonce:             "Invalid nonce",
+	oid4vci.ErrCredentialRequestDenied:  "Credential request denied",
+}
+
 // problemFor converts err into a problem body. Internal errors are logged
 // with the request id and the client sees only "internal error".
 func problemFor(c *gin.Context, log *slog.Logger, err error) Problem {
@@ -88,6 +104,16 @@ func problemFor(c *gin.Context, log *slog.Logger, err error) Problem {
 		if e.Field != "" {
 			f := e.Field
 			p.Field = &f
+		}
+		if title, ok := oauthTitles[e.Code]; ok {
+			// OAuth and OpenID4VCI errors keep problem+json and add the
+			// OAuth members (RFC 9457 extension members).
+			code := e.Code
+			p.Type = problemType + "oauth/" + code
+			p.Title = title
+			p.Error = &code
+			p.ErrorDescription = &detail
+			return p
 		}
 		if e.Code != "" {
 			// The precise code goes in the resolution metadata; the problem

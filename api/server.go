@@ -75,6 +75,7 @@ type Server struct {
 	chain    Chain
 	issuers  Issuers
 	verifier Verifier
+	oid4vci  OID4VCI
 	ready    Readiness
 	log      *slog.Logger
 	metrics  *metrics
@@ -96,6 +97,7 @@ type Deps struct {
 	Chain    Chain
 	Issuers  Issuers
 	Verifier Verifier
+	OID4VCI  OID4VCI // nil: the OpenID4VCI routes answer 501
 	Ready    Readiness
 	Cache    CacheStats // may be nil
 	Logger   *slog.Logger
@@ -126,6 +128,7 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 		chain:    deps.Chain,
 		issuers:  deps.Issuers,
 		verifier: deps.Verifier,
+		oid4vci:  deps.OID4VCI,
 		ready:    deps.Ready,
 		log:      log,
 		metrics:  newMetrics(deps.Cache),

@@ -21,6 +21,7 @@ import (
 	"github.com/urbis-id/urbis/kms"
 	"github.com/urbis-id/urbis/registry"
 	"github.com/urbis-id/urbis/vc/issuer"
+	"github.com/urbis-id/urbis/vc/oid4vci"
 	"github.com/urbis-id/urbis/vc/statuslist"
 	"github.com/urbis-id/urbis/verifiers"
 )
@@ -37,6 +38,7 @@ type env struct {
 	chain    *testChain
 	anchorer *issuer.Anchorer // not running: tests call Once
 	issuers  *issuer.Service
+	oidClock *offsetClock // the OpenID4VCI service's clock
 }
 
 // anchorerWith returns another anchorer of the env's issuance service.
@@ -186,10 +188,15 @@ func newEnv(t *testing.T, name string, db *store.DB, cfg api.Config) *env {
 	}
 	verifier := verifiers.NewVerifier(resolver, trust, nil)
 	verifier.UseStatusLists(issuers)
+	oidClock := &offsetClock{}
+	oid := oid4vci.NewService(oid4vci.Config{
+		Store: db, Issuer: issuers, Instances: issuers, Resolver: resolver, IssuerURL: testPublicURL,
+		BatchSize: 5, MetadataTTL: -1, Clock: oidClock.now,
+	})
 	s, err := api.NewServer(cfg, api.Deps{
 		Agencies: agencies, Resolver: resolver, Ready: db, Cache: resolver,
 		Registry: chain.engine, Chain: db,
-		Issuers: issuers, Verifier: verifier,
+		Issuers: issuers, Verifier: verifier, OID4VCI: oid,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Spec: urbis.OpenAPI,
 	})
 	if err != nil {
@@ -205,7 +212,7 @@ func newEnv(t *testing.T, name string, db *store.DB, cfg api.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{name: name, srv: srv, api: s, db: db, agencies: agencies, key: key, otherKey: other, chain: chain, anchorer: anchorer, issuers: issuers}
+	return &env{name: name, srv: srv, api: s, db: db, agencies: agencies, key: key, otherKey: other, chain: chain, anchorer: anchorer, issuers: issuers, oidClock: oidClock}
 }
 
 // do sends a request and returns the response with its body read.

@@ -35,6 +35,10 @@ type config struct {
 	MaxBlockOps        int
 	AnchorInterval     time.Duration
 	AnchorMaxBatch     int
+	OfferTTL           time.Duration
+	TokenTTL           time.Duration
+	NonceTTL           time.Duration
+	BatchSize          int
 }
 
 // bindStorage adds the flags every command that touches the database needs.
@@ -62,6 +66,10 @@ func (c *config) bindServe(fs *pflag.FlagSet) {
 	fs.IntVar(&c.MaxBlockOps, "max-block-ops", 5000, "the registry makes a block at once when this many operations are pending")
 	fs.DurationVar(&c.AnchorInterval, "anchor-interval", time.Second, "how often the hashes of issued credentials are anchored on the registry (one Merkle root per issuer DID)")
 	fs.IntVar(&c.AnchorMaxBatch, "anchor-max-batch", 10000, "most issued credentials one anchor operation covers")
+	fs.DurationVar(&c.OfferTTL, "offer-ttl", 5*time.Minute, "OpenID4VCI: default lifetime of a credential offer and its pre-authorized code")
+	fs.DurationVar(&c.TokenTTL, "token-ttl", 5*time.Minute, "OpenID4VCI: lifetime of an access token")
+	fs.DurationVar(&c.NonceTTL, "nonce-ttl", 5*time.Minute, "OpenID4VCI: lifetime of a c_nonce, and the oldest iat a proof may have")
+	fs.IntVar(&c.BatchSize, "batch-size", 10, "OpenID4VCI: most proofs (credentials) in one credential request")
 }
 
 // applyEnv sets every flag not given on the command line from its
@@ -124,6 +132,17 @@ func (c *config) finish(serving bool) error {
 	}
 	if c.AnchorInterval < time.Millisecond || c.AnchorMaxBatch < 1 {
 		return fmt.Errorf("--anchor-interval must be at least 1ms and --anchor-max-batch at least 1")
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"--offer-ttl", c.OfferTTL}, {"--token-ttl", c.TokenTTL}, {"--nonce-ttl", c.NonceTTL}} {
+		if d.v < time.Second || d.v > 7*24*time.Hour {
+			return fmt.Errorf("%s %s must be between 1s and 168h", d.name, d.v)
+		}
+	}
+	if c.BatchSize < 1 || c.BatchSize > 100 {
+		return fmt.Errorf("--batch-size %d must be between 1 and 100", c.BatchSize)
 	}
 	if c.MaxBodyBytes < 1024 {
 		return fmt.Errorf("--max-body-bytes %d is below the 1024 minimum", c.MaxBodyBytes)

@@ -12,11 +12,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jwk"
+	"github.com/lestrrat-go/jwx/v2/jws"
 	"github.com/spf13/cobra"
 
 	"github.com/urbis-id/urbis/did"
 	"github.com/urbis-id/urbis/vc/dataintegrity"
 	"github.com/urbis-id/urbis/vc/ld"
+	"github.com/urbis-id/urbis/vc/oid4vci"
 )
 
 // holderCommand is a minimal holder for trying presentations: a did:key
@@ -99,8 +103,62 @@ authentication) with the given challenge and domain, which also go in options.`,
 	}
 	present.Flags().StringVar(&challenge, "challenge", "", "the verifier's challenge")
 	present.Flags().StringVar(&domain, "domain", "", "the verifier's domain")
-	cmd.AddCommand(didCmd, present)
+	var nonce, aud string
+	var withJWK bool
+	proof := &cobra.Command{
+		Use:   "proof --nonce C_NONCE --aud ISSUER",
+		Short: "Print an OpenID4VCI proof of possession JWT signed by the holder",
+		Long: `The proof (typ openid4vci-proof+jwt, EdDSA) has aud ISSUER (the credential
+issuer identifier, the server's --public-url), iat now and the c_nonce from the
+nonce endpoint. The key is named by its did:key URL in kid, or with --jwk put in
+a jwk header (the credential is then bound to that key: cnf.jwk, or its did:jwk).`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if nonce == "" || aud == "" {
+				return fmt.Errorf("--nonce and --aud are required")
+			}
+			h, err := loadHolder(keyFile)
+			if err != nil {
+				return err
+			}
+			tok, err := h.proof(nonce, aud, withJWK, time.Now())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(p.stdout, tok)
+			return nil
+		},
+	}
+	proof.Flags().StringVar(&nonce, "nonce", "", "the c_nonce from POST /oid4vci/nonce")
+	proof.Flags().StringVar(&aud, "aud", "", "the credential issuer identifier (credential_issuer of the offer)")
+	proof.Flags().BoolVar(&withJWK, "jwk", false, "put the public key in a jwk header instead of a did:key kid")
+	cmd.AddCommand(didCmd, present, proof)
 	return cmd
+}
+
+// proof signs an OpenID4VCI proof of possession JWT.
+func (h *holder) proof(nonce, aud string, withJWK bool, now time.Time) (string, error) {
+	hdr := jws.NewHeaders()
+	if err := hdr.Set(jws.TypeKey, oid4vci.ProofType); err != nil {
+		return "", err
+	}
+	if withJWK {
+		k, err := jwk.FromRaw(h.key.Public())
+		if err != nil {
+			return "", err
+		}
+		if err := hdr.Set(jws.JWKKey, k); err != nil {
+			return "", err
+		}
+	} else if err := hdr.Set(jws.KeyIDKey, h.vm); err != nil {
+		return "", err
+	}
+	payload, err := json.Marshal(map[string]any{"aud": aud, "iat": now.Unix(), "nonce": nonce})
+	if err != nil {
+		return "", err
+	}
+	b, err := jws.Sign(payload, jws.WithKey(jwa.EdDSA, h.key, jws.WithProtectedHeaders(hdr)))
+	return string(b), err
 }
 
 type holder struct {

@@ -22,6 +22,7 @@ import (
 	"github.com/urbis-id/urbis/kms"
 	"github.com/urbis-id/urbis/registry"
 	"github.com/urbis-id/urbis/vc/issuer"
+	"github.com/urbis-id/urbis/vc/oid4vci"
 	"github.com/urbis-id/urbis/vc/statuslist"
 	"github.com/urbis-id/urbis/verifiers"
 )
@@ -132,6 +133,10 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 		return err
 	}
 	verifier.UseStatusLists(statusLists)
+	oid := oid4vci.NewService(oid4vci.Config{
+		Store: a.db, Issuer: issuers, Instances: issuers, Resolver: resolver, IssuerURL: cfg.PublicURL,
+		OfferTTL: cfg.OfferTTL, TokenTTL: cfg.TokenTTL, NonceTTL: cfg.NonceTTL, BatchSize: cfg.BatchSize, Clock: time.Now,
+	})
 	srv, err := api.NewServer(api.Config{
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		RateLimit:    cfg.RateLimit,
@@ -145,6 +150,7 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 		Chain:    a.db,
 		Issuers:  issuers,
 		Verifier: verifier,
+		OID4VCI:  oid,
 		Ready:    a.db,
 		Cache:    resolver,
 		Logger:   log,

@@ -32,6 +32,10 @@ type IssueOptions struct {
 	// the holder can present the credential with a Key Binding JWT: the
 	// first authentication key of the DID that credentialSubject.id names.
 	KeyBinding bool
+	// HolderKey, for dc+sd-jwt, is the holder's public key to put in
+	// cnf.jwk (an OpenID4VCI proof's key); it takes precedence over
+	// KeyBinding.
+	HolderKey crypto.PublicKey
 }
 
 // Issued is an issued credential: Credential for ldp_vc and ldp_vc-bbs, Token (compact)
@@ -71,8 +75,11 @@ func (s *Service) Issue(ctx context.Context, agencyID, issuerID string, cred map
 	if err := s.trust.CheckIssuance(ctx, in.DID, specificTypes(c.Types()), subjects, s.clock().UTC()); err != nil {
 		return Issued{}, prefix(err, "/credential/credentialSubject")
 	}
-	var holderKey crypto.PublicKey
-	if opts.KeyBinding {
+	holderKey := opts.HolderKey
+	if holderKey != nil && in.Format != FormatSDJWT {
+		return Issued{}, errkind.Field(errkind.Invalid, "/options/holderKey", "a holder key in cnf is for dc+sd-jwt; this issuer instance issues %s", in.Format)
+	}
+	if opts.KeyBinding && holderKey == nil {
 		if in.Format != FormatSDJWT {
 			return Issued{}, errkind.Field(errkind.Invalid, "/options/keyBinding", "key binding is for dc+sd-jwt; this issuer instance issues %s", in.Format)
 		}

@@ -1,0 +1,108 @@
+package store_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/urbis-id/urbis/internal/errkind"
+	"github.com/urbis-id/urbis/internal/store/storetest"
+	"github.com/urbis-id/urbis/vc/issuer"
+	"github.com/urbis-id/urbis/vc/oid4vci"
+)
+
+func TestOID4VCIOffers(t *testing.T) {
+	ctx := context.Background()
+	for _, db := range storetest.Open(t) {
+		t.Run(db.Dialect(), func(t *testing.T) {
+			w := newWorld(db)
+			a, _, err := w.agencies.Create(ctx, "Civil Registry")
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec, err := w.agencies.CreateDID(ctx, a.ID, "key", "Ed25519")
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := issuer.Instance{ID: "iss_oid", AgencyID: a.ID, DID: rec.DID, Format: issuer.FormatSDJWT, Cryptosuite: "EdDSA",
+				Types: []string{"ResidentCredential"}, StatusPurposes: []string{}, CreatedAt: clock}
+			if err := db.CreateIssuer(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+			all, err := db.AllIssuers(ctx)
+			if err != nil || len(all) != 1 || all[0].ID != in.ID {
+				t.Fatalf("AllIssuers = %+v, %v; want [%s]", all, err, in.ID)
+			}
+			o := oid4vci.Offer{ID: "offer1", AgencyID: a.ID, IssuerID: in.ID, Format: string(in.Format),
+				ConfigurationIDs: []string{"iss_oid:ResidentCredential"}, Claims: map[string]any{"name": "Alice"},
+				CodeHash: "code1", TxCodeHash: "tx1", TxCodeLength: 6, ExpiresAt: clock.Add(time.Minute),
+				PurgeAt: clock.Add(time.Minute), CreatedAt: clock, Issued: []string{}}
+			if err := db.CreateOffer(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+			got, err := db.OfferByCode(ctx, "code1")
+			if err != nil || got.Claims["name"] != "Alice" || got.TxCodeLength != 6 || got.Redeemed || !got.ExpiresAt.Equal(o.ExpiresAt) {
+				t.Fatalf("OfferByCode = %+v, %v; want the offer", got, err)
+			}
+			if _, err := db.OfferByToken(ctx, "nope"); errkind.KindOf(err) != errkind.NotFound {
+				t.Errorf("OfferByToken(unknown): got %v; want NotFound", err)
+			}
+			if n, err := db.FailTxCode(ctx, o.ID, 5); err != nil || n != 1 {
+				t.Errorf("FailTxCode = %d, %v; want 1", n, err)
+			}
+			// Ten concurrent redemptions: exactly one wins.
+			var wins atomic.Int32
+			var wg sync.WaitGroup
+			for range 10 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					ok, err := db.Redeem(ctx, o.ID, "tok1", clock.Add(2*time.Minute), clock.Add(2*time.Minute), 5)
+					if err != nil {
+						t.Error(err)
+					}
+					if ok {
+						wins.Add(1)
+					}
+				}()
+			}
+			wg.Wait()
+			if wins.Load() != 1 {
+				t.Errorf("concurrent Redeem: %d succeeded; want 1", wins.Load())
+			}
+			got, err = db.OfferByToken(ctx, "tok1")
+			if err != nil || !got.Redeemed || !got.TokenExpiresAt.Equal(clock.Add(2*time.Minute)) {
+				t.Fatalf("OfferByToken = %+v, %v; want the redeemed offer", got, err)
+			}
+			if n, err := db.FailTxCode(ctx, o.ID, 5); err != nil || n != 5 {
+				t.Errorf("FailTxCode after redemption = %d, %v; want 5 (dead)", n, err)
+			}
+			if ok, err := db.MarkIssued(ctx, o.ID, []string{"x"}, []string{"x", "y"}, false); err != nil || ok {
+				t.Errorf("MarkIssued with a stale issued list = %v, %v; want false", ok, err)
+			}
+			if ok, err := db.MarkIssued(ctx, o.ID, nil, o.ConfigurationIDs, true); err != nil || !ok {
+				t.Errorf("MarkIssued = %v, %v; want true", ok, err)
+			}
+			got, _ = db.Offer(ctx, o.ID)
+			if got.Claims != nil || len(got.Issued) != 1 {
+				t.Errorf("after the last issuance: claims %v, issued %v; want nil claims, one issued", got.Claims, got.Issued)
+			}
+			for i, want := range []bool{true, false} {
+				if ok, err := db.UseNonce(ctx, "n1", clock.Add(time.Minute)); err != nil || ok != want {
+					t.Errorf("UseNonce #%d = %v, %v; want %v", i+1, ok, err, want)
+				}
+			}
+			if err := db.Sweep(ctx, clock.Add(3*time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Offer(ctx, o.ID); errkind.KindOf(err) != errkind.NotFound {
+				t.Errorf("Offer after the sweep: got %v; want NotFound", err)
+			}
+			if ok, err := db.UseNonce(ctx, "n1", clock.Add(time.Hour)); err != nil || !ok {
+				t.Errorf("UseNonce after the sweep = %v, %v; want true (the expired row was deleted)", ok, err)
+			}
+		})
+	}
+}
