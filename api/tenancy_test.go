@@ -137,6 +137,12 @@ var tenancyWrites = map[string]func(a *tenantA) writeCase{
 			ownerStatus: http.StatusOK,
 		}
 	},
+	"POST /oid4vci/offers": func(a *tenantA) writeCase {
+		return writeCase{
+			call:        post("/oid4vci/offers", map[string]any{"issuerId": a.issuerID, "credentialSubject": map[string]any{"name": "Mallory"}}),
+			ownerStatus: http.StatusCreated,
+		}
+	},
 	"POST /schemas": func(a *tenantA) writeCase {
 		schema := map[string]any{"type": "object", "properties": map[string]any{"name": map[string]any{"type": "string"}}}
 		return writeCase{

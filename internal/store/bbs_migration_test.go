@@ -59,8 +59,12 @@ func TestBBSMigrationKeepsRows(t *testing.T) {
 					t.Errorf("%s: CreateIssuer with an unknown DID: got nil; want the foreign key enforced", when)
 				}
 			}
-			if down, err := db.MigrateDown(ctx); err != nil || down != "00008_bbs.sql" {
-				t.Fatalf("MigrateDown = %q, %v; want 00008_bbs.sql", down, err)
+			// Down through the later migrations to 00008 itself.
+			for down := ""; down != "00008_bbs.sql"; {
+				var err error
+				if down, err = db.MigrateDown(ctx); err != nil || down == "" || down < "00008_bbs.sql" {
+					t.Fatalf("MigrateDown = %q, %v; want down to 00008_bbs.sql", down, err)
+				}
 			}
 			check("after down")
 			if _, err := w.keys.Generate(ctx, a.ID, kms.Bls12381G2); err == nil {
@@ -87,8 +91,16 @@ func TestBBSMigrationKeepsRows(t *testing.T) {
 			if err := db.CreateIssuer(ctx, bbs); err != nil {
 				t.Errorf("CreateIssuer ldp_vc-bbs: %v", err)
 			}
-			if _, err := db.MigrateDown(ctx); err == nil {
-				t.Errorf("MigrateDown with a Bls12381G2 key: got nil; want it refused")
+			// The later migrations go down; 00008 refuses while a key needs it.
+			for {
+				down, err := db.MigrateDown(ctx)
+				if err != nil {
+					break
+				}
+				if down <= "00008_bbs.sql" {
+					t.Errorf("MigrateDown with a Bls12381G2 key reverted %s; want 00008 refused", down)
+					break
+				}
 			}
 		})
 	}

@@ -84,6 +84,13 @@ func splitConfigurationID(id string) (instanceID, typ string, ok bool) {
 	return instanceID, typ, ok && instanceID != "" && typ != ""
 }
 
+// Offered reports whether instances of format f are offered over
+// OpenID4VCI: ldp_vc, jwt_vc_json and dc+sd-jwt. BBS+ (ldp_vc-bbs) is not:
+// its holders derive proofs, which no OpenID4VCI format describes.
+func Offered(f issuer.Format) bool {
+	return f == issuer.FormatLDP || f == issuer.FormatJWT || f == issuer.FormatSDJWT
+}
+
 // configuration describes the configuration of in's type typ.
 func configuration(in issuer.Instance, typ string) Configuration {
 	c := Configuration{
@@ -131,6 +138,9 @@ func (s *Service) Metadata(ctx context.Context) (*Metadata, error) {
 		m.BatchIssuance = &BatchIssuance{BatchSize: s.cfg.BatchSize}
 	}
 	for _, in := range all {
+		if !Offered(in.Format) {
+			continue
+		}
 		for _, t := range in.Types {
 			m.Configurations[ConfigurationID(in.ID, t)] = configuration(in, t)
 		}

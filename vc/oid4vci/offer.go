@@ -99,6 +99,9 @@ func (s *Service) CreateOffer(ctx context.Context, agencyID string, req OfferReq
 		}
 		return Created{}, err
 	}
+	if !Offered(in.Format) {
+		return Created{}, errkind.Field(errkind.Invalid, "/issuerId", "issuer instance %s issues %s, which is not offered over OpenID4VCI (ldp_vc, jwt_vc_json and dc+sd-jwt are)", in.ID, in.Format)
+	}
 	ids := req.ConfigurationIDs
 	if len(ids) == 0 {
 		for _, t := range in.Types {
