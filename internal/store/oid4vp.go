@@ -1,0 +1,120 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"time"
+
+	"github.com/urbis-id/urbis/internal/errkind"
+	"github.com/urbis-id/urbis/verifiers/oid4vp"
+)
+
+var _ oid4vp.Store = (*DB)(nil)
+
+type dbVPRequest struct {
+	ID         string         `gorm:"column:id;primaryKey"`
+	AgencyID   string         `gorm:"column:agency_id"`
+	DID        string         `gorm:"column:did"`
+	ClientID   string         `gorm:"column:client_id"`
+	Nonce      string         `gorm:"column:nonce"`
+	State      string         `gorm:"column:state"`
+	Query      string         `gorm:"column:query"`
+	Template   string         `gorm:"column:template"`
+	WebhookURL string         `gorm:"column:webhook_url"`
+	Object     string         `gorm:"column:object"`
+	Status     string         `gorm:"column:status"`
+	Outcome    sql.NullString `gorm:"column:outcome"`
+	CreatedAt  time.Time      `gorm:"column:created_at;autoCreateTime:false"`
+	ExpiresAt  time.Time      `gorm:"column:expires_at"`
+}
+
+func (dbVPRequest) TableName() string { return "vp_requests" }
+
+func (m dbVPRequest) domain() (oid4vp.Request, error) {
+	r := oid4vp.Request{
+		ID: m.ID, AgencyID: m.AgencyID, DID: m.DID, ClientID: m.ClientID, Nonce: m.Nonce, State: m.State,
+		Template: m.Template, WebhookURL: m.WebhookURL, Object: m.Object, Status: oid4vp.Status(m.Status),
+		CreatedAt: m.CreatedAt.UTC(), ExpiresAt: m.ExpiresAt.UTC(),
+	}
+	if err := json.Unmarshal([]byte(m.Query), &r.Query); err != nil {
+		return r, errkind.Wrap(errkind.Internal, err, "presentation request %s: query", m.ID)
+	}
+	if m.Outcome.Valid {
+		if err := json.Unmarshal([]byte(m.Outcome.String), &r.Outcome); err != nil {
+			return r, errkind.Wrap(errkind.Internal, err, "presentation request %s: outcome", m.ID)
+		}
+	}
+	return r, nil
+}
+
+// CreateVPRequest implements oid4vp.Store.
+func (db *DB) CreateVPRequest(ctx context.Context, r oid4vp.Request) error {
+	q, err := json.Marshal(r.Query)
+	if err != nil {
+		return errkind.Wrap(errkind.Internal, err, "encode query")
+	}
+	m := dbVPRequest{
+		ID: r.ID, AgencyID: r.AgencyID, DID: r.DID, ClientID: r.ClientID, Nonce: r.Nonce, State: r.State,
+		Query: string(q), Template: r.Template, WebhookURL: r.WebhookURL, Object: r.Object, Status: string(r.Status),
+		CreatedAt: dbTime(r.CreatedAt), ExpiresAt: dbTime(r.ExpiresAt),
+	}
+	return fail(db.gorm.WithContext(ctx).Create(&m).Error, "presentation request "+r.ID)
+}
+
+// VPRequest implements oid4vp.Store.
+func (db *DB) VPRequest(ctx context.Context, id string) (oid4vp.Request, error) {
+	var m dbVPRequest
+	if err := db.gorm.WithContext(ctx).Where("id = ?", id).Take(&m).Error; err != nil {
+		return oid4vp.Request{}, fail(err, "presentation request "+id)
+	}
+	return m.domain()
+}
+
+// AnswerVPRequest implements oid4vp.Store with one conditional UPDATE:
+// of two concurrent answers, exactly one finds the request pending.
+func (db *DB) AnswerVPRequest(ctx context.Context, id string, o oid4vp.Outcome) error {
+	b, err := json.Marshal(o)
+	if err != nil {
+		return errkind.Wrap(errkind.Internal, err, "encode outcome")
+	}
+	res := db.gorm.WithContext(ctx).Model(&dbVPRequest{}).
+		Where("id = ? AND status = ?", id, string(oid4vp.StatusPending)).
+		Updates(map[string]any{"status": string(o.Status), "outcome": string(b)})
+	if res.Error != nil {
+		return fail(res.Error, "presentation request "+id)
+	}
+	if res.RowsAffected == 0 {
+		if _, err := db.VPRequest(ctx, id); err != nil {
+			return err
+		}
+		return errkind.New(errkind.Conflict, "presentation request %s was already answered", id)
+	}
+	return nil
+}
+
+// UpdateVPOutcome implements oid4vp.Store.
+func (db *DB) UpdateVPOutcome(ctx context.Context, id string, o oid4vp.Outcome) error {
+	b, err := json.Marshal(o)
+	if err != nil {
+		return errkind.Wrap(errkind.Internal, err, "encode outcome")
+	}
+	res := db.gorm.WithContext(ctx).Model(&dbVPRequest{}).
+		Where("id = ? AND status <> ?", id, string(oid4vp.StatusPending)).Update("outcome", string(b))
+	if res.Error != nil {
+		return fail(res.Error, "presentation request "+id)
+	}
+	if res.RowsAffected == 0 {
+		return errkind.New(errkind.NotFound, "answered presentation request %s not found", id)
+	}
+	return nil
+}
+
+// PurgeVPRequests implements oid4vp.Store.
+func (db *DB) PurgeVPRequests(ctx context.Context, before time.Time) (int, error) {
+	res := db.gorm.WithContext(ctx).Where("expires_at < ?", dbTime(before)).Delete(&dbVPRequest{})
+	if res.Error != nil {
+		return 0, fail(res.Error, "purge presentation requests")
+	}
+	return int(res.RowsAffected), nil
+}

@@ -1,0 +1,87 @@
+package store_test
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/urbis-id/urbis/internal/errkind"
+	"github.com/urbis-id/urbis/internal/store"
+	"github.com/urbis-id/urbis/verifiers/oid4vp"
+)
+
+func TestVPRequests(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		a, ka := newAgency("agy_v", clock)
+		if err := db.CreateAgency(ctx, a, ka); err != nil {
+			t.Fatal(err)
+		}
+		q := &oid4vp.Query{Credentials: []oid4vp.CredentialQuery{{ID: "pid", Format: oid4vp.FormatSDJWT,
+			Meta: oid4vp.Meta{VCTValues: []string{"ResidentCredential"}}, Claims: []oid4vp.ClaimQuery{{Path: []any{"district"}}}}}}
+		r := oid4vp.Request{ID: "vpr_1", AgencyID: "agy_v", DID: "did:key:z6Mk", ClientID: "decentralized_identifier:did:key:z6Mk",
+			Nonce: "n1", State: "s1", Query: q, Object: "eyJ.x.y", Status: oid4vp.StatusPending,
+			CreatedAt: clock, ExpiresAt: clock.Add(5 * time.Minute)}
+		if err := db.CreateVPRequest(ctx, r); err != nil {
+			t.Fatalf("CreateVPRequest error = %v", err)
+		}
+		dup := r
+		dup.ID = "vpr_2"
+		wantKind(t, "CreateVPRequest(same nonce)", db.CreateVPRequest(ctx, dup), errkind.Conflict)
+
+		got, err := db.VPRequest(ctx, "vpr_1")
+		if err != nil || got.Nonce != "n1" || got.Status != oid4vp.StatusPending || got.Outcome != nil ||
+			len(got.Query.Credentials) != 1 || got.Query.Credentials[0].Claims[0].Path[0] != "district" || !got.ExpiresAt.Equal(r.ExpiresAt) {
+			t.Errorf("VPRequest = %+v, %v; want the stored request, pending", got, err)
+		}
+		_, err = db.VPRequest(ctx, "vpr_nope")
+		wantKind(t, "VPRequest(unknown)", err, errkind.NotFound)
+
+		// Concurrent answers: exactly one wins.
+		o := oid4vp.Outcome{Status: oid4vp.StatusVerified, Checks: []string{"proof"},
+			Claims: map[string][]oid4vp.Presented{"pid": {{Format: "dc+sd-jwt", Claims: []oid4vp.ClaimValue{{Path: []any{"district"}, Value: "Mitte"}}}}}}
+		var wg sync.WaitGroup
+		errs := make([]error, 8)
+		for i := range errs {
+			wg.Add(1)
+			go func() { defer wg.Done(); errs[i] = db.AnswerVPRequest(ctx, "vpr_1", o) }()
+		}
+		wg.Wait()
+		won := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case errkind.KindOf(err) != errkind.Conflict:
+				t.Errorf("AnswerVPRequest error = %v; want nil or Conflict", err)
+			}
+		}
+		if won != 1 {
+			t.Errorf("%d concurrent answers were stored; want exactly 1", won)
+		}
+		wantKind(t, "AnswerVPRequest(unknown)", db.AnswerVPRequest(ctx, "vpr_nope", o), errkind.NotFound)
+		got, _ = db.VPRequest(ctx, "vpr_1")
+		if got.Status != oid4vp.StatusVerified || got.Outcome == nil || got.Outcome.Claims["pid"][0].Claims[0].Value != "Mitte" {
+			t.Errorf("after answer: %+v %+v; want verified with the claim", got.Status, got.Outcome)
+		}
+		o.Claims, o.ClaimsErased = nil, true
+		if err := db.UpdateVPOutcome(ctx, "vpr_1", o); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = db.VPRequest(ctx, "vpr_1")
+		if got.Outcome.Claims != nil || !got.Outcome.ClaimsErased {
+			t.Errorf("after erasure: %+v; want no claims", got.Outcome)
+		}
+
+		n, err := db.PurgeVPRequests(ctx, clock.Add(5*time.Minute))
+		if err != nil || n != 0 {
+			t.Errorf("PurgeVPRequests(at expiry) = %d, %v; want 0", n, err)
+		}
+		n, err = db.PurgeVPRequests(ctx, clock.Add(6*time.Minute))
+		if err != nil || n != 1 {
+			t.Errorf("PurgeVPRequests(after expiry) = %d, %v; want 1", n, err)
+		}
+		_, err = db.VPRequest(ctx, "vpr_1")
+		wantKind(t, "VPRequest(purged)", err, errkind.NotFound)
+	})
+}
