@@ -122,6 +122,7 @@ func TestEveryRouteExample(t *testing.T) {
 			}
 			fx := chainFixture(t, e)
 			cf := credentialFixture(t, e)
+			vf := vpContractFixture(t, e)
 			paths := doc.Paths.InMatchingOrder()
 			sort.Strings(paths)
 			ran := 0
@@ -161,6 +162,8 @@ func TestEveryRouteExample(t *testing.T) {
 									v = cf.ldpID
 								case prm.Value.Name == "listId":
 									v = cf.listID
+								case prm.Value.Name == "requestId":
+									v = vf.id
 								}
 								if v == "" {
 									t.Fatalf("path parameter %s of %s has no example", prm.Value.Name, p)
@@ -171,12 +174,17 @@ func TestEveryRouteExample(t *testing.T) {
 								body = fx.freshOperation(t)
 							}
 							body = cf.rewrite(t, op.OperationID, name, body)
+							body = vf.rewrite(t, op.OperationID, body)
 							req, err := http.NewRequest(method, e.srv.URL+path, nil)
 							if err != nil {
 								t.Fatal(err)
 							}
 							if body != nil {
-								req.Header.Set("Content-Type", "application/json")
+								ct := "application/json"
+								if op.RequestBody.Value.Content.Get("application/x-www-form-urlencoded") != nil {
+									ct = "application/x-www-form-urlencoded"
+								}
+								req.Header.Set("Content-Type", ct)
 							}
 							if op.Security != nil && len(*op.Security) > 0 {
 								req.Header.Set("Authorization", "Bearer "+e.key)

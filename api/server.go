@@ -68,6 +68,7 @@ type Server struct {
 	chain    Chain
 	issuers  Issuers
 	verifier Verifier
+	vp       VPRequests
 	ready    Readiness
 	log      *slog.Logger
 	metrics  *metrics
@@ -89,10 +90,12 @@ type Deps struct {
 	Chain    Chain
 	Issuers  Issuers
 	Verifier Verifier
-	Ready    Readiness
-	Cache    CacheStats // may be nil
-	Logger   *slog.Logger
-	Spec     []byte // openapi.yaml
+	// VPRequests is the OpenID4VP verifier; nil answers its routes 501/404.
+	VPRequests VPRequests
+	Ready      Readiness
+	Cache      CacheStats // may be nil
+	Logger     *slog.Logger
+	Spec       []byte // openapi.yaml
 }
 
 // NewServer returns a Server. Call Handler to get its http.Handler.
@@ -116,6 +119,7 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 		chain:    deps.Chain,
 		issuers:  deps.Issuers,
 		verifier: deps.Verifier,
+		vp:       deps.VPRequests,
 		ready:    deps.Ready,
 		log:      log,
 		metrics:  newMetrics(deps.Cache),

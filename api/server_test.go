@@ -23,6 +23,7 @@ import (
 	"github.com/urbis-id/urbis/vc/issuer"
 	"github.com/urbis-id/urbis/vc/statuslist"
 	"github.com/urbis-id/urbis/verifiers"
+	"github.com/urbis-id/urbis/verifiers/oid4vp"
 )
 
 // env is a real server over a real, migrated database.
@@ -35,6 +36,7 @@ type env struct {
 	key      string // API key of agency "Test Agency"
 	otherKey string // API key of another agency
 	chain    *testChain
+	vp       *oid4vp.Service
 }
 
 // testChain is a running solo registry with its genesis and governance key.
@@ -163,10 +165,21 @@ func newEnv(t *testing.T, name string, db *store.DB, cfg api.Config) *env {
 	})
 	verifier := verifiers.NewVerifier(resolver, trust, nil)
 	verifier.UseStatusLists(issuers)
+	vp := oid4vp.NewService(oid4vp.Config{
+		Store: db, DIDs: agencies, Resolver: resolver, Verifier: verifier, PublicURL: testPublicURL,
+		Keys: oid4vp.KeysFunc(func(ctx context.Context, agencyID, keyID string) (crypto.Signer, error) {
+			s, err := keys.Signer(ctx, agencyID, keyID)
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
+		}),
+		Webhooks: oid4vp.NewWebhooks(5*time.Second, true), // the tests' webhooks listen on loopback
+	})
 	s, err := api.NewServer(cfg, api.Deps{
 		Agencies: agencies, Resolver: resolver, Ready: db, Cache: resolver,
 		Registry: chain.engine, Chain: db,
-		Issuers: issuers, Verifier: verifier,
+		Issuers: issuers, Verifier: verifier, VPRequests: vp,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Spec: urbis.OpenAPI,
 	})
 	if err != nil {
@@ -182,7 +195,7 @@ func newEnv(t *testing.T, name string, db *store.DB, cfg api.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{name: name, srv: srv, api: s, db: db, agencies: agencies, key: key, otherKey: other, chain: chain}
+	return &env{name: name, srv: srv, api: s, db: db, agencies: agencies, key: key, otherKey: other, chain: chain, vp: vp}
 }
 
 // do sends a request and returns the response with its body read.

@@ -33,6 +33,9 @@ type config struct {
 	ShutdownTimeout    time.Duration
 	BlockInterval      time.Duration
 	MaxBlockOps        int
+	VPRequestTTL       time.Duration
+	VPResultTTL        time.Duration
+	VPWebhookPrivate   bool
 }
 
 // bindStorage adds the flags every command that touches the database needs.
@@ -58,6 +61,9 @@ func (c *config) bindServe(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let in-flight requests finish on SIGTERM")
 	fs.DurationVar(&c.BlockInterval, "block-interval", 250*time.Millisecond, "the registry makes a block of pending operations this often")
 	fs.IntVar(&c.MaxBlockOps, "max-block-ops", 5000, "the registry makes a block at once when this many operations are pending")
+	fs.DurationVar(&c.VPRequestTTL, "vp-request-ttl", 5*time.Minute, "how long a wallet may answer an OpenID4VP presentation request")
+	fs.DurationVar(&c.VPResultTTL, "vp-result-ttl", time.Hour, "how long after its expiry an unread OpenID4VP result (verified claims) is kept")
+	fs.BoolVar(&c.VPWebhookPrivate, "vp-webhook-allow-private", false, "let OpenID4VP result webhooks go to private and loopback addresses, over http too (tests, private networks)")
 }
 
 // applyEnv sets every flag not given on the command line from its

@@ -23,6 +23,7 @@ import (
 	"github.com/urbis-id/urbis/vc/issuer"
 	"github.com/urbis-id/urbis/vc/statuslist"
 	"github.com/urbis-id/urbis/verifiers"
+	"github.com/urbis-id/urbis/verifiers/oid4vp"
 )
 
 func (p *program) serveCommand() *cobra.Command {
@@ -110,6 +111,12 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 	})
 	verifier := verifiers.NewVerifier(resolver, trust, time.Now)
 	verifier.UseStatusLists(issuers) // the lists this service publishes; no network fetch
+	vpRequests := oid4vp.NewService(oid4vp.Config{
+		Store: a.db, DIDs: a.agencies, Keys: custodyKeys(a.keys), Resolver: resolver, Verifier: verifier,
+		PublicURL: cfg.PublicURL, Clock: time.Now, TTL: cfg.VPRequestTTL, ResultTTL: cfg.VPResultTTL,
+		Webhooks: oid4vp.NewWebhooks(0, cfg.VPWebhookPrivate),
+	})
+	go purgeVPRequests(ctx, vpRequests, log)
 	srv, err := api.NewServer(api.Config{
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		RateLimit:    cfg.RateLimit,
@@ -117,16 +124,17 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 		Version:      version,
 		ChainID:      genesis.ChainID,
 	}, api.Deps{
-		Agencies: a.agencies,
-		Resolver: resolver,
-		Registry: engine,
-		Chain:    a.db,
-		Issuers:  issuers,
-		Verifier: verifier,
-		Ready:    a.db,
-		Cache:    resolver,
-		Logger:   log,
-		Spec:     urbis.OpenAPI,
+		Agencies:   a.agencies,
+		Resolver:   resolver,
+		Registry:   engine,
+		Chain:      a.db,
+		Issuers:    issuers,
+		Verifier:   verifier,
+		VPRequests: vpRequests,
+		Ready:      a.db,
+		Cache:      resolver,
+		Logger:     log,
+		Spec:       urbis.OpenAPI,
 	})
 	if err != nil {
 		return err
@@ -255,4 +263,23 @@ func custodyKeys(c *kms.Custodian) issuer.Keys {
 		}
 		return s, nil
 	})
+}
+
+// purgeVPRequests deletes expired OpenID4VP requests and their unread
+// results every minute until ctx ends.
+func purgeVPRequests(ctx context.Context, s *oid4vp.Service, log *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.Purge(ctx); err != nil {
+				log.Warn("purge presentation requests", "err", err)
+			} else if n > 0 {
+				log.Debug("purged presentation requests", "count", n)
+			}
+		}
+	}
 }

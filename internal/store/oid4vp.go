@@ -25,6 +25,8 @@ type dbVPRequest struct {
 	Object     string         `gorm:"column:object"`
 	Status     string         `gorm:"column:status"`
 	Outcome    sql.NullString `gorm:"column:outcome"`
+	Claims     sql.NullString `gorm:"column:claims"`
+	Webhook    string         `gorm:"column:webhook"`
 	CreatedAt  time.Time      `gorm:"column:created_at;autoCreateTime:false"`
 	ExpiresAt  time.Time      `gorm:"column:expires_at"`
 }
@@ -43,6 +45,14 @@ func (m dbVPRequest) domain() (oid4vp.Request, error) {
 	if m.Outcome.Valid {
 		if err := json.Unmarshal([]byte(m.Outcome.String), &r.Outcome); err != nil {
 			return r, errkind.Wrap(errkind.Internal, err, "presentation request %s: outcome", m.ID)
+		}
+		r.Outcome.Webhook = m.Webhook
+		if m.Claims.Valid {
+			if err := json.Unmarshal([]byte(m.Claims.String), &r.Outcome.Claims); err != nil {
+				return r, errkind.Wrap(errkind.Internal, err, "presentation request %s: claims", m.ID)
+			}
+		} else {
+			r.Outcome.ClaimsErased = r.Status == oid4vp.StatusVerified
 		}
 	}
 	return r, nil
@@ -74,13 +84,22 @@ func (db *DB) VPRequest(ctx context.Context, id string) (oid4vp.Request, error) 
 // AnswerVPRequest implements oid4vp.Store with one conditional UPDATE:
 // of two concurrent answers, exactly one finds the request pending.
 func (db *DB) AnswerVPRequest(ctx context.Context, id string, o oid4vp.Outcome) error {
+	claims := sql.NullString{}
+	if o.Claims != nil {
+		b, err := json.Marshal(o.Claims)
+		if err != nil {
+			return errkind.Wrap(errkind.Internal, err, "encode claims")
+		}
+		claims = sql.NullString{String: string(b), Valid: true}
+	}
+	o.Claims, o.ClaimsErased, o.Webhook = nil, false, ""
 	b, err := json.Marshal(o)
 	if err != nil {
 		return errkind.Wrap(errkind.Internal, err, "encode outcome")
 	}
 	res := db.gorm.WithContext(ctx).Model(&dbVPRequest{}).
 		Where("id = ? AND status = ?", id, string(oid4vp.StatusPending)).
-		Updates(map[string]any{"status": string(o.Status), "outcome": string(b)})
+		Updates(map[string]any{"status": string(o.Status), "outcome": string(b), "claims": claims})
 	if res.Error != nil {
 		return fail(res.Error, "presentation request "+id)
 	}
@@ -93,19 +112,30 @@ func (db *DB) AnswerVPRequest(ctx context.Context, id string, o oid4vp.Outcome) 
 	return nil
 }
 
-// UpdateVPOutcome implements oid4vp.Store.
-func (db *DB) UpdateVPOutcome(ctx context.Context, id string, o oid4vp.Outcome) error {
-	b, err := json.Marshal(o)
-	if err != nil {
-		return errkind.Wrap(errkind.Internal, err, "encode outcome")
-	}
-	res := db.gorm.WithContext(ctx).Model(&dbVPRequest{}).
-		Where("id = ? AND status <> ?", id, string(oid4vp.StatusPending)).Update("outcome", string(b))
+// EraseVPClaims implements oid4vp.Store.
+func (db *DB) EraseVPClaims(ctx context.Context, id string) error {
+	res := db.gorm.WithContext(ctx).Model(&dbVPRequest{}).Where("id = ?", id).Update("claims", nil)
 	if res.Error != nil {
 		return fail(res.Error, "presentation request "+id)
 	}
 	if res.RowsAffected == 0 {
-		return errkind.New(errkind.NotFound, "answered presentation request %s not found", id)
+		return errkind.New(errkind.NotFound, "presentation request %s not found", id)
+	}
+	return nil
+}
+
+// SetVPWebhook implements oid4vp.Store.
+func (db *DB) SetVPWebhook(ctx context.Context, id, status string, erase bool) error {
+	set := map[string]any{"webhook": status}
+	if erase {
+		set["claims"] = nil
+	}
+	res := db.gorm.WithContext(ctx).Model(&dbVPRequest{}).Where("id = ?", id).Updates(set)
+	if res.Error != nil {
+		return fail(res.Error, "presentation request "+id)
+	}
+	if res.RowsAffected == 0 {
+		return errkind.New(errkind.NotFound, "presentation request %s not found", id)
 	}
 	return nil
 }

@@ -64,14 +64,21 @@ func TestVPRequests(t *testing.T) {
 		if got.Status != oid4vp.StatusVerified || got.Outcome == nil || got.Outcome.Claims["pid"][0].Claims[0].Value != "Mitte" {
 			t.Errorf("after answer: %+v %+v; want verified with the claim", got.Status, got.Outcome)
 		}
-		o.Claims, o.ClaimsErased = nil, true
-		if err := db.UpdateVPOutcome(ctx, "vpr_1", o); err != nil {
+		if err := db.SetVPWebhook(ctx, "vpr_1", "failed: 503", false); err != nil {
 			t.Fatal(err)
 		}
 		got, _ = db.VPRequest(ctx, "vpr_1")
-		if got.Outcome.Claims != nil || !got.Outcome.ClaimsErased {
-			t.Errorf("after erasure: %+v; want no claims", got.Outcome)
+		if got.Outcome.Claims == nil || got.Outcome.ClaimsErased || got.Outcome.Webhook != "failed: 503" {
+			t.Errorf("after a failed delivery: %+v; want the claims kept and the failure recorded", got.Outcome)
 		}
+		if err := db.EraseVPClaims(ctx, "vpr_1"); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = db.VPRequest(ctx, "vpr_1")
+		if got.Outcome.Claims != nil || !got.Outcome.ClaimsErased || got.Outcome.Webhook != "failed: 503" || got.Outcome.Checks[0] != "proof" {
+			t.Errorf("after erasure: %+v; want no claims, the rest kept", got.Outcome)
+		}
+		wantKind(t, "EraseVPClaims(unknown)", db.EraseVPClaims(ctx, "vpr_nope"), errkind.NotFound)
 
 		n, err := db.PurgeVPRequests(ctx, clock.Add(5*time.Minute))
 		if err != nil || n != 0 {

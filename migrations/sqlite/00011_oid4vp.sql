@@ -1,8 +1,9 @@
 -- OpenID4VP presentation requests, sqlite dialect (verifiers/oid4vp). One row
 -- per request: the signed request object the wallet fetches, the nonce and
 -- state (unique, single use), the DCQL query, and once answered the outcome
--- as JSON: the requested claims only, never the presentations. The claims
--- are erased when the owner reads them or a webhook delivers them; the row
+-- as JSON and the requested claims only, never the presentations. The claims
+-- (their own column, so that erasing them and recording a webhook delivery
+-- never overwrite each other) are erased when the owner reads them or a webhook delivers them; the row
 -- is deleted a while after the request expires (oid4vp.Service.Purge).
 -- A request is answered once: the store moves it from pending with a
 -- conditional UPDATE. Times are DATETIME in UTC, as in 00001.
@@ -20,7 +21,9 @@ CREATE TABLE vp_requests (
     webhook_url TEXT NOT NULL DEFAULT '',
     object      TEXT NOT NULL, -- the signed request object, compact JWS
     status      TEXT NOT NULL CHECK (status IN ('pending', 'verified', 'failed')),
-    outcome     TEXT,          -- JSON, once answered
+    outcome     TEXT,          -- JSON, once answered: checks and errors
+    claims      TEXT,          -- JSON, the verified claims until read, delivered or purged
+    webhook     TEXT NOT NULL DEFAULT '', -- 'delivered', or why delivery failed
     created_at  DATETIME NOT NULL,
     expires_at  DATETIME NOT NULL
 );

@@ -104,12 +104,16 @@ type Store interface {
 	CreateVPRequest(ctx context.Context, r Request) error
 	// VPRequest returns the request id; NotFound if there is none.
 	VPRequest(ctx context.Context, id string) (Request, error)
-	// AnswerVPRequest moves the pending request id to o.Status with o;
-	// Conflict when it is not pending any more.
+	// AnswerVPRequest moves the pending request id to o.Status with o
+	// (its Claims included); Conflict when it is not pending any more.
+	// VPRequest returns the outcome with ClaimsErased set when a verified
+	// request's claims are gone.
 	AnswerVPRequest(ctx context.Context, id string, o Outcome) error
-	// UpdateVPOutcome replaces the outcome of an answered request (to
-	// erase its claims or record a webhook delivery).
-	UpdateVPOutcome(ctx context.Context, id string, o Outcome) error
+	// EraseVPClaims deletes the verified claims of request id.
+	EraseVPClaims(ctx context.Context, id string) error
+	// SetVPWebhook records the webhook delivery of request id (Outcome's
+	// Webhook) and, when erase is set, deletes its claims.
+	SetVPWebhook(ctx context.Context, id, status string, erase bool) error
 	// PurgeVPRequests deletes the requests that expired before t and
 	// returns how many.
 	PurgeVPRequests(ctx context.Context, before time.Time) (int, error)
@@ -123,6 +127,14 @@ type DIDs interface {
 // Keys hands out signers for keys in custody, scoped by agency.
 type Keys interface {
 	Signer(ctx context.Context, agencyID, keyID string) (crypto.Signer, error)
+}
+
+// KeysFunc adapts a function to Keys.
+type KeysFunc func(ctx context.Context, agencyID, keyID string) (crypto.Signer, error)
+
+// Signer implements Keys.
+func (f KeysFunc) Signer(ctx context.Context, agencyID, keyID string) (crypto.Signer, error) {
+	return f(ctx, agencyID, keyID)
 }
 
 // Presentations verifies presentations (verifiers.Verifier implements it).
@@ -240,8 +252,22 @@ func (s *Service) Create(ctx context.Context, agencyID string, in CreateRequest)
 		return nil, err
 	}
 	reqURI := s.RequestURI(r.ID)
-	v := url.Values{"client_id": {r.ClientID}, "request_uri": {reqURI}, "request_uri_method": {"get"}}
-	return &Created{Request: r, RequestURI: reqURI, URI: "openid4vp://?" + v.Encode()}, nil
+	return &Created{Request: r, RequestURI: reqURI, URI: authorizationURI(r.ClientID, reqURI)}, nil
+}
+
+// URI returns the openid4vp:// authorization request of the request id
+// (for its QR code); NotFound for an unknown request.
+func (s *Service) URI(ctx context.Context, id string) (string, error) {
+	r, err := s.cfg.Store.VPRequest(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return authorizationURI(r.ClientID, s.RequestURI(r.ID)), nil
+}
+
+func authorizationURI(clientID, requestURI string) string {
+	v := url.Values{"client_id": {clientID}, "request_uri": {requestURI}, "request_uri_method": {"get"}}
+	return "openid4vp://?" + v.Encode()
 }
 
 // RequestURI is where the wallet fetches the request object of id.
@@ -320,10 +346,7 @@ func (s *Service) Result(ctx context.Context, agencyID, id string) (Request, err
 		return r, nil
 	}
 	if r.Outcome != nil && r.Outcome.Claims != nil {
-		erased := *r.Outcome
-		erased.Claims = nil
-		erased.ClaimsErased = true
-		if err := s.cfg.Store.UpdateVPOutcome(ctx, id, erased); err != nil {
+		if err := s.cfg.Store.EraseVPClaims(ctx, id); err != nil {
 			return Request{}, err
 		}
 	}

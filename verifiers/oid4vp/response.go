@@ -172,7 +172,13 @@ func (s *Service) verify(ctx context.Context, r Request, tokens map[string][]any
 				continue
 			}
 			if !res.Verified {
+				// A failed credential is reported with its own checks
+				// (status, proof, ...) rather than as "credentials".
+				credFailed := slices.ContainsFunc(res.Credentials, func(cr *verifiers.Result) bool { return len(cr.Errors) > 0 })
 				for _, f := range res.Errors {
+					if f.Check == verifiers.CheckCredentials && credFailed {
+						continue
+					}
 					fail(f.Check, "%s", f.Message)
 				}
 				for j, cr := range res.Credentials {
@@ -218,7 +224,9 @@ func (s *Service) verify(ctx context.Context, r Request, tokens map[string][]any
 		answered[id] = ok
 	}
 	if err := r.Query.satisfied(answered); err != nil {
-		o.Errors = append(o.Errors, Finding{Check: CheckRequest, Detail: err.Error()})
+		if len(o.Errors) == 0 { // else the presentations' errors say why
+			o.Errors = append(o.Errors, Finding{Check: CheckRequest, Detail: err.Error()})
+		}
 	} else {
 		pass(CheckRequest)
 	}

@@ -14,6 +14,7 @@ type Template struct {
 	Name        string
 	Description string
 	Params      []Param
+	Example     map[string]string // parameters for an example query
 	build       func(p map[string]string) (*Query, error)
 }
 
@@ -74,6 +75,7 @@ var Templates = []Template{
 		Name:        "residency",
 		Description: "Proof of residency: a ResidentCredential disclosing the district only",
 		Params:      []Param{{Name: "districts", Description: "the districts accepted, separated by commas; empty accepts any"}},
+		Example:     map[string]string{"districts": "Mitte,Kreuzberg"},
 		build: func(p map[string]string) (*Query, error) {
 			values := anyList(list(p["districts"]))
 			return either(
@@ -91,6 +93,7 @@ var Templates = []Template{
 			{Name: "threshold", Description: "the age in years, 1 to 150", Required: true},
 			{Name: "vct", Description: "the credential types (vct) accepted, separated by commas; default ResidentCredential"},
 		},
+		Example: map[string]string{"threshold": "18"},
 		build: func(p map[string]string) (*Query, error) {
 			n, err := strconv.Atoi(strings.TrimSpace(p["threshold"]))
 			if err != nil || n < 1 || n > 150 {
@@ -108,6 +111,7 @@ var Templates = []Template{
 		Name:        "land_parcel",
 		Description: "Ownership of a land parcel: a LandTitle credential for the parcel, disclosing the parcel id only",
 		Params:      []Param{{Name: "parcel", Description: "the parcel id the title must name", Required: true}},
+		Example:     map[string]string{"parcel": "MIT-0815-42"},
 		build: func(p map[string]string) (*Query, error) {
 			parcel := []any{strings.TrimSpace(p["parcel"])}
 			return either(
@@ -122,6 +126,7 @@ var Templates = []Template{
 		Name:        "agency_accreditation",
 		Description: "Accreditation of an agency: an AccreditationCredential naming the credential type it is accredited for",
 		Params:      []Param{{Name: "type", Description: "the credential type the agency must be accredited for; empty accepts any"}},
+		Example:     map[string]string{"type": "LandTitle"},
 		build: func(p map[string]string) (*Query, error) {
 			var values []any
 			if t := strings.TrimSpace(p["type"]); t != "" {

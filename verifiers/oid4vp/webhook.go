@@ -140,17 +140,12 @@ func (w *Webhooks) post(ctx context.Context, target string, body any) error {
 // delivery in the outcome. Once delivered, the claims are erased from
 // storage: the service has them.
 func (s *Service) deliver(ctx context.Context, r Request, o Outcome) {
+	status := "delivered"
 	err := s.cfg.Webhooks.post(ctx, r.WebhookURL, WebhookBody{ID: r.ID, Status: o.Status, VerifiedClaims: o.Claims, Checks: o.Checks, Errors: o.Errors})
 	if err != nil {
-		o.Webhook = "failed: " + err.Error()
-	} else {
-		o.Webhook = "delivered"
-		if o.Claims != nil {
-			o.Claims = nil
-			o.ClaimsErased = true
-		}
+		status = "failed: " + err.Error()
 	}
 	// The outcome was stored before delivery; a failure to record the
-	// delivery leaves the stored outcome as it was.
-	_ = s.cfg.Store.UpdateVPOutcome(ctx, r.ID, o)
+	// delivery leaves it as it was, and the service can still poll.
+	_ = s.cfg.Store.SetVPWebhook(ctx, r.ID, status, err == nil)
 }
