@@ -99,7 +99,7 @@ authentication) with the given challenge and domain, which also go in options.`,
 	}
 	present.Flags().StringVar(&challenge, "challenge", "", "the verifier's challenge")
 	present.Flags().StringVar(&domain, "domain", "", "the verifier's domain")
-	cmd.AddCommand(didCmd, present)
+	cmd.AddCommand(didCmd, present, p.holderOID4VPCommand(&keyFile))
 	return cmd
 }
 
