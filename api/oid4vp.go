@@ -98,7 +98,7 @@ func (s *Server) CreateVPRequest(c *gin.Context) {
 		return
 	}
 	c.Header("Location", "/verifier/requests/"+r.ID)
-	c.JSON(http.StatusCreated, out)
+	c.PureJSON(http.StatusCreated, out) // the uri's & stays readable, not \u0026
 }
 
 // GetVPRequest returns the status and result of the caller's request.
