@@ -304,6 +304,47 @@ func TestOID4VPFlow(t *testing.T) {
 				}
 			})
 
+			t.Run("jwt_vc_json in a JWT-VP: agency accreditation", func(t *testing.T) {
+				iss := e.createIssuer(t, e.key, e.newDID(t, e.key, "Ed25519"), "jwt_vc_json", "AccreditationCredential")
+				env := issued(t, e.issue(t, e.key, iss, credentialFor("jwt_vc_json", "", "AccreditationCredential",
+					map[string]any{"id": h.did, "accreditedFor": "LandTitle", "district": "Mitte"}), http.StatusCreated))
+				_, accr, _ := strings.Cut(env["id"].(string), ",")
+				c := e.createVP(t, map[string]any{"did": f.verifier, "template": "agency_accreditation", "params": map[string]any{"type": "LandTitle"}})
+				ro := w.fetch(t, c.URI)
+				if st, body := w.answer(t, ro, "accreditation_jwt", h.jwtVP(t, ro.ClientID, ro.Nonce, accr)); st != 200 {
+					t.Fatalf("answer: got %d %v; want 200", st, body)
+				}
+				_, r := e.vpResult(t, e.key, c.ID)
+				got := r.VerifiedClaims["accreditation_jwt"]
+				if r.Status != "verified" || len(got) != 1 || got[0].Format != "jwt_vc_json" || len(got[0].Claims) != 1 || got[0].Claims[0].Value != "LandTitle" {
+					t.Fatalf("result %+v; want verified with accreditedFor only", r)
+				}
+				// The same kind of token for another type is refused by the query.
+				c = e.createVP(t, map[string]any{"did": f.verifier, "template": "agency_accreditation", "params": map[string]any{"type": "ResidentCredential"}})
+				ro = w.fetch(t, c.URI)
+				if st, body := w.answer(t, ro, "accreditation_jwt", h.jwtVP(t, ro.ClientID, ro.Nonce, accr)); st != 400 || !strings.Contains(body["error_description"].(string), "does not accept") {
+					t.Errorf("other type: got %d %v; want 400, a value the request does not accept", st, body)
+				}
+			})
+
+			t.Run("land parcel", func(t *testing.T) {
+				iss := e.createIssuer(t, e.key, e.newDID(t, e.key, "Ed25519"), "dc+sd-jwt", "LandTitle")
+				env := issued(t, e.issue(t, e.key, iss, credentialFor("dc+sd-jwt", "", "LandTitle",
+					map[string]any{"id": h.did, "parcel": "MIT-0815-42", "area": 412}), http.StatusCreated, map[string]any{"keyBinding": true}))
+				_, title, _ := strings.Cut(env["id"].(string), ",")
+				for _, tc := range []struct {
+					parcel string
+					want   int
+				}{{"MIT-0815-42", 200}, {"MIT-0000-01", 400}} {
+					c := e.createVP(t, map[string]any{"did": f.verifier, "template": "land_parcel", "params": map[string]any{"parcel": tc.parcel}})
+					ro := w.fetch(t, c.URI)
+					p, _ := sdjwt.Present(title, []string{"/parcel"}, &sdjwt.KeyBinding{Signer: h.key, Audience: ro.ClientID, Nonce: ro.Nonce})
+					if st, body := w.answer(t, ro, "land_title_sd_jwt", p); st != tc.want {
+						t.Errorf("parcel %s: got %d %v; want %d", tc.parcel, st, body, tc.want)
+					}
+				}
+			})
+
 			t.Run("webhook", func(t *testing.T) {
 				got := make(chan oid4vp.WebhookBody, 1)
 				hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/urbis-id/urbis/internal/errkind"
 	"github.com/urbis-id/urbis/verifiers/oid4vp"
 )
@@ -81,35 +83,58 @@ func (db *DB) VPRequest(ctx context.Context, id string) (oid4vp.Request, error) 
 	return m.domain()
 }
 
-// AnswerVPRequest implements oid4vp.Store with one conditional UPDATE:
-// of two concurrent answers, exactly one finds the request pending.
-func (db *DB) AnswerVPRequest(ctx context.Context, id string, o oid4vp.Outcome) error {
-	claims := sql.NullString{}
-	if o.Claims != nil {
-		b, err := json.Marshal(o.Claims)
+// AnswerVPRequests implements oid4vp.Store: one transaction of
+// conditional UPDATEs, so of two answers to a request (in one call or in
+// concurrent ones) exactly one finds it pending.
+func (db *DB) AnswerVPRequests(ctx context.Context, answers []oid4vp.Answer) ([]error, error) {
+	type row struct {
+		status, outcome string
+		claims          sql.NullString
+	}
+	rows := make([]row, len(answers))
+	for i, a := range answers {
+		o := a.Outcome
+		if o.Claims != nil {
+			b, err := json.Marshal(o.Claims)
+			if err != nil {
+				return nil, errkind.Wrap(errkind.Internal, err, "encode claims")
+			}
+			rows[i].claims = sql.NullString{String: string(b), Valid: true}
+		}
+		o.Claims, o.ClaimsErased, o.Webhook = nil, false, ""
+		b, err := json.Marshal(o)
 		if err != nil {
-			return errkind.Wrap(errkind.Internal, err, "encode claims")
+			return nil, errkind.Wrap(errkind.Internal, err, "encode outcome")
 		}
-		claims = sql.NullString{String: string(b), Valid: true}
+		rows[i].status, rows[i].outcome = string(o.Status), string(b)
 	}
-	o.Claims, o.ClaimsErased, o.Webhook = nil, false, ""
-	b, err := json.Marshal(o)
+	errs := make([]error, len(answers))
+	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for i, a := range answers {
+			res := tx.Model(&dbVPRequest{}).Where("id = ? AND status = ?", a.ID, string(oid4vp.StatusPending)).
+				Updates(map[string]any{"status": rows[i].status, "outcome": rows[i].outcome, "claims": rows[i].claims})
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 1 {
+				continue
+			}
+			var n int64
+			if err := tx.Model(&dbVPRequest{}).Where("id = ?", a.ID).Count(&n).Error; err != nil {
+				return err
+			}
+			if n == 0 {
+				errs[i] = errkind.New(errkind.NotFound, "presentation request %s not found", a.ID)
+			} else {
+				errs[i] = errkind.New(errkind.Conflict, "presentation request %s was already answered", a.ID)
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return errkind.Wrap(errkind.Internal, err, "encode outcome")
+		return nil, fail(err, "answer presentation requests")
 	}
-	res := db.gorm.WithContext(ctx).Model(&dbVPRequest{}).
-		Where("id = ? AND status = ?", id, string(oid4vp.StatusPending)).
-		Updates(map[string]any{"status": string(o.Status), "outcome": string(b), "claims": claims})
-	if res.Error != nil {
-		return fail(res.Error, "presentation request "+id)
-	}
-	if res.RowsAffected == 0 {
-		if _, err := db.VPRequest(ctx, id); err != nil {
-			return err
-		}
-		return errkind.New(errkind.Conflict, "presentation request %s was already answered", id)
-	}
-	return nil
+	return errs, nil
 }
 
 // EraseVPClaims implements oid4vp.Store.

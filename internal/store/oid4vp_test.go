@@ -44,7 +44,14 @@ func TestVPRequests(t *testing.T) {
 		errs := make([]error, 8)
 		for i := range errs {
 			wg.Add(1)
-			go func() { defer wg.Done(); errs[i] = db.AnswerVPRequest(ctx, "vpr_1", o) }()
+			go func() {
+				defer wg.Done()
+				res, err := db.AnswerVPRequests(ctx, []oid4vp.Answer{{ID: "vpr_1", Outcome: o}})
+				if err == nil {
+					err = res[0]
+				}
+				errs[i] = err
+			}()
 		}
 		wg.Wait()
 		won := 0
@@ -59,7 +66,27 @@ func TestVPRequests(t *testing.T) {
 		if won != 1 {
 			t.Errorf("%d concurrent answers were stored; want exactly 1", won)
 		}
-		wantKind(t, "AnswerVPRequest(unknown)", db.AnswerVPRequest(ctx, "vpr_nope", o), errkind.NotFound)
+		res, err := db.AnswerVPRequests(ctx, []oid4vp.Answer{{ID: "vpr_nope", Outcome: o}, {ID: "vpr_1", Outcome: o}})
+		if err != nil || len(res) != 2 {
+			t.Fatalf("AnswerVPRequests = %v, %v; want two results", res, err)
+		}
+		wantKind(t, "AnswerVPRequests(unknown)", res[0], errkind.NotFound)
+		wantKind(t, "AnswerVPRequests(answered)", res[1], errkind.Conflict)
+		// Two answers to one pending request in one call: the first wins.
+		r3 := r
+		r3.ID, r3.Nonce, r3.State = "vpr_3", "n3", "s3"
+		if err := db.CreateVPRequest(ctx, r3); err != nil {
+			t.Fatal(err)
+		}
+		failed := oid4vp.Outcome{Status: oid4vp.StatusFailed, Checks: []string{}, Errors: []oid4vp.Finding{{Check: "proof", Detail: "x"}}}
+		res, err = db.AnswerVPRequests(ctx, []oid4vp.Answer{{ID: "vpr_3", Outcome: failed}, {ID: "vpr_3", Outcome: o}})
+		if err != nil || res[0] != nil {
+			t.Fatalf("AnswerVPRequests(twice) = %v, %v; want the first stored", res, err)
+		}
+		wantKind(t, "AnswerVPRequests(second of a call)", res[1], errkind.Conflict)
+		if got, _ := db.VPRequest(ctx, "vpr_3"); got.Status != oid4vp.StatusFailed || got.Outcome.Claims != nil || got.Outcome.ClaimsErased {
+			t.Errorf("vpr_3 = %+v %+v; want failed without claims", got.Status, got.Outcome)
+		}
 		got, _ = db.VPRequest(ctx, "vpr_1")
 		if got.Status != oid4vp.StatusVerified || got.Outcome == nil || got.Outcome.Claims["pid"][0].Claims[0].Value != "Mitte" {
 			t.Errorf("after answer: %+v %+v; want verified with the claim", got.Status, got.Outcome)
@@ -85,8 +112,8 @@ func TestVPRequests(t *testing.T) {
 			t.Errorf("PurgeVPRequests(at expiry) = %d, %v; want 0", n, err)
 		}
 		n, err = db.PurgeVPRequests(ctx, clock.Add(6*time.Minute))
-		if err != nil || n != 1 {
-			t.Errorf("PurgeVPRequests(after expiry) = %d, %v; want 1", n, err)
+		if err != nil || n != 2 {
+			t.Errorf("PurgeVPRequests(after expiry) = %d, %v; want 2", n, err)
 		}
 		_, err = db.VPRequest(ctx, "vpr_1")
 		wantKind(t, "VPRequest(purged)", err, errkind.NotFound)

@@ -104,11 +104,15 @@ type Store interface {
 	CreateVPRequest(ctx context.Context, r Request) error
 	// VPRequest returns the request id; NotFound if there is none.
 	VPRequest(ctx context.Context, id string) (Request, error)
-	// AnswerVPRequest moves the pending request id to o.Status with o
-	// (its Claims included); Conflict when it is not pending any more.
+	// AnswerVPRequests moves each pending request to its outcome's
+	// status with the outcome (Claims included), all in one transaction,
+	// in order. It returns one error per answer: nil, Conflict when the
+	// request is not pending any more (also when an earlier answer of the
+	// same call took it), NotFound when there is none; and an error of
+	// its own when the transaction failed, so that none was stored.
 	// VPRequest returns the outcome with ClaimsErased set when a verified
 	// request's claims are gone.
-	AnswerVPRequest(ctx context.Context, id string, o Outcome) error
+	AnswerVPRequests(ctx context.Context, answers []Answer) ([]error, error)
 	// EraseVPClaims deletes the verified claims of request id.
 	EraseVPClaims(ctx context.Context, id string) error
 	// SetVPWebhook records the webhook delivery of request id (Outcome's
@@ -117,6 +121,12 @@ type Store interface {
 	// PurgeVPRequests deletes the requests that expired before t and
 	// returns how many.
 	PurgeVPRequests(ctx context.Context, before time.Time) (int, error)
+}
+
+// Answer is the outcome of request ID, to store.
+type Answer struct {
+	ID      string
+	Outcome Outcome
 }
 
 // DIDs gives an agency's own DID records (agency.Service implements it).
@@ -162,7 +172,8 @@ type Config struct {
 
 // Service is the verifier side of OpenID4VP.
 type Service struct {
-	cfg Config
+	cfg     Config
+	answers *answerBatcher
 }
 
 // NewService returns a Service.
@@ -177,7 +188,7 @@ func NewService(cfg Config) *Service {
 		cfg.ResultTTL = DefaultResultTTL
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	return &Service{cfg: cfg}
+	return &Service{cfg: cfg, answers: &answerBatcher{store: cfg.Store}}
 }
 
 // CreateRequest is what a service asks for: the DID that signs the

@@ -70,7 +70,7 @@ func (s *Service) Respond(ctx context.Context, id string, in Response) (*Outcome
 		}
 	}
 	o.AnsweredAt = now.Truncate(time.Microsecond)
-	if err := s.cfg.Store.AnswerVPRequest(ctx, id, *o); err != nil {
+	if err := s.answers.add(ctx, Answer{ID: id, Outcome: *o}); err != nil {
 		if errkind.KindOf(err) == errkind.Conflict {
 			return nil, errkind.New(errkind.Conflict, "presentation request %s was already answered; a response (and its nonce) is single use", id).WithCode(ErrInvalidRequest)
 		}
@@ -263,7 +263,13 @@ func (s *Service) presented(ctx context.Context, format string, p any) (*credent
 	switch format {
 	case FormatSDJWT:
 		tok, _ := p.(string)
-		v, err := sdjwt.Verify(strings.TrimSpace(tok), sdjwt.VerifyOptions{
+		tok = strings.TrimSpace(tok)
+		// The Key Binding JWT was checked by the verifier; the claims need
+		// only the issuer-signed JWT and the disclosures.
+		if i := strings.LastIndex(tok, "~"); i >= 0 {
+			tok = tok[:i+1]
+		}
+		v, err := sdjwt.Verify(tok, sdjwt.VerifyOptions{
 			Type: sdjwt.MediaType, Now: s.cfg.Clock,
 			IssuerKey: func(header, _ map[string]any) (crypto.PublicKey, error) {
 				kid, _ := header["kid"].(string)
