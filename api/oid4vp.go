@@ -63,6 +63,11 @@ func (s *Server) CreateVPRequest(c *gin.Context) {
 		s.abortWithError(c, err)
 		return
 	}
+	if req.PresentationDefinition != nil {
+		s.abortWithError(c, errkind.Field(errkind.Unsupported, "/presentationDefinition",
+			"DIF Presentation Exchange is not supported: OpenID4VP 1.0 replaced presentation_definition by DCQL; send dcqlQuery (or a template)"))
+		return
+	}
 	in := oid4vp.CreateRequest{DID: req.Did}
 	if req.DcqlQuery != nil {
 		b, err := json.Marshal(*req.DcqlQuery)

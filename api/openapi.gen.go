@@ -560,6 +560,10 @@ type CreateVPRequest struct {
 	// Params The template's parameters.
 	Params *map[string]string `json:"params,omitempty"`
 
+	// PresentationDefinition A DIF Presentation Exchange definition: not supported (501). OpenID4VP 1.0
+	// replaced it by DCQL; send dcqlQuery.
+	PresentationDefinition *map[string]interface{} `json:"presentationDefinition,omitempty"`
+
 	// Template A template name from GET /verifier/templates, instead of dcqlQuery.
 	//
 	// Example: residency
