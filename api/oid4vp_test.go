@@ -490,6 +490,39 @@ func TestOID4VPFlow(t *testing.T) {
 				}
 			})
 
+			t.Run("concurrent answers: exactly one counts", func(t *testing.T) {
+				c := e.createVP(t, residency)
+				ro := w.fetch(t, c.URI)
+				p, _ := sdjwt.Present(f.sdResident, []string{"/district"}, &sdjwt.KeyBinding{Signer: h.key, Audience: ro.ClientID, Nonce: ro.Nonce})
+				tok, _ := json.Marshal(map[string]any{"residency_sd_jwt": []any{p}})
+				form := url.Values{"vp_token": {string(tok)}, "state": {ro.State}}.Encode()
+				const n = 8
+				codes := make(chan int, n)
+				for range n {
+					go func() {
+						resp, err := http.Post(w.local(ro.ResponseURI), "application/x-www-form-urlencoded", strings.NewReader(form))
+						if err != nil {
+							codes <- 0
+							return
+						}
+						resp.Body.Close()
+						codes <- resp.StatusCode
+					}()
+				}
+				ok, refused := 0, 0
+				for range n {
+					switch <-codes {
+					case 200:
+						ok++
+					case 400:
+						refused++
+					}
+				}
+				if ok != 1 || refused != n-1 {
+					t.Errorf("got %d accepted, %d refused; want 1 and %d", ok, refused, n-1)
+				}
+			})
+
 			t.Run("unknown request", func(t *testing.T) {
 				st, body := w.post(t, testPublicURL+"/verifier/responses/vpr_nope", url.Values{"vp_token": {"{}"}, "state": {"x"}})
 				if st != 400 || body["error"] != "invalid_request" {
