@@ -568,6 +568,21 @@ func TestOID4VPFlow(t *testing.T) {
 				if !errors.Is(err, errkind.NotFound) {
 					t.Errorf("result for no agency: %+v %v; want NotFound", r, err)
 				}
+				a, err := e.agencies.Authenticate(context.Background(), e.key)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r, err = later.Result(context.Background(), a.ID, c.ID)
+				if err != nil || r.Status != oid4vp.StatusFailed || r.Outcome == nil || r.Outcome.Errors[0].Check != oid4vp.CheckExpiry {
+					t.Errorf("result after expiry: %+v %v; want failed on expiry", r, err)
+				}
+				muchLater := oid4vp.NewService(oid4vp.Config{Store: e.db, Clock: func() time.Time { return time.Now().Add(2 * time.Hour) }})
+				if _, err := muchLater.Result(context.Background(), a.ID, c.ID); !errors.Is(err, errkind.NotFound) {
+					t.Errorf("result past the result TTL: %v; want NotFound", err)
+				}
+				if n, err := muchLater.Purge(context.Background()); err != nil || n < 1 {
+					t.Errorf("Purge = %d, %v; want the expired requests deleted", n, err)
+				}
 			})
 
 			t.Run("bad requests", func(t *testing.T) {

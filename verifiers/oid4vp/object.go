@@ -116,5 +116,3 @@ func VerifyObject(ctx context.Context, resolver did.Resolver, compact, clientID 
 	}
 	return &ro, nil
 }
-
-func asErr(err error, e **errkind.Error) bool { return errors.As(err, e) }

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"strings"
 	"time"
@@ -90,15 +91,15 @@ type Finding struct {
 
 // The checks this package adds to those of the verifiers package.
 const (
-	CheckFormat    = "format"  // the presentation is in the format the query asked for
-	CheckQuery     = "query"   // the credential satisfies the DCQL credential query
-	CheckRequest   = "request" // the credential sets of the query are satisfied
-	CheckWallet    = "wallet"  // the wallet answered with an error
-	CheckSingleUse = "singleUse"
+	CheckFormat  = "format"  // the presentation is in the format the query asked for
+	CheckQuery   = "query"   // the credential satisfies the DCQL credential query
+	CheckRequest = "request" // the credential sets of the query are satisfied
+	CheckWallet  = "wallet"  // the wallet answered with an error
+	CheckExpiry  = "expiry"  // fails when the request expired unanswered
 )
 
-// Store keeps presentation requests. AnswerVPRequest is the single-use
-// guard: it must store the outcome only if the request is still pending,
+// Store keeps presentation requests. AnswerVPRequests is the single-use
+// guard: it must store an outcome only if the request is still pending,
 // atomically, and answer Conflict otherwise.
 type Store interface {
 	CreateVPRequest(ctx context.Context, r Request) error
@@ -353,7 +354,7 @@ func (s *Service) Result(ctx context.Context, agencyID, id string) (Request, err
 	}
 	if r.Status == StatusPending && !now.Before(r.ExpiresAt) {
 		r.Status = StatusFailed
-		r.Outcome = &Outcome{Status: StatusFailed, Checks: []string{}, Errors: []Finding{{Check: CheckSingleUse, Detail: "the request expired at " + r.ExpiresAt.Format(time.RFC3339) + " without an answer"}}}
+		r.Outcome = &Outcome{Status: StatusFailed, Checks: []string{}, Errors: []Finding{{Check: CheckExpiry, Detail: "the request expired at " + r.ExpiresAt.Format(time.RFC3339) + " without an answer"}}}
 		return r, nil
 	}
 	if r.Outcome != nil && r.Outcome.Claims != nil {
@@ -420,7 +421,7 @@ func random(n int) string {
 
 func under(err error, p string) error {
 	var e *errkind.Error
-	if !asErr(err, &e) {
+	if !errors.As(err, &e) {
 		return err
 	}
 	c := *e
