@@ -439,9 +439,6 @@ func TestOID4VPFlow(t *testing.T) {
 				{"vp_token not a JSON object", "", nil, func(ro *oid4vp.RequestObject, _ string) url.Values {
 					return url.Values{"vp_token": {"eyJhbGciOi..."}, "state": {ro.State}}
 				}, "vp_token", ""},
-				{"the wallet declines", "", nil, func(ro *oid4vp.RequestObject, _ string) url.Values {
-					return url.Values{"error": {"access_denied"}, "error_description": {"the user said no"}, "state": {ro.State}}
-				}, "access_denied", "wallet"},
 			}
 			for _, tc := range tests {
 				t.Run(tc.name, func(t *testing.T) {
@@ -478,6 +475,19 @@ func TestOID4VPFlow(t *testing.T) {
 					}
 				})
 			}
+
+			t.Run("the wallet declines", func(t *testing.T) {
+				c := e.createVP(t, residency)
+				ro := w.fetch(t, c.URI)
+				st, body := w.post(t, ro.ResponseURI, url.Values{"error": {"access_denied"}, "error_description": {"the user said no"}, "state": {ro.State}})
+				if st != 200 {
+					t.Fatalf("error response: got %d %v; want 200 (processed)", st, body)
+				}
+				_, r := e.vpResult(t, e.key, c.ID)
+				if r.Status != "failed" || len(r.Errors) != 1 || r.Errors[0].Check != "wallet" || !strings.Contains(r.Errors[0].Detail, "access_denied: the user said no") {
+					t.Errorf("result %+v; want failed on wallet, access_denied", r)
+				}
+			})
 
 			t.Run("a VP made for one request is refused by another", func(t *testing.T) {
 				c1 := e.createVP(t, residency)

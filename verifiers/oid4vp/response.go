@@ -33,7 +33,9 @@ type Response struct {
 }
 
 // Respond verifies a wallet's response to request id and stores the
-// outcome. The request is single use: its first well-formed response
+// outcome. A wallet's error response (error, error_description) is
+// stored as a failed outcome and acknowledged without error, as
+// OpenID4VP 1.0 section 8.2 asks of a processed error response. The request is single use: its first well-formed response
 // decides it (verified or failed), and any further one is refused with
 // errkind.Conflict. Errors carry the OAuth error code (Code) for the
 // wallet: invalid_request for an unknown, expired or already answered
@@ -79,7 +81,7 @@ func (s *Service) Respond(ctx context.Context, id string, in Response) (*Outcome
 	if r.WebhookURL != "" && s.cfg.Webhooks != nil {
 		go s.deliver(context.WithoutCancel(ctx), r, *o)
 	}
-	if o.Status != StatusVerified {
+	if o.Status != StatusVerified && in.Error == "" {
 		return o, errkind.New(errkind.Invalid, "the presentation was refused: %s", describe(o.Errors)).WithCode(ErrInvalidRequest)
 	}
 	return o, nil
