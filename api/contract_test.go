@@ -123,6 +123,7 @@ func TestEveryRouteExample(t *testing.T) {
 			fx := chainFixture(t, e)
 			cf := credentialFixture(t, e)
 			of := oid4vciFixture(t, e)
+			vf := vpContractFixture(t, e)
 			paths := doc.Paths.InMatchingOrder()
 			sort.Strings(paths)
 			ran := 0
@@ -166,6 +167,8 @@ func TestEveryRouteExample(t *testing.T) {
 									v = cf.listID
 								case prm.Value.Name == "offerId":
 									v = of.offerRef
+								case prm.Value.Name == "requestId":
+									v = vf.id
 								}
 								if v == "" {
 									t.Fatalf("path parameter %s of %s has no example", prm.Value.Name, p)
@@ -179,12 +182,17 @@ func TestEveryRouteExample(t *testing.T) {
 								body = e.schemaExample(t, body)
 							}
 							body = cf.rewrite(t, op.OperationID, name, body)
+							body = vf.rewrite(t, op.OperationID, body)
 							req, err := http.NewRequest(method, e.srv.URL+path, nil)
 							if err != nil {
 								t.Fatal(err)
 							}
 							if body != nil {
-								req.Header.Set("Content-Type", "application/json")
+								ct := "application/json"
+								if op.RequestBody.Value.Content.Get("application/x-www-form-urlencoded") != nil {
+									ct = "application/x-www-form-urlencoded"
+								}
+								req.Header.Set("Content-Type", ct)
 							}
 							if op.Security != nil && len(*op.Security) > 0 {
 								req.Header.Set("Authorization", "Bearer "+e.key)

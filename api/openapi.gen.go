@@ -352,6 +352,27 @@ func (e IssuerInstanceStatusPurposes) Valid() bool {
 	}
 }
 
+// Defines values for OAuthProblemError.
+const (
+	AccessDenied      OAuthProblemError = "access_denied"
+	InvalidRequest    OAuthProblemError = "invalid_request"
+	InvalidRequestUri OAuthProblemError = "invalid_request_uri"
+)
+
+// Valid indicates whether the value is a known member of the OAuthProblemError enum.
+func (e OAuthProblemError) Valid() bool {
+	switch e {
+	case AccessDenied:
+		return true
+	case InvalidRequest:
+		return true
+	case InvalidRequestUri:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OperationStatusStatus.
 const (
 	OperationStatusStatusCommitted OperationStatusStatus = "committed"
@@ -406,6 +427,48 @@ func (e StatusEntryAtPurpose) Valid() bool {
 	case StatusEntryAtPurposeRevocation:
 		return true
 	case StatusEntryAtPurposeSuspension:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VPPresentedFormat.
+const (
+	VPPresentedFormatDcSdJwt   VPPresentedFormat = "dc+sd-jwt"
+	VPPresentedFormatJwtVcJson VPPresentedFormat = "jwt_vc_json"
+	VPPresentedFormatLdpVc     VPPresentedFormat = "ldp_vc"
+)
+
+// Valid indicates whether the value is a known member of the VPPresentedFormat enum.
+func (e VPPresentedFormat) Valid() bool {
+	switch e {
+	case VPPresentedFormatDcSdJwt:
+		return true
+	case VPPresentedFormatJwtVcJson:
+		return true
+	case VPPresentedFormatLdpVc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VPResultStatus.
+const (
+	VPResultStatusFailed   VPResultStatus = "failed"
+	VPResultStatusPending  VPResultStatus = "pending"
+	VPResultStatusVerified VPResultStatus = "verified"
+)
+
+// Valid indicates whether the value is a known member of the VPResultStatus enum.
+func (e VPResultStatus) Valid() bool {
+	switch e {
+	case VPResultStatusFailed:
+		return true
+	case VPResultStatusPending:
+		return true
+	case VPResultStatusVerified:
 		return true
 	default:
 		return false
@@ -635,6 +698,32 @@ type CreateOfferRequestTxCode0 = bool
 // the code's `length` (4 to 8 digits) and a `description` for the holder.
 type CreateOfferRequest_TxCode struct {
 	union json.RawMessage
+}
+
+// CreateVPRequest defines model for CreateVPRequest.
+type CreateVPRequest struct {
+	// DcqlQuery A DCQL query (OpenID4VP 1.0 section 6). Supported: credentials (id, format
+	// dc+sd-jwt, ldp_vc or jwt_vc_json, multiple, meta.vct_values or
+	// meta.type_values, claims with path and values, claim_sets), credential_sets.
+	DcqlQuery *map[string]interface{} `json:"dcqlQuery,omitempty"`
+
+	// Did One of the agency's active DIDs; it signs the request object.
+	Did string `json:"did"`
+
+	// Params The template's parameters.
+	Params *map[string]string `json:"params,omitempty"`
+
+	// PresentationDefinition A DIF Presentation Exchange definition: not supported (501). OpenID4VP 1.0
+	// replaced it by DCQL; send dcqlQuery.
+	PresentationDefinition *map[string]interface{} `json:"presentationDefinition,omitempty"`
+
+	// Template A template name from GET /verifier/templates, instead of dcqlQuery.
+	//
+	// Example: residency
+	Template *string `json:"template,omitempty"`
+
+	// WebhookUrl Where to POST the result once the wallet answered (https, a public address).
+	WebhookUrl *string `json:"webhookUrl,omitempty"`
 }
 
 // CreatedOffer defines model for CreatedOffer.
@@ -935,6 +1024,46 @@ type NonceResponse struct {
 	CNonce string `json:"c_nonce"`
 }
 
+// OAuthProblem defines model for OAuthProblem.
+type OAuthProblem struct {
+	// Detail Example: method name "Key" must be lowercase letters and digits
+	Detail *string `json:"detail,omitempty"`
+
+	// DidDocument On a deactivated DID, its last document.
+	DidDocument *map[string]interface{} `json:"didDocument,omitempty"`
+
+	// DidDocumentMetadata On a deactivated DID, its document metadata.
+	DidDocumentMetadata *map[string]interface{} `json:"didDocumentMetadata,omitempty"`
+
+	// DidResolutionMetadata On resolution errors, the DID Resolution metadata with its `error` code.
+	DidResolutionMetadata *map[string]interface{} `json:"didResolutionMetadata,omitempty"`
+
+	// Error The OAuth 2.0 error code.
+	Error            OAuthProblemError `json:"error"`
+	ErrorDescription *string           `json:"error_description,omitempty"`
+
+	// Field The offending input (a JSON pointer or parameter name), where there is one.
+	//
+	// Example: /keyType
+	Field     *string `json:"field,omitempty"`
+	Instance  *string `json:"instance,omitempty"`
+	RequestId *string `json:"requestId,omitempty"`
+
+	// Status Example: 400
+	Status int `json:"status"`
+
+	// Title Example: Invalid DID
+	Title string `json:"title"`
+
+	// Type A URI naming the kind of problem.
+	//
+	// Example: https://www.w3.org/ns/did#INVALID_DID
+	Type string `json:"type"`
+}
+
+// OAuthProblemError The OAuth 2.0 error code.
+type OAuthProblemError string
+
 // OperationStatus defines model for OperationStatus.
 type OperationStatus struct {
 	// Did For did.create, the DID it creates.
@@ -1150,6 +1279,102 @@ type UpdateCredentialStatusRequest struct {
 	CredentialStatus []CredentialStatusUpdate `json:"credentialStatus"`
 }
 
+// VPPresented defines model for VPPresented.
+type VPPresented struct {
+	Claims []struct {
+		Path  []interface{} `json:"path"`
+		Value interface{}   `json:"value"`
+	} `json:"claims"`
+	Format VPPresentedFormat `json:"format"`
+	Issuer string            `json:"issuer"`
+	Types  []string          `json:"types"`
+}
+
+// VPPresentedFormat defines model for VPPresented.Format.
+type VPPresentedFormat string
+
+// VPRequestCreated defines model for VPRequestCreated.
+type VPRequestCreated struct {
+	// ClientId Example: decentralized_identifier:did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp
+	ClientId  string                 `json:"clientId"`
+	DcqlQuery map[string]interface{} `json:"dcqlQuery"`
+	ExpiresAt time.Time              `json:"expiresAt"`
+
+	// Id Example: vpr_8ZVtq3FZ1ks0S0dE4j7Y0d
+	Id string `json:"id"`
+
+	// QrPng The uri as a QR code, a base64 PNG (also at GET /verifier/requests/{requestId}/qr.png).
+	QrPng []byte `json:"qrPng"`
+
+	// RequestUri Example: http://127.0.0.1:8080/verifier/requests/vpr_8ZVtq3FZ1ks0S0dE4j7Y0d/object
+	RequestUri string `json:"requestUri"`
+
+	// Uri The authorization request for the wallet, openid4vp://?client_id=...&request_uri=...&request_uri_method=get
+	Uri string `json:"uri"`
+}
+
+// VPResponseForm defines model for VPResponseForm.
+type VPResponseForm struct {
+	Error            *string `json:"error,omitempty"`
+	ErrorDescription *string `json:"error_description,omitempty"`
+	State            *string `json:"state,omitempty"`
+
+	// VpToken A JSON object from credential query ids to arrays of presentations.
+	VpToken *string `json:"vp_token,omitempty"`
+}
+
+// VPResult defines model for VPResult.
+type VPResult struct {
+	AnsweredAt *time.Time `json:"answeredAt,omitempty"`
+
+	// Checks The checks that passed.
+	Checks []string `json:"checks"`
+
+	// ClaimsErased The verified claims were handed out (or delivered by webhook) and erased.
+	ClaimsErased *bool     `json:"claimsErased,omitempty"`
+	CreatedAt    time.Time `json:"createdAt"`
+	Errors       []struct {
+		Check  string `json:"check"`
+		Detail string `json:"detail"`
+
+		// Query The credential query id the error is about.
+		Query *string `json:"query,omitempty"`
+	} `json:"errors"`
+	ExpiresAt time.Time      `json:"expiresAt"`
+	Id        string         `json:"id"`
+	Status    VPResultStatus `json:"status"`
+
+	// VerifiedClaims Per DCQL credential query id, the presented credentials with the requested claims only.
+	VerifiedClaims *map[string][]VPPresented `json:"verifiedClaims,omitempty"`
+
+	// Webhook "delivered", or why the webhook delivery failed.
+	Webhook *string `json:"webhook,omitempty"`
+}
+
+// VPResultStatus defines model for VPResult.Status.
+type VPResultStatus string
+
+// VPTemplate defines model for VPTemplate.
+type VPTemplate struct {
+	Description string `json:"description"`
+
+	// Example The DCQL query the template builds with example parameters.
+	Example map[string]interface{} `json:"example"`
+
+	// Name Example: residency
+	Name   string `json:"name"`
+	Params []struct {
+		Description string `json:"description"`
+		Name        string `json:"name"`
+		Required    bool   `json:"required"`
+	} `json:"params"`
+}
+
+// VPTemplateList defines model for VPTemplateList.
+type VPTemplateList struct {
+	Templates []VPTemplate `json:"templates"`
+}
+
 // VerificationNote defines model for VerificationNote.
 type VerificationNote struct {
 	// Check Example: issuer
@@ -1225,6 +1450,9 @@ type OpHash = string
 
 // OwnDID defines model for OwnDID.
 type OwnDID = string
+
+// VPRequestID defines model for VPRequestID.
+type VPRequestID = string
 
 // ResolutionError defines model for ResolutionError.
 type ResolutionError = Problem
@@ -1306,6 +1534,12 @@ type SubmitOperationJSONRequestBody = SubmitOperationRequest
 
 // RegisterSchemaJSONRequestBody defines body for RegisterSchema for application/json ContentType.
 type RegisterSchemaJSONRequestBody = RegisterSchemaRequest
+
+// CreateVPRequestJSONRequestBody defines body for CreateVPRequest for application/json ContentType.
+type CreateVPRequestJSONRequestBody = CreateVPRequest
+
+// PostVPResponseFormdataRequestBody defines body for PostVPResponse for application/x-www-form-urlencoded ContentType.
+type PostVPResponseFormdataRequestBody = VPResponseForm
 
 // Getter for additional properties for AuthorizationServerMetadata. Returns the specified
 // element and whether it was found
@@ -2450,6 +2684,24 @@ type ServerInterface interface {
 	// GetIssuerAccreditations An issuer's accreditations with their history
 	// (GET /trust/issuers/{did})
 	GetIssuerAccreditations(c *gin.Context, did string)
+	// CreateVPRequest Create an OpenID4VP presentation request
+	// (POST /verifier/requests)
+	CreateVPRequest(c *gin.Context)
+	// GetVPRequest The status and result of a presentation request
+	// (GET /verifier/requests/{requestId})
+	GetVPRequest(c *gin.Context, requestId VPRequestID)
+	// GetVPRequestObject The signed request object (the request_uri)
+	// (GET /verifier/requests/{requestId}/object)
+	GetVPRequestObject(c *gin.Context, requestId VPRequestID)
+	// GetVPRequestQR The request's openid4vp URI as a QR code
+	// (GET /verifier/requests/{requestId}/qr.png)
+	GetVPRequestQR(c *gin.Context, requestId VPRequestID)
+	// PostVPResponse The wallet's answer (the response_uri, direct_post)
+	// (POST /verifier/responses/{requestId})
+	PostVPResponse(c *gin.Context, requestId VPRequestID)
+	// ListVPTemplates The ready-made presentation request templates
+	// (GET /verifier/templates)
+	ListVPTemplates(c *gin.Context)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -3237,6 +3489,132 @@ func (siw *ServerInterfaceWrapper) GetIssuerAccreditations(c *gin.Context) {
 	siw.Handler.GetIssuerAccreditations(c, did)
 }
 
+// CreateVPRequest operation middleware
+func (siw *ServerInterfaceWrapper) CreateVPRequest(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateVPRequest(c)
+}
+
+// GetVPRequest operation middleware
+func (siw *ServerInterfaceWrapper) GetVPRequest(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "requestId" -------------
+	var requestId VPRequestID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "requestId", c.Param("requestId"), &requestId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter requestId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetVPRequest(c, requestId)
+}
+
+// GetVPRequestObject operation middleware
+func (siw *ServerInterfaceWrapper) GetVPRequestObject(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "requestId" -------------
+	var requestId VPRequestID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "requestId", c.Param("requestId"), &requestId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter requestId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetVPRequestObject(c, requestId)
+}
+
+// GetVPRequestQR operation middleware
+func (siw *ServerInterfaceWrapper) GetVPRequestQR(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "requestId" -------------
+	var requestId VPRequestID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "requestId", c.Param("requestId"), &requestId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter requestId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetVPRequestQR(c, requestId)
+}
+
+// PostVPResponse operation middleware
+func (siw *ServerInterfaceWrapper) PostVPResponse(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "requestId" -------------
+	var requestId VPRequestID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "requestId", c.Param("requestId"), &requestId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter requestId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.PostVPResponse(c, requestId)
+}
+
+// ListVPTemplates operation middleware
+func (siw *ServerInterfaceWrapper) ListVPTemplates(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListVPTemplates(c)
+}
+
 // GinServerOptions provides options for the Gin server.
 type GinServerOptions struct {
 	BaseURL      string
@@ -3302,4 +3680,10 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/metrics", wrapper.GetMetrics)
 	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPI)
 	router.GET(options.BaseURL+"/docs", wrapper.GetDocs)
+	router.GET(options.BaseURL+"/verifier/templates", wrapper.ListVPTemplates)
+	router.POST(options.BaseURL+"/verifier/requests", wrapper.CreateVPRequest)
+	router.GET(options.BaseURL+"/verifier/requests/:requestId", wrapper.GetVPRequest)
+	router.GET(options.BaseURL+"/verifier/requests/:requestId/object", wrapper.GetVPRequestObject)
+	router.GET(options.BaseURL+"/verifier/requests/:requestId/qr.png", wrapper.GetVPRequestQR)
+	router.POST(options.BaseURL+"/verifier/responses/:requestId", wrapper.PostVPResponse)
 }

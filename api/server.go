@@ -76,6 +76,7 @@ type Server struct {
 	issuers  Issuers
 	verifier Verifier
 	oid4vci  OID4VCI
+	vp       VPRequests
 	ready    Readiness
 	log      *slog.Logger
 	metrics  *metrics
@@ -102,6 +103,8 @@ type Deps struct {
 	Cache    CacheStats // may be nil
 	Logger   *slog.Logger
 	Spec     []byte // openapi.yaml
+	// VPRequests is the OpenID4VP verifier; nil answers its routes 501/404.
+	VPRequests VPRequests
 }
 
 // NewServer returns a Server. Call Handler to get its http.Handler.
@@ -129,6 +132,7 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 		issuers:  deps.Issuers,
 		verifier: deps.Verifier,
 		oid4vci:  deps.OID4VCI,
+		vp:       deps.VPRequests,
 		ready:    deps.Ready,
 		log:      log,
 		metrics:  newMetrics(deps.Cache),

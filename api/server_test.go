@@ -24,6 +24,7 @@ import (
 	"github.com/urbis-id/urbis/vc/oid4vci"
 	"github.com/urbis-id/urbis/vc/statuslist"
 	"github.com/urbis-id/urbis/verifiers"
+	"github.com/urbis-id/urbis/verifiers/oid4vp"
 )
 
 // env is a real server over a real, migrated database.
@@ -39,6 +40,7 @@ type env struct {
 	anchorer *issuer.Anchorer // not running: tests call Once
 	issuers  *issuer.Service
 	oidClock *offsetClock // the OpenID4VCI service's clock
+	vp       *oid4vp.Service
 }
 
 // anchorerWith returns another anchorer of the env's issuance service.
@@ -193,10 +195,21 @@ func newEnv(t *testing.T, name string, db *store.DB, cfg api.Config) *env {
 		Store: db, Issuer: issuers, Instances: issuers, Resolver: resolver, IssuerURL: testPublicURL,
 		BatchSize: 5, MetadataTTL: -1, Clock: oidClock.now,
 	})
+	vp := oid4vp.NewService(oid4vp.Config{
+		Store: db, DIDs: agencies, Resolver: resolver, Verifier: verifier, PublicURL: testPublicURL,
+		Keys: oid4vp.KeysFunc(func(ctx context.Context, agencyID, keyID string) (crypto.Signer, error) {
+			s, err := keys.Signer(ctx, agencyID, keyID)
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
+		}),
+		Webhooks: oid4vp.NewWebhooks(5*time.Second, true), // the tests' webhooks listen on loopback
+	})
 	s, err := api.NewServer(cfg, api.Deps{
 		Agencies: agencies, Resolver: resolver, Ready: db, Cache: resolver,
 		Registry: chain.engine, Chain: db,
-		Issuers: issuers, Verifier: verifier, OID4VCI: oid,
+		Issuers: issuers, Verifier: verifier, OID4VCI: oid, VPRequests: vp,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Spec: urbis.OpenAPI,
 	})
 	if err != nil {
@@ -212,7 +225,7 @@ func newEnv(t *testing.T, name string, db *store.DB, cfg api.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{name: name, srv: srv, api: s, db: db, agencies: agencies, key: key, otherKey: other, chain: chain, anchorer: anchorer, issuers: issuers, oidClock: oidClock}
+	return &env{name: name, srv: srv, api: s, db: db, agencies: agencies, key: key, otherKey: other, chain: chain, anchorer: anchorer, issuers: issuers, oidClock: oidClock, vp: vp}
 }
 
 // do sends a request and returns the response with its body read.

@@ -2,8 +2,9 @@
 // single credentials in every format Urbis issues (Data Integrity
 // eddsa-rdfc-2022 and Ed25519Signature2020, JWT-VC, SD-JWT VC) and
 // answers each question as a named check: proof, issuer, accreditation,
-// schema and validity. Presentation requests, per-type rules and the
-// OpenID4VP relying party come later.
+// schema and validity. It verifies presentations too; OpenID4VP
+// presentation requests (the relying party) are in verifiers/oid4vp;
+// per-type rules come later.
 //
 // The issuer's key is looked up in the DID document version in force when
 // the credential says it was signed (did:urbis keeps versions), and a key

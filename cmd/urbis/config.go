@@ -39,6 +39,9 @@ type config struct {
 	TokenTTL           time.Duration
 	NonceTTL           time.Duration
 	BatchSize          int
+	VPRequestTTL       time.Duration
+	VPResultTTL        time.Duration
+	VPWebhookPrivate   bool
 }
 
 // bindStorage adds the flags every command that touches the database needs.
@@ -70,6 +73,9 @@ func (c *config) bindServe(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.TokenTTL, "token-ttl", 5*time.Minute, "OpenID4VCI: lifetime of an access token")
 	fs.DurationVar(&c.NonceTTL, "nonce-ttl", 5*time.Minute, "OpenID4VCI: lifetime of a c_nonce, and the oldest iat a proof may have")
 	fs.IntVar(&c.BatchSize, "batch-size", 10, "OpenID4VCI: most proofs (credentials) in one credential request")
+	fs.DurationVar(&c.VPRequestTTL, "vp-request-ttl", 5*time.Minute, "how long a wallet may answer an OpenID4VP presentation request")
+	fs.DurationVar(&c.VPResultTTL, "vp-result-ttl", time.Hour, "how long after its expiry an unread OpenID4VP result (verified claims) is kept")
+	fs.BoolVar(&c.VPWebhookPrivate, "vp-webhook-allow-private", false, "let OpenID4VP result webhooks go to private and loopback addresses, over http too (tests, private networks)")
 }
 
 // applyEnv sets every flag not given on the command line from its

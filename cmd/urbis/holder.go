@@ -132,7 +132,7 @@ a jwk header (the credential is then bound to that key: cnf.jwk, or its did:jwk)
 	proof.Flags().StringVar(&nonce, "nonce", "", "the c_nonce from POST /oid4vci/nonce")
 	proof.Flags().StringVar(&aud, "aud", "", "the credential issuer identifier (credential_issuer of the offer)")
 	proof.Flags().BoolVar(&withJWK, "jwk", false, "put the public key in a jwk header instead of a did:key kid")
-	cmd.AddCommand(didCmd, present, proof)
+	cmd.AddCommand(didCmd, present, proof, p.holderOID4VPCommand(&keyFile))
 	return cmd
 }
 

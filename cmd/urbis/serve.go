@@ -25,6 +25,7 @@ import (
 	"github.com/urbis-id/urbis/vc/oid4vci"
 	"github.com/urbis-id/urbis/vc/statuslist"
 	"github.com/urbis-id/urbis/verifiers"
+	"github.com/urbis-id/urbis/verifiers/oid4vp"
 )
 
 func (p *program) serveCommand() *cobra.Command {
@@ -137,6 +138,12 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 		Store: a.db, Issuer: issuers, Instances: issuers, Resolver: resolver, IssuerURL: cfg.PublicURL,
 		OfferTTL: cfg.OfferTTL, TokenTTL: cfg.TokenTTL, NonceTTL: cfg.NonceTTL, BatchSize: cfg.BatchSize, Clock: time.Now,
 	})
+	vpRequests := oid4vp.NewService(oid4vp.Config{
+		Store: a.db, DIDs: a.agencies, Keys: custodyKeys(a.keys), Resolver: resolver, Verifier: verifier,
+		PublicURL: cfg.PublicURL, Clock: time.Now, TTL: cfg.VPRequestTTL, ResultTTL: cfg.VPResultTTL,
+		Webhooks: oid4vp.NewWebhooks(0, cfg.VPWebhookPrivate),
+	})
+	go purgeVPRequests(ctx, vpRequests, log)
 	srv, err := api.NewServer(api.Config{
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		RateLimit:    cfg.RateLimit,
@@ -144,17 +151,18 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 		Version:      version,
 		ChainID:      genesis.ChainID,
 	}, api.Deps{
-		Agencies: a.agencies,
-		Resolver: resolver,
-		Registry: engine,
-		Chain:    a.db,
-		Issuers:  issuers,
-		Verifier: verifier,
-		OID4VCI:  oid,
-		Ready:    a.db,
-		Cache:    resolver,
-		Logger:   log,
-		Spec:     urbis.OpenAPI,
+		Agencies:   a.agencies,
+		Resolver:   resolver,
+		Registry:   engine,
+		Chain:      a.db,
+		Issuers:    issuers,
+		Verifier:   verifier,
+		OID4VCI:    oid,
+		VPRequests: vpRequests,
+		Ready:      a.db,
+		Cache:      resolver,
+		Logger:     log,
+		Spec:       urbis.OpenAPI,
 	})
 	if err != nil {
 		return err
@@ -318,4 +326,23 @@ func custodyKeys(c *kms.Custodian) issuer.Keys {
 		}
 		return s, nil
 	})
+}
+
+// purgeVPRequests deletes expired OpenID4VP requests and their unread
+// results every minute until ctx ends.
+func purgeVPRequests(ctx context.Context, s *oid4vp.Service, log *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.Purge(ctx); err != nil {
+				log.Warn("purge presentation requests", "err", err)
+			} else if n > 0 {
+				log.Debug("purged presentation requests", "count", n)
+			}
+		}
+	}
 }
