@@ -143,6 +143,13 @@ var tenancyWrites = map[string]func(a *tenantA) writeCase{
 			ownerStatus: http.StatusCreated,
 		}
 	},
+	"POST /verifier/requests": func(a *tenantA) writeCase {
+		return writeCase{
+			// B names A's DID as the verifier that signs the request object.
+			call:        post("/verifier/requests", map[string]any{"did": a.did, "template": "residency"}),
+			ownerStatus: http.StatusCreated,
+		}
+	},
 	"POST /schemas": func(a *tenantA) writeCase {
 		schema := map[string]any{"type": "object", "properties": map[string]any{"name": map[string]any{"type": "string"}}}
 		return writeCase{
@@ -201,6 +208,14 @@ var tenancyReads = map[string]readCase{
 		// anchoring round), so the 404 is tenancy's.
 		if resp, b := e.do(t, http.MethodGet, path, e.key, ""); resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusAccepted {
 			t.Errorf("owner: got %d %s; want 200 or 202", resp.StatusCode, b)
+		}
+	},
+	"GET /verifier/requests/{requestId}": func(t *testing.T, e *env, a *tenantA) {
+		created := e.createVP(t, map[string]any{"did": a.did, "template": "residency"})
+		resp, b := e.do(t, http.MethodGet, "/verifier/requests/"+created.ID, e.otherKey, "")
+		wantProblem(t, resp, b, http.StatusNotFound, "")
+		if resp, b := e.do(t, http.MethodGet, "/verifier/requests/"+created.ID, e.key, ""); resp.StatusCode != http.StatusOK {
+			t.Errorf("owner: got %d %s; want 200", resp.StatusCode, b)
 		}
 	},
 	"GET /issuers": func(t *testing.T, e *env, a *tenantA) {
