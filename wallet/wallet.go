@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/urbis-id/urbis/did"
@@ -58,6 +59,21 @@ type DID struct {
 	Method  string    `json:"method"`
 	Label   string    `json:"label,omitempty"` // e.g. the verifier a pairwise DID is for
 	Created time.Time `json:"created"`
+	// For did:urbis: the fragment of the current key's verification
+	// method, the DID's last nonce and document version on the chain, and
+	// whether the operation that makes it so is still unconfirmed.
+	Fragment string   `json:"fragment,omitempty"`
+	Nonce    uint64   `json:"nonce,omitempty"`
+	Version  uint64   `json:"version,omitempty"`
+	Pending  *Pending `json:"pending,omitempty"`
+}
+
+// VerificationMethod returns the DID URL of d's current key.
+func (d DID) VerificationMethod() string {
+	if d.Fragment != "" {
+		return d.DID + d.Fragment
+	}
+	return d.DID + "#" + strings.TrimPrefix(d.DID, "did:key:")
 }
 
 // Options configure Create and Open. A zero KDF means DefaultKDF; a nil
@@ -189,12 +205,23 @@ func (w *Wallet) Signer(id string) (crypto.Signer, string, error) {
 		return nil, "", errkind.New(errkind.NotFound, "the wallet holds no DID %s", id)
 	}
 	d := w.c.DIDs[i]
-	j := slices.IndexFunc(w.c.Keys, func(k keyEntry) bool { return k.ID == d.KeyID })
-	if j < 0 || len(w.c.Keys[j].Seed) != ed25519.SeedSize {
-		return nil, "", errkind.New(errkind.Internal, "wallet: the key of %s is missing", id)
+	if d.Pending != nil && d.Pending.Kind == "did.create" {
+		return nil, "", errkind.New(errkind.Conflict, "%s is not on the chain yet: its did.create was never confirmed; `urbis wallet did create --method urbis` makes a new one", id)
 	}
-	vm := d.DID + "#" + d.DID[len("did:key:"):]
-	return ed25519.NewKeyFromSeed(w.c.Keys[j].Seed), vm, nil
+	k, err := w.key(d.KeyID)
+	if err != nil {
+		return nil, "", err
+	}
+	return k, d.VerificationMethod(), nil
+}
+
+// key returns the private key with local id.
+func (w *Wallet) key(id string) (ed25519.PrivateKey, error) {
+	j := slices.IndexFunc(w.c.Keys, func(k keyEntry) bool { return k.ID == id })
+	if j < 0 || len(w.c.Keys[j].Seed) != ed25519.SeedSize {
+		return nil, errkind.New(errkind.Internal, "wallet: key %s is missing", id)
+	}
+	return ed25519.NewKeyFromSeed(w.c.Keys[j].Seed), nil
 }
 
 // Export writes everything in the wallet to path, sealed with

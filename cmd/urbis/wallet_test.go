@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,5 +84,79 @@ func TestWalletCommands(t *testing.T) {
 				t.Errorf("got %v; want an error containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestWalletDIDURBIS: the wallet registers a did:urbis itself, rotates its
+// key, then rotates again declaring the key compromised; the chain's
+// documents follow.
+func TestWalletDIDURBIS(t *testing.T) {
+	dir := t.TempDir()
+	base, _, stop := startServe(t, nil, "--data-dir", filepath.Join(dir, "data"), "--block-interval", "20ms")
+	defer stop()
+	env := map[string]string{"URBIS_WALLET_PASSPHRASE": "correct horse battery", "URBIS_WALLET_DIR": filepath.Join(dir, "w"), "URBIS_SERVER": base}
+	if _, err := runCLI(t, env, "wallet", "init"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCLI(t, env, "wallet", "did", "create", "--method", "urbis")
+	id := strings.TrimSpace(out)
+	if err != nil || !strings.HasPrefix(id, "did:urbis:") {
+		t.Fatalf("did create --method urbis: got %q, %v; want a did:urbis", out, err)
+	}
+	resolve := func() (keys []string, md map[string]any) {
+		t.Helper()
+		resp, err := http.Get(base + "/1.0/identifiers/" + id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var res struct {
+			DidDocument struct {
+				VerificationMethod []struct{ ID string }
+			}
+			DidDocumentMetadata map[string]any
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&res); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("resolve %s: %d, %v", id, resp.StatusCode, err)
+		}
+		for _, vm := range res.DidDocument.VerificationMethod {
+			keys = append(keys, vm.ID)
+		}
+		return keys, res.DidDocumentMetadata
+	}
+	if keys, _ := resolve(); len(keys) != 1 || keys[0] != id+"#key-1" {
+		t.Fatalf("created document has keys %v; want [%s#key-1]", keys, id)
+	}
+
+	out, err = runCLI(t, env, "wallet", "rotate-key", id)
+	if err != nil || !strings.Contains(out, id+"#key-2") {
+		t.Fatalf("rotate-key: got %q, %v; want the key %s#key-2", out, err, id)
+	}
+	if keys, md := resolve(); len(keys) != 1 || keys[0] != id+"#key-2" || md["versionId"] != "2" {
+		t.Errorf("after rotation: keys %v, version %v; want [%s#key-2], 2", keys, md["versionId"], id)
+	}
+	out, err = runCLI(t, env, "wallet", "rotate-key", id, "--compromised")
+	if err != nil || !strings.Contains(out, id+"#key-3") {
+		t.Fatalf("rotate-key --compromised: got %q, %v; want the key %s#key-3", out, err, id)
+	}
+	keys, md := resolve()
+	if len(keys) != 1 || keys[0] != id+"#key-3" || !strings.Contains(fmt.Sprint(md["compromised"]), "#key-2") {
+		t.Errorf("after a compromised rotation: keys %v, compromised %v; want [%s#key-3] and #key-2 compromised", keys, md["compromised"], id)
+	}
+
+	// A did:key has no key to rotate; a DID the wallet does not hold is refused.
+	dk, _ := runCLI(t, env, "wallet", "did", "create")
+	for _, tc := range []struct{ did, want string }{
+		{strings.TrimSpace(dk), "cannot rotate its key"},
+		{"did:urbis:nothere", "holds no DID"},
+	} {
+		if _, err := runCLI(t, env, "wallet", "rotate-key", tc.did); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("rotate-key %s: got %v; want an error containing %q", tc.did, err, tc.want)
+		}
+	}
+	// Without a server the operation stays pending and says how to settle it.
+	env["URBIS_SERVER"] = "http://127.0.0.1:1"
+	if _, err := runCLI(t, env, "wallet", "did", "create", "--method", "urbis"); err == nil || !strings.Contains(err.Error(), "is urbis serve running there") {
+		t.Errorf("did create without a server: got %v; want it to name the server", err)
 	}
 }
