@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	jsonld "github.com/piprate/json-gold/ld"
 
@@ -150,7 +152,7 @@ func expandSafe(doc map[string]any, loader jsonld.DocumentLoader) (expanded []an
 		return nil, false, err
 	}
 	var dropped []DroppedTerm
-	keywordKeys(doc, "", &dropped)
+	keywordKeys(doc, nil, &dropped)
 	findDropped(expanded, &dropped)
 	if len(dropped) == 0 {
 		return expanded, reusable, nil
@@ -417,7 +419,33 @@ func badIRI(s string) bool {
 	if jsonld.IsRelativeIri(s) {
 		return true
 	}
-	return (strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")) && !jsonld.IsURL(s)
+	return (strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")) && !isURL(s)
+}
+
+// goodURLs remembers up to maxGoodURLs IRIs that json-gold's IsURL (a
+// costly regular expression) accepted: the vocabulary IRIs of the
+// contexts come back in every document. Past the limit nothing is added
+// and IsURL runs, so a flood of distinct IRIs costs time, not memory.
+var (
+	goodURLs  sync.Map
+	goodCount atomic.Int64
+)
+
+const maxGoodURLs = 4096
+
+func isURL(s string) bool {
+	if _, ok := goodURLs.Load(s); ok {
+		return true
+	}
+	if !jsonld.IsURL(s) {
+		return false
+	}
+	if len(s) <= 512 && goodCount.Load() < maxGoodURLs {
+		if _, loaded := goodURLs.LoadOrStore(s, struct{}{}); !loaded {
+			goodCount.Add(1)
+		}
+	}
+	return true
 }
 
 func strs(v any) []string {
@@ -437,23 +465,26 @@ func strs(v any) []string {
 }
 
 // keywordKeys finds members named like keywords that are none ("@foo"),
-// which expansion ignores.
-func keywordKeys(v any, ptr string, out *[]DroppedTerm) {
+// which expansion ignores. path holds the pointer's segments.
+func keywordKeys(v any, path []string, out *[]DroppedTerm) {
 	switch v := v.(type) {
 	case []any:
 		for i, e := range v {
-			keywordKeys(e, ptr+"/"+strconv.Itoa(i), out)
+			keywordKeys(e, append(path, strconv.Itoa(i)), out)
 		}
 	case map[string]any:
 		for k, e := range v {
 			if k == "@context" {
 				continue
 			}
-			p := ptr + "/" + escape(k)
 			if strings.HasPrefix(k, "@") && len(k) > 1 && !jsonld.IsKeyword(k) {
-				*out = append(*out, DroppedTerm{Term: k, Reason: ReasonKeyword, Pointer: p})
+				var p strings.Builder
+				for _, s := range append(path, k) {
+					p.WriteString("/" + escape(s))
+				}
+				*out = append(*out, DroppedTerm{Term: k, Reason: ReasonKeyword, Pointer: p.String()})
 			}
-			keywordKeys(e, p, out)
+			keywordKeys(e, append(path, k), out)
 		}
 	}
 }
