@@ -153,16 +153,21 @@ func expandSafe(doc map[string]any, loader jsonld.DocumentLoader) (expanded []an
 	}
 	var dropped []DroppedTerm
 	keywordKeys(doc, nil, &dropped)
-	findDropped(expanded, &dropped)
-	if len(dropped) == 0 {
+	var hits []hit
+	findDropped(expanded, nil, &hits)
+	if len(dropped) == 0 && len(hits) == 0 {
 		return expanded, reusable, nil
+	}
+	for _, h := range hits {
+		d := h.DroppedTerm
+		if d.Pointer = follow(doc, h.path, d); d.Pointer == "" {
+			d.Pointer = locate(doc, d)
+		}
+		dropped = append(dropped, d)
 	}
 	seen := make(map[DroppedTerm]bool)
 	var out []DroppedTerm
 	for _, d := range dropped {
-		if d.Pointer == "" {
-			d.Pointer = locate(doc, d)
-		}
 		if !seen[d] {
 			seen[d] = true
 			out = append(out, d)
@@ -361,13 +366,23 @@ func (s safeLoader) LoadDocument(u string) (*jsonld.RemoteDocument, error) {
 // languageTag is the language tags json-gold v0.4.2 keeps in RDF.
 var languageTag = regexp.MustCompile(`^[a-zA-Z]+(-[a-zA-Z0-9]+)*$`)
 
+// hit is a dropped term and its path in the expanded document: member
+// names (IRIs and keywords) and array indexes.
+type hit struct {
+	DroppedTerm
+	path []any
+}
+
 // findDropped walks an expanded document for what the sentinel caught
 // and for the IRIs and language tags the conversion to RDF drops.
-func findDropped(v any, out *[]DroppedTerm) {
+func findDropped(v any, path []any, out *[]hit) {
+	add := func(term, reason string, p ...any) {
+		*out = append(*out, hit{DroppedTerm{Term: term, Reason: reason}, append(slices.Clone(path), p...)})
+	}
 	switch v := v.(type) {
 	case []any:
-		for _, e := range v {
-			findDropped(e, out)
+		for i, e := range v {
+			findDropped(e, append(path, i), out)
 		}
 	case map[string]any:
 		_, isValue := v["@value"]
@@ -376,38 +391,112 @@ func findDropped(v any, out *[]DroppedTerm) {
 			case "@value", "@context", "@index", "@direction":
 			case "@language":
 				if s, ok := e.(string); ok && !languageTag.MatchString(s) {
-					*out = append(*out, DroppedTerm{Term: s, Reason: ReasonLanguage})
+					add(s, ReasonLanguage, k)
 				}
 			case "@type":
-				for _, t := range strs(e) {
+				for i, t := range strs(e) {
 					switch {
 					case isValue && t == "@json":
 					case strings.HasPrefix(t, sentinel):
-						*out = append(*out, DroppedTerm{Term: t[len(sentinel):], Reason: ReasonType})
+						add(t[len(sentinel):], ReasonType, k, i)
 					case badIRI(t):
-						*out = append(*out, DroppedTerm{Term: t, Reason: ReasonIRI})
+						add(t, ReasonIRI, k, i)
 					}
 				}
 			case "@id":
 				s, _ := e.(string)
 				switch {
 				case strings.HasPrefix(s, sentinel):
-					*out = append(*out, DroppedTerm{Term: s[len(sentinel):], Reason: ReasonValue})
+					add(s[len(sentinel):], ReasonValue, k)
 				case badIRI(s):
-					*out = append(*out, DroppedTerm{Term: s, Reason: ReasonIRI})
+					add(s, ReasonIRI, k)
 				}
 			default:
 				switch {
 				case strings.HasPrefix(k, sentinel):
-					*out = append(*out, DroppedTerm{Term: k[len(sentinel):], Reason: ReasonProperty})
+					add(k[len(sentinel):], ReasonProperty, k)
 				case jsonld.IsKeyword(k):
 				case strings.HasPrefix(k, "_:") || badIRI(k):
-					*out = append(*out, DroppedTerm{Term: k, Reason: ReasonProperty})
+					add(k, ReasonProperty, k)
 				}
-				findDropped(e, out)
+				findDropped(e, append(path, k), out)
 			}
 		}
 	}
+}
+
+// follow maps a path in the expanded document back to a JSON pointer
+// into doc, for the usual shape of a document: a member's IRI ends with
+// its name (…#credentialSubject, …/name, or the sentinel's), type and id
+// are written "type" and "id" or "@type" and "@id", and expansion keeps
+// arrays in order and wraps single values. It returns "" when the path
+// leads elsewhere or to another term than d's, for locate to search.
+func follow(doc map[string]any, path []any, d DroppedTerm) string {
+	var cur any = doc
+	var ptr strings.Builder
+	last := ""
+	for _, seg := range path {
+		switch seg := seg.(type) {
+		case int:
+			list, ok := cur.([]any)
+			switch {
+			case ok && seg < len(list):
+				cur = list[seg]
+				ptr.WriteString("/" + strconv.Itoa(seg))
+			case !ok && seg == 0:
+			default:
+				return ""
+			}
+		case string:
+			m, ok := cur.(map[string]any)
+			if !ok && (seg == "@id" || seg == "@value") {
+				continue // a value expanded into {"@id": …} or {"@value": …}
+			}
+			if !ok {
+				return ""
+			}
+			var names []string
+			switch {
+			case seg == "@graph":
+				if _, has := m["@graph"]; !has {
+					continue // a graph container, or presentationGraphs' wrapper
+				}
+				names = []string{seg}
+			case seg == "@type" || seg == "@id" || seg == "@language":
+				names = []string{seg, seg[1:]}
+			case strings.HasPrefix(seg, sentinel):
+				names = []string{seg[len(sentinel):]}
+			default:
+				names = []string{seg, seg[strings.LastIndexAny(seg, "#/:")+1:]}
+			}
+			found := false
+			for _, n := range names {
+				if v, has := m[n]; has {
+					cur, last, found = v, n, true
+					ptr.WriteString("/" + escape(n))
+					break
+				}
+			}
+			if !found {
+				return ""
+			}
+		}
+	}
+	switch d.Reason {
+	case ReasonProperty:
+		if last != d.Term {
+			return ""
+		}
+	case ReasonLanguage:
+		if s, _ := cur.(string); !strings.EqualFold(s, d.Term) {
+			return ""
+		}
+	default:
+		if cur != d.Term {
+			return ""
+		}
+	}
+	return ptr.String()
 }
 
 // badIRI reports whether json-gold's conversion to RDF drops a statement
