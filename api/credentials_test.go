@@ -232,7 +232,13 @@ func credentialFor(format, issuer, typ string, subject map[string]any) map[strin
 	for k, v := range subject {
 		sub[k] = v
 	}
-	c := map[string]any{"@context": []any{ctx}, "type": []any{"VerifiableCredential", typ}, "credentialSubject": sub}
+	contexts := []any{ctx}
+	if strings.HasPrefix(format, "ldp_vc") {
+		// The proof covers only what a context defines; VC 2.0 defines
+		// neither typ nor the claims.
+		contexts = append(contexts, "https://www.w3.org/ns/credentials/undefined-terms/v2")
+	}
+	c := map[string]any{"@context": contexts, "type": []any{"VerifiableCredential", typ}, "credentialSubject": sub}
 	if issuer != "" {
 		c["issuer"] = issuer
 	}
@@ -432,6 +438,37 @@ func TestGovernedTypes(t *testing.T) {
 				if status != http.StatusOK || !has(res.Checks, "accreditation") || !has(res.Checks, "schema") || len(res.Warnings) != 0 {
 					t.Errorf("got %d %+v; want 200 with accreditation and schema passing", status, res)
 				}
+			}
+		})
+	}
+}
+
+// TestUndefinedTerms: a JSON-LD credential with a claim no @context
+// defines is refused at issuance (its proof would not cover the claim),
+// naming the claim; a credential that loses the context defining its
+// claims fails the proof check, naming them.
+func TestUndefinedTerms(t *testing.T) {
+	for _, e := range newEnvs(t, api.Config{}) {
+		t.Run(e.name, func(t *testing.T) {
+			issuerDID := e.newDID(t, e.key, "Ed25519")
+			ldp := e.createIssuer(t, e.key, issuerDID, "ldp_vc", "ResidentCredential")
+			c := credentialFor("ldp_vc", "", "ResidentCredential", map[string]any{"district": "Eixample"})
+			c["@context"] = []any{"https://www.w3.org/ns/credentials/v2"}
+			var p struct{ Field, Detail string }
+			if err := json.Unmarshal(e.issue(t, e.key, ldp, c, http.StatusBadRequest), &p); err != nil {
+				t.Fatal(err)
+			}
+			if p.Field != "/credential/credentialSubject/district" || !strings.Contains(p.Detail, "https://www.w3.org/ns/credentials/undefined-terms/v2") {
+				t.Errorf("problem %+v; want field /credential/credentialSubject/district and a detail suggesting the undefined-terms context", p)
+			}
+
+			cred := issued(t, e.issue(t, e.key, ldp, credentialFor("ldp_vc", "", "ResidentCredential", map[string]any{"district": "Eixample"}), http.StatusCreated))
+			cred["@context"] = []any{"https://www.w3.org/ns/credentials/v2"}
+			status, res := e.verify(t, cred)
+			if status != http.StatusUnprocessableEntity || res.Verified || len(res.Errors) == 0 || res.Errors[0].Check != "proof" ||
+				!strings.Contains(res.Errors[0].Detail, `property "district" at /credentialSubject/district is not defined by the credential's @context`) ||
+				!strings.Contains(res.Errors[0].Detail, "so the proof does not cover them") {
+				t.Errorf("got %d %+v; want 422 with the proof check failing on district", status, res)
 			}
 		})
 	}

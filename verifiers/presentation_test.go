@@ -45,7 +45,7 @@ func TestVerifyPresentation(t *testing.T) {
 
 	cred := func(subject map[string]any) map[string]any {
 		doc := map[string]any{
-			"@context": []any{"https://www.w3.org/ns/credentials/v2"}, "type": []any{"VerifiableCredential", "Other"},
+			"@context": []any{"https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/undefined-terms/v2"}, "type": []any{"VerifiableCredential", "Other"},
 			"issuer": issuer.did, "validFrom": now.Add(-time.Hour).Format(time.RFC3339), "credentialSubject": subject,
 		}
 		out, err := dataintegrity.Sign(ctx, doc, dataintegrity.ProofOptions{VerificationMethod: issuer.vm}, issuer.key, ld.Default())

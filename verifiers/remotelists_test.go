@@ -96,7 +96,7 @@ func TestRemoteStatusLists(t *testing.T) {
 	}
 	cred := func(path string) map[string]any {
 		return iss.sign(t, map[string]any{
-			"@context":          []any{"https://www.w3.org/ns/credentials/v2"},
+			"@context":          []any{"https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/undefined-terms/v2"},
 			"type":              []any{"VerifiableCredential", "ExampleCredential"},
 			"issuer":            iss.did,
 			"validFrom":         t0.Format(time.RFC3339),

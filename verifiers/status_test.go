@@ -62,7 +62,7 @@ func TestStatusCheck(t *testing.T) {
 	}
 	cred := func(purpose string) map[string]any {
 		return iss.sign(t, map[string]any{
-			"@context":          []any{"https://www.w3.org/ns/credentials/v2"},
+			"@context":          []any{"https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/undefined-terms/v2"},
 			"type":              []any{"VerifiableCredential", "ExampleCredential"},
 			"issuer":            iss.did,
 			"validFrom":         t0.Format(time.RFC3339),
@@ -149,7 +149,7 @@ func TestStatusListProofVerifiedOnce(t *testing.T) {
 	tampered["credentialSubject"].(map[string]any)["statusPurpose"] = "suspension"
 	current := clean
 	cred := iss.sign(t, map[string]any{
-		"@context":          []any{"https://www.w3.org/ns/credentials/v2"},
+		"@context":          []any{"https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/undefined-terms/v2"},
 		"type":              []any{"VerifiableCredential", "ExampleCredential"},
 		"issuer":            iss.did,
 		"validFrom":         t0.Format(time.RFC3339),

@@ -117,7 +117,7 @@ func TestVerifyDataIntegrity(t *testing.T) {
 	v := verifiers.NewVerifier(resolver, verifiers.NewTrust(c, c), func() time.Time { return now })
 	sign := func(typ string, subject map[string]any, until string) map[string]any {
 		doc := map[string]any{
-			"@context": []any{"https://www.w3.org/ns/credentials/v2"}, "type": []any{"VerifiableCredential", typ},
+			"@context": []any{"https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/undefined-terms/v2"}, "type": []any{"VerifiableCredential", typ},
 			"issuer": issuer, "validFrom": t0.Add(time.Hour).Format(time.RFC3339), "credentialSubject": subject,
 		}
 		if until != "" {

@@ -231,13 +231,15 @@ func (p *program) benchCred(ctx context.Context, kind, binary string, duration t
 		}
 	}
 	issueBody := func(format string) []byte {
-		ctxURL := "https://www.w3.org/2018/credentials/v1"
+		contexts := []string{"https://www.w3.org/2018/credentials/v1"}
 		if format == "ldp_vc" {
-			ctxURL = "https://www.w3.org/ns/credentials/v2"
+			// VC 2.0 defines neither BenchCredential nor name: the
+			// undefined-terms context does, so the proof covers them.
+			contexts = []string{"https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/undefined-terms/v2"}
 		}
 		b, _ := json.Marshal(map[string]any{
 			"credential": map[string]any{
-				"@context":          []string{ctxURL},
+				"@context":          contexts,
 				"type":              []string{"VerifiableCredential", "BenchCredential"},
 				"issuer":            issuer,
 				"credentialSubject": map[string]any{"id": "did:example:alice", "name": "Alice"},

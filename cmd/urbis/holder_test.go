@@ -28,7 +28,7 @@ func TestHolderPresent(t *testing.T) {
 		t.Fatalf("got %q then %q; want the same did:key twice", id, again)
 	}
 	cred := filepath.Join(dir, "issued.json")
-	os.WriteFile(cred, []byte(`{"verifiableCredential":{"type":["VerifiableCredential"],"credentialSubject":{"id":"`+id+`"}}}`), 0o600)
+	os.WriteFile(cred, []byte(`{"verifiableCredential":{"@context":["https://www.w3.org/ns/credentials/v2"],"type":["VerifiableCredential"],"credentialSubject":{"id":"`+id+`"}}}`), 0o600)
 	out, err := runCLI(t, nil, "holder", "present", "--key", key, "--challenge", "c1", "--domain", "v.example", cred)
 	if err != nil {
 		t.Fatal(err)

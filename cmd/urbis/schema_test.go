@@ -67,7 +67,7 @@ func TestSchemaRegister(t *testing.T) {
 		t.Fatalf("create issuer: got %d %s", status, b)
 	}
 	cred := func(district string) string {
-		return `{"credential":{"@context":["https://www.w3.org/ns/credentials/v2"],"type":["VerifiableCredential","ResidentCredential"],
+		return `{"credential":{"@context":["https://www.w3.org/ns/credentials/v2","https://www.w3.org/ns/credentials/undefined-terms/v2"],"type":["VerifiableCredential","ResidentCredential"],
 			"credentialSubject":{"id":"did:example:alice","name":"Alice","district":"` + district + `"}}}`
 	}
 	if status, b := httpDo(t, http.MethodPost, base+"/issuers/"+in.Id+"/credentials/issue", key, cred("Nowhere")); status != http.StatusUnprocessableEntity || !strings.Contains(string(b), `"field":"/credential/credentialSubject/district"`) {

@@ -42,7 +42,7 @@ func TestServeStatusLists(t *testing.T) {
 	}
 	d := call("POST", "/dids", `{"method":"key","keyType":"Ed25519"}`, http.StatusCreated)
 	in := call("POST", "/issuers", `{"did":"`+d["did"].(string)+`","format":"ldp_vc","types":["ResidentCredential"]}`, http.StatusCreated)
-	issued := call("POST", "/issuers/"+in["id"].(string)+"/credentials/issue", `{"credential":{"@context":["https://www.w3.org/ns/credentials/v2"],
+	issued := call("POST", "/issuers/"+in["id"].(string)+"/credentials/issue", `{"credential":{"@context":["https://www.w3.org/ns/credentials/v2","https://www.w3.org/ns/credentials/undefined-terms/v2"],
 		"type":["VerifiableCredential","ResidentCredential"],"credentialSubject":{"id":"did:example:alice","name":"Alice"}}}`, http.StatusCreated)
 	vc := issued["verifiableCredential"].(map[string]any)
 	entry, _ := vc["credentialStatus"].(map[string]any)

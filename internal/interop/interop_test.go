@@ -14,8 +14,10 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +27,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/btcsuite/btcutil/base58"
+	jsonld "github.com/piprate/json-gold/ld"
 
 	"github.com/urbis-id/urbis/did"
 	"github.com/urbis-id/urbis/internal/agency"
@@ -248,6 +253,7 @@ func resolver() did.Resolver { return did.NewResolver(did.ResolverConfig{}, did.
 type urbisIssuer struct {
 	svc       *issuer.Service
 	did       string
+	key       keyDID
 	instances map[issuer.Format]string
 }
 
@@ -257,7 +263,7 @@ func newUrbisIssuer(t *testing.T, typ kms.KeyType) *urbisIssuer {
 	svc := issuer.NewService(issuer.Config{
 		Store: &memStore{}, DIDs: k, Keys: k, Trust: anyIssuer{}, Resolver: resolver(),
 	})
-	u := &urbisIssuer{svc: svc, did: k.did, instances: map[issuer.Format]string{}}
+	u := &urbisIssuer{svc: svc, did: k.did, key: k, instances: map[issuer.Format]string{}}
 	for _, f := range issuer.Formats {
 		if f == issuer.FormatLDP && typ != kms.Ed25519 || f == issuer.FormatBBS {
 			continue // BBS+ (BbsBlsSignature2020) has no counterpart in the JS libraries tested here
@@ -400,13 +406,11 @@ func TestUrbisToJS(t *testing.T) {
 		t.Fatalf("sign the JWT-VP: %v", err)
 	}
 
-	// As openapi.yaml's ldp_vc example issues it: the VC 2.0 context
-	// only, whose terms do not define the type or the degree claim.
-	undefined := u.issue(t, issuer.FormatLDP, map[string]any{
-		"@context":          []any{ctxV2},
-		"type":              []any{"VerifiableCredential", "ResidentCredential"},
-		"credentialSubject": map[string]any{"id": "did:example:ada", "name": "Ada Lovelace", "degree": "Bachelor of Science"},
-	}, issuer.IssueOptions{}).Credential
+	// As openapi.yaml's ldp_vc example was issued before Urbis' safe
+	// mode: the VC 2.0 context only, whose terms do not define the type
+	// or the degree claim. Urbis refuses it now (TestUndefinedTermsUnsigned);
+	// signed the old way, both sides must reject it.
+	undefined := u.signUnchecked(t, undefinedCredential(u.did))
 
 	tests := []struct {
 		c    jsCase
@@ -435,10 +439,7 @@ func TestUrbisToJS(t *testing.T) {
 		{jsCase{Name: "jwt_vp_json", Format: "jwt_vp_json", Credential: jwtVP, Binding: kb}, true, ""},
 		{jsCase{Name: "jwt_vp_json, other challenge", Format: "jwt_vp_json", Credential: jwtVP, Binding: &binding{Nonce: "n-other", Aud: audience}}, false, ""},
 		{jsCase{Name: "jwt_vp_json, other domain", Format: "jwt_vp_json", Credential: jwtVP, Binding: &binding{Nonce: nonce, Aud: "https://other.example"}}, false, ""},
-		{jsCase{Name: "ldp_vc with terms no context defines", Format: "ldp_vc", Credential: undefined}, true,
-			"Urbis signs VC 2.0 credentials whose type and claims no @context defines (openapi.yaml's ldp_vc example: ExampleDegreeCredential, degree); " +
-				"@digitalbazaar/vc verifies in JSON-LD safe mode and rejects them (relative @type reference, dropped property). " +
-				"Urbis should refuse to issue them (vc/dataintegrity: safe mode), and callers add https://www.w3.org/ns/credentials/undefined-terms/v2 or a context of their own"},
+		{jsCase{Name: "ldp_vc with terms no context defines", Format: "ldp_vc", Credential: undefined}, false, ""},
 	}
 	cases := make([]jsCase, len(tests))
 	for i, tt := range tests {
@@ -462,6 +463,9 @@ func TestUrbisToJS(t *testing.T) {
 			}
 			if !tt.want && got[i].Error == "" {
 				t.Errorf("JS rejected it without an error message")
+			}
+			if tt.c.Name == "ldp_vc with terms no context defines" && !strings.Contains(got[i].Error, "Safe mode") {
+				t.Errorf("JS error %q; want its JSON-LD safe mode to refuse the credential", got[i].Error)
 			}
 			if tt.c.Credential == sdNested {
 				address, _ := got[i].Claims["address"].(map[string]any)
@@ -584,31 +588,84 @@ func hasError(r *verifiers.Result, check string) bool {
 	return slices.ContainsFunc(r.Errors, func(f verifiers.Finding) bool { return f.Check == check })
 }
 
-// TestUndefinedTermsUnsigned checks that a claim no @context defines is
-// covered by an eddsa-rdfc-2022 proof: changing it must break the proof.
-// The RDF canonical form that the proof signs drops such terms, so Urbis
-// verifies a changed copy; Digital Bazaar's libraries refuse to sign or
-// verify the credential at all (JSON-LD safe mode).
-func TestUndefinedTermsUnsigned(t *testing.T) {
-	u := newUrbisIssuer(t, kms.Ed25519)
-	cred := u.issue(t, issuer.FormatLDP, map[string]any{
+// undefinedCredential is a VC 2.0 credential whose type and degree claim
+// no @context defines.
+func undefinedCredential(issuerDID string) map[string]any {
+	return map[string]any{
 		"@context":          []any{ctxV2},
 		"type":              []any{"VerifiableCredential", "ResidentCredential"},
+		"issuer":            issuerDID,
+		"validFrom":         "2026-01-01T00:00:00Z",
 		"credentialSubject": map[string]any{"id": "did:example:ada", "name": "Ada Lovelace", "degree": "Bachelor of Science"},
-	}, issuer.IssueOptions{}).Credential
-	changed := cloneJSON(t, cred)
-	changed["credentialSubject"].(map[string]any)["degree"] = "Doctor of Medicine"
-	v := verifiers.NewVerifier(resolver(), verifiers.NewTrust(emptyChain{}, emptyChain{}), nil)
-	res, err := v.VerifyCredential(context.Background(), changed)
+	}
+}
+
+// signUnchecked signs cred with an eddsa-rdfc-2022 proof the way Urbis
+// did before its safe mode: over json-gold's canonical form, which drops
+// the terms no context defines.
+func (u *urbisIssuer) signUnchecked(t *testing.T, cred map[string]any) map[string]any {
+	t.Helper()
+	cred = cloneJSON(t, cred)
+	hash := func(m map[string]any) []byte {
+		opts := jsonld.NewJsonLdOptions("")
+		opts.Algorithm = "URDNA2015"
+		opts.Format = "application/n-quads"
+		opts.DocumentLoader = ld.Default()
+		out, err := jsonld.NewJsonLdProcessor().Normalize(m, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := sha256.Sum256([]byte(out.(string)))
+		return h[:]
+	}
+	proof := map[string]any{
+		"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "verificationMethod": u.key.kid(),
+		"proofPurpose": "assertionMethod", "created": "2026-01-01T00:00:00Z",
+	}
+	config := map[string]any{"@context": cred["@context"]}
+	for k, v := range proof {
+		config[k] = v
+	}
+	sig, err := u.key.priv.Sign(rand.Reader, append(hash(config), hash(cred)...), crypto.Hash(0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Verified {
-		t.Skip("known security finding: Urbis issues and verifies eddsa-rdfc-2022 credentials with terms no @context defines " +
-			"(here credentialSubject.degree and the type ResidentCredential under the VC 2.0 context alone); they fall out of the canonical form, " +
-			"so a copy with another degree verifies. vc/dataintegrity should refuse such documents (JSON-LD safe mode), as @digitalbazaar/vc does")
+	proof["proofValue"] = "z" + base58.Encode(sig)
+	cred["proof"] = proof
+	return cred
+}
+
+// TestUndefinedTermsUnsigned checks that a claim no @context defines
+// cannot slip past an eddsa-rdfc-2022 proof: the RDF canonical form that
+// the proof signs drops such terms, so Urbis refuses to issue the
+// credential (as Digital Bazaar's libraries refuse to sign it, in JSON-LD
+// safe mode), and its verifier fails the proof of one signed without the
+// check, and of a copy with the claim changed.
+func TestUndefinedTermsUnsigned(t *testing.T) {
+	u := newUrbisIssuer(t, kms.Ed25519)
+	ctx := context.Background()
+	_, err := u.svc.Issue(ctx, agencyID, u.instances[issuer.FormatLDP], undefinedCredential(u.did), issuer.IssueOptions{})
+	var e *errkind.Error
+	if !errors.As(err, &e) || e.Kind != errkind.Invalid || e.Field != "/credential/credentialSubject/degree" || !strings.Contains(e.Msg, ctxUndefined) {
+		t.Errorf("Issue error = %v; want Invalid on /credential/credentialSubject/degree suggesting %s", err, ctxUndefined)
 	}
-	if !hasError(res, verifiers.CheckProof) {
-		t.Errorf("errors %+v; want the proof check failing", res.Errors)
+	cred := u.signUnchecked(t, undefinedCredential(u.did))
+	changed := cloneJSON(t, cred)
+	changed["credentialSubject"].(map[string]any)["degree"] = "Doctor of Medicine"
+	v := verifiers.NewVerifier(resolver(), verifiers.NewTrust(emptyChain{}, emptyChain{}), nil)
+	for name, c := range map[string]map[string]any{"as signed": cred, "degree changed": changed} {
+		res, err := v.VerifyCredential(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Verified || !hasError(res, verifiers.CheckProof) {
+			t.Errorf("%s: verified %v, errors %+v; want the proof check failing", name, res.Verified, res.Errors)
+			continue
+		}
+		for _, f := range res.Errors {
+			if f.Check == verifiers.CheckProof && !strings.Contains(f.Message, `property "degree" at /credentialSubject/degree is not defined by the credential's @context`) {
+				t.Errorf("%s: proof error %q; want it to name the degree claim", name, f.Message)
+			}
+		}
 	}
 }

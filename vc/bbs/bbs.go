@@ -18,7 +18,6 @@ import (
 	"context"
 	"crypto"
 	"crypto/rand"
-	"errors"
 
 	"github.com/hyperledger/aries-framework-go/pkg/doc/signature/jsonld"
 	"github.com/hyperledger/aries-framework-go/pkg/doc/signature/suite"
@@ -143,11 +142,11 @@ func Derive(ctx context.Context, doc, frame map[string]any, nonce []byte, resolv
 	}
 	proofs, err := proofsOf(doc)
 	if err != nil {
-		var e *errkind.Error
-		errors.As(err, &e)
-		c := *e
-		c.Field = "/verifiableCredential" + e.Field
-		return nil, &c
+		return nil, movedField(err, "", "/verifiableCredential")
+	}
+	// A term the signature does not cover cannot be disclosed with it.
+	if err := dataintegrity.CheckTermsForVerifying(doc, loader); err != nil {
+		return nil, movedField(err, "", "/verifiableCredential")
 	}
 	found := false
 	for _, p := range proofs {

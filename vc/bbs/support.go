@@ -150,3 +150,15 @@ func DIDKeyResolver(r did.Resolver, rel did.Relationship) KeyResolver {
 		return k, nil
 	}
 }
+
+// movedField returns err with its Field moved from under from to under
+// to ("/proof" to "/verifiableCredential/proof", say).
+func movedField(err error, from, to string) error {
+	var e *errkind.Error
+	if !errors.As(err, &e) || (e.Field != from && !strings.HasPrefix(e.Field, from+"/")) {
+		return err
+	}
+	c := *e
+	c.Field = to + e.Field[len(from):]
+	return &c
+}

@@ -18,7 +18,8 @@ import (
 
 // Verify checks every proof of doc, each of which must be a
 // BbsBlsSignature2020 or BbsBlsSignatureProof2020 (whose nonce it reads
-// from the proof). It returns what the proofs claim for the caller's
+// from the proof). A document with a term that JSON-LD processing drops
+// fails, naming the term: no proof covers it. It returns what the proofs claim for the caller's
 // policy (dataintegrity.Result.Check). Errors are Invalid for a malformed
 // document or a proof that does not verify, Unsupported for another
 // proof type, or resolveKey's.
@@ -103,6 +104,10 @@ func verifyOne(ctx context.Context, doc, proof map[string]any, ptr string, resol
 		}
 	}
 	one["proof"] = proof
+	// aries canonicalizes without the safe mode's check: check first.
+	if err := dataintegrity.CheckTermsForVerifying(one, loader); err != nil {
+		return movedField(err, "/proof", ptr)
+	}
 	rec := &recordingLoader{DocumentLoader: loader}
 	err = v.VerifyObject(one, jsonld.WithDocumentLoader(rec))
 	switch {

@@ -11,4 +11,11 @@
 // configuration hash followed by the document hash is the proofValue,
 // encoded as multibase base58btc. JSON-LD contexts come only from the
 // given loader (vc/ld's embedded contexts by default), never the network.
+//
+// Every proof made or checked here, and in vc/bbs, runs vc/ld's safe
+// mode: a document with a term that JSON-LD processing would drop (a
+// property or type no @context defines, an id that is not an absolute
+// IRI) is refused at signing (Invalid, naming the term's JSON pointer and
+// the context to add) and fails verification (naming the term: the proof
+// does not cover it). See CheckTermsForSigning.
 package dataintegrity

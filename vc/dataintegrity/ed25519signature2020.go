@@ -11,6 +11,7 @@ import (
 	gold "github.com/piprate/json-gold/ld"
 
 	"github.com/urbis-id/urbis/internal/errkind"
+	"github.com/urbis-id/urbis/vc/ld"
 )
 
 // ariesKeys adapts a KeyResolver to aries' key resolver, remembering the
@@ -51,6 +52,12 @@ func verifyEd25519Signature2020(ctx context.Context, doc, proof map[string]any, 
 	}
 	one := withoutProof(doc)
 	one["proof"] = copyMap(proof)
+	// aries canonicalizes without the safe mode's check: check first.
+	if err := checkTerms(one, loader, func(d *ld.DroppedError) error {
+		return verifyingError(rebase(d, "/proof", proofPointer(i, single, "")), whose(doc))
+	}); err != nil {
+		return err
+	}
 	rec := &recordingLoader{DocumentLoader: loaderOr(loader)}
 	err = v.VerifyObject(one, jsonld.WithDocumentLoader(rec))
 	switch {

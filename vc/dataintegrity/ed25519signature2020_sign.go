@@ -105,10 +105,16 @@ type LinkedDataProof struct {
 
 // SignLinkedData signs doc with one of aries-framework-go's Linked Data
 // proof suites (the older, pre-Data-Integrity proofs) and returns it with
-// the proof added. Errors of the JSON-LD processing (an unknown context,
-// a term it does not define) are Invalid; the key's errors pass through.
+// the proof added. A document with a term that JSON-LD processing drops
+// is refused first (CheckTermsForSigning). Errors of the JSON-LD
+// processing (an unknown context, a term it does not define) are
+// Invalid; the key's errors pass through.
 func SignLinkedData(ctx context.Context, doc map[string]any, p LinkedDataProof, s signer.SignatureSuite, loader gold.DocumentLoader) (map[string]any, error) {
 	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// aries canonicalizes without the safe mode's check: check first.
+	if err := CheckTermsForSigning(doc, loader); err != nil {
 		return nil, err
 	}
 	b, err := json.Marshal(doc)

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"time"
@@ -61,9 +62,11 @@ type KeyResolver func(ctx context.Context, verificationMethod string) (ed25519.P
 // Sign returns a copy of doc secured with an eddsa-rdfc-2022 Data
 // Integrity proof made with signer, whose public key must be Ed25519.
 // doc must be a JSON-LD document whose @context defines the proof's
-// terms (the VC 2.0 context, or the Data Integrity v2 context). A proof
-// already present is kept, making a proof set; each proof signs the
-// document without its proofs.
+// terms (the VC 2.0 context, or the Data Integrity v2 context) and every
+// term of its own: a document with a term that JSON-LD processing drops
+// is refused (see CheckTermsForSigning), since the proof would not cover
+// it. A proof already present is kept, making a proof set; each proof
+// signs the document without its proofs.
 func Sign(ctx context.Context, doc map[string]any, opts ProofOptions, signer crypto.Signer, loader jsonld.DocumentLoader) (map[string]any, error) {
 	if doc == nil {
 		return nil, errkind.New(errkind.Invalid, "document is null")
@@ -108,6 +111,10 @@ func Sign(ctx context.Context, doc map[string]any, opts ProofOptions, signer cry
 	}
 	unsecured := withoutProof(doc)
 	hash, err := hashData(ctx, unsecured, proof, loader)
+	var dropped *ld.DroppedError
+	if errors.As(err, &dropped) {
+		return nil, signingError(dropped)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -185,6 +192,10 @@ func transform(ctx context.Context, unsecured, proof map[string]any, loader json
 		return "", "", err
 	}
 	if canonProof, err = canonicalize(ctx, config, loader, "proof configuration"); err != nil {
+		var dropped *ld.DroppedError
+		if errors.As(err, &dropped) {
+			err = rebase(dropped, "", "/proof")
+		}
 		return "", "", err
 	}
 	if canonDoc, err = canonicalize(ctx, unsecured, loader, "document"); err != nil {

@@ -3,6 +3,7 @@ package dataintegrity
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"reflect"
 	"time"
@@ -10,6 +11,7 @@ import (
 	jsonld "github.com/piprate/json-gold/ld"
 
 	"github.com/urbis-id/urbis/internal/errkind"
+	"github.com/urbis-id/urbis/vc/ld"
 )
 
 // Result describes the proofs of a verified document, one entry per
@@ -67,7 +69,9 @@ func (r Result) Check(want Expect) error {
 
 // Verify checks every proof of doc: eddsa-rdfc-2022 Data Integrity
 // proofs by the specification's Verify Proof algorithm, and
-// Ed25519Signature2020 proofs through aries-framework-go. resolveKey
+// Ed25519Signature2020 proofs through aries-framework-go. A document
+// with a term that JSON-LD processing drops fails (Invalid, naming the
+// term), since no proof covers it. resolveKey
 // gives the public key of each proof's verification method. The error,
 // if any, is of kind Invalid (a malformed document or a signature that
 // does not verify, with a Data Integrity error code), Unsupported (a
@@ -203,6 +207,10 @@ func verifyEdDSARDFC(ctx context.Context, doc, proof map[string]any, i int, sing
 		unsecured["@context"] = pc
 	}
 	hash, err := hashData(ctx, unsecured, options, loader)
+	var dropped *ld.DroppedError
+	if errors.As(err, &dropped) {
+		return verifyingError(rebase(dropped, "/proof", proofPointer(i, single, "")), whose(doc))
+	}
 	if err != nil {
 		return err
 	}

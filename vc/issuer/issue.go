@@ -88,6 +88,9 @@ func (s *Service) Issue(ctx context.Context, agencyID, issuerID string, cred map
 		}
 	}
 	// Indexes are allocated once the credential is known to be issuable.
+	if err := checkTerms(in, c.Map()); err != nil {
+		return Issued{}, prefix(err, "/credential")
+	}
 	recs, err := s.addStatus(ctx, in, cred)
 	if err != nil {
 		return Issued{}, err
@@ -125,6 +128,26 @@ func (s *Service) Issue(ctx context.Context, agencyID, issuerID string, cred map
 		return Issued{}, err
 	}
 	return out, nil
+}
+
+// checkTerms refuses a JSON-LD credential with a term that JSON-LD
+// processing drops, which its proof would not cover, before status
+// indexes are allocated for it; signing checks again, so an instance
+// without status purposes skips this.
+func checkTerms(in Instance, cred map[string]any) error {
+	if len(in.StatusPurposes) == 0 {
+		return nil
+	}
+	switch {
+	case in.Format == FormatLDP && in.Cryptosuite == SuiteEd25519Signature2020:
+		cred = dataintegrity.WithContext(cred, ld.Ed25519Signature2020)
+	case in.Format == FormatLDP:
+	case in.Format == FormatBBS:
+		cred = dataintegrity.WithContext(cred, bbs.Context)
+	default:
+		return nil
+	}
+	return dataintegrity.CheckTermsForSigning(cred, ld.Default())
 }
 
 // instanceFor finds the issuer instance to issue with.

@@ -126,7 +126,12 @@ func TestIssueFormats(t *testing.T) {
 			if f == issuer.FormatJWT {
 				base = "https://www.w3.org/2018/credentials/v1"
 			}
-			out, err := s.Issue(ctx, "agy_1", in.ID, cred(base, map[string]any{"id": "did:example:alice", "name": "Alice", "age": 30.0}), issuer.IssueOptions{})
+			c := cred(base, map[string]any{"id": "did:example:alice", "name": "Alice", "age": 30.0})
+			if f == issuer.FormatLDP {
+				// VC 2.0 defines neither the type nor the claims.
+				c["@context"] = []any{base, ld.UndefinedTermsV2}
+			}
+			out, err := s.Issue(ctx, "agy_1", in.ID, c, issuer.IssueOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -188,6 +193,18 @@ func TestIssueErrors(t *testing.T) {
 		{"no issuer", "agy_1", "", cred(v2, map[string]any{"name": "A"}), issuer.IssueOptions{}, errkind.Invalid, "/credential/issuer"},
 		{"bad subject", "agy_1", ldp.ID, cred(v2, nil), issuer.IssueOptions{}, errkind.Invalid, "/credential/credentialSubject"},
 		{"forbidden", "agy_1", ldp.ID, cred(v2, map[string]any{"name": "forbidden"}), issuer.IssueOptions{}, errkind.Forbidden, ""},
+		// The proof would not cover what no @context defines.
+		{"undefined claim", "agy_1", ldp.ID, cred(v2, map[string]any{"id": "did:example:alice", "district": "Eixample"}), issuer.IssueOptions{}, errkind.Invalid, "/credential/credentialSubject/district"},
+		{"undefined type", "agy_1", ldp.ID, func() map[string]any {
+			c := cred(v2, map[string]any{"id": "did:example:alice", "name": "A"})
+			c["@context"] = []any{v2, map[string]any{"name": "https://schema.org/name"}}
+			return c
+		}(), issuer.IssueOptions{}, errkind.Invalid, "/credential/type/1"},
+		{"relative subject id", "agy_1", ldp.ID, func() map[string]any {
+			c := cred(v2, map[string]any{"id": "alice", "name": "A"})
+			c["@context"] = []any{v2, ld.UndefinedTermsV2}
+			return c
+		}(), issuer.IssueOptions{}, errkind.Invalid, "/credential/credentialSubject/id"},
 		{"proof given", "agy_1", ldp.ID, func() map[string]any {
 			c := cred(v2, map[string]any{"name": "A"})
 			c["proof"] = map[string]any{}

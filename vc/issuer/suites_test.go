@@ -80,7 +80,7 @@ func TestIssueEd25519Signature2020(t *testing.T) {
 	// A claim no context defines cannot be signed: 400 rather than a
 	// proof that covers less than the credential says.
 	_, err = s.Issue(ctx, "agy_1", in.ID, cred(ld.CredentialsV1, map[string]any{"id": "did:example:alice", "name": "Alice"}), issuer.IssueOptions{})
-	if !errors.Is(err, errkind.Invalid) || fieldOf(err) != "/credential/@context" {
-		t.Errorf("Issue(undefined term) error = %v; want Invalid on /credential/@context", err)
+	if !errors.Is(err, errkind.Invalid) || fieldOf(err) != "/credential/credentialSubject/name" || !strings.Contains(err.Error(), ld.UndefinedTermsV2) {
+		t.Errorf("Issue(undefined term) error = %v; want Invalid on /credential/credentialSubject/name, suggesting %s", err, ld.UndefinedTermsV2)
 	}
 }

@@ -9,6 +9,12 @@
 // lacks, kept as data files under contexts/ (see contexts/README.md):
 // VC 2.0, Data Integrity v1 and v2, Multikey v1, Bitstring Status List,
 // the VC 2.0 examples and undefined-terms contexts, and citizenship v4rc1.
+//
+// Canonicalize gives the RDF canonical form (URDNA2015) that Data
+// Integrity proofs sign, in a safe mode (see safe.go): a document with a
+// term that JSON-LD processing would drop is refused with a
+// *DroppedError, since a proof would not cover that term; Check runs the
+// same check alone.
 package ld
 
 import (
