@@ -10,6 +10,7 @@ import (
 	"github.com/urbis-id/urbis/internal/errkind"
 	"github.com/urbis-id/urbis/vc"
 	"github.com/urbis-id/urbis/vc/issuer"
+	"github.com/urbis-id/urbis/vc/ld"
 )
 
 // CredentialRequest is a credential request (OID4VCI 1.0, section 8.2).
@@ -130,6 +131,9 @@ func (s *Service) issue(ctx context.Context, o Offer, typ string, k holderKey) (
 		cred["@context"] = []any{vc.ContextV1}
 		subject["id"] = k.did
 	default:
+		// The agency's types and claims are its own terms: the W3C context
+		// for issuer-defined terms lets the Data Integrity proof cover them.
+		cred["@context"] = []any{vc.ContextV2, ld.UndefinedTermsV2}
 		subject["id"] = k.did
 	}
 	is, err := s.cfg.Issuer.Issue(ctx, o.AgencyID, o.IssuerID, cred, opts)

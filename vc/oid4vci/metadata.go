@@ -6,6 +6,7 @@ import (
 
 	"github.com/urbis-id/urbis/vc"
 	"github.com/urbis-id/urbis/vc/issuer"
+	"github.com/urbis-id/urbis/vc/ld"
 )
 
 // ProofSigningAlgs are the algorithms a proof JWT may be signed with.
@@ -106,7 +107,7 @@ func configuration(in issuer.Instance, typ string) Configuration {
 	case issuer.FormatJWT:
 		c.CredentialDefinition = &CredentialDef{Type: []string{"VerifiableCredential", typ}}
 	case issuer.FormatLDP:
-		c.CredentialDefinition = &CredentialDef{Context: []string{vc.ContextV2}, Type: []string{"VerifiableCredential", typ}}
+		c.CredentialDefinition = &CredentialDef{Context: []string{vc.ContextV2, ld.UndefinedTermsV2}, Type: []string{"VerifiableCredential", typ}}
 	}
 	return c
 }
