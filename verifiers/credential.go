@@ -101,6 +101,7 @@ type Verifier struct {
 	lists    ListFetcher
 	verified verifiedLists
 	decoded  statuslist.Decoder
+	pureKeys pureKeys // keys of did:key and did:jwk verification methods
 }
 
 // NewVerifier returns a Verifier. A nil clock means time.Now.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/urbis-id/urbis/did"
@@ -45,6 +46,19 @@ func (v *Verifier) resolveKey(ctx context.Context, kid string, rel did.Relations
 		return nil, "", errkind.Field(errkind.Invalid, "kid", "%q is not a DID URL with a fragment", kid)
 	}
 	method, _, _ := strings.Cut(strings.TrimPrefix(id, "did:"), ":")
+	// A did:key or did:jwk document is a function of the DID alone: its
+	// keys never change, so one resolution answers for good.
+	pure := method == did.MethodKey || method == did.MethodJWK
+	if pure {
+		if k, ok := v.pureKeys.get(kid, rel); ok {
+			return k, "", nil
+		}
+		defer func() {
+			if err == nil {
+				v.pureKeys.put(kid, rel, pub)
+			}
+		}()
+	}
 	historic := !at.IsZero() && !methodNoHistory[method]
 	opts := did.ResolveOptions{}
 	var second time.Time
@@ -190,4 +204,30 @@ func signedAt(payload map[string]any, def time.Time) time.Time {
 		}
 	}
 	return def
+}
+
+// pureKeyEntries bounds pureKeys; on overflow it starts over.
+const pureKeyEntries = 4096
+
+// pureKeys remembers the keys of did:key and did:jwk verification methods
+// by DID URL and relationship.
+type pureKeys struct {
+	mu sync.Mutex
+	m  map[string]crypto.PublicKey
+}
+
+func (p *pureKeys) get(kid string, rel did.Relationship) (crypto.PublicKey, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	k, ok := p.m[string(rel)+" "+kid]
+	return k, ok
+}
+
+func (p *pureKeys) put(kid string, rel did.Relationship, k crypto.PublicKey) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil || len(p.m) >= pureKeyEntries {
+		p.m = make(map[string]crypto.PublicKey)
+	}
+	p.m[string(rel)+" "+kid] = k
 }

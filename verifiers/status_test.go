@@ -175,6 +175,9 @@ func TestStatusListProofVerifiedOnce(t *testing.T) {
 	if n2 >= n1 {
 		t.Errorf("got %d resolutions for the second credential and %d for the first; want fewer: the list's proof was verified already", n2, n1)
 	}
+	if n2 != 0 {
+		t.Errorf("got %d resolutions for the second credential; want 0: a did:key's keys are remembered", n2)
+	}
 	current = tampered
 	if res, _ := verify(); res.Verified {
 		t.Error("a list changed after signing verified; want the status check to fail")
