@@ -278,7 +278,10 @@ func (v *Verifier) sdJWT(ctx context.Context, tok string, r *Result) (*claims, e
 	var resolveErr error
 	got, err := sdjwt.Verify(tok, sdjwt.VerifyOptions{
 		Type: sdjwt.MediaType,
-		Now:  func() time.Time { return at },
+		// The validity period is the validity check's; a Key Binding JWT
+		// is judged against the verifier's clock.
+		Now:        v.clock,
+		ClaimsTime: at,
 		IssuerKey: func(header, cl map[string]any) (crypto.PublicKey, error) {
 			kid, _ := header["kid"].(string)
 			iss, _ := cl["iss"].(string)

@@ -344,6 +344,17 @@ func (db *DB) List(ctx context.Context, listID string) (statuslist.List, error) 
 	return l, err
 }
 
+// ListVersion implements issuer.ListVersions: the list's version and
+// last change, from the read cache when it is current (without copying
+// the bits).
+func (db *DB) ListVersion(ctx context.Context, listID string) (uint64, time.Time, error) {
+	if l, ok := db.cache.lists.get(listID); ok {
+		return l.Version, l.Updated, nil
+	}
+	l, err := db.List(ctx, listID)
+	return l.Version, l.Updated, err
+}
+
 func (db *DB) list(ctx context.Context, listID string) (statuslist.List, error) {
 	var m dbStatusList
 	if err := db.gorm.WithContext(ctx).Where("id = ?", listID).Take(&m).Error; err != nil {

@@ -54,6 +54,9 @@ var _ Lists = (*statuslist.Allocator)(nil)
 // ListVersions reads a list's version (statuslist.Store implements it).
 type ListVersions interface {
 	List(ctx context.Context, listID string) (statuslist.List, error)
+	// ListVersion returns the list's version and when it last changed,
+	// without its bits.
+	ListVersion(ctx context.Context, listID string) (uint64, time.Time, error)
 }
 
 // Statuses a credential can be set to through SetStatus.
@@ -224,19 +227,19 @@ func (s *Service) StatusList(ctx context.Context, listID string) (StatusList, er
 	if err != nil {
 		return StatusList{}, err
 	}
-	l, err := s.versions.List(ctx, listID)
+	version, updated, err := s.versions.ListVersion(ctx, listID)
 	if err != nil {
 		return StatusList{}, err
 	}
-	key := listID + "@" + strconv.FormatUint(l.Version, 10)
+	key := listID + "@" + strconv.FormatUint(version, 10)
 	if b, ok := s.signed.Get(key); ok {
 		if m, ok := s.parsedLists.get(key); ok {
-			return StatusList{Credential: m, JSON: b, Version: l.Version}, nil
+			return StatusList{Credential: m, JSON: b, Version: version}, nil
 		}
 		var m map[string]any
 		if err := json.Unmarshal(b, &m); err == nil {
 			s.parsedLists.put(key, m)
-			return StatusList{Credential: m, JSON: b, Version: l.Version}, nil
+			return StatusList{Credential: m, JSON: b, Version: version}, nil
 		}
 	}
 	in, err := s.store.Issuer(ctx, rec.AgencyID, rec.IssuerID)
@@ -254,7 +257,7 @@ func (s *Service) StatusList(ctx context.Context, listID string) (StatusList, er
 	if _, ok := signer.Public().(ed25519.PublicKey); !ok {
 		return StatusList{}, errkind.New(errkind.Internal, "status list %s: issuer key is not Ed25519", listID)
 	}
-	signed, err := dataintegrity.Sign(ctx, unsigned, dataintegrity.ProofOptions{VerificationMethod: vm, Created: l.Updated.UTC().Truncate(time.Second)}, signer, ld.Default())
+	signed, err := dataintegrity.Sign(ctx, unsigned, dataintegrity.ProofOptions{VerificationMethod: vm, Created: updated.UTC().Truncate(time.Second)}, signer, ld.Default())
 	if err != nil {
 		return StatusList{}, err
 	}
@@ -263,7 +266,7 @@ func (s *Service) StatusList(ctx context.Context, listID string) (StatusList, er
 		return StatusList{}, errkind.Wrap(errkind.Internal, err, "encode status list %s", listID)
 	}
 	s.signed.Put(key, b, 0)
-	return StatusList{Credential: signed, JSON: b, Version: l.Version}, nil
+	return StatusList{Credential: signed, JSON: b, Version: version}, nil
 }
 
 func uuid() string {

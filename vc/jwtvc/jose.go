@@ -266,3 +266,23 @@ func clone(m map[string]any) (map[string]any, error) {
 	}
 	return out, nil
 }
+
+// copyJSON deep-copies a value decoded by encoding/json (maps, slices and
+// scalars only); clone is for values from elsewhere.
+func copyJSON(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = copyJSON(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = copyJSON(e)
+		}
+		return out
+	}
+	return v
+}

@@ -445,3 +445,42 @@ func TestPresentSelection(t *testing.T) {
 		t.Errorf("Present(/nickname) = %v; want matches no claim", err)
 	}
 }
+
+// TestClaimsTime: with ClaimsTime the issuer-signed JWT's times are
+// checked then, and the Key Binding JWT at Now; an old credential with a
+// fresh Key Binding JWT verifies, a stale Key Binding JWT does not.
+func TestClaimsTime(t *testing.T) {
+	iss, holder := newEd25519(t), newEd25519(t)
+	issued, err := Issue(residentClaims(), residentPolicy, iss, IssueOptions{KeyID: "did:example:city#key-1", HolderKey: holder.Public()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := testNow.Add(48 * time.Hour) // past the credential's exp
+	for _, tc := range []struct {
+		name     string
+		kbAt     time.Time
+		claimsAt time.Time
+		wantErr  string
+	}{
+		{"fresh key binding, claims at issuance", later, testNow, ""},
+		{"fresh key binding, claims now (expired)", later, time.Time{}, "exp"},
+		{"stale key binding", testNow, testNow, "iat"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pres, err := Present(issued, []string{"/given_name"}, &KeyBinding{Signer: holder, Audience: testAud, Nonce: testNonce, IssuedAt: tc.kbAt})
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := verifyOpts(iss.Public())
+			opts.Now = func() time.Time { return later }
+			opts.ClaimsTime = tc.claimsAt
+			_, err = Verify(pres, opts)
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Errorf("got %v; want it verified", err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Errorf("got %v; want an error naming %s", err, tc.wantErr)
+			}
+		})
+	}
+}

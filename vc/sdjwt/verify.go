@@ -34,6 +34,11 @@ type VerifyOptions struct {
 	Audience, Nonce string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// ClaimsTime, when not zero, is the instant at which the issuer-signed
+	// JWT's iat, nbf and exp are checked instead of Now: a caller that
+	// reports the validity period itself passes the issuance time. The
+	// Key Binding JWT is always checked at Now.
+	ClaimsTime time.Time
 	// MaxKBAge bounds the age of the Key Binding JWT's iat; 0 means
 	// DefaultMaxKBAge.
 	MaxKBAge time.Duration
@@ -181,7 +186,11 @@ func Verify(sdjwt string, opts VerifyOptions) (*Verified, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkTimes(claims, t, leeway); err != nil {
+	claimsAt := t
+	if !opts.ClaimsTime.IsZero() {
+		claimsAt = opts.ClaimsTime
+	}
+	if err := checkTimes(claims, claimsAt, leeway); err != nil {
 		return nil, err
 	}
 
