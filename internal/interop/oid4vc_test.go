@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -11,10 +12,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,15 +29,44 @@ type urbisServer struct {
 	base, key, dataDir, bin string
 }
 
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+// buildUrbis builds cmd/urbis once for the package's tests.
+func buildUrbis(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		if binDir, buildErr = os.MkdirTemp("", "urbis-interop-"); buildErr != nil {
+			return
+		}
+		out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, "urbis"), "github.com/urbis-id/urbis/cmd/urbis").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build cmd/urbis: %w\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return filepath.Join(binDir, "urbis")
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
 // startUrbis builds cmd/urbis, runs `urbis serve` on a free loopback port
 // with its data in a temporary directory, and creates an agency.
 func startUrbis(t *testing.T) *urbisServer {
 	t.Helper()
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "urbis")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/urbis-id/urbis/cmd/urbis").CombinedOutput(); err != nil {
-		t.Fatalf("go build cmd/urbis: %v\n%s", err, out)
-	}
+	bin := buildUrbis(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -543,4 +575,163 @@ func wrongCode(code string) string {
 		b[i] = '0' + (b[i]-'0'+1)%10
 	}
 	return string(b)
+}
+
+// jsVerifierResult is the last line js/oid4vp-verifier.mjs prints, per
+// case.
+type jsVerifierResult struct {
+	Name          string `json:"name"`
+	Answered      bool   `json:"answered"`
+	Verified      bool   `json:"verified"`
+	Presentations map[string][]struct {
+		Format   string         `json:"format"`
+		Verified bool           `json:"verified"`
+		Error    string         `json:"error"`
+		Claims   map[string]any `json:"claims"`
+	} `json:"presentations"`
+	Error string `json:"error"`
+}
+
+// TestOpenID4VPVerifierJS has a verifier built on @openid4vc/openid4vp
+// ask Urbis' test wallet (`urbis holder oid4vp`) for credentials that
+// Urbis issued to it: the wallet checks the library's signed request
+// object against the verifier's did:key, presents with holder binding to
+// the request's nonce and client_id and posts to the response_uri; the
+// library parses the answer and the JavaScript credential libraries
+// verify each presentation.
+func TestOpenID4VPVerifierJS(t *testing.T) {
+	needNode(t)
+	s := startUrbis(t)
+	dir := t.TempDir()
+	holderKey := filepath.Join(dir, "holder.key")
+	out, err := exec.Command(s.bin, "holder", "did", "--key", holderKey).Output()
+	if err != nil {
+		t.Fatalf("urbis holder did: %v", err)
+	}
+	holder := strings.TrimSpace(string(out))
+
+	var d struct {
+		DID string `json:"did"`
+	}
+	s.do(t, "POST", "/dids", map[string]any{"method": "key", "keyType": "Ed25519"}, http.StatusCreated, &d)
+	subject := map[string]any{"id": holder, "name": "Alice", "district": "Mitte"}
+	files := map[string]string{}
+	for _, f := range []string{"dc+sd-jwt", "ldp_vc", "jwt_vc_json"} {
+		// No status list: @digitalbazaar/vc verifies a credentialStatus
+		// only with a status checker of the caller's.
+		s.do(t, "POST", "/issuers", map[string]any{"did": d.DID, "format": f, "types": []string{"ResidentCredential"}, "statusPurposes": []string{}}, http.StatusCreated, nil)
+		contexts := []any{ctxV2}
+		switch f {
+		case "ldp_vc":
+			contexts = append(contexts, ctxUndefined)
+		case "jwt_vc_json":
+			contexts = []any{ctxV1}
+		}
+		var issued map[string]any
+		s.do(t, "POST", "/credentials/issue", map[string]any{
+			"credential": map[string]any{
+				"@context": contexts, "type": []any{"VerifiableCredential", "ResidentCredential"},
+				"issuer": d.DID, "credentialSubject": subject,
+			},
+			"options": map[string]any{"format": f, "keyBinding": f == "dc+sd-jwt"},
+		}, http.StatusCreated, &issued)
+		b, _ := json.Marshal(issued)
+		files[f] = filepath.Join(dir, strings.ReplaceAll(f, "+", "_")+".json")
+		if err := os.WriteFile(files[f], b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	query := func(id, format string, meta map[string]any, path ...any) map[string]any {
+		return map[string]any{"credentials": []any{map[string]any{
+			"id": id, "format": format, "meta": meta, "claims": []any{map[string]any{"path": path}},
+		}}}
+	}
+	types := map[string]any{"type_values": []any{[]any{"ResidentCredential"}}}
+	tests := []struct {
+		name, format string
+		dcql         map[string]any
+		id           string
+		// want: the claims the verifier must see, and those it must not.
+		want     map[string]any
+		withheld string
+	}{
+		{"dc+sd-jwt, district only", "dc+sd-jwt", query("resident", "dc+sd-jwt", map[string]any{"vct_values": []any{"ResidentCredential"}}, "district"), "resident",
+			map[string]any{"district": "Mitte", "sub": holder}, "name"},
+		{"ldp_vc", "ldp_vc", query("resident_ldp", "ldp_vc", types, "credentialSubject", "district"), "resident_ldp",
+			map[string]any{"district": "Mitte", "id": holder}, ""},
+		{"jwt_vc_json", "jwt_vc_json", query("resident_jwt", "jwt_vc_json", types, "credentialSubject", "district"), "resident_jwt",
+			map[string]any{"district": "Mitte", "id": holder}, ""},
+	}
+	type jsCase struct {
+		Name string         `json:"name"`
+		DCQL map[string]any `json:"dcql_query"`
+	}
+	cases := make([]jsCase, len(tests))
+	for i, tt := range tests {
+		cases[i] = jsCase{Name: tt.name, DCQL: tt.dcql}
+	}
+	b, _ := json.Marshal(cases)
+	casesFile := filepath.Join(dir, "cases.json")
+	if err := os.WriteFile(casesFile, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("node", filepath.Join("js", "oid4vp-verifier.mjs"), casesFile)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	lines := bufio.NewScanner(stdout)
+	lines.Buffer(make([]byte, 1<<20), 1<<24)
+	next := func() []byte {
+		if !lines.Scan() {
+			t.Fatalf("js/oid4vp-verifier.mjs stopped: %v\nstderr:\n%s", lines.Err(), stderr.String())
+		}
+		return lines.Bytes()
+	}
+	wallet := map[string]string{}
+	for _, tt := range tests {
+		var r struct{ Name, URI string }
+		if err := json.Unmarshal(next(), &r); err != nil || r.Name != tt.name {
+			t.Fatalf("js/oid4vp-verifier.mjs request line for %q: %+v, %v", tt.name, r, err)
+		}
+		out, err := exec.Command(s.bin, "holder", "oid4vp", "--key", holderKey, r.URI, files[tt.format]).CombinedOutput()
+		wallet[tt.name] = strings.TrimSpace(string(out))
+		if err != nil {
+			wallet[tt.name] += " (" + err.Error() + ")"
+		}
+	}
+	var results []jsVerifierResult
+	if err := json.Unmarshal(next(), &results); err != nil || len(results) != len(tests) {
+		t.Fatalf("js/oid4vp-verifier.mjs results: %d, %v; want %d", len(results), err, len(tests))
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := results[i]
+			if wallet[tt.name] != "200 {}" {
+				t.Errorf("urbis holder oid4vp printed %q; want 200 {}", wallet[tt.name])
+			}
+			if !got.Answered || !got.Verified || got.Error != "" {
+				t.Fatalf("JS verifier: answered %v, verified %v, error %q, presentations %+v; want verified", got.Answered, got.Verified, got.Error, got.Presentations)
+			}
+			ps := got.Presentations[tt.id]
+			if len(ps) != 1 || ps[0].Format != tt.format || !ps[0].Verified {
+				t.Fatalf("presentations %+v; want one verified %s for %s", got.Presentations, tt.format, tt.id)
+			}
+			for k, v := range tt.want {
+				if ps[0].Claims[k] != v {
+					t.Errorf("claim %s = %v; want %v (claims %v)", k, ps[0].Claims[k], v, ps[0].Claims)
+				}
+			}
+			if _, ok := ps[0].Claims[tt.withheld]; tt.withheld != "" && ok {
+				t.Errorf("claim %s was disclosed; the query asked only for %v", tt.withheld, tt.dcql)
+			}
+		})
+	}
 }
