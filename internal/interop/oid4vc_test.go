@@ -655,13 +655,18 @@ func TestOpenID4VPVerifierJS(t *testing.T) {
 		// want: the claims the verifier must see, and those it must not.
 		want     map[string]any
 		withheld string
+		// replayOf names an earlier case: the wallet's answer to that
+		// request is posted to this one's response_uri, and must fail.
+		replayOf string
 	}{
 		{"dc+sd-jwt, district only", "dc+sd-jwt", query("resident", "dc+sd-jwt", map[string]any{"vct_values": []any{"ResidentCredential"}}, "district"), "resident",
-			map[string]any{"district": "Mitte", "sub": holder}, "name"},
+			map[string]any{"district": "Mitte", "sub": holder}, "name", ""},
 		{"ldp_vc", "ldp_vc", query("resident_ldp", "ldp_vc", types, "credentialSubject", "district"), "resident_ldp",
-			map[string]any{"district": "Mitte", "id": holder}, ""},
+			map[string]any{"district": "Mitte", "id": holder}, "", ""},
 		{"jwt_vc_json", "jwt_vc_json", query("resident_jwt", "jwt_vc_json", types, "credentialSubject", "district"), "resident_jwt",
-			map[string]any{"district": "Mitte", "id": holder}, ""},
+			map[string]any{"district": "Mitte", "id": holder}, "", ""},
+		{"an answer to another request", "dc+sd-jwt", query("resident", "dc+sd-jwt", map[string]any{"vct_values": []any{"ResidentCredential"}}, "district"), "resident",
+			nil, "", "dc+sd-jwt, district only"},
 	}
 	type jsCase struct {
 		Name string         `json:"name"`
@@ -695,11 +700,17 @@ func TestOpenID4VPVerifierJS(t *testing.T) {
 		}
 		return lines.Bytes()
 	}
-	wallet := map[string]string{}
+	wallet := map[string]string{} // what urbis holder oid4vp printed, or the replay's answer
+	uris := map[string]string{}
 	for _, tt := range tests {
 		var r struct{ Name, URI string }
 		if err := json.Unmarshal(next(), &r); err != nil || r.Name != tt.name {
 			t.Fatalf("js/oid4vp-verifier.mjs request line for %q: %+v, %v", tt.name, r, err)
+		}
+		uris[tt.name] = r.URI
+		if tt.replayOf != "" {
+			wallet[tt.name] = replay(t, s.bin, holderKey, uris[tt.replayOf], files[tt.format], r.URI)
+			continue
 		}
 		out, err := exec.Command(s.bin, "holder", "oid4vp", "--key", holderKey, r.URI, files[tt.format]).CombinedOutput()
 		wallet[tt.name] = strings.TrimSpace(string(out))
@@ -714,6 +725,13 @@ func TestOpenID4VPVerifierJS(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := results[i]
+			if tt.replayOf != "" {
+				if !strings.HasPrefix(wallet[tt.name], "400 ") || got.Verified || !strings.Contains(got.Error, "state") {
+					t.Errorf("replayed answer: the verifier answered %q, verified %v, error %q; want 400, not verified, for its state", wallet[tt.name], got.Verified, got.Error)
+				}
+				t.Logf("JS verifier refused: %s", got.Error)
+				return
+			}
 			if wallet[tt.name] != "200 {}" {
 				t.Errorf("urbis holder oid4vp printed %q; want 200 {}", wallet[tt.name])
 			}
@@ -734,4 +752,27 @@ func TestOpenID4VPVerifierJS(t *testing.T) {
 			}
 		})
 	}
+}
+
+// replay has Urbis' test wallet answer the request of uri (--print, not
+// posted) and posts that answer to the response_uri of the JS verifier's
+// request other instead; it returns the status and body of the answer.
+func replay(t *testing.T, bin, holderKey, uri, file, other string) string {
+	t.Helper()
+	form, err := exec.Command(bin, "holder", "oid4vp", "--key", holderKey, "--print", uri, file).Output()
+	if err != nil {
+		t.Fatalf("urbis holder oid4vp --print: %v", err)
+	}
+	u, err := url.Parse(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	responseURI := strings.Replace(u.Query().Get("request_uri"), "/request/", "/response/", 1)
+	resp, err := http.Post(responseURI, "application/x-www-form-urlencoded", bytes.NewReader(bytes.TrimSpace(form)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return fmt.Sprintf("%d %s", resp.StatusCode, b)
 }
