@@ -220,6 +220,10 @@ func TestOpenID4VCWallet(t *testing.T) {
 		DID string `json:"did"`
 	}
 	s.do(t, "POST", "/dids", map[string]any{"method": "key", "keyType": "Ed25519"}, http.StatusCreated, &d)
+	var p256 struct {
+		DID string `json:"did"`
+	}
+	s.do(t, "POST", "/dids", map[string]any{"method": "key", "keyType": "P-256"}, http.StatusCreated, &p256)
 	instances := map[string]string{}
 	for _, f := range []string{"dc+sd-jwt", "jwt_vc_json", "ldp_vc"} {
 		var in struct {
@@ -326,7 +330,9 @@ func TestOpenID4VCWallet(t *testing.T) {
 		URI string `json:"uri"`
 	}
 	create := func(body map[string]any) request {
-		body["did"] = d.DID
+		if body["did"] == nil {
+			body["did"] = d.DID
+		}
 		var r request
 		s.do(t, "POST", "/verifier/requests", body, http.StatusCreated, &r)
 		return r
@@ -376,6 +382,8 @@ func TestOpenID4VCWallet(t *testing.T) {
 		outcome string
 		claims  map[string]map[string]any
 		errHas  string // the wallet must fail with this in its error
+		// verifier is the DID that signs the request (d.DID when empty).
+		verifier string
 	}{
 		{
 			name: "residency template: dc+sd-jwt and ldp_vc", req: create(residency),
@@ -388,6 +396,12 @@ func TestOpenID4VCWallet(t *testing.T) {
 			creds:  []string{"dc+sd-jwt, did:key proofs, ES256, batch of 2"},
 			status: http.StatusOK, outcome: "verified",
 			claims: map[string]map[string]any{"resident": {"name": "Alice"}},
+		},
+		{
+			name: "DCQL dc+sd-jwt, request object signed with ES256", req: create(withDID(dcql("resident", "dc+sd-jwt", vct, "district"), p256.DID)),
+			creds: []string{"dc+sd-jwt, jwk proof, EdDSA"}, verifier: p256.DID,
+			status: http.StatusOK, outcome: "verified",
+			claims: map[string]map[string]any{"resident": {"district": "Eixample"}},
 		},
 		{
 			name: "DCQL jwt_vc_json", req: create(dcql("resident_jwt", "jwt_vc_json", types, "credentialSubject", "district")),
@@ -430,8 +444,12 @@ func TestOpenID4VCWallet(t *testing.T) {
 				if got.Error != "" {
 					t.Fatalf("JS wallet: %s", got.Error)
 				}
-				if want := "decentralized_identifier:" + d.DID; got.ClientID != want || !strings.HasPrefix(got.Signer, d.DID+"#") {
-					t.Errorf("client_id %q signed by %q; want %q signed by a key of %s", got.ClientID, got.Signer, want, d.DID)
+				verifier := d.DID
+				if tt.verifier != "" {
+					verifier = tt.verifier
+				}
+				if want := "decentralized_identifier:" + verifier; got.ClientID != want || !strings.HasPrefix(got.Signer, verifier+"#") {
+					t.Errorf("client_id %q signed by %q; want %q signed by a key of %s", got.ClientID, got.Signer, want, verifier)
 				}
 				if got.Status != tt.status {
 					t.Errorf("Urbis answered the wallet %d %v; want %d", got.Status, got.Body, tt.status)
@@ -775,4 +793,10 @@ func replay(t *testing.T, bin, holderKey, uri, file, other string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return fmt.Sprintf("%d %s", resp.StatusCode, b)
+}
+
+// withDID sets the DID of a presentation request body.
+func withDID(body map[string]any, did string) map[string]any {
+	body["did"] = did
+	return body
 }
