@@ -85,8 +85,8 @@ func TestVerifyPresentation(t *testing.T) {
 		}
 		return tok
 	}
-	sdVP := func(sub, aud, nonce string) string {
-		tok, err := sdjwt.Issue(map[string]any{"iss": issuer.did, "sub": sub, "vct": "Other", "name": "Alice", "iat": now.Unix()},
+	sdVPIssued := func(issued time.Time, sub, aud, nonce string) string {
+		tok, err := sdjwt.Issue(map[string]any{"iss": issuer.did, "sub": sub, "vct": "Other", "name": "Alice", "iat": issued.Unix()},
 			sdjwt.DisclosurePolicy{"/name"}, issuer.key, sdjwt.IssueOptions{KeyID: issuer.vm, HolderKey: holder.key.Public()})
 		if err != nil {
 			t.Fatal(err)
@@ -97,6 +97,7 @@ func TestVerifyPresentation(t *testing.T) {
 		}
 		return out
 	}
+	sdVP := func(sub, aud, nonce string) string { return sdVPIssued(now, sub, aud, nonce) }
 	mine := cred(map[string]any{"id": holder.did, "name": "Alice"})
 	tampered := cred(map[string]any{"id": holder.did, "name": "Alice"})
 	tampered["credentialSubject"] = map[string]any{"id": holder.did, "name": "Mallory"}
@@ -122,6 +123,9 @@ func TestVerifyPresentation(t *testing.T) {
 		{"jwt_vp wrong nonce", jwtVP("v.example", "c2"), opts, verifiers.CheckChallenge, ""},
 		{"jwt_vp wrong aud", jwtVP("w.example", "c1"), opts, verifiers.CheckDomain, ""},
 		{"sd-jwt", sdVP(holder.did, "v.example", "c1"), opts, "", ""},
+		// The Key Binding JWT is checked against the verifier's clock,
+		// not the time the credential was issued.
+		{"sd-jwt issued a day before it is presented", sdVPIssued(now.Add(-24*time.Hour), holder.did, "v.example", "c1"), opts, "", ""},
 		{"sd-jwt wrong nonce", sdVP(holder.did, "v.example", "c2"), opts, verifiers.CheckChallenge, ""},
 		{"sd-jwt subject is another", sdVP(other.did, "v.example", "c1"), opts, verifiers.CheckHolder, ""},
 	}

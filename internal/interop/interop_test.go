@@ -1,7 +1,10 @@
 // Package interop checks Urbis' credentials against independent
 // implementations: Digital Bazaar's JSON-LD libraries (eddsa-rdfc-2022),
 // did-jwt-vc (JWT-VC) and the OpenWallet Foundation's @sd-jwt packages
-// (SD-JWT VC). The Node scripts in js/ run them; package.json pins them.
+// (SD-JWT VC); and its OpenID4VCI issuer and OpenID4VP verifier, run as
+// `urbis serve`, against the @openid4vc packages as a wallet and as a
+// verifier (oid4vc_test.go). The Node scripts in js/ run them;
+// package.json pins them.
 // The test needs node on PATH and installs the packages with npm ci when
 // node_modules is missing.
 package interop

@@ -293,9 +293,12 @@ func (s *Service) ResponseURI(id string) string {
 }
 
 // objectClaims are the request object's claims (OpenID4VP 1.0 section 5).
+// There is no iss: neither OpenID4VP nor RFC 9101 requires one, and
+// wallets built on @openid4vc/openid4vp refuse a request object whose iss
+// is not the DID of the signing key, which the client_id (with its
+// decentralized_identifier: prefix) is not.
 func (s *Service) objectClaims(r Request) map[string]any {
 	return map[string]any{
-		"iss":           r.ClientID,
 		"aud":           "https://self-issued.me/v2",
 		"client_id":     r.ClientID,
 		"response_type": "vp_token",

@@ -78,6 +78,24 @@ export function newP256() {
   };
 }
 
+// keyFromPrivateJwk rebuilds what newEd25519 or newP256 returns from the
+// private JWK of a key (as js/oid4vci-wallet.mjs prints it) and its
+// did:key URL.
+export async function keyFromPrivateJwk(privateJwk, did, kid) {
+  const privateKey = crypto.createPrivateKey({key: privateJwk, format: 'jwk'});
+  const publicKey = crypto.createPublicKey(privateKey);
+  const key = {
+    publicKey, privateKey, jwk: publicKey.export({format: 'jwk'}), did, kid,
+    secret: Buffer.from(privateJwk.d, 'base64url'),
+  };
+  if (privateJwk.crv === 'Ed25519') {
+    key.multikey = await Ed25519Multikey.fromJwk({jwk: privateJwk, secretKey: true});
+    key.multikey.id = kid;
+    key.multikey.controller = did;
+  }
+  return key;
+}
+
 // resolveJwk resolves a did:key DID URL to the public key as a JWK:
 // Ed25519 keys with Digital Bazaar's did:key driver, others with
 // key-did-resolver.

@@ -16,6 +16,8 @@
 //   jwt_vp_json  a JWT-VP bound to nonce and aud (did-jwt-vc), and its
 //                embedded JWT-VCs
 // Keys are resolved from did:key identifiers only, offline.
+import {pathToFileURL} from 'node:url';
+
 import * as vc from '@digitalbazaar/vc';
 import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
 import {cryptosuite as eddsaRdfc2022CryptoSuite} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
@@ -110,25 +112,31 @@ async function verifyJWTVP(c) {
   return {verified: true, error: null};
 }
 
-const verifiers = {
+// verifiers are the checks by format; js/oid4vp-verifier.mjs uses them
+// too. Each takes a case and answers {verified, error, claims?} or throws.
+export const verifiers = {
   'ldp_vc': verifyLDP, 'jwt_vc_json': verifyJWT, 'dc+sd-jwt': verifySDJWT,
   'ldp_vp': verifyLDPVP, 'jwt_vp_json': verifyJWTVP,
 };
 
-const {single, cases} = readCases();
-const results = [];
-for(const c of cases) {
+// verify runs the verifier of c.format and never throws.
+export async function verify(c) {
   const f = verifiers[c.format];
-  let out;
   if (!f) {
-    out = {verified: false, error: `unknown format ${c.format}`};
-  } else {
-    try {
-      out = await f(c);
-    } catch(e) {
-      out = {verified: false, error: errorMessage(e)};
-    }
+    return {verified: false, error: `unknown format ${c.format}`};
   }
-  results.push({name: c.name, ...out});
+  try {
+    return await f(c);
+  } catch(e) {
+    return {verified: false, error: errorMessage(e)};
+  }
 }
-printResults(single, results);
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const {single, cases} = readCases();
+  const results = [];
+  for(const c of cases) {
+    results.push({name: c.name, ...await verify(c)});
+  }
+  printResults(single, results);
+}
