@@ -275,10 +275,6 @@ func (v *Verifier) sdJWT(ctx context.Context, tok string, r *Result) (*claims, e
 		return nil, nil
 	}
 	at := issuedAt(payload, v.clock())
-	// The credential as the issuer made it: a Key Binding JWT is the
-	// holder's, checked by the presentation (with the verifier's clock,
-	// nonce and audience), not against the time the credential was issued.
-	tok = tok[:strings.LastIndex(tok, "~")+1]
 	var resolveErr error
 	got, err := sdjwt.Verify(tok, sdjwt.VerifyOptions{
 		Type: sdjwt.MediaType,
