@@ -60,17 +60,22 @@ var (
 )
 
 // needNode skips the test when node is not installed, and runs npm ci
-// once when the pinned packages are not installed yet.
+// once when the pinned packages are not installed, or installed from an
+// older package-lock.json.
 func needNode(t *testing.T) {
 	t.Helper()
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Skip("node is not on PATH: the interoperability test runs the JavaScript libraries with Node.js (v20 or later); install it to run this test")
 	}
 	npmOnce.Do(func() {
-		if _, err := os.Stat(filepath.Join("node_modules", ".package-lock.json")); err == nil {
+		// npm writes node_modules/.package-lock.json on install: older than
+		// package-lock.json means the pins changed since.
+		installed, err := os.Stat(filepath.Join("node_modules", ".package-lock.json"))
+		lock, lerr := os.Stat("package-lock.json")
+		if err == nil && lerr == nil && !installed.ModTime().Before(lock.ModTime()) {
 			return
 		}
-		t.Log("internal/interop/node_modules is missing: running npm ci --no-audit --no-fund (needs the npm registry)")
+		t.Log("internal/interop/node_modules is missing or older than package-lock.json: running npm ci --no-audit --no-fund (needs the npm registry)")
 		cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund")
 		out, err := cmd.CombinedOutput()
 		t.Logf("npm ci:\n%s", out)
