@@ -28,6 +28,7 @@ type Wallet struct {
 	kdf   KDF
 	clock func() time.Time
 	c     contents
+	http  Client // nil: http.DefaultClient
 }
 
 // contents is what the wallet file holds, encrypted.

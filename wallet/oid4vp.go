@@ -1,0 +1,336 @@
+package wallet
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/urbis-id/urbis/did"
+	"github.com/urbis-id/urbis/internal/errkind"
+	"github.com/urbis-id/urbis/vc/dataintegrity"
+	"github.com/urbis-id/urbis/vc/jwtvc"
+	"github.com/urbis-id/urbis/vc/ld"
+	"github.com/urbis-id/urbis/vc/sdjwt"
+	"github.com/urbis-id/urbis/verifiers/oid4vp"
+)
+
+// Plan is what the wallet would disclose to a verifier, for the holder
+// to approve before anything leaves the wallet.
+type Plan struct {
+	// Verifier is the verifier's DID (from client_id); its request
+	// object's signature was checked against it before the plan was made.
+	Verifier string
+	// Name is the verifier's display name from client_metadata, if any:
+	// the verifier's own claim, not checked.
+	Name string
+	// Resolved says how the verifier's DID was resolved: "locally"
+	// (did:key, did:jwk) or the resolver URL asked.
+	Resolved     string
+	ClientID     string
+	ResponseURI  string
+	Expires      time.Time
+	Items        []PlanItem
+	Unanswerable []string // credential queries no held credential satisfies
+	// Query is the request's DCQL query: what is asked.
+	Query *oid4vp.Query
+	ro    *oid4vp.RequestObject
+}
+
+// PlanItem answers one DCQL credential query with one held credential.
+type PlanItem struct {
+	Query      string
+	Credential Credential
+	// Disclosed are the claims the verifier will see: with
+	// Selective, only those asked for; otherwise the credential's format
+	// cannot hide claims, and they are all its claims.
+	Disclosed []Claim
+	Selective bool
+	reveal    [][]any
+}
+
+// Claim is a claim path and its value.
+type Claim struct {
+	Path  []any
+	Value any
+}
+
+// PathString writes p as a/b/0.
+func (c Claim) PathString() string {
+	var s []string
+	for _, e := range c.Path {
+		if e == nil {
+			s = append(s, "*")
+			continue
+		}
+		s = append(s, fmt.Sprint(e))
+	}
+	return strings.Join(s, ".")
+}
+
+// Outcome is the verifier's answer to a presentation.
+type Outcome struct {
+	Status int
+	Body   string
+}
+
+// PlanPresentation fetches the request object of an openid4vp:// URI,
+// checks its signature against the verifier's DID and matches its DCQL
+// query against the held credentials. It sends nothing.
+//
+// The verifier's DID is resolved locally for did:key and did:jwk; other
+// methods (did:urbis, did:web) are resolved by asking the host that serves
+// the request object (GET /1.0/identifiers/{did}, the Urbis resolver): the
+// wallet then trusts that host for the verifier's keys, as it trusts it
+// with the request itself.
+func (w *Wallet) PlanPresentation(ctx context.Context, requestURI string) (*Plan, error) {
+	u, err := url.Parse(strings.TrimSpace(requestURI))
+	if err != nil || u.Scheme != "openid4vp" {
+		return nil, errkind.New(errkind.Invalid, "%q is not an openid4vp:// URI", requestURI)
+	}
+	q := u.Query()
+	ru := q.Get("request_uri")
+	if ru == "" {
+		return nil, errkind.New(errkind.Unsupported, "the request has no request_uri; only requests by reference are supported")
+	}
+	if m := q.Get("request_uri_method"); m != "" && m != "get" {
+		return nil, errkind.New(errkind.Unsupported, "request_uri_method %q is not supported; only get", m)
+	}
+	compact, err := w.fetchObject(ctx, ru)
+	if err != nil {
+		return nil, err
+	}
+	verifier, _ := strings.CutPrefix(q.Get("client_id"), oid4vp.ClientIDPrefix)
+	res := remoteResolver{w: w, base: baseOf(ru)}
+	resolver := did.NewResolver(did.ResolverConfig{}, did.KeyMethod{}, did.JWKMethod{}, res.method("urbis"), res.method("web"))
+	ro, err := oid4vp.VerifyObject(ctx, resolver, compact, q.Get("client_id"))
+	if err != nil {
+		return nil, fmt.Errorf("refused: the request of %s does not check: %w", verifier, err)
+	}
+	verifier = strings.TrimPrefix(ro.ClientID, oid4vp.ClientIDPrefix)
+	now := w.clock()
+	switch {
+	case ro.Exp != 0 && now.Unix() >= ro.Exp:
+		return nil, errkind.New(errkind.Gone, "refused: the request of %s expired at %s", verifier, time.Unix(ro.Exp, 0).UTC().Format(time.RFC3339))
+	case ro.ResponseType != "vp_token":
+		return nil, errkind.New(errkind.Unsupported, "response_type %q is not supported; only vp_token", ro.ResponseType)
+	case ro.ResponseMode != "direct_post":
+		return nil, errkind.New(errkind.Unsupported, "response_mode %q is not supported; only direct_post", ro.ResponseMode)
+	case ro.Nonce == "" || ro.ResponseURI == "":
+		return nil, errkind.New(errkind.Invalid, "the request object has no nonce or no response_uri")
+	}
+	query, err := oid4vp.ParseQuery(ro.DCQLQuery)
+	if err != nil {
+		return nil, fmt.Errorf("the request's dcql_query: %w", err)
+	}
+	p := &Plan{Verifier: verifier, Name: clientName(compact), Resolved: "locally", ClientID: ro.ClientID,
+		ResponseURI: ro.ResponseURI, Query: query, ro: ro}
+	if !strings.HasPrefix(verifier, "did:key:") && !strings.HasPrefix(verifier, "did:jwk:") {
+		p.Resolved = res.base + "/1.0/identifiers/" + verifier
+	}
+	if ro.Exp != 0 {
+		p.Expires = time.Unix(ro.Exp, 0).UTC()
+	}
+	for i := range query.Credentials {
+		cq := &query.Credentials[i]
+		item, ok := w.match(cq)
+		if !ok {
+			p.Unanswerable = append(p.Unanswerable, cq.ID)
+			continue
+		}
+		p.Items = append(p.Items, item)
+	}
+	if len(p.Items) == 0 {
+		return p, errkind.New(errkind.NotFound, "the wallet holds no credential that answers the request of %s (%s)", verifier, strings.Join(p.Unanswerable, ", "))
+	}
+	if len(query.CredentialSets) == 0 && len(p.Unanswerable) > 0 {
+		return p, errkind.New(errkind.NotFound, "the wallet holds no credential for %s, which the request of %s needs", strings.Join(p.Unanswerable, ", "), verifier)
+	}
+	return p, nil
+}
+
+// Present carries out an approved plan: it builds one presentation per
+// item, disclosing only the plan's claims, bound to the request's nonce
+// and client_id with the key the credential is bound to, and posts them
+// (direct_post) to the verifier.
+func (w *Wallet) Present(ctx context.Context, p *Plan) (Outcome, error) {
+	token := map[string]any{}
+	for _, it := range p.Items {
+		pres, err := w.presentation(ctx, it, p.ro)
+		if err != nil {
+			return Outcome{}, fmt.Errorf("%s: %w", it.Query, err)
+		}
+		token[it.Query] = []any{pres}
+	}
+	tok, err := json.Marshal(token)
+	if err != nil {
+		return Outcome{}, err
+	}
+	form := url.Values{"vp_token": {string(tok)}, "state": {p.ro.State}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.ResponseURI, strings.NewReader(form.Encode()))
+	if err != nil {
+		return Outcome{}, errkind.Wrap(errkind.Invalid, err, "response_uri")
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := w.client().Do(req)
+	if err != nil {
+		return Outcome{}, errkind.Wrap(errkind.Unavailable, err, "POST %s", req.URL.Redacted())
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	out := Outcome{Status: resp.StatusCode, Body: strings.TrimSpace(string(b))}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Description string `json:"error_description"`
+		}
+		json.Unmarshal(b, &e)
+		if e.Description == "" {
+			e.Description = out.Body
+		}
+		return out, errkind.New(errkind.Unprocessable, "the verifier refused the presentation (%d): %s", resp.StatusCode, e.Description)
+	}
+	return out, nil
+}
+
+// presentation builds the presentation of one plan item.
+func (w *Wallet) presentation(ctx context.Context, it PlanItem, ro *oid4vp.RequestObject) (any, error) {
+	holder, err := w.holderOf(it.Credential)
+	if err != nil {
+		return nil, err
+	}
+	signer, vm, err := w.Signer(holder)
+	if err != nil {
+		return nil, err
+	}
+	switch it.Credential.Format {
+	case FormatSDJWT:
+		var tok string
+		if err := json.Unmarshal(it.Credential.Raw, &tok); err != nil {
+			return nil, err
+		}
+		var reveal []string
+		for _, p := range it.reveal {
+			reveal = append(reveal, pointer(p))
+		}
+		return sdjwt.Present(tok, reveal, &sdjwt.KeyBinding{Signer: signer, Audience: ro.ClientID, Nonce: ro.Nonce, IssuedAt: w.now()})
+	case FormatLDP:
+		var cred map[string]any
+		if err := json.Unmarshal(it.Credential.Raw, &cred); err != nil {
+			return nil, err
+		}
+		vp := map[string]any{
+			"@context": []any{"https://www.w3.org/ns/credentials/v2"}, "type": []any{"VerifiablePresentation"},
+			"holder": holder, "verifiableCredential": []any{cred},
+		}
+		return dataintegrity.Sign(ctx, vp, dataintegrity.ProofOptions{
+			VerificationMethod: vm, ProofPurpose: "authentication", Challenge: ro.Nonce, Domain: ro.ClientID, Created: w.now(),
+		}, signer, ld.Default())
+	case FormatJWT:
+		var tok string
+		if err := json.Unmarshal(it.Credential.Raw, &tok); err != nil {
+			return nil, err
+		}
+		vp := map[string]any{
+			"@context": []any{"https://www.w3.org/2018/credentials/v1"}, "type": []any{"VerifiablePresentation"},
+			"verifiableCredential": []any{tok},
+		}
+		return jwtvc.SignPresentation(vp, signer, vm, ro.ClientID, ro.Nonce, w.now())
+	}
+	return nil, errkind.New(errkind.Unsupported, "the wallet cannot present a %s credential", it.Credential.Format)
+}
+
+// pointer writes a claim path (no wildcards after matching) as a JSON
+// pointer.
+func pointer(path []any) string {
+	esc := strings.NewReplacer("~", "~0", "/", "~1")
+	var b strings.Builder
+	for _, s := range path {
+		b.WriteByte('/')
+		switch v := s.(type) {
+		case string:
+			b.WriteString(esc.Replace(v))
+		case float64:
+			fmt.Fprintf(&b, "%d", int(v))
+		case int:
+			fmt.Fprintf(&b, "%d", v)
+		default:
+			b.WriteString("*")
+		}
+	}
+	return b.String()
+}
+
+// fetchObject GETs a request object.
+func (w *Wallet) fetchObject(ctx context.Context, ru string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ru, nil)
+	if err != nil {
+		return "", errkind.Wrap(errkind.Invalid, err, "request_uri")
+	}
+	req.Header.Set("Accept", oid4vp.RequestObjectType)
+	resp, err := w.client().Do(req)
+	if err != nil {
+		return "", errkind.Wrap(errkind.Unavailable, err, "GET %s", req.URL.Redacted())
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != http.StatusOK {
+		return "", oauthError(req, resp.StatusCode, b)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// clientName reads client_metadata.client_name from a request object
+// whose signature was checked.
+func clientName(compact string) string {
+	parts := strings.Split(compact, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var c struct {
+		Meta struct {
+			Name string `json:"client_name"`
+		} `json:"client_metadata"`
+	}
+	json.Unmarshal(b, &c)
+	return c.Meta.Name
+}
+
+func baseOf(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	return p.Scheme + "://" + p.Host
+}
+
+// remoteResolver resolves DIDs with the Urbis resolver of one host.
+type remoteResolver struct {
+	w    *Wallet
+	base string
+}
+
+func (r remoteResolver) method(name string) did.Method { return remoteMethod{r, name} }
+
+type remoteMethod struct {
+	r    remoteResolver
+	name string
+}
+
+func (m remoteMethod) Method() string { return m.name }
+
+func (m remoteMethod) Resolve(ctx context.Context, id did.DID, _ did.ResolveOptions) (*did.Resolution, error) {
+	var res did.Resolution
+	if err := m.r.w.getJSON(ctx, m.r.base+"/1.0/identifiers/"+url.PathEscape(id.String()), &res); err != nil {
+		return nil, errkind.Wrap(errkind.NotFound, err, "resolve %s at %s", id, m.r.base)
+	}
+	return &res, nil
+}
