@@ -66,6 +66,10 @@ func (w *Wallet) Credential(id string) (Credential, error) {
 	return w.c.Credentials[i], nil
 }
 
+// ParseCredential reads a credential as AddCredential takes it, without
+// storing it: its format, issuer and types (unverified).
+func ParseCredential(raw []byte) (Credential, error) { return parseCredential(raw) }
+
 // parseCredential recognises the format of raw and summarises it.
 func parseCredential(raw []byte) (Credential, error) {
 	var v any

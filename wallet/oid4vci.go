@@ -172,11 +172,15 @@ func proofJWT(signer crypto.Signer, kid, aud, nonce string, iat int64) (string, 
 }
 
 func (w *Wallet) getJSON(ctx context.Context, u string, v any) error {
+	return getJSON(ctx, w.client(), u, v)
+}
+
+func getJSON(ctx context.Context, c Client, u string, v any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return errkind.Wrap(errkind.Invalid, err, "GET %s", u)
 	}
-	return w.do(req, v)
+	return do(c, req, v)
 }
 
 func (w *Wallet) post(ctx context.Context, u, ctype string, body io.Reader, bearer string, v any) error {
@@ -190,13 +194,13 @@ func (w *Wallet) post(ctx context.Context, u, ctype string, body io.Reader, bear
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
-	return w.do(req, v)
+	return do(w.client(), req, v)
 }
 
 // do sends req and decodes a 2xx answer into v; an error answer becomes
 // an error saying what the OAuth error code means for the holder.
-func (w *Wallet) do(req *http.Request, v any) error {
-	resp, err := w.client().Do(req)
+func do(c Client, req *http.Request, v any) error {
+	resp, err := c.Do(req)
 	if err != nil {
 		return errkind.Wrap(errkind.Unavailable, err, "%s %s", req.Method, req.URL.Redacted())
 	}

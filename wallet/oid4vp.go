@@ -2,6 +2,7 @@ package wallet
 
 import (
 	"context"
+	"crypto"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -89,50 +90,18 @@ type Outcome struct {
 // wallet then trusts that host for the verifier's keys, as it trusts it
 // with the request itself.
 func (w *Wallet) PlanPresentation(ctx context.Context, requestURI string) (*Plan, error) {
-	u, err := url.Parse(strings.TrimSpace(requestURI))
-	if err != nil || u.Scheme != "openid4vp" {
-		return nil, errkind.New(errkind.Invalid, "%q is not an openid4vp:// URI", requestURI)
-	}
-	q := u.Query()
-	ru := q.Get("request_uri")
-	if ru == "" {
-		return nil, errkind.New(errkind.Unsupported, "the request has no request_uri; only requests by reference are supported")
-	}
-	if m := q.Get("request_uri_method"); m != "" && m != "get" {
-		return nil, errkind.New(errkind.Unsupported, "request_uri_method %q is not supported; only get", m)
-	}
-	compact, err := w.fetchObject(ctx, ru)
+	req, err := FetchRequest(ctx, w.client(), requestURI, w.clock())
 	if err != nil {
 		return nil, err
 	}
-	verifier, _ := strings.CutPrefix(q.Get("client_id"), oid4vp.ClientIDPrefix)
-	res := remoteResolver{w: w, base: baseOf(ru)}
-	resolver := did.NewResolver(did.ResolverConfig{}, did.KeyMethod{}, did.JWKMethod{}, res.method("urbis"), res.method("web"))
-	ro, err := oid4vp.VerifyObject(ctx, resolver, compact, q.Get("client_id"))
-	if err != nil {
-		return nil, fmt.Errorf("refused: the request of %s does not check: %w", verifier, err)
-	}
-	verifier = strings.TrimPrefix(ro.ClientID, oid4vp.ClientIDPrefix)
-	now := w.clock()
-	switch {
-	case ro.Exp != 0 && now.Unix() >= ro.Exp:
-		return nil, errkind.New(errkind.Gone, "refused: the request of %s expired at %s", verifier, time.Unix(ro.Exp, 0).UTC().Format(time.RFC3339))
-	case ro.ResponseType != "vp_token":
-		return nil, errkind.New(errkind.Unsupported, "response_type %q is not supported; only vp_token", ro.ResponseType)
-	case ro.ResponseMode != "direct_post":
-		return nil, errkind.New(errkind.Unsupported, "response_mode %q is not supported; only direct_post", ro.ResponseMode)
-	case ro.Nonce == "" || ro.ResponseURI == "":
-		return nil, errkind.New(errkind.Invalid, "the request object has no nonce or no response_uri")
-	}
+	ro := req.Object
 	query, err := oid4vp.ParseQuery(ro.DCQLQuery)
 	if err != nil {
 		return nil, fmt.Errorf("the request's dcql_query: %w", err)
 	}
-	p := &Plan{Verifier: verifier, Name: clientName(compact), Resolved: "locally", ClientID: ro.ClientID,
+	verifier := req.Verifier
+	p := &Plan{Verifier: verifier, Name: req.Name, Resolved: req.Resolved, ClientID: ro.ClientID,
 		ResponseURI: ro.ResponseURI, Query: query, ro: ro}
-	if !strings.HasPrefix(verifier, "did:key:") && !strings.HasPrefix(verifier, "did:jwk:") {
-		p.Resolved = res.base + "/1.0/identifiers/" + verifier
-	}
 	if ro.Exp != 0 {
 		p.Expires = time.Unix(ro.Exp, 0).UTC()
 	}
@@ -152,6 +121,60 @@ func (w *Wallet) PlanPresentation(ctx context.Context, requestURI string) (*Plan
 		return p, errkind.New(errkind.NotFound, "the wallet holds no credential for %s, which the request of %s needs", strings.Join(p.Unanswerable, ", "), verifier)
 	}
 	return p, nil
+}
+
+// Request is a request object whose signature checked.
+type Request struct {
+	Object   *oid4vp.RequestObject
+	Verifier string // the verifier's DID
+	Name     string // client_metadata.client_name, unchecked
+	Resolved string // "locally", or the resolver URL asked for the DID
+}
+
+// FetchRequest fetches the request object of an openid4vp:// URI with c
+// and checks it: typ, client_id, a signature by a key of the verifier's
+// DID, not expired at now, vp_token by direct_post. See PlanPresentation
+// for how the DID is resolved.
+func FetchRequest(ctx context.Context, c Client, requestURI string, now time.Time) (*Request, error) {
+	u, err := url.Parse(strings.TrimSpace(requestURI))
+	if err != nil || u.Scheme != "openid4vp" {
+		return nil, errkind.New(errkind.Invalid, "%q is not an openid4vp:// URI", requestURI)
+	}
+	q := u.Query()
+	ru := q.Get("request_uri")
+	if ru == "" {
+		return nil, errkind.New(errkind.Unsupported, "the request has no request_uri; only requests by reference are supported")
+	}
+	if m := q.Get("request_uri_method"); m != "" && m != "get" {
+		return nil, errkind.New(errkind.Unsupported, "request_uri_method %q is not supported; only get", m)
+	}
+	compact, err := fetchObject(ctx, c, ru)
+	if err != nil {
+		return nil, err
+	}
+	verifier, _ := strings.CutPrefix(q.Get("client_id"), oid4vp.ClientIDPrefix)
+	res := remoteResolver{c: c, base: baseOf(ru)}
+	resolver := did.NewResolver(did.ResolverConfig{}, did.KeyMethod{}, did.JWKMethod{}, res.method("urbis"), res.method("web"))
+	ro, err := oid4vp.VerifyObject(ctx, resolver, compact, q.Get("client_id"))
+	if err != nil {
+		return nil, fmt.Errorf("refused: the request of %s does not check: %w", verifier, err)
+	}
+	verifier = strings.TrimPrefix(ro.ClientID, oid4vp.ClientIDPrefix)
+	switch {
+	case ro.Exp != 0 && now.Unix() >= ro.Exp:
+		return nil, errkind.New(errkind.Gone, "refused: the request of %s expired at %s", verifier, time.Unix(ro.Exp, 0).UTC().Format(time.RFC3339))
+	case ro.ResponseType != "vp_token":
+		return nil, errkind.New(errkind.Unsupported, "response_type %q is not supported; only vp_token", ro.ResponseType)
+	case ro.ResponseMode != "direct_post":
+		return nil, errkind.New(errkind.Unsupported, "response_mode %q is not supported; only direct_post", ro.ResponseMode)
+	case ro.Nonce == "" || ro.ResponseURI == "":
+		return nil, errkind.New(errkind.Invalid, "the request object has no nonce or no response_uri")
+	}
+	req := &Request{Object: ro, Verifier: verifier, Name: clientName(compact), Resolved: "locally"}
+	if !strings.HasPrefix(verifier, "did:key:") && !strings.HasPrefix(verifier, "did:jwk:") {
+		req.Resolved = res.base + "/1.0/identifiers/" + verifier
+	}
+	return req, nil
 }
 
 // Present carries out an approved plan: it builds one presentation per
@@ -207,20 +230,36 @@ func (w *Wallet) presentation(ctx context.Context, it PlanItem, ro *oid4vp.Reque
 	if err != nil {
 		return nil, err
 	}
-	switch it.Credential.Format {
+	return Presentation(ctx, it.Credential, it.reveal, Holder{DID: holder, VerificationMethod: vm, Signer: signer}, ro, w.now())
+}
+
+// Holder is the key a presentation is bound with: the holder's DID, the
+// DID URL of its key, and the key.
+type Holder struct {
+	DID, VerificationMethod string
+	Signer                  crypto.Signer
+}
+
+// Presentation presents c for the request ro, bound to h: a dc+sd-jwt
+// with only the disclosures of the claim paths in reveal and a Key
+// Binding JWT; an ldp_vc in a Data Integrity presentation; a jwt_vc_json
+// in a JWT-VP (the last two whole).
+func Presentation(ctx context.Context, c Credential, reveal [][]any, h Holder, ro *oid4vp.RequestObject, now time.Time) (any, error) {
+	signer, vm, holder := h.Signer, h.VerificationMethod, h.DID
+	switch c.Format {
 	case FormatSDJWT:
 		var tok string
-		if err := json.Unmarshal(it.Credential.Raw, &tok); err != nil {
+		if err := json.Unmarshal(c.Raw, &tok); err != nil {
 			return nil, err
 		}
-		var reveal []string
-		for _, p := range it.reveal {
-			reveal = append(reveal, pointer(p))
+		var ptrs []string
+		for _, p := range reveal {
+			ptrs = append(ptrs, pointer(p))
 		}
-		return sdjwt.Present(tok, reveal, &sdjwt.KeyBinding{Signer: signer, Audience: ro.ClientID, Nonce: ro.Nonce, IssuedAt: w.now()})
+		return sdjwt.Present(tok, ptrs, &sdjwt.KeyBinding{Signer: signer, Audience: ro.ClientID, Nonce: ro.Nonce, IssuedAt: now})
 	case FormatLDP:
 		var cred map[string]any
-		if err := json.Unmarshal(it.Credential.Raw, &cred); err != nil {
+		if err := json.Unmarshal(c.Raw, &cred); err != nil {
 			return nil, err
 		}
 		vp := map[string]any{
@@ -228,20 +267,20 @@ func (w *Wallet) presentation(ctx context.Context, it PlanItem, ro *oid4vp.Reque
 			"holder": holder, "verifiableCredential": []any{cred},
 		}
 		return dataintegrity.Sign(ctx, vp, dataintegrity.ProofOptions{
-			VerificationMethod: vm, ProofPurpose: "authentication", Challenge: ro.Nonce, Domain: ro.ClientID, Created: w.now(),
+			VerificationMethod: vm, ProofPurpose: "authentication", Challenge: ro.Nonce, Domain: ro.ClientID, Created: now,
 		}, signer, ld.Default())
 	case FormatJWT:
 		var tok string
-		if err := json.Unmarshal(it.Credential.Raw, &tok); err != nil {
+		if err := json.Unmarshal(c.Raw, &tok); err != nil {
 			return nil, err
 		}
 		vp := map[string]any{
 			"@context": []any{"https://www.w3.org/2018/credentials/v1"}, "type": []any{"VerifiablePresentation"},
 			"verifiableCredential": []any{tok},
 		}
-		return jwtvc.SignPresentation(vp, signer, vm, ro.ClientID, ro.Nonce, w.now())
+		return jwtvc.SignPresentation(vp, signer, vm, ro.ClientID, ro.Nonce, now)
 	}
-	return nil, errkind.New(errkind.Unsupported, "the wallet cannot present a %s credential", it.Credential.Format)
+	return nil, errkind.New(errkind.Unsupported, "the wallet cannot present a %s credential", c.Format)
 }
 
 // pointer writes a claim path (no wildcards after matching) as a JSON
@@ -266,13 +305,13 @@ func pointer(path []any) string {
 }
 
 // fetchObject GETs a request object.
-func (w *Wallet) fetchObject(ctx context.Context, ru string) (string, error) {
+func fetchObject(ctx context.Context, c Client, ru string) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ru, nil)
 	if err != nil {
 		return "", errkind.Wrap(errkind.Invalid, err, "request_uri")
 	}
 	req.Header.Set("Accept", oid4vp.RequestObjectType)
-	resp, err := w.client().Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		return "", errkind.Wrap(errkind.Unavailable, err, "GET %s", req.URL.Redacted())
 	}
@@ -314,7 +353,7 @@ func baseOf(u string) string {
 
 // remoteResolver resolves DIDs with the Urbis resolver of one host.
 type remoteResolver struct {
-	w    *Wallet
+	c    Client
 	base string
 }
 
@@ -329,7 +368,7 @@ func (m remoteMethod) Method() string { return m.name }
 
 func (m remoteMethod) Resolve(ctx context.Context, id did.DID, _ did.ResolveOptions) (*did.Resolution, error) {
 	var res did.Resolution
-	if err := m.r.w.getJSON(ctx, m.r.base+"/1.0/identifiers/"+url.PathEscape(id.String()), &res); err != nil {
+	if err := getJSON(ctx, m.r.c, m.r.base+"/1.0/identifiers/"+url.PathEscape(id.String()), &res); err != nil {
 		return nil, errkind.Wrap(errkind.NotFound, err, "resolve %s at %s", id, m.r.base)
 	}
 	return &res, nil
