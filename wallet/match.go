@@ -36,6 +36,8 @@ func (w *Wallet) match(cq *oid4vp.CredentialQuery) (PlanItem, bool) {
 		it := PlanItem{Query: cq.ID, Credential: c, Selective: c.Format == FormatSDJWT, reveal: reveal, Disclosed: disclosed}
 		if !it.Selective {
 			it.Disclosed = subjectClaims(root)
+		} else {
+			it.Always = clearClaims(c)
 		}
 		return it, true
 	}
@@ -332,4 +334,26 @@ func (w *Wallet) holderOf(c Credential) (string, error) {
 		}
 	}
 	return "", errkind.New(errkind.NotFound, "credential %s is bound to no DID or key of this wallet", c.ID)
+}
+
+// clearClaims lists the claim names an SD-JWT VC's issuer-signed JWT
+// carries in the clear.
+func clearClaims(c Credential) []string {
+	var tok string
+	if json.Unmarshal(c.Raw, &tok) != nil {
+		return nil
+	}
+	jwt, _, _ := strings.Cut(tok, "~")
+	payload, err := jwtPayload(jwt)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for k := range payload {
+		if k != "_sd" && k != "_sd_alg" {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
 }

@@ -52,7 +52,11 @@ type PlanItem struct {
 	// cannot hide claims, and they are all its claims.
 	Disclosed []Claim
 	Selective bool
-	reveal    [][]any
+	// Always lists, for an SD-JWT VC, the claims its issuer signed in the
+	// clear, which every presentation shows (issuer, type, times, the
+	// holder's key in cnf, sub when the issuer put one).
+	Always []string
+	reveal [][]any
 }
 
 // Claim is a claim path and its value.

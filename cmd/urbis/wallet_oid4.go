@@ -19,7 +19,7 @@ func (p *program) walletReceiveCommand(open func() (*wallet.Wallet, error)) *cob
 		Short: "Take the credentials of an openid-credential-offer:// offer (pre-authorized code, with --tx-code PIN)",
 		Long: `Redeems the offer's pre-authorized code (with the transaction code the
 issuer sent another way, --tx-code), proves possession of the key of --did
-(default: the wallet's first DID) for each offered credential, and stores
+(default: the wallet's first DID without a label) for each offered credential, and stores
 the credentials, bound to that DID (SD-JWT VCs to its key).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -35,7 +35,7 @@ the credentials, bound to that DID (SD-JWT VCs to its key).`,
 		},
 	}
 	cmd.Flags().StringVar(&txCode, "tx-code", "", "the transaction code (PIN) the issuer sent")
-	cmd.Flags().StringVar(&holder, "did", "", "the wallet DID to bind the credentials to (default: the first)")
+	cmd.Flags().StringVar(&holder, "did", "", "the wallet DID to bind the credentials to (default: the first without a label)")
 	return cmd
 }
 
@@ -130,6 +130,9 @@ func (p *program) printPlan(plan *wallet.Plan) {
 		for _, cl := range it.Disclosed {
 			v, _ := json.Marshal(cl.Value)
 			fmt.Fprintf(o, "  %s: %s\n", cl.PathString(), v)
+		}
+		if len(it.Always) > 0 {
+			fmt.Fprintf(o, "  and what the credential always shows: %s\n", strings.Join(it.Always, ", "))
 		}
 	}
 	for _, q := range plan.Unanswerable {
