@@ -32,12 +32,14 @@ type Plan struct {
 	Name string
 	// Resolved says how the verifier's DID was resolved: "locally"
 	// (did:key, did:jwk) or the resolver URL asked.
-	Resolved     string
-	ClientID     string
-	ResponseURI  string
-	Expires      time.Time
-	Items        []PlanItem
-	Unanswerable []string // credential queries no held credential satisfies
+	Resolved    string
+	ClientID    string
+	ResponseURI string
+	Expires     time.Time
+	Items       []PlanItem
+	// Unanswerable lists the credential queries no held credential
+	// satisfies (with credential_sets, some may not be needed).
+	Unanswerable []string
 	// Query is the request's DCQL query: what is asked.
 	Query *oid4vp.Query
 	ro    *oid4vp.RequestObject
@@ -109,22 +111,74 @@ func (w *Wallet) PlanPresentation(ctx context.Context, requestURI string) (*Plan
 	if ro.Exp != 0 {
 		p.Expires = time.Unix(ro.Exp, 0).UTC()
 	}
+	matched := map[string]PlanItem{}
 	for i := range query.Credentials {
 		cq := &query.Credentials[i]
-		item, ok := w.match(cq)
-		if !ok {
+		if item, ok := w.match(cq); ok {
+			matched[cq.ID] = item
+		} else {
 			p.Unanswerable = append(p.Unanswerable, cq.ID)
-			continue
 		}
-		p.Items = append(p.Items, item)
 	}
-	if len(p.Items) == 0 {
-		return p, errkind.New(errkind.NotFound, "the wallet holds no credential that answers the request of %s (%s)", verifier, strings.Join(p.Unanswerable, ", "))
+	need, err := needed(query, matched)
+	if err != nil {
+		return p, fmt.Errorf("the request of %s: %w", verifier, err)
 	}
-	if len(query.CredentialSets) == 0 && len(p.Unanswerable) > 0 {
-		return p, errkind.New(errkind.NotFound, "the wallet holds no credential for %s, which the request of %s needs", strings.Join(p.Unanswerable, ", "), verifier)
+	for _, cq := range query.Credentials {
+		if need[cq.ID] {
+			p.Items = append(p.Items, matched[cq.ID])
+		}
 	}
 	return p, nil
+}
+
+// needed returns the credential queries to answer: all of them, or with
+// credential_sets, the first option of each required set that the
+// wallet can answer whole; optional sets are left unanswered, so that
+// no more is disclosed than the request needs.
+func needed(q *oid4vp.Query, matched map[string]PlanItem) (map[string]bool, error) {
+	need := map[string]bool{}
+	if len(q.CredentialSets) == 0 {
+		var missing []string
+		for _, cq := range q.Credentials {
+			if _, ok := matched[cq.ID]; !ok {
+				missing = append(missing, cq.ID)
+			}
+			need[cq.ID] = true
+		}
+		if len(missing) > 0 {
+			return nil, errkind.New(errkind.NotFound, "the wallet holds no credential for %s", strings.Join(missing, ", "))
+		}
+		return need, nil
+	}
+	for _, set := range q.CredentialSets {
+		if set.Required != nil && !*set.Required {
+			continue
+		}
+		ok := false
+		for _, opt := range set.Options {
+			whole := true
+			for _, id := range opt {
+				_, m := matched[id]
+				whole = whole && m
+			}
+			if whole {
+				for _, id := range opt {
+					need[id] = true
+				}
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			var opts []string
+			for _, o := range set.Options {
+				opts = append(opts, strings.Join(o, "+"))
+			}
+			return nil, errkind.New(errkind.NotFound, "the wallet holds no credentials for any of %s", strings.Join(opts, ", "))
+		}
+	}
+	return need, nil
 }
 
 // Request is a request object whose signature checked.

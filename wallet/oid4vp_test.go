@@ -224,3 +224,47 @@ func TestOAuthErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestNeeded(t *testing.T) {
+	no := false
+	for _, tc := range []struct {
+		name    string
+		query   oid4vp.Query
+		matched []string
+		want    string // the queries answered, or the error
+	}{
+		{"all queries", oid4vp.Query{Credentials: []oid4vp.CredentialQuery{{ID: "a"}, {ID: "b"}}}, []string{"a", "b"}, "a b"},
+		{"one missing", oid4vp.Query{Credentials: []oid4vp.CredentialQuery{{ID: "a"}, {ID: "b"}}}, []string{"a"}, "no credential for b"},
+		{"alternatives: the first the wallet can answer, only", oid4vp.Query{Credentials: []oid4vp.CredentialQuery{{ID: "sd"}, {ID: "ldp"}},
+			CredentialSets: []oid4vp.CredentialSet{{Options: [][]string{{"sd"}, {"ldp"}}}}}, []string{"sd", "ldp"}, "sd"},
+		{"alternatives: the second", oid4vp.Query{Credentials: []oid4vp.CredentialQuery{{ID: "sd"}, {ID: "ldp"}},
+			CredentialSets: []oid4vp.CredentialSet{{Options: [][]string{{"sd"}, {"ldp"}}}}}, []string{"ldp"}, "ldp"},
+		{"an optional set is not answered", oid4vp.Query{Credentials: []oid4vp.CredentialQuery{{ID: "a"}, {ID: "extra"}},
+			CredentialSets: []oid4vp.CredentialSet{{Options: [][]string{{"a"}}}, {Options: [][]string{{"extra"}}, Required: &no}}}, []string{"a", "extra"}, "a"},
+		{"no option", oid4vp.Query{Credentials: []oid4vp.CredentialQuery{{ID: "sd"}, {ID: "ldp"}},
+			CredentialSets: []oid4vp.CredentialSet{{Options: [][]string{{"sd"}, {"ldp"}}}}}, nil, "no credentials for any of sd, ldp"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := map[string]PlanItem{}
+			for _, id := range tc.matched {
+				m[id] = PlanItem{Query: id}
+			}
+			need, err := needed(&tc.query, m)
+			got := ""
+			if err != nil {
+				got = err.Error()
+			} else {
+				var ids []string
+				for _, cq := range tc.query.Credentials {
+					if need[cq.ID] {
+						ids = append(ids, cq.ID)
+					}
+				}
+				got = strings.Join(ids, " ")
+			}
+			if !strings.Contains(got, tc.want) || (err == nil && got != tc.want) {
+				t.Errorf("got %q; want %q", got, tc.want)
+			}
+		})
+	}
+}

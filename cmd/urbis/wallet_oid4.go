@@ -138,4 +138,7 @@ func (p *program) printPlan(plan *wallet.Plan) {
 	for _, q := range plan.Unanswerable {
 		fmt.Fprintf(o, "no credential for %s\n", q)
 	}
+	if len(plan.Items) > 0 && len(plan.Items) < len(plan.Query.Credentials)-len(plan.Unanswerable) {
+		fmt.Fprintln(o, "(the other queries are alternatives the request does not need answered: nothing is disclosed for them)")
+	}
 }

@@ -155,6 +155,27 @@ func TestWalletReceiveAndPresent(t *testing.T) {
 		t.Errorf("shop's result: got %s; want verified with age_equal_or_over/18 and district only", b)
 	}
 
+	// A verifier with a did:urbis is resolved through the service that
+	// serves its request.
+	code, sb := httpDo(t, http.MethodPost, base+"/dids", shopKey, `{"method":"urbis","keyType":"Ed25519"}`)
+	var urbisShop struct{ DID string }
+	if json.Unmarshal(sb, &urbisShop); code != http.StatusCreated || !strings.HasPrefix(urbisShop.DID, "did:urbis:") {
+		t.Fatalf("POST /dids urbis: %d %s", code, sb)
+	}
+	code, sb = httpDo(t, http.MethodPost, base+"/verifier/requests", shopKey, `{"did":"`+urbisShop.DID+`","template":"residency","params":{"districts":"Gracia"}}`)
+	var ureq struct{ ID, URI string }
+	if json.Unmarshal(sb, &ureq); code != http.StatusCreated {
+		t.Fatalf("POST /verifier/requests (did:urbis): %d %s", code, sb)
+	}
+	out, err = runCLIIn(t, wenv, "y\n", "wallet", "present", ureq.URI)
+	if err != nil || !strings.Contains(out, "verifier: "+urbisShop.DID) || !strings.Contains(out, "DID resolved "+base+"/1.0/identifiers/"+urbisShop.DID) ||
+		!strings.Contains(out, "sent; the verifier answered 200 {}") {
+		t.Errorf("present to a did:urbis verifier, answered y: got %q, %v", out, err)
+	}
+	if st, b := result(ureq.ID); st != "verified" {
+		t.Errorf("did:urbis shop's result: got %s; want verified", b)
+	}
+
 	// A revocable credential (ldp_vc with a revocation status list).
 	uri, pin = offer(instance("ldp_vc"))
 	if out, err = runCLI(t, wenv, "wallet", "receive", "--tx-code", pin, uri); err != nil || !strings.HasPrefix(out, "stored ldp_vc credential ") {
@@ -172,7 +193,7 @@ func TestWalletReceiveAndPresent(t *testing.T) {
 	if st, b := result(id); st != "verified" || strings.Contains(b, "Alice") {
 		t.Errorf("shop's result (ldp_vc): got %s; want verified with the requested claims only", b)
 	}
-	code, sb := httpDo(t, http.MethodPost, base+"/credentials/status", regKey, `{"credentialId":"`+vc.ID+`","credentialStatus":[{"type":"BitstringStatusListEntry","status":"revoked"}]}`)
+	code, sb = httpDo(t, http.MethodPost, base+"/credentials/status", regKey, `{"credentialId":"`+vc.ID+`","credentialStatus":[{"type":"BitstringStatusListEntry","status":"revoked"}]}`)
 	if code != http.StatusOK {
 		t.Fatalf("revoke %q: %d %s", vc.ID, code, sb)
 	}
@@ -182,6 +203,21 @@ func TestWalletReceiveAndPresent(t *testing.T) {
 	}
 	if st, b := result(id); st != "failed" || !strings.Contains(b, `"check":"status"`) {
 		t.Errorf("shop's result after revocation: got %s; want failed on the status check", b)
+	}
+
+	// With alternatives (the residency template's credential_sets), the
+	// wallet answers one, though it holds credentials for both.
+	code, sb = httpDo(t, http.MethodPost, base+"/verifier/requests", shopKey, `{"did":"`+shopDID+`","template":"residency","params":{"districts":"Gracia"}}`)
+	var alt struct{ ID, URI string }
+	if json.Unmarshal(sb, &alt); code != http.StatusCreated {
+		t.Fatalf("POST /verifier/requests (residency): %d %s", code, sb)
+	}
+	out, err = runCLIIn(t, wenv, "", "wallet", "present", "--yes", alt.URI)
+	if err != nil || !strings.Contains(out, "for residency_sd_jwt") || strings.Contains(out, "for residency_ldp") {
+		t.Errorf("present with alternatives: got %q, %v; want residency_sd_jwt answered, residency_ldp not", out, err)
+	}
+	if st, b := result(alt.ID); st != "verified" || strings.Contains(b, "residency_ldp") {
+		t.Errorf("shop's result with alternatives: got %s; want verified with residency_sd_jwt only", b)
 	}
 }
 
