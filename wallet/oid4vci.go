@@ -28,6 +28,11 @@ type Client interface {
 // SetClient makes the wallet use c for OpenID4VCI and OpenID4VP.
 func (w *Wallet) SetClient(c Client) { w.http = c }
 
+// SetResolver makes the wallet resolve verifiers' did:urbis and did:web
+// DIDs with the Urbis service at base (GET base/1.0/identifiers/{did})
+// instead of the host that serves each request.
+func (w *Wallet) SetResolver(base string) { w.resolver = base }
+
 func (w *Wallet) client() Client {
 	if w.http == nil {
 		return http.DefaultClient

@@ -31,12 +31,14 @@ type Plan struct {
 	// the verifier's own claim, not checked.
 	Name string
 	// Resolved says how the verifier's DID was resolved: "locally"
-	// (did:key, did:jwk) or the resolver URL asked.
-	Resolved    string
-	ClientID    string
-	ResponseURI string
-	Expires     time.Time
-	Items       []PlanItem
+	// (did:key, did:jwk) or the resolver URL asked; ResolvedByRequestHost,
+	// that the resolver was the request's own host.
+	Resolved              string
+	ResolvedByRequestHost bool
+	ClientID              string
+	ResponseURI           string
+	Expires               time.Time
+	Items                 []PlanItem
 	// Unanswerable lists the credential queries no held credential
 	// satisfies (with credential_sets, some may not be needed).
 	Unanswerable []string
@@ -91,12 +93,13 @@ type Outcome struct {
 // query against the held credentials. It sends nothing.
 //
 // The verifier's DID is resolved locally for did:key and did:jwk; other
-// methods (did:urbis, did:web) are resolved by asking the host that serves
-// the request object (GET /1.0/identifiers/{did}, the Urbis resolver): the
-// wallet then trusts that host for the verifier's keys, as it trusts it
-// with the request itself.
+// methods (did:urbis, did:web) are resolved by an Urbis resolver (GET
+// /1.0/identifiers/{did}): the one SetResolver names, which the holder
+// trusts, or else the host that serves the request object. In the second
+// case the wallet trusts that host for the verifier's keys, as it trusts
+// it with the request itself, and Plan.ResolvedByRequestHost says so.
 func (w *Wallet) PlanPresentation(ctx context.Context, requestURI string) (*Plan, error) {
-	req, err := FetchRequest(ctx, w.client(), requestURI, w.clock())
+	req, err := FetchRequest(ctx, w.client(), requestURI, w.resolver, w.clock())
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +109,7 @@ func (w *Wallet) PlanPresentation(ctx context.Context, requestURI string) (*Plan
 		return nil, fmt.Errorf("the request's dcql_query: %w", err)
 	}
 	verifier := req.Verifier
-	p := &Plan{Verifier: verifier, Name: req.Name, Resolved: req.Resolved, ClientID: ro.ClientID,
+	p := &Plan{Verifier: verifier, Name: req.Name, Resolved: req.Resolved, ResolvedByRequestHost: req.ResolvedByRequestHost, ClientID: ro.ClientID,
 		ResponseURI: ro.ResponseURI, Query: query, ro: ro}
 	if ro.Exp != 0 {
 		p.Expires = time.Unix(ro.Exp, 0).UTC()
@@ -187,13 +190,17 @@ type Request struct {
 	Verifier string // the verifier's DID
 	Name     string // client_metadata.client_name, unchecked
 	Resolved string // "locally", or the resolver URL asked for the DID
+	// ResolvedByRequestHost is true when that resolver is the host that
+	// served the request.
+	ResolvedByRequestHost bool
 }
 
 // FetchRequest fetches the request object of an openid4vp:// URI with c
 // and checks it: typ, client_id, a signature by a key of the verifier's
-// DID, not expired at now, vp_token by direct_post. See PlanPresentation
-// for how the DID is resolved.
-func FetchRequest(ctx context.Context, c Client, requestURI string, now time.Time) (*Request, error) {
+// DID, not expired at now, vp_token by direct_post. did:urbis and did:web
+// verifiers are resolved by the Urbis resolver at resolverBase, or when it
+// is empty, by the request's host (see PlanPresentation).
+func FetchRequest(ctx context.Context, c Client, requestURI, resolverBase string, now time.Time) (*Request, error) {
 	u, err := url.Parse(strings.TrimSpace(requestURI))
 	if err != nil || u.Scheme != "openid4vp" {
 		return nil, errkind.New(errkind.Invalid, "%q is not an openid4vp:// URI", requestURI)
@@ -211,7 +218,10 @@ func FetchRequest(ctx context.Context, c Client, requestURI string, now time.Tim
 		return nil, err
 	}
 	verifier, _ := strings.CutPrefix(q.Get("client_id"), oid4vp.ClientIDPrefix)
-	res := remoteResolver{c: c, base: baseOf(ru)}
+	res := remoteResolver{c: c, base: strings.TrimRight(resolverBase, "/")}
+	if res.base == "" {
+		res.base = baseOf(ru)
+	}
 	resolver := did.NewResolver(did.ResolverConfig{}, did.KeyMethod{}, did.JWKMethod{}, res.method("urbis"), res.method("web"))
 	ro, err := oid4vp.VerifyObject(ctx, resolver, compact, q.Get("client_id"))
 	if err != nil {
@@ -231,6 +241,7 @@ func FetchRequest(ctx context.Context, c Client, requestURI string, now time.Tim
 	req := &Request{Object: ro, Verifier: verifier, Name: clientName(compact), Resolved: "locally"}
 	if !strings.HasPrefix(verifier, "did:key:") && !strings.HasPrefix(verifier, "did:jwk:") {
 		req.Resolved = res.base + "/1.0/identifiers/" + verifier
+		req.ResolvedByRequestHost = resolverBase == ""
 	}
 	return req, nil
 }

@@ -41,7 +41,7 @@ JWT-VP (nonce, aud = client_id). With --print the form is printed, not posted.`,
 				return err
 			}
 			ctx := cmd.Context()
-			req, err := wallet.FetchRequest(ctx, http.DefaultClient, args[0], time.Now())
+			req, err := wallet.FetchRequest(ctx, http.DefaultClient, args[0], "", time.Now())
 			if err != nil {
 				return err
 			}

@@ -40,7 +40,7 @@ the credentials, bound to that DID (SD-JWT VCs to its key).`,
 }
 
 // walletPresentCommand answers an OpenID4VP request.
-func (p *program) walletPresentCommand(open func() (*wallet.Wallet, error)) *cobra.Command {
+func (p *program) walletPresentCommand(open func() (*wallet.Wallet, error), f *walletFlags) *cobra.Command {
 	var yes bool
 	cmd := &cobra.Command{
 		Use:   "present REQUEST_URI",
@@ -51,12 +51,20 @@ expired), matches its DCQL query against the wallet's credentials and
 prints the verifier's DID, what it asks for and exactly which claims of which
 credential would be disclosed. Nothing is sent unless the answer to the
 prompt is y (or --yes). SD-JWT VCs disclose only the requested claims;
-ldp_vc and jwt_vc_json credentials cannot hide claims and are shown whole.`,
+ldp_vc and jwt_vc_json credentials cannot hide claims and are shown whole.
+
+A verifier's did:key or did:jwk is resolved in the wallet; a did:urbis or
+did:web by the Urbis service of --server (URBIS_SERVER) when it is set,
+and otherwise by the host that serves the request, which is then trusted
+for the verifier's keys (the output says so).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			w, err := open()
 			if err != nil {
 				return err
+			}
+			if cmd.Flags().Changed("server") {
+				w.SetResolver(f.server)
 			}
 			plan, err := w.PlanPresentation(cmd.Context(), args[0])
 			if plan != nil {
@@ -98,6 +106,9 @@ func (p *program) printPlan(plan *wallet.Plan) {
 	}
 	fmt.Fprintf(o, "verifier: %s%s\n", plan.Verifier, name)
 	fmt.Fprintf(o, "  the request is signed by that DID: signature checked (DID resolved %s)\n", plan.Resolved)
+	if plan.ResolvedByRequestHost {
+		fmt.Fprintln(o, "  (by the host that served the request, which is trusted for the verifier's keys; set --server to resolve through a service you trust)")
+	}
 	if !plan.Expires.IsZero() {
 		fmt.Fprintf(o, "  the request expires at %s\n", plan.Expires.Format("2006-01-02T15:04:05Z"))
 	}

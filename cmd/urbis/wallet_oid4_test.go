@@ -167,9 +167,13 @@ func TestWalletReceiveAndPresent(t *testing.T) {
 	if json.Unmarshal(sb, &ureq); code != http.StatusCreated {
 		t.Fatalf("POST /verifier/requests (did:urbis): %d %s", code, sb)
 	}
-	out, err = runCLIIn(t, wenv, "y\n", "wallet", "present", ureq.URI)
+	out, err = runCLIIn(t, wenv, "n\n", "wallet", "present", ureq.URI)
+	if err != nil || !strings.Contains(out, "DID resolved "+base+"/1.0/identifiers/"+urbisShop.DID) || !strings.Contains(out, "by the host that served the request") {
+		t.Errorf("present to a did:urbis verifier without --server: got %q, %v; want it resolved by the request's host, and said so", out, err)
+	}
+	out, err = runCLIIn(t, wenv, "y\n", "wallet", "present", "--server", base, ureq.URI)
 	if err != nil || !strings.Contains(out, "verifier: "+urbisShop.DID) || !strings.Contains(out, "DID resolved "+base+"/1.0/identifiers/"+urbisShop.DID) ||
-		!strings.Contains(out, "sent; the verifier answered 200 {}") {
+		strings.Contains(out, "by the host that served the request") || !strings.Contains(out, "sent; the verifier answered 200 {}") {
 		t.Errorf("present to a did:urbis verifier, answered y: got %q, %v", out, err)
 	}
 	if st, b := result(ureq.ID); st != "verified" {
