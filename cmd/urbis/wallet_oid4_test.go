@@ -27,7 +27,8 @@ func runCLIIn(t *testing.T, env map[string]string, stdin string, args ...string)
 // TestWalletReceiveAndPresent runs the wallet against a real urbis serve:
 // an agency offers a resident credential, the wallet takes it with the
 // PIN, a shop asks for "over 18 and resident of Gracia", and the wallet
-// discloses just those; a revocable (ldp_vc) credential fails the shop's
+// discloses just those; jwt_vc_json is presented in a JWT-VP; a
+// revocable (ldp_vc) credential fails the shop's
 // status check once revoked.
 func TestWalletReceiveAndPresent(t *testing.T) {
 	dir := t.TempDir()
@@ -99,7 +100,7 @@ func TestWalletReceiveAndPresent(t *testing.T) {
 	request := func(format string) (id, uri string) {
 		path, meta := `["age_equal_or_over","18"]`, `"meta":{"vct_values":["ResidentCredential"]}`
 		dpath := `["district"]`
-		if format == "ldp_vc" {
+		if format != "dc+sd-jwt" {
 			path, meta, dpath = `["credentialSubject","age_equal_or_over","18"]`, `"meta":{"type_values":[["ResidentCredential"]]}`, `["credentialSubject","district"]`
 		}
 		code, b := httpDo(t, http.MethodPost, base+"/verifier/requests", shopKey, `{"did":"`+shopDID+`","dcqlQuery":{"credentials":[{"id":"adult_resident","format":"`+format+`",`+meta+`,
@@ -207,6 +208,19 @@ func TestWalletReceiveAndPresent(t *testing.T) {
 	}
 	if st, b := result(id); st != "failed" || !strings.Contains(b, `"check":"status"`) {
 		t.Errorf("shop's result after revocation: got %s; want failed on the status check", b)
+	}
+
+	// jwt_vc_json: received, and presented in a JWT-VP.
+	uri, pin = offer(instance("jwt_vc_json"))
+	if out, err = runCLI(t, wenv, "wallet", "receive", "--tx-code", pin, uri); err != nil || !strings.HasPrefix(out, "stored jwt_vc_json credential ") {
+		t.Fatalf("receive jwt_vc_json: got %q, %v", out, err)
+	}
+	id, vpURI = request("jwt_vc_json")
+	if out, err = runCLIIn(t, wenv, "", "wallet", "present", "--yes", vpURI); err != nil || !strings.Contains(out, "sent; the verifier answered 200") {
+		t.Fatalf("present jwt_vc_json: got %q, %v", out, err)
+	}
+	if st, b := result(id); st != "verified" || strings.Contains(b, "Alice") {
+		t.Errorf("shop's result (jwt_vc_json): got %s; want verified with the requested claims only", b)
 	}
 
 	// With alternatives (the residency template's credential_sets), the
