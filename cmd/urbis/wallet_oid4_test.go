@@ -28,8 +28,8 @@ func runCLIIn(t *testing.T, env map[string]string, stdin string, args ...string)
 // an agency offers a resident credential, the wallet takes it with the
 // PIN, a shop asks for "over 18 and resident of Gracia", and the wallet
 // discloses just those; jwt_vc_json is presented in a JWT-VP; a
-// revocable (ldp_vc) credential fails the shop's
-// status check once revoked.
+// revocable (ldp_vc) credential fails the shop's status check once
+// revoked.
 func TestWalletReceiveAndPresent(t *testing.T) {
 	dir := t.TempDir()
 	env := testDatabaseEnv(t)
