@@ -76,12 +76,25 @@ func pattern(line string) *regexp.Regexp {
 	return regexp.MustCompile("^" + strings.Join(parts, ".*") + "$")
 }
 
-// TestWalkthrough runs docs/WALKTHROUGH.md as a new user would: every sh
-// block in order, in one bash, at the root of the repository, and checks
-// that each documented output line appears, in order, in what its block
-// printed. The only change made to the page is the port: 8080 becomes a
-// free one.
+// TestWalkthrough runs docs/WALKTHROUGH.md as a new user would (see
+// runPage).
 func TestWalkthrough(t *testing.T) {
+	runPage(t, "docs/WALKTHROUGH.md", 10)
+}
+
+// TestWalletWalkthrough runs docs/WALLET-WALKTHROUGH.md the same way: an
+// agency offers a resident credential, the wallet takes it with the PIN,
+// a shop asks for "over 18 and resident of Eixample", the wallet
+// discloses just that, and a revoked credential fails the status check.
+func TestWalletWalkthrough(t *testing.T) {
+	runPage(t, "docs/WALLET-WALKTHROUGH.md", 8)
+}
+
+// runPage runs the sh blocks of page, in order, in one bash at the root of
+// the repository, and checks that each documented output line appears, in
+// order, in what its block printed. The only change made to the page is
+// the port: 8080 becomes a free one (also URL-encoded).
+func runPage(t *testing.T, page string, minBlocks int) {
 	if testing.Short() {
 		t.Skip("builds and runs urbis serve; skipped with -short")
 	}
@@ -90,13 +103,12 @@ func TestWalkthrough(t *testing.T) {
 			t.Fatalf("the walk-through needs %s on PATH: %v", tool, err)
 		}
 	}
-	const page = "docs/WALKTHROUGH.md"
 	blocks := docBlocks(t, page)
-	if len(blocks) < 10 {
+	if len(blocks) < minBlocks {
 		t.Fatalf("%s has %d sh blocks; want the whole walk-through", page, len(blocks))
 	}
 	port := freePort(t)
-	subst := strings.NewReplacer("127.0.0.1:8080", "127.0.0.1:"+port)
+	subst := strings.NewReplacer("127.0.0.1:8080", "127.0.0.1:"+port, "127.0.0.1%3A8080", "127.0.0.1%3A"+port)
 
 	const marker = "@@walkthrough block %d@@"
 	var script strings.Builder

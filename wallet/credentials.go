@@ -20,6 +20,9 @@ type Credential struct {
 	Issuer   string          `json:"issuer,omitempty"`
 	Types    []string        `json:"types,omitempty"`
 	Received time.Time       `json:"received"`
+	// Holder is the wallet DID the credential was issued to, when the
+	// wallet received it itself (OpenID4VCI).
+	Holder string `json:"holder,omitempty"`
 }
 
 // Formats a Credential can have.
@@ -33,12 +36,17 @@ const (
 // JWT-VC or SD-JWT VC as a JSON string, an EnvelopedVerifiableCredential,
 // or an issue answer {"verifiableCredential": ...} holding any of those.
 func (w *Wallet) AddCredential(raw []byte) (Credential, error) {
+	return w.addCredential(raw, "")
+}
+
+func (w *Wallet) addCredential(raw []byte, holder string) (Credential, error) {
 	c, err := parseCredential(raw)
 	if err != nil {
 		return Credential{}, err
 	}
 	c.ID = randomID()
 	c.Received = w.now()
+	c.Holder = holder
 	err = w.change(func(ct *contents) error {
 		ct.Credentials = append(ct.Credentials, c)
 		return nil
@@ -57,6 +65,10 @@ func (w *Wallet) Credential(id string) (Credential, error) {
 	}
 	return w.c.Credentials[i], nil
 }
+
+// ParseCredential reads a credential as AddCredential takes it, without
+// storing it: its format, issuer and types (unverified).
+func ParseCredential(raw []byte) (Credential, error) { return parseCredential(raw) }
 
 // parseCredential recognises the format of raw and summarises it.
 func parseCredential(raw []byte) (Credential, error) {

@@ -28,6 +28,10 @@ type Wallet struct {
 	kdf   KDF
 	clock func() time.Time
 	c     contents
+	http  Client // nil: http.DefaultClient
+	// resolver is the Urbis service that resolves verifiers' DIDs; ""
+	// means the host of each request.
+	resolver string
 }
 
 // contents is what the wallet file holds, encrypted.

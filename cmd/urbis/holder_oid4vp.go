@@ -1,25 +1,19 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/urbis-id/urbis/did"
-	"github.com/urbis-id/urbis/vc/dataintegrity"
-	"github.com/urbis-id/urbis/vc/jwtvc"
-	"github.com/urbis-id/urbis/vc/ld"
-	"github.com/urbis-id/urbis/vc/sdjwt"
 	"github.com/urbis-id/urbis/verifiers/oid4vp"
+	"github.com/urbis-id/urbis/wallet"
 )
 
 // holderOID4VPCommand answers an OpenID4VP request with one credential:
@@ -31,7 +25,7 @@ func (p *program) holderOID4VPCommand(keyFile *string) *cobra.Command {
 		Use:   "oid4vp URI FILE",
 		Short: "Answer an openid4vp:// request with the credential in FILE (a test wallet)",
 		Long: `Fetches the request object of URI (request_uri, GET), checks its signature
-against the verifier's DID (did:key and did:jwk verifiers), presents the
+against the verifier's DID (as urbis wallet present does), presents the
 credential in FILE for the DCQL credential query of its format (or --query)
 and posts vp_token and state to the response_uri (direct_post).
 
@@ -47,30 +41,35 @@ JWT-VP (nonce, aud = client_id). With --print the form is printed, not posted.`,
 				return err
 			}
 			ctx := cmd.Context()
-			ro, err := fetchRequestObject(ctx, args[0])
+			req, err := wallet.FetchRequest(ctx, http.DefaultClient, args[0], "", time.Now())
 			if err != nil {
 				return err
 			}
-			format, cred, err := readPresentable(args[1])
+			ro := req.Object
+			cred, err := readPresentable(args[1])
 			if err != nil {
 				return err
 			}
-			var q oid4vp.Query
-			if err := json.Unmarshal(ro.DCQLQuery, &q); err != nil {
+			q, err := oid4vp.ParseQuery(ro.DCQLQuery)
+			if err != nil {
 				return fmt.Errorf("the request's dcql_query: %w", err)
 			}
 			var cq *oid4vp.CredentialQuery
 			for i := range q.Credentials {
 				c := &q.Credentials[i]
-				if (query != "" && c.ID == query) || (query == "" && c.Format == format) {
+				if (query != "" && c.ID == query) || (query == "" && c.Format == cred.Format) {
 					cq = c
 					break
 				}
 			}
 			if cq == nil {
-				return fmt.Errorf("the request has no credential query for %s (use --query to name one)", format)
+				return fmt.Errorf("the request has no credential query for %s (use --query to name one)", cred.Format)
 			}
-			pres, err := presentFor(ctx, h, format, cred, cq, ro)
+			var reveal [][]any
+			for _, c := range cq.Claims {
+				reveal = append(reveal, c.Path)
+			}
+			pres, err := wallet.Presentation(ctx, cred, reveal, wallet.Holder{DID: h.did, VerificationMethod: h.vm, Signer: h.key}, ro, time.Now())
 			if err != nil {
 				return err
 			}
@@ -98,98 +97,19 @@ JWT-VP (nonce, aud = client_id). With --print the form is printed, not posted.`,
 	return cmd
 }
 
-// fetchRequestObject GETs and checks the request object of an
-// openid4vp:// URI.
-func fetchRequestObject(ctx context.Context, uri string) (*oid4vp.RequestObject, error) {
-	u, err := url.Parse(uri)
-	if err != nil || u.Scheme != "openid4vp" {
-		return nil, fmt.Errorf("%q is not an openid4vp:// URI", uri)
-	}
-	q := u.Query()
-	if q.Get("request_uri") == "" {
-		return nil, fmt.Errorf("the URI has no request_uri")
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, q.Get("request_uri"), nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET request_uri: %d %s", resp.StatusCode, b)
-	}
-	resolver := did.NewResolver(did.ResolverConfig{}, did.KeyMethod{}, did.JWKMethod{})
-	return oid4vp.VerifyObject(ctx, resolver, strings.TrimSpace(string(b)), q.Get("client_id"))
-}
-
-// readPresentable reads a credential file: its format and the credential
-// (a compact string for the JWT formats, an object for ldp_vc).
-func readPresentable(file string) (string, any, error) {
+// readPresentable reads a credential file: an issue answer
+// {"verifiableCredential": ...}, a credential object, or a compact token.
+func readPresentable(file string) (wallet.Credential, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return "", nil, err
+		return wallet.Credential{}, err
 	}
-	s := strings.TrimSpace(string(b))
-	if !strings.HasPrefix(s, "{") {
-		if strings.Contains(s, "~") {
-			return oid4vp.FormatSDJWT, s, nil
-		}
-		return oid4vp.FormatJWT, s, nil
+	if s := strings.TrimSpace(string(b)); !strings.HasPrefix(s, "{") && !strings.HasPrefix(s, `"`) {
+		b, _ = json.Marshal(s)
 	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		return "", nil, fmt.Errorf("%s: %w", file, err)
+	c, err := wallet.ParseCredential(b)
+	if err != nil {
+		return wallet.Credential{}, fmt.Errorf("%s: %w", file, err)
 	}
-	if c, ok := m["verifiableCredential"].(map[string]any); ok {
-		m = c
-	}
-	if id, _ := m["id"].(string); strings.HasPrefix(id, "data:") {
-		mt, tok, _ := strings.Cut(strings.TrimPrefix(id, "data:"), ",")
-		if strings.Contains(mt, "sd-jwt") {
-			return oid4vp.FormatSDJWT, tok, nil
-		}
-		return oid4vp.FormatJWT, tok, nil
-	}
-	return oid4vp.FormatLDP, m, nil
-}
-
-// presentFor presents cred for the credential query, bound to ro.
-func presentFor(ctx context.Context, h *holder, format string, cred any, cq *oid4vp.CredentialQuery, ro *oid4vp.RequestObject) (any, error) {
-	switch format {
-	case oid4vp.FormatSDJWT:
-		var reveal []string
-		for _, c := range cq.Claims {
-			var seg []string
-			for _, s := range c.Path {
-				switch v := s.(type) {
-				case string:
-					seg = append(seg, strings.NewReplacer("~", "~0", "/", "~1").Replace(v))
-				case float64:
-					seg = append(seg, strconv.Itoa(int(v)))
-				default:
-					seg = append(seg, "*")
-				}
-			}
-			reveal = append(reveal, "/"+strings.Join(seg, "/"))
-		}
-		return sdjwt.Present(cred.(string), reveal, &sdjwt.KeyBinding{Signer: h.key, Audience: ro.ClientID, Nonce: ro.Nonce})
-	case oid4vp.FormatLDP:
-		vp := map[string]any{
-			"@context": []any{"https://www.w3.org/ns/credentials/v2"}, "type": []any{"VerifiablePresentation"},
-			"holder": h.did, "verifiableCredential": []any{cred},
-		}
-		return dataintegrity.Sign(ctx, vp, dataintegrity.ProofOptions{
-			VerificationMethod: h.vm, ProofPurpose: "authentication", Challenge: ro.Nonce, Domain: ro.ClientID, Created: time.Now(),
-		}, h.key, ld.Default())
-	default:
-		vp := map[string]any{
-			"@context": []any{"https://www.w3.org/2018/credentials/v1"}, "type": []any{"VerifiablePresentation"},
-			"verifiableCredential": []any{cred},
-		}
-		return jwtvc.SignPresentation(vp, h.key, h.vm, ro.ClientID, ro.Nonce, time.Now())
-	}
+	return c, nil
 }

@@ -19,7 +19,9 @@ var version = "dev"
 // tests can run the real commands in-process.
 type program struct {
 	stdout, stderr io.Writer
-	getenv         func(string) string
+	// stdin answers prompts (urbis wallet present); nil reads nothing.
+	stdin  io.Reader
+	getenv func(string) string
 	// onListen, when set, is told the address `urbis serve` listens on.
 	onListen func(net.Addr)
 }

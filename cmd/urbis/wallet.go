@@ -303,7 +303,7 @@ wallet's own passphrase. FILE must not exist.`,
 	for _, c := range []*cobra.Command{export, imp} {
 		c.Flags().StringVar(&f.backupPassFile, "backup-passphrase-file", "", "file whose first line is the backup passphrase (default: $URBIS_WALLET_BACKUP_PASSPHRASE, else the wallet's)")
 	}
-	cmd.AddCommand(initCmd, didCmd, add, list, show, export, imp, rotate)
+	cmd.AddCommand(initCmd, didCmd, add, list, show, export, imp, rotate, p.walletReceiveCommand(open), p.walletPresentCommand(open, &f))
 	return cmd
 }
 

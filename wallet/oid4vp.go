@@ -1,0 +1,444 @@
+package wallet
+
+import (
+	"context"
+	"crypto"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/urbis-id/urbis/did"
+	"github.com/urbis-id/urbis/internal/errkind"
+	"github.com/urbis-id/urbis/vc/dataintegrity"
+	"github.com/urbis-id/urbis/vc/jwtvc"
+	"github.com/urbis-id/urbis/vc/ld"
+	"github.com/urbis-id/urbis/vc/sdjwt"
+	"github.com/urbis-id/urbis/verifiers/oid4vp"
+)
+
+// Plan is what the wallet would disclose to a verifier, for the holder
+// to approve before anything leaves the wallet.
+type Plan struct {
+	// Verifier is the verifier's DID (from client_id); its request
+	// object's signature was checked against it before the plan was made.
+	Verifier string
+	// Name is the verifier's display name from client_metadata, if any:
+	// the verifier's own claim, not checked.
+	Name string
+	// Resolved says how the verifier's DID was resolved: "locally"
+	// (did:key, did:jwk) or the resolver URL asked; ResolvedByRequestHost,
+	// that the resolver was the request's own host.
+	Resolved              string
+	ResolvedByRequestHost bool
+	ClientID              string
+	ResponseURI           string
+	Expires               time.Time
+	Items                 []PlanItem
+	// Unanswerable lists the credential queries no held credential
+	// satisfies (with credential_sets, some may not be needed).
+	Unanswerable []string
+	// Query is the request's DCQL query: what is asked.
+	Query *oid4vp.Query
+	ro    *oid4vp.RequestObject
+}
+
+// PlanItem answers one DCQL credential query with one held credential.
+type PlanItem struct {
+	Query      string
+	Credential Credential
+	// Disclosed are the claims the verifier will see: with
+	// Selective, only those asked for; otherwise the credential's format
+	// cannot hide claims, and they are all its claims.
+	Disclosed []Claim
+	Selective bool
+	// Always lists, for an SD-JWT VC, the claims its issuer signed in the
+	// clear, which every presentation shows (issuer, type, times, the
+	// holder's key in cnf, sub when the issuer put one).
+	Always []string
+	reveal [][]any
+}
+
+// Claim is a claim path and its value.
+type Claim struct {
+	Path  []any
+	Value any
+}
+
+// PathString writes p as a/b/0.
+func (c Claim) PathString() string {
+	var s []string
+	for _, e := range c.Path {
+		if e == nil {
+			s = append(s, "*")
+			continue
+		}
+		s = append(s, fmt.Sprint(e))
+	}
+	return strings.Join(s, ".")
+}
+
+// Outcome is the verifier's answer to a presentation.
+type Outcome struct {
+	Status int
+	Body   string
+}
+
+// PlanPresentation fetches the request object of an openid4vp:// URI,
+// checks its signature against the verifier's DID and matches its DCQL
+// query against the held credentials. It sends nothing.
+//
+// The verifier's DID is resolved locally for did:key and did:jwk; other
+// methods (did:urbis, did:web) are resolved by an Urbis resolver (GET
+// /1.0/identifiers/{did}): the one SetResolver names, which the holder
+// trusts, or else the host that serves the request object. In the second
+// case the wallet trusts that host for the verifier's keys, as it trusts
+// it with the request itself, and Plan.ResolvedByRequestHost says so.
+func (w *Wallet) PlanPresentation(ctx context.Context, requestURI string) (*Plan, error) {
+	req, err := FetchRequest(ctx, w.client(), requestURI, w.resolver, w.clock())
+	if err != nil {
+		return nil, err
+	}
+	ro := req.Object
+	query, err := oid4vp.ParseQuery(ro.DCQLQuery)
+	if err != nil {
+		return nil, fmt.Errorf("the request's dcql_query: %w", err)
+	}
+	verifier := req.Verifier
+	p := &Plan{Verifier: verifier, Name: req.Name, Resolved: req.Resolved, ResolvedByRequestHost: req.ResolvedByRequestHost, ClientID: ro.ClientID,
+		ResponseURI: ro.ResponseURI, Query: query, ro: ro}
+	if ro.Exp != 0 {
+		p.Expires = time.Unix(ro.Exp, 0).UTC()
+	}
+	matched := map[string]PlanItem{}
+	for i := range query.Credentials {
+		cq := &query.Credentials[i]
+		if item, ok := w.match(cq); ok {
+			matched[cq.ID] = item
+		} else {
+			p.Unanswerable = append(p.Unanswerable, cq.ID)
+		}
+	}
+	need, err := needed(query, matched)
+	if err != nil {
+		return p, fmt.Errorf("the request of %s: %w", verifier, err)
+	}
+	for _, cq := range query.Credentials {
+		if need[cq.ID] {
+			p.Items = append(p.Items, matched[cq.ID])
+		}
+	}
+	return p, nil
+}
+
+// needed returns the credential queries to answer: all of them, or with
+// credential_sets, the first option of each required set that the
+// wallet can answer whole; optional sets are left unanswered, so that
+// no more is disclosed than the request needs.
+func needed(q *oid4vp.Query, matched map[string]PlanItem) (map[string]bool, error) {
+	need := map[string]bool{}
+	if len(q.CredentialSets) == 0 {
+		var missing []string
+		for _, cq := range q.Credentials {
+			if _, ok := matched[cq.ID]; !ok {
+				missing = append(missing, cq.ID)
+			}
+			need[cq.ID] = true
+		}
+		if len(missing) > 0 {
+			return nil, errkind.New(errkind.NotFound, "the wallet holds no credential for %s", strings.Join(missing, ", "))
+		}
+		return need, nil
+	}
+	for _, set := range q.CredentialSets {
+		if set.Required != nil && !*set.Required {
+			continue
+		}
+		ok := false
+		for _, opt := range set.Options {
+			whole := true
+			for _, id := range opt {
+				_, m := matched[id]
+				whole = whole && m
+			}
+			if whole {
+				for _, id := range opt {
+					need[id] = true
+				}
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			var opts []string
+			for _, o := range set.Options {
+				opts = append(opts, strings.Join(o, "+"))
+			}
+			return nil, errkind.New(errkind.NotFound, "the wallet holds no credentials for any of %s", strings.Join(opts, ", "))
+		}
+	}
+	return need, nil
+}
+
+// Request is a request object whose signature checked.
+type Request struct {
+	Object   *oid4vp.RequestObject
+	Verifier string // the verifier's DID
+	Name     string // client_metadata.client_name, unchecked
+	Resolved string // "locally", or the resolver URL asked for the DID
+	// ResolvedByRequestHost is true when that resolver is the host that
+	// served the request.
+	ResolvedByRequestHost bool
+}
+
+// FetchRequest fetches the request object of an openid4vp:// URI with c
+// and checks it: typ, client_id, a signature by a key of the verifier's
+// DID, not expired at now, vp_token by direct_post. did:urbis and did:web
+// verifiers are resolved by the Urbis resolver at resolverBase, or when it
+// is empty, by the request's host (see PlanPresentation).
+func FetchRequest(ctx context.Context, c Client, requestURI, resolverBase string, now time.Time) (*Request, error) {
+	u, err := url.Parse(strings.TrimSpace(requestURI))
+	if err != nil || u.Scheme != "openid4vp" {
+		return nil, errkind.New(errkind.Invalid, "%q is not an openid4vp:// URI", requestURI)
+	}
+	q := u.Query()
+	ru := q.Get("request_uri")
+	if ru == "" {
+		return nil, errkind.New(errkind.Unsupported, "the request has no request_uri; only requests by reference are supported")
+	}
+	if m := q.Get("request_uri_method"); m != "" && m != "get" {
+		return nil, errkind.New(errkind.Unsupported, "request_uri_method %q is not supported; only get", m)
+	}
+	compact, err := fetchObject(ctx, c, ru)
+	if err != nil {
+		return nil, err
+	}
+	verifier, _ := strings.CutPrefix(q.Get("client_id"), oid4vp.ClientIDPrefix)
+	res := remoteResolver{c: c, base: strings.TrimRight(resolverBase, "/")}
+	if res.base == "" {
+		res.base = baseOf(ru)
+	}
+	resolver := did.NewResolver(did.ResolverConfig{}, did.KeyMethod{}, did.JWKMethod{}, res.method("urbis"), res.method("web"))
+	ro, err := oid4vp.VerifyObject(ctx, resolver, compact, q.Get("client_id"))
+	if err != nil {
+		return nil, fmt.Errorf("refused: the request of %s does not check: %w", verifier, err)
+	}
+	verifier = strings.TrimPrefix(ro.ClientID, oid4vp.ClientIDPrefix)
+	switch {
+	case ro.Exp != 0 && now.Unix() >= ro.Exp:
+		return nil, errkind.New(errkind.Gone, "refused: the request of %s expired at %s", verifier, time.Unix(ro.Exp, 0).UTC().Format(time.RFC3339))
+	case ro.ResponseType != "vp_token":
+		return nil, errkind.New(errkind.Unsupported, "response_type %q is not supported; only vp_token", ro.ResponseType)
+	case ro.ResponseMode != "direct_post":
+		return nil, errkind.New(errkind.Unsupported, "response_mode %q is not supported; only direct_post", ro.ResponseMode)
+	case ro.Nonce == "" || ro.ResponseURI == "":
+		return nil, errkind.New(errkind.Invalid, "the request object has no nonce or no response_uri")
+	}
+	req := &Request{Object: ro, Verifier: verifier, Name: clientName(compact), Resolved: "locally"}
+	if !strings.HasPrefix(verifier, "did:key:") && !strings.HasPrefix(verifier, "did:jwk:") {
+		req.Resolved = res.base + "/1.0/identifiers/" + verifier
+		req.ResolvedByRequestHost = resolverBase == ""
+	}
+	return req, nil
+}
+
+// Present carries out an approved plan: it builds one presentation per
+// item, disclosing only the plan's claims, bound to the request's nonce
+// and client_id with the key the credential is bound to, and posts them
+// (direct_post) to the verifier.
+func (w *Wallet) Present(ctx context.Context, p *Plan) (Outcome, error) {
+	token := map[string]any{}
+	for _, it := range p.Items {
+		pres, err := w.presentation(ctx, it, p.ro)
+		if err != nil {
+			return Outcome{}, fmt.Errorf("%s: %w", it.Query, err)
+		}
+		token[it.Query] = []any{pres}
+	}
+	tok, err := json.Marshal(token)
+	if err != nil {
+		return Outcome{}, err
+	}
+	form := url.Values{"vp_token": {string(tok)}, "state": {p.ro.State}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.ResponseURI, strings.NewReader(form.Encode()))
+	if err != nil {
+		return Outcome{}, errkind.Wrap(errkind.Invalid, err, "response_uri")
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := w.client().Do(req)
+	if err != nil {
+		return Outcome{}, errkind.Wrap(errkind.Unavailable, err, "POST %s", req.URL.Redacted())
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	out := Outcome{Status: resp.StatusCode, Body: strings.TrimSpace(string(b))}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Description string `json:"error_description"`
+		}
+		json.Unmarshal(b, &e)
+		if e.Description == "" {
+			e.Description = out.Body
+		}
+		return out, errkind.New(errkind.Unprocessable, "the verifier refused the presentation (%d): %s", resp.StatusCode, e.Description)
+	}
+	return out, nil
+}
+
+// presentation builds the presentation of one plan item.
+func (w *Wallet) presentation(ctx context.Context, it PlanItem, ro *oid4vp.RequestObject) (any, error) {
+	holder, err := w.holderOf(it.Credential)
+	if err != nil {
+		return nil, err
+	}
+	signer, vm, err := w.Signer(holder)
+	if err != nil {
+		return nil, err
+	}
+	return Presentation(ctx, it.Credential, it.reveal, Holder{DID: holder, VerificationMethod: vm, Signer: signer}, ro, w.now())
+}
+
+// Holder is the key a presentation is bound with: the holder's DID, the
+// DID URL of its key, and the key.
+type Holder struct {
+	DID, VerificationMethod string
+	Signer                  crypto.Signer
+}
+
+// Presentation presents c for the request ro, bound to h: a dc+sd-jwt
+// with only the disclosures of the claim paths in reveal and a Key
+// Binding JWT; an ldp_vc in a Data Integrity presentation; a jwt_vc_json
+// in a JWT-VP (the last two whole).
+func Presentation(ctx context.Context, c Credential, reveal [][]any, h Holder, ro *oid4vp.RequestObject, now time.Time) (any, error) {
+	signer, vm, holder := h.Signer, h.VerificationMethod, h.DID
+	switch c.Format {
+	case FormatSDJWT:
+		var tok string
+		if err := json.Unmarshal(c.Raw, &tok); err != nil {
+			return nil, err
+		}
+		var ptrs []string
+		for _, p := range reveal {
+			ptrs = append(ptrs, pointer(p))
+		}
+		return sdjwt.Present(tok, ptrs, &sdjwt.KeyBinding{Signer: signer, Audience: ro.ClientID, Nonce: ro.Nonce, IssuedAt: now})
+	case FormatLDP:
+		var cred map[string]any
+		if err := json.Unmarshal(c.Raw, &cred); err != nil {
+			return nil, err
+		}
+		vp := map[string]any{
+			"@context": []any{"https://www.w3.org/ns/credentials/v2"}, "type": []any{"VerifiablePresentation"},
+			"holder": holder, "verifiableCredential": []any{cred},
+		}
+		return dataintegrity.Sign(ctx, vp, dataintegrity.ProofOptions{
+			VerificationMethod: vm, ProofPurpose: "authentication", Challenge: ro.Nonce, Domain: ro.ClientID, Created: now,
+		}, signer, ld.Default())
+	case FormatJWT:
+		var tok string
+		if err := json.Unmarshal(c.Raw, &tok); err != nil {
+			return nil, err
+		}
+		vp := map[string]any{
+			"@context": []any{"https://www.w3.org/2018/credentials/v1"}, "type": []any{"VerifiablePresentation"},
+			"verifiableCredential": []any{tok},
+		}
+		return jwtvc.SignPresentation(vp, signer, vm, ro.ClientID, ro.Nonce, now)
+	}
+	return nil, errkind.New(errkind.Unsupported, "the wallet cannot present a %s credential", c.Format)
+}
+
+// pointer writes a claim path (no wildcards after matching) as a JSON
+// pointer.
+func pointer(path []any) string {
+	esc := strings.NewReplacer("~", "~0", "/", "~1")
+	var b strings.Builder
+	for _, s := range path {
+		b.WriteByte('/')
+		switch v := s.(type) {
+		case string:
+			b.WriteString(esc.Replace(v))
+		case float64:
+			fmt.Fprintf(&b, "%d", int(v))
+		case int:
+			fmt.Fprintf(&b, "%d", v)
+		default:
+			b.WriteString("*")
+		}
+	}
+	return b.String()
+}
+
+// fetchObject GETs a request object.
+func fetchObject(ctx context.Context, c Client, ru string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ru, nil)
+	if err != nil {
+		return "", errkind.Wrap(errkind.Invalid, err, "request_uri")
+	}
+	req.Header.Set("Accept", oid4vp.RequestObjectType)
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", errkind.Wrap(errkind.Unavailable, err, "GET %s", req.URL.Redacted())
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != http.StatusOK {
+		return "", oauthError(req, resp.StatusCode, b)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// clientName reads client_metadata.client_name from a request object
+// whose signature was checked.
+func clientName(compact string) string {
+	parts := strings.Split(compact, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var c struct {
+		Meta struct {
+			Name string `json:"client_name"`
+		} `json:"client_metadata"`
+	}
+	json.Unmarshal(b, &c)
+	return c.Meta.Name
+}
+
+func baseOf(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	return p.Scheme + "://" + p.Host
+}
+
+// remoteResolver resolves DIDs with the Urbis resolver of one host.
+type remoteResolver struct {
+	c    Client
+	base string
+}
+
+func (r remoteResolver) method(name string) did.Method { return remoteMethod{r, name} }
+
+type remoteMethod struct {
+	r    remoteResolver
+	name string
+}
+
+func (m remoteMethod) Method() string { return m.name }
+
+func (m remoteMethod) Resolve(ctx context.Context, id did.DID, _ did.ResolveOptions) (*did.Resolution, error) {
+	var res did.Resolution
+	if err := getJSON(ctx, m.r.c, m.r.base+"/1.0/identifiers/"+url.PathEscape(id.String()), &res); err != nil {
+		return nil, errkind.Wrap(errkind.NotFound, err, "resolve %s at %s", id, m.r.base)
+	}
+	return &res, nil
+}
