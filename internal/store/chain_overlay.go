@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/urbis-id/urbis/internal/errkind"
@@ -29,6 +30,10 @@ type overlay struct {
 	// this transaction writes the table, and it writes through the
 	// overlay, so the database's highest version does not change.
 	dbLatest map[string]int64
+	// dbRows and dbNonces are the database's latest version of a DID (nil:
+	// none) and nonce of a signer, for those Prefetch read.
+	dbRows   map[string]*dbDIDVersion
+	dbNonces map[string]int64
 }
 
 // ovWrite is one buffered write: a DID version, or a nonce.
@@ -40,7 +45,8 @@ type ovWrite struct {
 }
 
 func newOverlay() overlay {
-	return overlay{versions: make(map[string][]int), nonces: make(map[string][]int), dbLatest: make(map[string]int64)}
+	return overlay{versions: make(map[string][]int), nonces: make(map[string][]int), dbLatest: make(map[string]int64),
+		dbRows: make(map[string]*dbDIDVersion), dbNonces: make(map[string]int64)}
 }
 
 // truncate undoes the writes after the first n.
@@ -146,6 +152,9 @@ func (t *chainTx) Nonce(ctx context.Context, signerDID string) (uint64, error) {
 	if pos := t.ov.nonces[signerDID]; len(pos) > 0 {
 		return uint64(t.ov.log[pos[len(pos)-1]].nonce), nil
 	}
+	if n, ok := t.ov.dbNonces[signerDID]; ok {
+		return uint64(n), nil
+	}
 	return t.state.Nonce(ctx, signerDID)
 }
 
@@ -157,6 +166,12 @@ func (t *chainTx) LatestDIDVersion(ctx context.Context, did string) (registry.DI
 		if m.Version > t.ov.dbLatest[did] {
 			return m.domain()
 		}
+	}
+	if m, ok := t.ov.dbRows[did]; ok {
+		if m == nil {
+			return registry.DIDVersion{}, errkind.New(errkind.NotFound, "%s not found", did)
+		}
+		return m.domain()
 	}
 	v, err := t.state.LatestDIDVersion(ctx, did)
 	switch {
@@ -239,6 +254,83 @@ func (t *chainTx) flush(ctx context.Context) error {
 		}
 	}
 	t.ov.truncate(0)
-	clear(t.ov.dbLatest) // now in the database
+	// Now in the database.
+	clear(t.ov.dbLatest)
+	clear(t.ov.dbRows)
+	clear(t.ov.dbNonces)
 	return nil
+}
+
+// Prefetch reads the latest version and the nonce of each of dids in a
+// few statements, so that the block's reads of them, and the check that
+// a version put is new, cost none. The registry engine and replay call
+// it, when a BlockTx has it, with the DIDs a block's operations touch.
+func (t *chainTx) Prefetch(ctx context.Context, dids []string) error {
+	var todo []string
+	seen := make(map[string]bool, len(dids))
+	for _, d := range dids {
+		if _, ok := t.ov.dbRows[d]; !ok && !seen[d] {
+			seen[d] = true
+			todo = append(todo, d)
+		}
+	}
+	per := t.db.opsPerStatement()
+	for lo := 0; lo < len(todo); lo += per {
+		chunk := todo[lo:min(lo+per, len(todo))]
+		args := make([]any, len(chunk))
+		for i, d := range chunk {
+			args[i] = d
+			t.ov.dbRows[d] = nil
+			t.ov.dbNonces[d] = 0
+		}
+		in := strings.Repeat("?, ", len(chunk)-1) + "?"
+		if err := t.prefetchRows(ctx, newQuery("SELECT "+didVersionCols+" FROM did_versions v WHERE did IN ("+in+
+			") AND version = (SELECT MAX(version) FROM did_versions WHERE did = v.did)"), args, func(rows *sql.Rows) error {
+			m := new(dbDIDVersion)
+			if err := m.scan(rows); err != nil {
+				return err
+			}
+			t.ov.dbRows[m.DID] = m
+			return nil
+		}); err != nil {
+			return err
+		}
+		if err := t.prefetchRows(ctx, newQuery("SELECT signer, nonce FROM nonces WHERE signer IN ("+in+")"), args, func(rows *sql.Rows) error {
+			var (
+				s string
+				n int64
+			)
+			if err := rows.Scan(&s, &n); err != nil {
+				return err
+			}
+			t.ov.dbNonces[s] = n
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, d := range chunk {
+			if _, ok := t.ov.dbLatest[d]; !ok {
+				if m := t.ov.dbRows[d]; m != nil {
+					t.ov.dbLatest[d] = m.Version
+				} else {
+					t.ov.dbLatest[d] = 0
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (t *chainTx) prefetchRows(ctx context.Context, q query, args []any, scan func(*sql.Rows) error) error {
+	rows, err := t.conn.QueryContext(ctx, t.db.text(q), args...)
+	if err != nil {
+		return t.db.chainFail(err, "prefetch state")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return t.db.chainFail(err, "prefetch state")
+		}
+	}
+	return t.db.chainFail(rows.Err(), "prefetch state")
 }
