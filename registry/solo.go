@@ -82,6 +82,33 @@ type savepointReleaser interface {
 	ReleaseSavepoint(ctx context.Context, name string) error
 }
 
+// prefetcher is implemented by a BlockTx that can read the state of many
+// DIDs (their latest version and nonce) at once: the engine and the
+// replay give it the DIDs of a block's operations before applying them.
+type prefetcher interface {
+	Prefetch(ctx context.Context, dids []string) error
+}
+
+// prefetch reads ahead, if tx can, the state of the DIDs ops touch: their
+// signers' and the DIDs they update or deactivate.
+func prefetch(ctx context.Context, tx BlockTx, ops []*parsed) error {
+	pf, ok := tx.(prefetcher)
+	if !ok {
+		return nil
+	}
+	dids := make([]string, 0, 2*len(ops))
+	for _, p := range ops {
+		dids = append(dids, p.signerDID)
+		switch body := p.body.(type) {
+		case *DIDUpdate:
+			dids = append(dids, body.DID)
+		case *DIDDeactivate:
+			dids = append(dids, body.DID)
+		}
+	}
+	return pf.Prefetch(ctx, dids)
+}
+
 // NewSolo returns a solo engine; call Run to start sequencing.
 func NewSolo(cfg SoloConfig) (*Solo, error) {
 	if cfg.Store == nil || cfg.Genesis == nil {

@@ -183,6 +183,13 @@ func (s *Solo) applyBatch(ctx context.Context, tx *blockState, h Header, batch [
 	outs := make([]outcome, 0, len(batch))
 	var hashes, ops []string
 	var effects [][]byte
+	ops0 := make([]*parsed, len(batch))
+	for i, e := range batch {
+		ops0[i] = e.p
+	}
+	if err := prefetch(ctx, tx.BlockTx, ops0); err != nil {
+		return nil, nil, err
+	}
 	for _, e := range batch {
 		if err := tx.Savepoint(ctx, sp); err != nil {
 			return nil, nil, err

@@ -170,8 +170,11 @@ func (db *DB) InBlockTx(ctx context.Context, fn func(tx registry.BlockTx) error)
 		return db.chainFail(err, "begin block transaction")
 	}
 	defer tx.Rollback() // after Commit, a no-op
-	ct := &chainTx{state: state{db: db, conn: tx}, tx: tx}
+	ct := &chainTx{state: state{db: db, conn: tx}, tx: tx, ov: newOverlay()}
 	if err := fn(ct); err != nil {
+		return err
+	}
+	if err := ct.flush(ctx); err != nil {
 		return err
 	}
 	err = tx.Commit()

@@ -15,14 +15,32 @@ import (
 
 var _ registry.BlockTx = (*chainTx)(nil)
 
-// chainTx is the transaction of one block. Its reads (those of state) go
-// through the transaction and so see its writes.
+// chainTx is the transaction of one block. Its reads (those of state)
+// go through the transaction, and the overlay for DID versions and
+// nonces, and so see its writes.
+//
+// Savepoints are set in the database lazily: Savepoint marks the
+// overlay, and a savepoint is set in the database only before the first
+// statement that writes there while it is open. An operation that only
+// writes DID versions and nonces (most of them) costs no statement.
 type chainTx struct {
 	state
 	tx         *sql.Tx
-	savepoints []string // open, oldest first; no name twice
-	released   string   // released, but not yet in the database (see ReleaseSavepoint)
-	schemas    bool     // a schema was put: the schema read cache is stale at commit
+	ov         overlay
+	savepoints []savepoint // open, oldest first; no name twice
+	// sqlOpen are the savepoints open in the database, oldest first:
+	// those of the savepoints set there (a prefix of savepoints), then
+	// savepoints released since, to release there before the next write.
+	sqlOpen []string
+	schemas bool // a schema was put: the schema read cache is stale at commit
+}
+
+// savepoint is an open savepoint: its name, the overlay's length when it
+// was set, and its position in sqlOpen (-1 until set in the database).
+type savepoint struct {
+	name string
+	mark int
+	sql  int
 }
 
 // The operation statuses op_status holds.
@@ -32,9 +50,6 @@ const (
 )
 
 var (
-	qPutDIDVersion = newQuery("INSERT INTO did_versions (" + didVersionCols + ") VALUES (?, ?, ?, ?, ?, ?, ?)")
-	qSetNonce      = newQuery("INSERT INTO nonces (signer, nonce) VALUES (?, ?) " +
-		"ON CONFLICT (signer) DO UPDATE SET nonce = excluded.nonce")
 	// A new accreditation takes the next seq; a replaced one keeps its own.
 	qPutAccreditation = newQuery("INSERT INTO accreditations (" + accreditationCols + ", seq) " +
 		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM accreditations)) " +
@@ -54,28 +69,41 @@ var (
 		"WHERE op_status.status = '" + opRejected + "'")
 )
 
+// exec runs a write, after setting in the database the savepoints it
+// must be undone to.
 func (t *chainTx) exec(ctx context.Context, what string, q query, args ...any) error {
+	if err := t.syncSavepoints(ctx, what); err != nil {
+		return err
+	}
 	_, err := t.conn.ExecContext(ctx, t.db.text(q), args...)
 	return t.db.chainFail(err, what)
 }
 
-// PutDIDVersion implements registry.StateTx: Conflict if that version of
-// the DID exists.
-func (t *chainTx) PutDIDVersion(ctx context.Context, v registry.DIDVersion) error {
-	m, err := toDBDIDVersion(v)
-	if err != nil {
-		return err
+// syncSavepoints makes the database's savepoints those open: it releases
+// there those released since (one RELEASE releases the later ones too)
+// and sets there those not set yet, in one round trip.
+func (t *chainTx) syncSavepoints(ctx context.Context, what string) error {
+	k := 0
+	for k < len(t.savepoints) && t.savepoints[k].sql >= 0 {
+		k++
 	}
-	return t.exec(ctx, v.DID+" version "+strconv.FormatUint(v.Version, 10), qPutDIDVersion, m.args()...)
-}
-
-// SetNonce implements registry.StateTx.
-func (t *chainTx) SetNonce(ctx context.Context, signerDID string, n uint64) error {
-	v, err := toInt64(n, "nonce")
-	if err != nil {
-		return err
+	if k == len(t.sqlOpen) && k == len(t.savepoints) {
+		return nil
 	}
-	return t.exec(ctx, "nonce of "+signerDID, qSetNonce, signerDID, v)
+	var stmt strings.Builder
+	if k < len(t.sqlOpen) {
+		stmt.WriteString(`RELEASE SAVEPOINT "` + t.sqlOpen[k] + `"; `)
+		t.sqlOpen = t.sqlOpen[:k]
+	}
+	for i := k; i < len(t.savepoints); i++ {
+		stmt.WriteString(`SAVEPOINT "` + t.savepoints[i].name + `"; `)
+		t.savepoints[i].sql = len(t.sqlOpen)
+		t.sqlOpen = append(t.sqlOpen, t.savepoints[i].name)
+	}
+	if _, err := t.tx.ExecContext(ctx, stmt.String()); err != nil {
+		return t.db.chainFail(err, "savepoints before "+what)
+	}
+	return nil
 }
 
 // PutAccreditation implements registry.StateTx: it inserts a, or replaces
@@ -139,42 +167,28 @@ func checkSavepoint(name string) error {
 // On PostgreSQL a failed statement aborts the transaction until it rolls
 // back to a savepoint: after a write fails, call RollbackTo before
 // anything else.
-func (t *chainTx) Savepoint(ctx context.Context, name string) error {
+func (t *chainTx) Savepoint(_ context.Context, name string) error {
 	if err := checkSavepoint(name); err != nil {
 		return err
 	}
-	var stmt strings.Builder // one round trip for all
-	if t.released != "" {
-		stmt.WriteString(`RELEASE SAVEPOINT "` + t.released + `"; `)
-	}
-	i := slices.Index(t.savepoints, name)
-	if i >= 0 {
-		stmt.WriteString(`RELEASE SAVEPOINT "` + name + `"; `)
-	}
-	stmt.WriteString(`SAVEPOINT "` + name + `"`)
-	if _, err := t.tx.ExecContext(ctx, stmt.String()); err != nil {
-		return t.db.chainFail(err, "savepoint "+name)
-	}
-	if i >= 0 {
+	if i := slices.IndexFunc(t.savepoints, func(s savepoint) bool { return s.name == name }); i >= 0 {
 		t.savepoints = t.savepoints[:i]
 	}
-	t.savepoints, t.released = append(t.savepoints, name), ""
+	t.savepoints = append(t.savepoints, savepoint{name: name, mark: len(t.ov.log), sql: -1})
 	return nil
 }
 
 // ReleaseSavepoint releases the savepoint name, and those set after it,
 // keeping their writes; Invalid if it is not open. The registry engine
 // calls it, when a BlockTx has it, after each operation it accepts. It
-// costs no round trip: the RELEASE goes with the next Savepoint, and
-// committing releases every savepoint anyway.
+// costs no round trip: a savepoint set in the database is released there
+// with the next write.
 func (t *chainTx) ReleaseSavepoint(_ context.Context, name string) error {
 	i, err := t.open(name)
 	if err != nil {
 		return err
 	}
-	// Any savepoint released earlier and not yet in the database was
-	// set after this one, and this RELEASE releases it too.
-	t.savepoints, t.released = t.savepoints[:i], name
+	t.savepoints = t.savepoints[:i]
 	return nil
 }
 
@@ -186,11 +200,17 @@ func (t *chainTx) RollbackTo(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	sp := t.savepoints[i]
+	t.ov.truncate(sp.mark)
+	// Those set after it, released or not, are gone.
+	t.savepoints = t.savepoints[:i+1]
+	if sp.sql < 0 {
+		return nil // nothing was written to the database since
+	}
 	if _, err := t.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT "`+name+`"`); err != nil {
 		return t.db.chainFail(err, "roll back to savepoint "+name)
 	}
-	// Those set after it, released or not, are gone.
-	t.savepoints, t.released = t.savepoints[:i+1], ""
+	t.sqlOpen = t.sqlOpen[:sp.sql+1]
 	return nil
 }
 
@@ -199,7 +219,7 @@ func (t *chainTx) open(name string) (int, error) {
 	if err := checkSavepoint(name); err != nil {
 		return 0, err
 	}
-	i := slices.Index(t.savepoints, name)
+	i := slices.IndexFunc(t.savepoints, func(s savepoint) bool { return s.name == name })
 	if i < 0 {
 		return 0, errkind.New(errkind.Invalid, "no open savepoint %q", name)
 	}
@@ -231,14 +251,6 @@ func (t *chainTx) PutBlock(ctx context.Context, b registry.Block, opHashes []str
 	m, err := toDBBlock(b)
 	if err != nil {
 		return err
-	}
-	// Make a deferred RELEASE now, so that the block's many writes do
-	// not go through the savepoint journal of the last operation.
-	if t.released != "" {
-		if _, err := t.tx.ExecContext(ctx, `RELEASE SAVEPOINT "`+t.released+`"`); err != nil {
-			return t.db.chainFail(err, "release savepoint "+t.released)
-		}
-		t.released = ""
 	}
 	if err := t.exec(ctx, what, qPutBlock, m.args()...); err != nil {
 		return err
