@@ -61,7 +61,8 @@ DID and a dc+sd-jwt issuer instance of ResidentCredential, and issues every
 simulated wallet (--concurrency of them, each with its own Ed25519 did:key)
 a ResidentCredential with key binding through POST /credentials/issue. For
 --duration, each wallet then runs flows: the shop (the agency) POSTs
-/verifier/requests with --template (residency or age_over); the wallet GETs
+/verifier/requests with --template (residency or age_over) and qrCode
+--qr-code (true: the answer carries the QR code PNG); the wallet GETs
 the request object and checks its signature, presents its SD-JWT VC with
 only the requested claims disclosed and a KB-JWT (nonce of the request,
 aud = client_id), POSTs vp_token and state to the response_uri
@@ -109,6 +110,7 @@ peak resident memory.`
 		cmd.Flags().StringVar(&o.format, "format", "jwt_vc_json", "format of the issuer instance: jwt_vc_json, dc+sd-jwt or ldp_vc (dc+sd-jwt: no status entry)")
 	} else {
 		cmd.Flags().StringVar(&o.template, "template", "residency", "request template: residency or age_over")
+		cmd.Flags().BoolVar(&o.qrCode, "qr-code", true, "have the shop's requests answer the QR code PNG (qrCode); false for a same-device flow")
 	}
 	return cmd
 }
@@ -120,6 +122,7 @@ type oid4vcBenchOptions struct {
 	binary      string
 	format      string
 	template    string
+	qrCode      bool
 }
 
 // benchWallet is a simulated wallet with its own Ed25519 did:key.
@@ -313,12 +316,12 @@ func (p *program) benchOID4VC(ctx context.Context, kind string, o oid4vcBenchOpt
 				return err
 			}
 		}
-		b.request = map[string]any{"did": b.verifierDID, "template": o.template}
+		b.request = map[string]any{"did": b.verifierDID, "template": o.template, "qrCode": o.qrCode}
 		if o.template == "age_over" {
 			b.request["params"] = map[string]any{"threshold": "18"}
 		}
 		b.resolver = did.NewResolver(did.ResolverConfig{}, did.KeyMethod{}, did.JWKMethod{})
-		flow, name, step = b.presentationFlow, "OpenID4VP flow (template "+o.template+", dc+sd-jwt + KB-JWT)", "direct_post"
+		flow, name, step = b.presentationFlow, "OpenID4VP flow (template "+o.template+", dc+sd-jwt + KB-JWT, qrCode "+strconv.FormatBool(o.qrCode)+")", "direct_post"
 	}
 	// One flow per wallet first: it must pass, and it warms up the caches.
 	for _, w := range wallets[:min(4, len(wallets))] {
