@@ -316,7 +316,10 @@ func (p *program) benchOID4VC(ctx context.Context, kind string, o oid4vcBenchOpt
 				return err
 			}
 		}
-		b.request = map[string]any{"did": b.verifierDID, "template": o.template, "qrCode": o.qrCode}
+		b.request = map[string]any{"did": b.verifierDID, "template": o.template}
+		if !o.qrCode {
+			b.request["qrCode"] = false
+		}
 		if o.template == "age_over" {
 			b.request["params"] = map[string]any{"threshold": "18"}
 		}
