@@ -179,40 +179,42 @@ func (db *DB) applyOne(ctx context.Context, w oid4vci.Write) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return res[0].Failed < 0, res[0].Err
+	return res[0].Failed < 0, nil
 }
 
 // errNotApplied rolls a group back when one of its writes did not apply.
 var errNotApplied = errors.New("oid4vci: write did not apply")
 
-// Apply implements oid4vci.Store: one transaction, each group inside a
-// savepoint that is rolled back when one of its writes does not apply or
-// fails. Every write is one conditional statement, decided by the
-// database, so single use holds within and across transactions.
+// Apply implements oid4vci.Store: one transaction. Every write is one
+// conditional statement, decided by the database, so single use holds
+// within and across transactions. A group of several writes runs inside a
+// savepoint, rolled back when one of its writes does not apply; a group of
+// one needs none (a write that does not apply changed nothing).
 func (db *DB) Apply(ctx context.Context, groups [][]oid4vci.Write) ([]oid4vci.Applied, error) {
 	out := make([]oid4vci.Applied, len(groups))
 	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for i, g := range groups {
 			out[i] = oid4vci.Applied{Failed: -1}
-			if err := tx.Exec("SAVEPOINT oid4vci_group").Error; err != nil {
-				return err
-			}
-			failed, err := applyGroup(tx, g)
-			if err == nil && failed < 0 {
-				if err := tx.Exec("RELEASE SAVEPOINT oid4vci_group").Error; err != nil {
+			if len(g) > 1 {
+				if err := tx.Exec("SAVEPOINT oid4vci_group").Error; err != nil {
 					return err
 				}
-				continue
 			}
-			if err := tx.Exec("ROLLBACK TO SAVEPOINT oid4vci_group").Error; err != nil {
-				return err
-			}
-			if err := tx.Exec("RELEASE SAVEPOINT oid4vci_group").Error; err != nil {
+			failed, err := applyGroup(tx, g)
+			if err != nil && !errors.Is(err, errNotApplied) {
 				return err
 			}
 			out[i].Failed = failed
-			if err != nil && !errors.Is(err, errNotApplied) {
-				out[i].Err = err
+			if len(g) == 1 {
+				continue
+			}
+			if failed >= 0 {
+				if err := tx.Exec("ROLLBACK TO SAVEPOINT oid4vci_group").Error; err != nil {
+					return err
+				}
+			}
+			if err := tx.Exec("RELEASE SAVEPOINT oid4vci_group").Error; err != nil {
+				return err
 			}
 		}
 		return nil

@@ -52,8 +52,6 @@ type Applied struct {
 	// redeemed, a nonce already spent, issued marks changed meanwhile),
 	// or -1 when all applied. The group's writes apply all or none.
 	Failed int
-	// Err is the group's own error (its writes were rolled back).
-	Err error
 }
 
 // maxWriteBatch bounds the groups written in one transaction.
@@ -82,6 +80,7 @@ type writeWaiter struct {
 	group []Write
 	done  chan struct{}
 	res   Applied
+	err   error
 }
 
 // apply commits group, all or nothing, and returns the index of its write
@@ -100,7 +99,7 @@ func (b *writeBatcher) apply(ctx context.Context, group ...Write) (int, error) {
 	}
 	select {
 	case <-w.done:
-		return w.res.Failed, w.res.Err
+		return w.res.Failed, w.err
 	case <-ctx.Done():
 		// The writes may yet commit; the caller was told nothing.
 		return 0, errkind.Wrap(errkind.Unavailable, ctx.Err(), "oid4vci: write abandoned")
@@ -141,9 +140,9 @@ func (b *writeBatcher) commit(ctx context.Context, batch []*writeWaiter) {
 			r, err := b.store.Apply(ctx, [][]Write{w.group})
 			switch {
 			case err != nil:
-				w.res = Applied{Err: err}
+				w.err = err
 			case len(r) != 1:
-				w.res = Applied{Err: errkind.New(errkind.Internal, "oid4vci: the store applied %d groups of 1", len(r))}
+				w.err = errkind.New(errkind.Internal, "oid4vci: the store applied %d groups of 1", len(r))
 			default:
 				w.res = r[0]
 			}
@@ -153,7 +152,7 @@ func (b *writeBatcher) commit(ctx context.Context, batch []*writeWaiter) {
 	}
 	for i, w := range batch {
 		if err != nil {
-			w.res = Applied{Err: err}
+			w.err = err
 		} else {
 			w.res = res[i]
 		}

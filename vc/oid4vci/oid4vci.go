@@ -102,9 +102,9 @@ type Store interface {
 	// stores the access token); a nonce use when the nonce (by hash) was
 	// not spent before; an issued mark when the issued configurations are
 	// Old (it sets New, and deletes the claims when ClearClaims). A group
-	// stops at its first write that does not apply or fails; the groups
-	// after it are still applied. The error is the transaction's: then
-	// nothing was committed.
+	// stops at its first write that does not apply, and the groups after
+	// it are still applied. A write that fails (an error, not a write that
+	// does not apply) fails the call: then nothing was committed.
 	Apply(ctx context.Context, groups [][]Write) ([]Applied, error)
 	// Sweep deletes the offers purged before now and the spent nonces
 	// expired before now.
