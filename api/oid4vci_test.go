@@ -430,3 +430,62 @@ func TestOID4VCIConcurrentToken(t *testing.T) {
 		})
 	}
 }
+
+// TestOID4VCIConcurrentCredential sends parallel credential requests,
+// which the server group-commits: one access token issues its
+// configuration once, and one c_nonce is spent once, across offers.
+func TestOID4VCIConcurrentCredential(t *testing.T) {
+	for _, e := range newEnvs(t, api.Config{}) {
+		t.Run(e.name, func(t *testing.T) {
+			id := e.createIssuer(t, e.key, e.newDID(t, e.key, "Ed25519"), "dc+sd-jwt", "ExampleDegreeCredential")
+			config := id + ":ExampleDegreeCredential"
+			w := newOIDWallet(t, e)
+			token := func() string {
+				out := e.mustOffer(t, map[string]any{"issuerId": id, "credentialSubject": map[string]any{"name": "A"}})
+				code, _ := w.fetchOffer(t, out["offerUri"].(string))
+				return w.accessToken(t, code, "")
+			}
+			// run sends 10 credential requests at once; req(i) gives the
+			// access token and proof nonce of the i-th.
+			run := func(req func(i int) (string, string)) (ok, refused int, codes map[string]int) {
+				codes = map[string]int{}
+				var mu sync.Mutex
+				var wg sync.WaitGroup
+				for i := range 10 {
+					tok, n := req(i)
+					p := w.proof(t, proofOpts{nonce: n})
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						r := w.credential(t, tok, map[string]any{"credential_configuration_id": config, "proofs": map[string]any{"jwt": []string{p}}})
+						mu.Lock()
+						defer mu.Unlock()
+						switch r.status {
+						case 200:
+							ok++
+						case 400:
+							refused++
+							codes[r.errorCode()]++
+						default:
+							t.Errorf("credential: got %d %s; want 200 or 400", r.status, r.raw)
+						}
+					}()
+				}
+				wg.Wait()
+				return ok, refused, codes
+			}
+			tok := token()
+			if ok, refused, codes := run(func(int) (string, string) { return tok, w.nonce(t) }); ok != 1 || refused != 9 || codes["invalid_credential_request"] != 9 {
+				t.Errorf("one token, 10 nonces: %d issued, %d refused %v; want 1 and 9 invalid_credential_request", ok, refused, codes)
+			}
+			n := w.nonce(t)
+			toks := make([]string, 10)
+			for i := range toks {
+				toks[i] = token()
+			}
+			if ok, refused, codes := run(func(i int) (string, string) { return toks[i], n }); ok != 1 || refused != 9 || codes["invalid_nonce"] != 9 {
+				t.Errorf("10 tokens, one nonce: %d issued, %d refused %v; want 1 and 9 invalid_nonce", ok, refused, codes)
+			}
+		})
+	}
+}

@@ -91,13 +91,16 @@ func (s *Server) CreateVPRequest(c *gin.Context) {
 		s.abortWithError(c, err)
 		return
 	}
-	png, err := qrPNG(created.URI)
-	if err != nil {
-		s.abortWithError(c, err)
-		return
-	}
 	r := created.Request
-	out := VPRequestCreated{Id: r.ID, ClientId: r.ClientID, RequestUri: created.RequestURI, Uri: created.URI, QrPng: png, ExpiresAt: r.ExpiresAt}
+	out := VPRequestCreated{Id: r.ID, ClientId: r.ClientID, RequestUri: created.RequestURI, Uri: created.URI, ExpiresAt: r.ExpiresAt}
+	if req.QrCode == nil || *req.QrCode {
+		png, err := qrPNG(created.URI)
+		if err != nil {
+			s.abortWithError(c, err)
+			return
+		}
+		out.QrPng = &png
+	}
 	if err := convert(r.Query, &out.DcqlQuery); err != nil {
 		s.abortWithError(c, err)
 		return

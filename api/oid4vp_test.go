@@ -224,6 +224,10 @@ func TestOID4VPFlow(t *testing.T) {
 				if st, r := e.vpResult(t, e.key, c.ID); st != 200 || r.Status != "pending" {
 					t.Fatalf("before the answer: %d %+v; want pending", st, r)
 				}
+				noQR := map[string]any{"did": f.verifier, "template": "residency", "qrCode": false}
+				if c := e.createVP(t, noQR); len(c.QrPng) != 0 || c.URI == "" {
+					t.Errorf("created with qrCode false: %d bytes of qrPng, uri %q; want no qrPng, a uri", len(c.QrPng), c.URI)
+				}
 				ro := w.fetch(t, c.URI)
 				// The wallet discloses the district and the name; only the district was asked.
 				p, err := sdjwt.Present(f.sdResident, []string{"/district", "/name"}, &sdjwt.KeyBinding{Signer: h.key, Audience: ro.ClientID, Nonce: ro.Nonce})

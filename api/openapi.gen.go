@@ -717,6 +717,12 @@ type CreateVPRequest struct {
 	// replaced it by DCQL; send dcqlQuery.
 	PresentationDefinition *map[string]interface{} `json:"presentationDefinition,omitempty"`
 
+	// QrCode false leaves qrPng out of the answer: rendering the QR code costs the
+	// server a few milliseconds of CPU per request, which a same-device flow or
+	// a kiosk that renders uri itself does not need. GET
+	// /verifier/requests/{requestId}/qr.png still serves it.
+	QrCode *bool `json:"qrCode,omitempty"`
+
 	// Template A template name from GET /verifier/templates, instead of dcqlQuery.
 	//
 	// Example: residency
@@ -1303,8 +1309,8 @@ type VPRequestCreated struct {
 	// Id Example: vpr_8ZVtq3FZ1ks0S0dE4j7Y0d
 	Id string `json:"id"`
 
-	// QrPng The uri as a QR code, a base64 PNG (also at GET /verifier/requests/{requestId}/qr.png).
-	QrPng []byte `json:"qrPng"`
+	// QrPng The uri as a QR code, a base64 PNG (also at GET /verifier/requests/{requestId}/qr.png); absent when the request asked qrCode false.
+	QrPng *[]byte `json:"qrPng,omitempty"`
 
 	// RequestUri Example: http://127.0.0.1:8080/verifier/requests/vpr_8ZVtq3FZ1ks0S0dE4j7Y0d/object
 	RequestUri string `json:"requestUri"`

@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/urbis-id/urbis/internal/errkind"
 	"github.com/urbis-id/urbis/vc/issuer"
@@ -106,13 +109,10 @@ func (db *DB) AllIssuers(ctx context.Context) ([]issuer.Instance, error) {
 	return out, nil
 }
 
-// CreateOffer implements oid4vci.Store.
+// CreateOffer stores an offer (one group of Apply).
 func (db *DB) CreateOffer(ctx context.Context, o oid4vci.Offer) error {
-	m, err := toDBOffer(o)
-	if err != nil {
-		return err
-	}
-	return fail(db.gorm.WithContext(ctx).Create(&m).Error, "credential offer")
+	_, err := db.applyOne(ctx, oid4vci.Write{Kind: oid4vci.WriteCreateOffer, Offer: o})
+	return err
 }
 
 func (db *DB) offerWhere(ctx context.Context, col, v string) (oid4vci.Offer, error) {
@@ -156,40 +156,125 @@ func (db *DB) FailTxCode(ctx context.Context, id string, max int) (int, error) {
 	return n, nil
 }
 
-// Redeem implements oid4vci.Store with one conditional UPDATE.
+// Redeem applies one redemption (one group of Apply); false when the
+// code was used or killed before.
 func (db *DB) Redeem(ctx context.Context, id, tokenHash string, tokenExpires, purgeAt time.Time, max int) (bool, error) {
-	res := db.gorm.WithContext(ctx).Exec("UPDATE oid4vci_offers SET redeemed = ?, token_hash = ?, token_expires_at = ?, purge_at = ? "+
-		"WHERE id = ? AND NOT redeemed AND tx_attempts < ?", true, tokenHash, dbTime(tokenExpires), dbTime(purgeAt), id, max)
-	if res.Error != nil {
-		return false, fail(res.Error, "credential offer")
-	}
-	return res.RowsAffected == 1, nil
+	return db.applyOne(ctx, oid4vci.Write{Kind: oid4vci.WriteRedeem, ID: id, TokenHash: tokenHash, TokenExpires: tokenExpires, PurgeAt: purgeAt, Max: max})
 }
 
-// MarkIssued implements oid4vci.Store with one conditional UPDATE.
+// MarkIssued applies one issued mark (one group of Apply); false when the
+// issued configurations are not old.
 func (db *DB) MarkIssued(ctx context.Context, id string, old, new []string, clearClaims bool) (bool, error) {
-	if old == nil {
-		old = []string{}
-	}
-	o, _ := json.Marshal(old)
-	n, _ := json.Marshal(new)
-	q := "UPDATE oid4vci_offers SET issued = ? WHERE id = ? AND issued = ?"
-	if clearClaims {
-		q = "UPDATE oid4vci_offers SET issued = ?, claims = NULL WHERE id = ? AND issued = ?"
-	}
-	res := db.gorm.WithContext(ctx).Exec(q, string(n), id, string(o))
-	if res.Error != nil {
-		return false, fail(res.Error, "credential offer")
-	}
-	return res.RowsAffected == 1, nil
+	return db.applyOne(ctx, oid4vci.Write{Kind: oid4vci.WriteMarkIssued, ID: id, Old: old, New: new, ClearClaims: clearClaims})
 }
 
-// UseNonce implements oid4vci.Store: the primary key makes a second
-// INSERT of one nonce do nothing.
+// UseNonce applies one nonce use (one group of Apply); false when the
+// nonce was spent before.
 func (db *DB) UseNonce(ctx context.Context, hash string, expires time.Time) (bool, error) {
-	res := db.gorm.WithContext(ctx).Exec("INSERT INTO oid4vci_nonces (hash, expires_at) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING", hash, dbTime(expires))
+	return db.applyOne(ctx, oid4vci.Write{Kind: oid4vci.WriteUseNonce, NonceHash: hash, NonceExpires: expires})
+}
+
+func (db *DB) applyOne(ctx context.Context, w oid4vci.Write) (bool, error) {
+	res, err := db.Apply(ctx, [][]oid4vci.Write{{w}})
+	if err != nil {
+		return false, err
+	}
+	return res[0].Failed < 0, nil
+}
+
+// errNotApplied rolls a group back when one of its writes did not apply.
+var errNotApplied = errors.New("oid4vci: write did not apply")
+
+// Apply implements oid4vci.Store: one transaction. Every write is one
+// conditional statement, decided by the database, so single use holds
+// within and across transactions. A group of several writes runs inside a
+// savepoint, rolled back when one of its writes does not apply; a group of
+// one needs none (a write that does not apply changed nothing).
+func (db *DB) Apply(ctx context.Context, groups [][]oid4vci.Write) ([]oid4vci.Applied, error) {
+	out := make([]oid4vci.Applied, len(groups))
+	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for i, g := range groups {
+			out[i] = oid4vci.Applied{Failed: -1}
+			if len(g) > 1 {
+				if err := tx.Exec("SAVEPOINT oid4vci_group").Error; err != nil {
+					return err
+				}
+			}
+			failed, err := applyGroup(tx, g)
+			if err != nil && !errors.Is(err, errNotApplied) {
+				return err
+			}
+			out[i].Failed = failed
+			if len(g) == 1 {
+				continue
+			}
+			if failed >= 0 {
+				if err := tx.Exec("ROLLBACK TO SAVEPOINT oid4vci_group").Error; err != nil {
+					return err
+				}
+			}
+			if err := tx.Exec("RELEASE SAVEPOINT oid4vci_group").Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fail(err, "credential offers")
+	}
+	return out, nil
+}
+
+// applyGroup runs the writes of g in tx, stopping at the first that does
+// not apply (its index) or fails.
+func applyGroup(tx *gorm.DB, g []oid4vci.Write) (int, error) {
+	for i, w := range g {
+		ok, err := applyWrite(tx, w)
+		if err != nil {
+			return i, err
+		}
+		if !ok {
+			return i, errNotApplied
+		}
+	}
+	return -1, nil
+}
+
+func applyWrite(tx *gorm.DB, w oid4vci.Write) (bool, error) {
+	var res *gorm.DB
+	switch w.Kind {
+	case oid4vci.WriteCreateOffer:
+		m, err := toDBOffer(w.Offer)
+		if err != nil {
+			return false, err
+		}
+		if err := tx.Create(&m).Error; err != nil {
+			return false, fail(err, "credential offer")
+		}
+		return true, nil
+	case oid4vci.WriteRedeem:
+		res = tx.Exec("UPDATE oid4vci_offers SET redeemed = ?, token_hash = ?, token_expires_at = ?, purge_at = ? "+
+			"WHERE id = ? AND NOT redeemed AND tx_attempts < ?", true, w.TokenHash, dbTime(w.TokenExpires), dbTime(w.PurgeAt), w.ID, w.Max)
+	case oid4vci.WriteMarkIssued:
+		old := w.Old
+		if old == nil {
+			old = []string{}
+		}
+		o, _ := json.Marshal(old)
+		n, _ := json.Marshal(w.New)
+		q := "UPDATE oid4vci_offers SET issued = ? WHERE id = ? AND issued = ?"
+		if w.ClearClaims {
+			q = "UPDATE oid4vci_offers SET issued = ?, claims = NULL WHERE id = ? AND issued = ?"
+		}
+		res = tx.Exec(q, string(n), w.ID, string(o))
+	case oid4vci.WriteUseNonce:
+		// The primary key makes a second INSERT of one nonce do nothing.
+		res = tx.Exec("INSERT INTO oid4vci_nonces (hash, expires_at) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING", w.NonceHash, dbTime(w.NonceExpires))
+	default:
+		return false, errkind.New(errkind.Internal, "oid4vci: unknown write kind %d", w.Kind)
+	}
 	if res.Error != nil {
-		return false, fail(res.Error, "c_nonce")
+		return false, fail(res.Error, "credential offer")
 	}
 	return res.RowsAffected == 1, nil
 }

@@ -60,18 +60,21 @@ func (m dbVPRequest) domain() (oid4vp.Request, error) {
 	return r, nil
 }
 
-// CreateVPRequest implements oid4vp.Store.
+// CreateVPRequest stores a request (one write of WriteVPRequests).
 func (db *DB) CreateVPRequest(ctx context.Context, r oid4vp.Request) error {
+	return db.writeOne(ctx, oid4vp.Write{Create: &r})
+}
+
+func toDBVPRequest(r oid4vp.Request) (dbVPRequest, error) {
 	q, err := json.Marshal(r.Query)
 	if err != nil {
-		return errkind.Wrap(errkind.Internal, err, "encode query")
+		return dbVPRequest{}, errkind.Wrap(errkind.Internal, err, "encode query")
 	}
-	m := dbVPRequest{
+	return dbVPRequest{
 		ID: r.ID, AgencyID: r.AgencyID, DID: r.DID, ClientID: r.ClientID, Nonce: r.Nonce, State: r.State,
 		Query: string(q), Template: r.Template, WebhookURL: r.WebhookURL, Object: r.Object, Status: string(r.Status),
 		CreatedAt: dbTime(r.CreatedAt), ExpiresAt: dbTime(r.ExpiresAt),
-	}
-	return fail(db.gorm.WithContext(ctx).Create(&m).Error, "presentation request "+r.ID)
+	}, nil
 }
 
 // VPRequest implements oid4vp.Store.
@@ -83,70 +86,118 @@ func (db *DB) VPRequest(ctx context.Context, id string) (oid4vp.Request, error) 
 	return m.domain()
 }
 
-// AnswerVPRequests implements oid4vp.Store: one transaction of
-// conditional UPDATEs, so of two answers to a request (in one call or in
-// concurrent ones) exactly one finds it pending.
+// AnswerVPRequests stores answers (writes of WriteVPRequests).
 func (db *DB) AnswerVPRequests(ctx context.Context, answers []oid4vp.Answer) ([]error, error) {
-	type row struct {
-		status, outcome string
-		claims          sql.NullString
+	writes := make([]oid4vp.Write, len(answers))
+	for i := range answers {
+		writes[i] = oid4vp.Write{Answer: &answers[i]}
 	}
-	rows := make([]row, len(answers))
-	for i, a := range answers {
-		o := a.Outcome
-		if o.Claims != nil {
-			b, err := json.Marshal(o.Claims)
-			if err != nil {
-				return nil, errkind.Wrap(errkind.Internal, err, "encode claims")
-			}
-			rows[i].claims = sql.NullString{String: string(b), Valid: true}
-		}
-		o.Claims, o.ClaimsErased, o.Webhook = nil, false, ""
-		b, err := json.Marshal(o)
+	return db.WriteVPRequests(ctx, writes)
+}
+
+// EraseVPClaims deletes a request's claims (one write of WriteVPRequests).
+func (db *DB) EraseVPClaims(ctx context.Context, id string) error {
+	return db.writeOne(ctx, oid4vp.Write{Erase: id})
+}
+
+func (db *DB) writeOne(ctx context.Context, w oid4vp.Write) error {
+	errs, err := db.WriteVPRequests(ctx, []oid4vp.Write{w})
+	if err != nil {
+		return err
+	}
+	return errs[0]
+}
+
+// vpAnswerRow is an answer encoded for its UPDATE.
+type vpAnswerRow struct {
+	status, outcome string
+	claims          sql.NullString
+}
+
+func toVPAnswerRow(a oid4vp.Answer) (vpAnswerRow, error) {
+	var row vpAnswerRow
+	o := a.Outcome
+	if o.Claims != nil {
+		b, err := json.Marshal(o.Claims)
 		if err != nil {
-			return nil, errkind.Wrap(errkind.Internal, err, "encode outcome")
+			return row, errkind.Wrap(errkind.Internal, err, "encode claims")
 		}
-		rows[i].status, rows[i].outcome = string(o.Status), string(b)
+		row.claims = sql.NullString{String: string(b), Valid: true}
 	}
-	errs := make([]error, len(answers))
+	o.Claims, o.ClaimsErased, o.Webhook = nil, false, ""
+	b, err := json.Marshal(o)
+	if err != nil {
+		return row, errkind.Wrap(errkind.Internal, err, "encode outcome")
+	}
+	row.status, row.outcome = string(o.Status), string(b)
+	return row, nil
+}
+
+// WriteVPRequests implements oid4vp.Store: one transaction, in order. An
+// answer is a conditional UPDATE, so of two answers to a request (in one
+// call or in concurrent ones) exactly one finds it pending.
+func (db *DB) WriteVPRequests(ctx context.Context, writes []oid4vp.Write) ([]error, error) {
+	creates := make([]*dbVPRequest, len(writes))
+	rows := make([]vpAnswerRow, len(writes))
+	for i, w := range writes {
+		var err error
+		switch {
+		case w.Create != nil:
+			var m dbVPRequest
+			m, err = toDBVPRequest(*w.Create)
+			creates[i] = &m
+		case w.Answer != nil:
+			rows[i], err = toVPAnswerRow(*w.Answer)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	errs := make([]error, len(writes))
 	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		for i, a := range answers {
-			res := tx.Model(&dbVPRequest{}).Where("id = ? AND status = ?", a.ID, string(oid4vp.StatusPending)).
-				Updates(map[string]any{"status": rows[i].status, "outcome": rows[i].outcome, "claims": rows[i].claims})
-			if res.Error != nil {
-				return res.Error
-			}
-			if res.RowsAffected == 1 {
-				continue
-			}
-			var n int64
-			if err := tx.Model(&dbVPRequest{}).Where("id = ?", a.ID).Count(&n).Error; err != nil {
-				return err
-			}
-			if n == 0 {
-				errs[i] = errkind.New(errkind.NotFound, "presentation request %s not found", a.ID)
-			} else {
-				errs[i] = errkind.New(errkind.Conflict, "presentation request %s was already answered", a.ID)
+		for i, w := range writes {
+			switch {
+			case w.Create != nil:
+				if err := tx.Create(creates[i]).Error; err != nil {
+					return err
+				}
+			case w.Answer != nil:
+				a := w.Answer
+				res := tx.Model(&dbVPRequest{}).Where("id = ? AND status = ?", a.ID, string(oid4vp.StatusPending)).
+					Updates(map[string]any{"status": rows[i].status, "outcome": rows[i].outcome, "claims": rows[i].claims})
+				if res.Error != nil {
+					return res.Error
+				}
+				if res.RowsAffected == 1 {
+					continue
+				}
+				var n int64
+				if err := tx.Model(&dbVPRequest{}).Where("id = ?", a.ID).Count(&n).Error; err != nil {
+					return err
+				}
+				if n == 0 {
+					errs[i] = errkind.New(errkind.NotFound, "presentation request %s not found", a.ID)
+				} else {
+					errs[i] = errkind.New(errkind.Conflict, "presentation request %s was already answered", a.ID)
+				}
+			case w.Erase != "":
+				res := tx.Model(&dbVPRequest{}).Where("id = ?", w.Erase).Update("claims", nil)
+				if res.Error != nil {
+					return res.Error
+				}
+				if res.RowsAffected == 0 {
+					errs[i] = errkind.New(errkind.NotFound, "presentation request %s not found", w.Erase)
+				}
+			default:
+				errs[i] = errkind.New(errkind.Internal, "presentation request write %d is empty", i)
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fail(err, "answer presentation requests")
+		return nil, fail(err, "presentation requests")
 	}
 	return errs, nil
-}
-
-// EraseVPClaims implements oid4vp.Store.
-func (db *DB) EraseVPClaims(ctx context.Context, id string) error {
-	res := db.gorm.WithContext(ctx).Model(&dbVPRequest{}).Where("id = ?", id).Update("claims", nil)
-	if res.Error != nil {
-		return fail(res.Error, "presentation request "+id)
-	}
-	if res.RowsAffected == 0 {
-		return errkind.New(errkind.NotFound, "presentation request %s not found", id)
-	}
-	return nil
 }
 
 // SetVPWebhook implements oid4vp.Store.

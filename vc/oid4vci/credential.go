@@ -83,17 +83,21 @@ func (s *Service) Credential(ctx context.Context, accessToken string, req Creden
 			return nil, err
 		}
 	}
-	for i, n := range nonces {
-		if err := s.spendNonce(ctx, n, exps[i]); err != nil {
-			return nil, err
-		}
-	}
+	// The nonces are spent and the configuration marked issued in one
+	// group: all or nothing, committed before anything is issued.
 	issued := append(slices.Clip(o.Issued), req.ConfigurationID)
-	ok, err := s.cfg.Store.MarkIssued(ctx, o.ID, o.Issued, issued, len(issued) == len(o.ConfigurationIDs))
-	if err != nil {
-		return nil, err
+	group := make([]Write, 0, len(nonces)+1)
+	for i, n := range nonces {
+		group = append(group, Write{Kind: WriteUseNonce, NonceHash: hashOf(n), NonceExpires: exps[i]})
 	}
-	if !ok {
+	group = append(group, Write{Kind: WriteMarkIssued, ID: o.ID, Old: o.Issued, New: issued, ClearClaims: len(issued) == len(o.ConfigurationIDs)})
+	failed, err := s.writes.apply(ctx, group...)
+	switch {
+	case err != nil:
+		return nil, err
+	case failed >= 0 && failed < len(nonces):
+		return nil, oauthError(errkind.Invalid, ErrInvalidNonce, "the c_nonce was already used; get a fresh one from the nonce endpoint")
+	case failed >= 0:
 		return nil, oauthError(errkind.Invalid, ErrInvalidCredentialRequest, "credential configuration %q is being issued, or was issued, by another request with this access token", req.ConfigurationID)
 	}
 	_, typ, _ := splitConfigurationID(req.ConfigurationID)
@@ -103,7 +107,7 @@ func (s *Service) Credential(ctx context.Context, accessToken string, req Creden
 		if err != nil {
 			if len(out) == 0 {
 				// Nothing was issued: the configuration may be asked for again.
-				_, _ = s.cfg.Store.MarkIssued(ctx, o.ID, issued, o.Issued, false)
+				_, _ = s.writes.apply(ctx, Write{Kind: WriteMarkIssued, ID: o.ID, Old: issued, New: o.Issued})
 			}
 			return nil, err
 		}

@@ -1,7 +1,6 @@
 package oid4vci
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -49,16 +48,4 @@ func (s *Service) checkNonce(n string) (time.Time, error) {
 		return time.Time{}, oauthError(errkind.Invalid, ErrInvalidNonce, "the c_nonce expired at %s; get a fresh one from the nonce endpoint", exp.Format(time.RFC3339))
 	}
 	return exp, nil
-}
-
-// spendNonce uses up a valid c_nonce; invalid_nonce when it was used before.
-func (s *Service) spendNonce(ctx context.Context, n string, exp time.Time) error {
-	ok, err := s.cfg.Store.UseNonce(ctx, hashOf(n), exp)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return oauthError(errkind.Invalid, ErrInvalidNonce, "the c_nonce was already used; get a fresh one from the nonce endpoint")
-	}
-	return nil
 }

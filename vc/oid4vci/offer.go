@@ -156,7 +156,7 @@ func (s *Service) CreateOffer(ctx context.Context, agencyID string, req OfferReq
 		o.TxCodeHash, o.TxCodeLength, o.TxCodeDescription = txHash(o.ID, out.TxCode), n, req.TxCodeDescription
 		grant.TxCode = &TxCodeSpec{InputMode: "numeric", Length: n, Description: req.TxCodeDescription}
 	}
-	if err := s.cfg.Store.CreateOffer(ctx, o); err != nil {
+	if _, err := s.writes.apply(ctx, Write{Kind: WriteCreateOffer, Offer: o}); err != nil {
 		return Created{}, err
 	}
 	out.Offer = s.offerObject(o, grant)

@@ -84,12 +84,11 @@ type Offer struct {
 }
 
 // Store keeps offers and spent nonces. Single use is decided by the
-// database: Redeem, MarkIssued and UseNonce report false when another
-// request got there first.
+// database: a redemption, a nonce use or an issued mark (see Write) does
+// not apply when another request got there first.
 type Store interface {
 	// AllIssuers lists the issuer instances of every agency, oldest first.
 	AllIssuers(ctx context.Context) ([]issuer.Instance, error)
-	CreateOffer(ctx context.Context, o Offer) error
 	// Offer, OfferByCode and OfferByToken return NotFound when there is none.
 	Offer(ctx context.Context, id string) (Offer, error)
 	OfferByCode(ctx context.Context, codeHash string) (Offer, error)
@@ -97,15 +96,16 @@ type Store interface {
 	// FailTxCode counts a wrong transaction code of an unredeemed offer;
 	// at max attempts the code dies (Redeemed). It returns the count.
 	FailTxCode(ctx context.Context, id string, max int) (int, error)
-	// Redeem marks the code of offer id used and stores the access token,
-	// when it is unused and has had fewer than max wrong transaction codes.
-	Redeem(ctx context.Context, id, tokenHash string, tokenExpires, purgeAt time.Time, max int) (bool, error)
-	// MarkIssued replaces the issued configurations old by new; when
-	// clearClaims, the claims are deleted. False when issued is not old.
-	MarkIssued(ctx context.Context, id string, old, new []string, clearClaims bool) (bool, error)
-	// UseNonce spends a nonce (by hash) that is valid until expires; false
-	// when it was spent before.
-	UseNonce(ctx context.Context, hash string, expires time.Time) (bool, error)
+	// Apply commits groups of writes in one transaction, applying each
+	// group all or nothing, in order: a redemption applies when the code
+	// is unused and has had fewer than Max wrong transaction codes (it
+	// stores the access token); a nonce use when the nonce (by hash) was
+	// not spent before; an issued mark when the issued configurations are
+	// Old (it sets New, and deletes the claims when ClearClaims). A group
+	// stops at its first write that does not apply, and the groups after
+	// it are still applied. A write that fails (an error, not a write that
+	// does not apply) fails the call: then nothing was committed.
+	Apply(ctx context.Context, groups [][]Write) ([]Applied, error)
 	// Sweep deletes the offers purged before now and the spent nonces
 	// expired before now.
 	Sweep(ctx context.Context, now time.Time) error
@@ -148,6 +148,8 @@ type Config struct {
 type Service struct {
 	cfg Config
 
+	writes *writeBatcher
+
 	mu        sync.Mutex
 	meta      *Metadata
 	metaUntil time.Time
@@ -179,7 +181,7 @@ func NewService(cfg Config) *Service {
 		rand.Read(cfg.NonceKey) // never fails
 	}
 	cfg.IssuerURL = strings.TrimRight(cfg.IssuerURL, "/")
-	return &Service{cfg: cfg}
+	return &Service{cfg: cfg, writes: &writeBatcher{store: cfg.Store}}
 }
 
 // IssuerURL is the credential issuer identifier.

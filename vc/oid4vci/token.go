@@ -67,11 +67,11 @@ func (s *Service) Token(ctx context.Context, req TokenRequest) (Token, error) {
 	if exp.After(purge) {
 		purge = exp
 	}
-	ok, err := s.cfg.Store.Redeem(ctx, o.ID, hashOf(tok), exp, purge, MaxTxAttempts)
+	failed, err := s.writes.apply(ctx, Write{Kind: WriteRedeem, ID: o.ID, TokenHash: hashOf(tok), TokenExpires: exp, PurgeAt: purge, Max: MaxTxAttempts})
 	if err != nil {
 		return Token{}, err
 	}
-	if !ok {
+	if failed >= 0 {
 		return Token{}, oauthError(errkind.Invalid, ErrInvalidGrant, "the pre-authorized code was already used (or killed by wrong transaction codes)")
 	}
 	return Token{AccessToken: tok, ExpiresIn: int(s.cfg.TokenTTL.Seconds())}, nil

@@ -7,34 +7,37 @@ import (
 	"github.com/urbis-id/urbis/internal/errkind"
 )
 
-// maxAnswerBatch bounds the answers stored in one transaction.
-const maxAnswerBatch = 256
+// maxWriteBatch bounds the writes stored in one transaction.
+const maxWriteBatch = 256
 
-// answerBatcher group-commits concurrent answers: a caller that finds no
-// write under way leads, storing every waiting answer in one transaction
-// (one fsync on SQLite instead of one per answer), until none is left.
-// Each caller returns once its answer is committed or refused, so no
-// wallet is told "verified" before the outcome is stored; the per-answer
-// result (Conflict for a request already answered) reaches each caller.
-type answerBatcher struct {
+// writeBatcher group-commits concurrent writes (new requests, answers,
+// erased claims): a caller that finds no write under way leads, storing
+// every waiting write in one transaction (one fsync on SQLite instead of
+// one per write), until none is left. Each caller returns once its write
+// is committed or refused, so no wallet is told "verified", and no shop
+// handed a request, before it is stored; the per-write result (Conflict
+// for a request already answered) reaches each caller. When the
+// transaction of several writes fails, each is written again on its own,
+// so that one write's failure fails only its caller.
+type writeBatcher struct {
 	store Store
 
 	mu      sync.Mutex
-	waiting []*answerWaiter
+	waiting []*writeWaiter
 	leading bool
 }
 
-type answerWaiter struct {
-	a    Answer
+type writeWaiter struct {
+	w    Write
 	done chan struct{}
 	err  error
 }
 
-// add stores a, returning its own result.
-func (b *answerBatcher) add(ctx context.Context, a Answer) error {
-	w := &answerWaiter{a: a, done: make(chan struct{})}
+// add stores w, returning its own result.
+func (b *writeBatcher) add(ctx context.Context, w Write) error {
+	wt := &writeWaiter{w: w, done: make(chan struct{})}
 	b.mu.Lock()
-	b.waiting = append(b.waiting, w)
+	b.waiting = append(b.waiting, wt)
 	lead := !b.leading
 	b.leading = true
 	b.mu.Unlock()
@@ -44,14 +47,14 @@ func (b *answerBatcher) add(ctx context.Context, a Answer) error {
 		go b.lead(context.WithoutCancel(ctx))
 	}
 	select {
-	case <-w.done:
-		return w.err
+	case <-wt.done:
+		return wt.err
 	case <-ctx.Done():
-		return errkind.Wrap(errkind.Unavailable, ctx.Err(), "storing the answer abandoned; it may yet be stored")
+		return errkind.Wrap(errkind.Unavailable, ctx.Err(), "storing the presentation request abandoned; it may yet be stored")
 	}
 }
 
-func (b *answerBatcher) lead(ctx context.Context) {
+func (b *writeBatcher) lead(ctx context.Context) {
 	for {
 		b.mu.Lock()
 		if len(b.waiting) == 0 {
@@ -59,23 +62,41 @@ func (b *answerBatcher) lead(ctx context.Context) {
 			b.mu.Unlock()
 			return
 		}
-		n := min(len(b.waiting), maxAnswerBatch)
+		n := min(len(b.waiting), maxWriteBatch)
 		batch := b.waiting[:n:n]
 		b.waiting = b.waiting[n:]
 		b.mu.Unlock()
-		answers := make([]Answer, len(batch))
-		for i, w := range batch {
-			answers[i] = w.a
-		}
-		errs, err := b.store.AnswerVPRequests(ctx, answers)
-		for i, w := range batch {
-			switch {
-			case err != nil:
-				w.err = err
-			case i < len(errs):
-				w.err = errs[i]
+		b.commit(ctx, batch)
+	}
+}
+
+// commit stores the writes of batch in one call and wakes their callers.
+func (b *writeBatcher) commit(ctx context.Context, batch []*writeWaiter) {
+	writes := make([]Write, len(batch))
+	for i, w := range batch {
+		writes[i] = w.w
+	}
+	errs, err := b.store.WriteVPRequests(ctx, writes)
+	if err != nil && len(batch) > 1 {
+		// Nothing of the failed transaction was stored: write each on
+		// its own.
+		for _, w := range batch {
+			errs, err := b.store.WriteVPRequests(ctx, []Write{w.w})
+			w.err = err
+			if err == nil && len(errs) == 1 {
+				w.err = errs[0]
 			}
 			close(w.done)
 		}
+		return
+	}
+	for i, w := range batch {
+		switch {
+		case err != nil:
+			w.err = err
+		case i < len(errs):
+			w.err = errs[i]
+		}
+		close(w.done)
 	}
 }

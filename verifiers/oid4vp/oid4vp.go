@@ -102,20 +102,19 @@ const (
 // guard: it must store an outcome only if the request is still pending,
 // atomically, and answer Conflict otherwise.
 type Store interface {
-	CreateVPRequest(ctx context.Context, r Request) error
 	// VPRequest returns the request id; NotFound if there is none.
 	VPRequest(ctx context.Context, id string) (Request, error)
-	// AnswerVPRequests moves each pending request to its outcome's
-	// status with the outcome (Claims included), all in one transaction,
-	// in order. It returns one error per answer: nil, Conflict when the
-	// request is not pending any more (also when an earlier answer of the
-	// same call took it), NotFound when there is none; and an error of
-	// its own when the transaction failed, so that none was stored.
-	// VPRequest returns the outcome with ClaimsErased set when a verified
-	// request's claims are gone.
-	AnswerVPRequests(ctx context.Context, answers []Answer) ([]error, error)
-	// EraseVPClaims deletes the verified claims of request id.
-	EraseVPClaims(ctx context.Context, id string) error
+	// WriteVPRequests applies writes all in one transaction, in order: a
+	// Create stores a new request; an Answer moves a pending request to
+	// its outcome's status with the outcome (Claims included); an Erase
+	// deletes the verified claims of a request. It returns one error per
+	// write: nil, Conflict when an answered request is not pending any
+	// more (also when an earlier answer of the same call took it),
+	// NotFound when there is none; and an error of its own when the
+	// transaction failed, so that none was stored. VPRequest returns the
+	// outcome with ClaimsErased set when a verified request's claims are
+	// gone.
+	WriteVPRequests(ctx context.Context, writes []Write) ([]error, error)
 	// SetVPWebhook records the webhook delivery of request id (Outcome's
 	// Webhook) and, when erase is set, deletes its claims.
 	SetVPWebhook(ctx context.Context, id, status string, erase bool) error
@@ -128,6 +127,14 @@ type Store interface {
 type Answer struct {
 	ID      string
 	Outcome Outcome
+}
+
+// Write is one write of Store.WriteVPRequests: one of Create, Answer and
+// Erase (the id of a request whose claims are deleted) is set.
+type Write struct {
+	Create *Request
+	Answer *Answer
+	Erase  string
 }
 
 // DIDs gives an agency's own DID records (agency.Service implements it).
@@ -173,8 +180,8 @@ type Config struct {
 
 // Service is the verifier side of OpenID4VP.
 type Service struct {
-	cfg     Config
-	answers *answerBatcher
+	cfg    Config
+	writes *writeBatcher
 }
 
 // NewService returns a Service.
@@ -189,7 +196,7 @@ func NewService(cfg Config) *Service {
 		cfg.ResultTTL = DefaultResultTTL
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	return &Service{cfg: cfg, answers: &answerBatcher{store: cfg.Store}}
+	return &Service{cfg: cfg, writes: &writeBatcher{store: cfg.Store}}
 }
 
 // CreateRequest is what a service asks for: the DID that signs the
@@ -260,7 +267,7 @@ func (s *Service) Create(ctx context.Context, agencyID string, in CreateRequest)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.cfg.Store.CreateVPRequest(ctx, r); err != nil {
+	if err := s.writes.add(ctx, Write{Create: &r}); err != nil {
 		return nil, err
 	}
 	reqURI := s.RequestURI(r.ID)
@@ -361,7 +368,7 @@ func (s *Service) Result(ctx context.Context, agencyID, id string) (Request, err
 		return r, nil
 	}
 	if r.Outcome != nil && r.Outcome.Claims != nil {
-		if err := s.cfg.Store.EraseVPClaims(ctx, id); err != nil {
+		if err := s.writes.add(ctx, Write{Erase: id}); err != nil {
 			return Request{}, err
 		}
 	}

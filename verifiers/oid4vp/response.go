@@ -72,7 +72,7 @@ func (s *Service) Respond(ctx context.Context, id string, in Response) (*Outcome
 		}
 	}
 	o.AnsweredAt = now.Truncate(time.Microsecond)
-	if err := s.answers.add(ctx, Answer{ID: id, Outcome: *o}); err != nil {
+	if err := s.writes.add(ctx, Write{Answer: &Answer{ID: id, Outcome: *o}}); err != nil {
 		if errkind.KindOf(err) == errkind.Conflict {
 			return nil, errkind.New(errkind.Conflict, "presentation request %s was already answered; a response (and its nonce) is single use", id).WithCode(ErrInvalidRequest)
 		}
