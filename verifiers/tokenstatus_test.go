@@ -92,3 +92,63 @@ func TestTokenStatusCheck(t *testing.T) {
 		})
 	}
 }
+
+func TestRemoteTokenStatus(t *testing.T) {
+	s := newListServer(t)
+	iss := newSigner(t)
+	now := t0.Add(time.Hour)
+	clock := func() time.Time { return now }
+	uri := s.srv.URL + "/tok"
+	token := func(set bool) []byte {
+		b, _ := statuslist.NewBitstring(statuslist.MinSize)
+		b.Set(7, set)
+		tok, err := statuslist.SignToken(uri, b, t0, 60, iss.priv, iss.vm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []byte(tok)
+	}
+	cred, err := sdjwt.Issue(map[string]any{
+		"iss": iss.did, "vct": "ExampleCredential", "iat": t0.Unix(), "name": "Alice",
+		"status": statuslist.TokenClaim(uri, 7),
+	}, sdjwt.DisclosurePolicy{"/name"}, iss.priv, sdjwt.IssueOptions{KeyID: iss.vm})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lists, err := verifiers.NewRemoteLists(verifiers.RemoteListsConfig{
+		Fetcher: did.NewFetcher(did.FetchOptions{AllowPrivate: true, RootCAs: s.pool}), Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := verifiers.NewVerifier(did.NewResolver(did.ResolverConfig{}, did.KeyMethod{}), verifiers.NewTrust(fakeChain{}, fakeChain{}), clock)
+	v.UseStatusLists(lists)
+	steps := []struct {
+		name string
+		body []byte
+		cc   string
+	}{
+		{"clear, cached", token(false), "max-age=60"},
+		{"revoked, the cached copy answers", token(true), "no-store"},
+	}
+	for _, st := range steps {
+		s.publish("/tok", st.body, st.cc)
+		res, err := v.VerifyCredential(context.Background(), cred)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Verified || !contains(res.Checks, verifiers.CheckStatus) {
+			t.Errorf("%s: got verified %v, errors %+v; want verified with a status check", st.name, res.Verified, res.Errors)
+		}
+	}
+	now = now.Add(2 * time.Minute) // past max-age: fetched again, not kept (no-store)
+	res, err := v.VerifyCredential(context.Background(), cred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "revoked: index 7"; res.Verified || len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, want) {
+		t.Errorf("after max-age: got verified %v, errors %+v; want a status error containing %q", res.Verified, res.Errors, want)
+	}
+	if got := s.hits.Load(); got != 2 {
+		t.Errorf("fetches: got %d; want 2", got)
+	}
+}
