@@ -93,6 +93,9 @@ func TestSDJWTTokenStatus(t *testing.T) {
 				t.Fatalf("jti: got %q; want a urn:uuid the agency names the credential by", jti)
 			}
 			path := uri[strings.Index(uri, "/status/"):]
+			// The status claim is always disclosed.
+			e.issue(t, e.key, id, credentialFor("dc+sd-jwt", "", "ExampleDegreeCredential", map[string]any{"name": "Alice Example"}),
+				http.StatusBadRequest, map[string]any{"disclosable": []string{"/status"}})
 
 			if v, etag := e.statusToken(t, path, int(idx)); v != 0 || etag != `"0-jwt"` {
 				t.Errorf("new credential: status %d, ETag %s; want 0, \"0-jwt\"", v, etag)
