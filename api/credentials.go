@@ -20,6 +20,7 @@ type Issuers interface {
 	Issue(ctx context.Context, agencyID, issuerID string, cred map[string]any, opts issuer.IssueOptions) (issuer.Issued, error)
 	SetStatus(ctx context.Context, agencyID, credentialID, status string) error
 	StatusList(ctx context.Context, listID string) (issuer.StatusList, error)
+	StatusListToken(ctx context.Context, listID string) (token string, version uint64, err error)
 	AnchorProof(ctx context.Context, agencyID, ref string) (issuer.AnchorState, error)
 }
 

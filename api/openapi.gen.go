@@ -1488,6 +1488,9 @@ type SubmitOperationParams struct {
 // GetStatusListParams defines parameters for GetStatusList.
 type GetStatusListParams struct {
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+
+	// Accept `application/statuslist+jwt` for the Status List Token; anything else gets the credential.
+	Accept *string `json:"Accept,omitempty"`
 }
 
 // GetStatusEntryAtParams defines parameters for GetStatusEntryAt.
@@ -2681,7 +2684,7 @@ type ServerInterface interface {
 	// GetSchema A registered credential schema
 	// (GET /schemas/{id})
 	GetSchema(c *gin.Context, id string)
-	// GetStatusList A status list credential (W3C Bitstring Status List)
+	// GetStatusList A status list (W3C Bitstring Status List credential or IETF Status List Token)
 	// (GET /status/{listId})
 	GetStatusList(c *gin.Context, listId string, params GetStatusListParams)
 	// GetStatusEntryAt Was this entry of a status list set at a given time (with the chain's proof)
@@ -3404,6 +3407,25 @@ func (siw *ServerInterfaceWrapper) GetStatusList(c *gin.Context) {
 		}
 
 		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	// ------------- Optional header parameter "Accept" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Accept")]; found {
+		var Accept string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Accept, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Accept", valueList[0], &Accept, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Accept: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Accept = &Accept
 
 	}
 

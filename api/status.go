@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -43,19 +44,42 @@ func (s *Server) UpdateCredentialStatus(c *gin.Context) {
 	c.Status(http.StatusOK)
 }
 
-// GetStatusList serves a signed status list credential.
+// GetStatusList serves a signed status list credential, or, when the
+// request accepts application/statuslist+jwt, the list's Status List
+// Token.
 func (s *Server) GetStatusList(c *gin.Context, listID string, params GetStatusListParams) {
+	c.Header("Vary", "Accept")
+	if params.Accept != nil && strings.Contains(*params.Accept, statuslist.TokenMediaType) {
+		tok, version, err := s.issuers.StatusListToken(c.Request.Context(), listID)
+		if err != nil {
+			s.abortWithError(c, err)
+			return
+		}
+		if notModified(c, `"`+strconv.FormatUint(version, 10)+`-jwt"`, params.IfNoneMatch) {
+			return
+		}
+		c.Data(http.StatusOK, statuslist.TokenMediaType, []byte(tok))
+		return
+	}
 	l, err := s.issuers.StatusList(c.Request.Context(), listID)
 	if err != nil {
 		s.abortWithError(c, err)
 		return
 	}
-	etag := `"` + strconv.FormatUint(l.Version, 10) + `"`
-	c.Header("ETag", etag)
-	c.Header("Cache-Control", "public, max-age="+strconv.Itoa(statusListMaxAge))
-	if params.IfNoneMatch != nil && *params.IfNoneMatch == etag {
-		c.Status(http.StatusNotModified)
+	if notModified(c, `"`+strconv.FormatUint(l.Version, 10)+`"`, params.IfNoneMatch) {
 		return
 	}
 	c.Data(http.StatusOK, "application/vc+ld+json", l.JSON)
+}
+
+// notModified sets the caching headers of a status list and answers 304
+// when ifNoneMatch is etag.
+func notModified(c *gin.Context, etag string, ifNoneMatch *string) bool {
+	c.Header("ETag", etag)
+	c.Header("Cache-Control", "public, max-age="+strconv.Itoa(statusListMaxAge))
+	if ifNoneMatch != nil && *ifNoneMatch == etag {
+		c.Status(http.StatusNotModified)
+		return true
+	}
+	return false
 }

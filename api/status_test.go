@@ -229,7 +229,8 @@ func TestIssuerStatusPurposes(t *testing.T) {
 		{"both", ed, "ldp_vc", []string{"suspension", "revocation"}, http.StatusCreated, []string{"suspension", "revocation"}},
 		{"none", ed, "ldp_vc", []string{}, http.StatusCreated, []string{}},
 		{"jwt P-256 asked", p256, "jwt_vc_json", []string{"revocation"}, http.StatusBadRequest, nil},
-		{"sd-jwt asked", ed, "dc+sd-jwt", []string{"suspension"}, http.StatusBadRequest, nil},
+		{"sd-jwt suspension", ed, "dc+sd-jwt", []string{"suspension"}, http.StatusBadRequest, nil},
+		{"sd-jwt revocation", ed, "dc+sd-jwt", []string{"revocation"}, http.StatusCreated, []string{"revocation"}},
 		{"unknown purpose", ed, "ldp_vc", []string{"message"}, http.StatusBadRequest, nil},
 		{"twice", ed, "ldp_vc", []string{"revocation", "revocation"}, http.StatusBadRequest, nil},
 	}

@@ -121,6 +121,9 @@ type claims struct {
 	from     time.Time
 	until    time.Time
 	status   any // credentialStatus, nil when absent
+	// tokenStatus is an SD-JWT VC's status claim (Token Status List),
+	// nil when absent.
+	tokenStatus any
 }
 
 // VerifyCredential verifies a credential given as the VC-API
@@ -317,6 +320,7 @@ func (v *Verifier) sdJWT(ctx context.Context, tok string, r *Result) (*claims, e
 	}
 	cl.from = numericTime(c["nbf"])
 	cl.until = numericTime(c["exp"])
+	cl.tokenStatus = c["status"]
 	subject := map[string]any{}
 	for k, val := range c {
 		switch k {

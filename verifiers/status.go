@@ -21,7 +21,8 @@ import (
 )
 
 // CheckStatus is the check of a credential's BitstringStatusListEntry
-// entries; it is present only when the credential has credentialStatus.
+// entries, or of an SD-JWT VC's status claim (Token Status List); it is
+// present only when the credential has one.
 const CheckStatus = "status"
 
 // ListFetcher gets the status list credential published at a URL.
@@ -39,6 +40,10 @@ func (v *Verifier) UseStatusLists(f ListFetcher) { v.lists = f }
 // set revocation bit fails the check with "revoked", a set suspension bit
 // with "suspended".
 func (v *Verifier) status(ctx context.Context, cl *claims, r *Result) {
+	if cl.tokenStatus != nil && !r.failed(CheckProof) {
+		v.tokenStatus(ctx, cl, r)
+		return
+	}
 	if cl.status == nil || r.failed(CheckProof) {
 		return
 	}

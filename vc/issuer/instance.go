@@ -23,7 +23,10 @@ type CreateRequest struct {
 	Types  []string
 	// StatusPurposes, when nil, defaults to ["revocation"] for instances
 	// that can carry status (ldp_vc and jwt_vc_json with an Ed25519 DID),
-	// and to [] for the others (dc+sd-jwt, ldp_vc-bbs, P-256 DIDs).
+	// and to [] for the others (dc+sd-jwt, ldp_vc-bbs, P-256 DIDs). A
+	// dc+sd-jwt instance with an Ed25519 DID may ask for ["revocation"]:
+	// its credentials then carry a Token Status List status claim (one
+	// reference, so no suspension).
 	StatusPurposes []string
 	// Cryptosuite picks the proof of an ldp_vc instance: eddsa-rdfc-2022
 	// (VC 2.0, the default) or Ed25519Signature2020 (VC 1.1). The other

@@ -117,7 +117,7 @@ func (s *Service) Issue(ctx context.Context, agencyID, issuerID string, cred map
 	case FormatJWT:
 		out.Token, err = jwtvc.Sign(c.Map(), signer, vm)
 	case FormatSDJWT:
-		out.Token, err = issueSDJWT(c, signer, vm, opts.Disclosable, holderKey)
+		out.Token, err = issueSDJWT(c, signer, vm, opts.Disclosable, holderKey, s.tokenStatusClaim(recs))
 	default:
 		err = errkind.New(errkind.Internal, "issuer instance %s has unknown format %q", in.ID, in.Format)
 	}

@@ -67,8 +67,9 @@ func SDJWTClaims(c *vc.Credential, issued int64) (map[string]any, []string, erro
 }
 
 // issueSDJWT issues c as an SD-JWT VC; disclosable, when not nil, limits
-// the selectively disclosable claims; holderKey, when not nil, goes in cnf.
-func issueSDJWT(c *vc.Credential, signer crypto.Signer, vm string, disclosable []string, holderKey crypto.PublicKey) (string, error) {
+// the selectively disclosable claims; holderKey, when not nil, goes in cnf;
+// status, when not nil, is the status claim (always disclosed).
+func issueSDJWT(c *vc.Credential, signer crypto.Signer, vm string, disclosable []string, holderKey crypto.PublicKey, status map[string]any) (string, error) {
 	issued, _ := c.IssuanceDate()
 	if issued.IsZero() {
 		issued, _ = c.ValidFrom()
@@ -77,12 +78,15 @@ func issueSDJWT(c *vc.Credential, signer crypto.Signer, vm string, disclosable [
 	if err != nil {
 		return "", err
 	}
+	if status != nil {
+		claims["status"] = status
+	}
 	policy := sdjwt.DisclosurePolicy(all)
 	if disclosable != nil {
 		policy = sdjwt.DisclosurePolicy{}
 		for _, p := range disclosable {
 			p = strings.TrimPrefix(p, "/credentialSubject")
-			if p == "" || p == "/id" {
+			if p == "" || p == "/id" || p == "/status" || strings.HasPrefix(p, "/status/") {
 				return "", errkind.Field(errkind.Invalid, "/options/disclosable", "%q cannot be selectively disclosable; name subject claims such as /name", p)
 			}
 			policy = append(policy, p)

@@ -89,8 +89,8 @@ func checkPurposes(ps []string, f Format, t kms.KeyType) ([]string, error) {
 		out = append(out, p)
 	}
 	switch {
-	case len(out) > 0 && f == FormatSDJWT:
-		return nil, errkind.Field(errkind.Invalid, "statusPurposes", "dc+sd-jwt credentials carry no credentialStatus here (the IETF Token Status List is not built); use []")
+	case f == FormatSDJWT && slices.Contains(out, statuslist.PurposeSuspension):
+		return nil, errkind.Field(errkind.Invalid, "statusPurposes", "a dc+sd-jwt credential carries one Token Status List reference, its revocation entry; suspension is not offered for dc+sd-jwt: use [\"revocation\"] or []")
 	case len(out) > 0 && t != kms.Ed25519:
 		return nil, errkind.Field(errkind.Invalid, "statusPurposes", "status list credentials are signed with eddsa-rdfc-2022, which needs an Ed25519 DID; this DID has a %s key; use []", t)
 	}
@@ -105,6 +105,9 @@ func (s *Service) addStatus(ctx context.Context, in Instance, cred map[string]an
 		return nil, nil
 	}
 	if _, ok := cred["credentialStatus"]; ok {
+		if in.Format == FormatSDJWT {
+			return nil, errkind.Field(errkind.Invalid, "/credential/credentialStatus", "must be absent: issuer instance %s adds the SD-JWT VC's status claim (a Token Status List reference)", in.ID)
+		}
 		return nil, errkind.Field(errkind.Invalid, "/credential/credentialStatus", "must be absent: issuer instance %s adds the status entries", in.ID)
 	}
 	id, _ := cred["id"].(string)
@@ -126,6 +129,9 @@ func (s *Service) addStatus(ctx context.Context, in Instance, cred map[string]an
 		recs = append(recs, StatusRecord{CredentialID: id, Purpose: p, ListID: a.ListID, Index: a.Index,
 			AgencyID: in.AgencyID, IssuerID: in.ID, CreatedAt: s.clock().UTC().Truncate(time.Microsecond)})
 	}
+	if in.Format == FormatSDJWT {
+		return recs, nil // the status claim is made from recs (tokenStatusClaim)
+	}
 	if len(entries) == 1 {
 		cred["credentialStatus"] = entries[0]
 	} else {
@@ -135,6 +141,17 @@ func (s *Service) addStatus(ctx context.Context, in Instance, cred map[string]an
 		addStatusContext(cred) // VC 1.1 does not define the entry's terms
 	}
 	return recs, nil
+}
+
+// tokenStatusClaim returns the status claim of an SD-JWT VC whose status
+// entries are recs (one, of purpose revocation), nil for none.
+func (s *Service) tokenStatusClaim(recs []StatusRecord) map[string]any {
+	for _, r := range recs {
+		if r.Purpose == statuslist.PurposeRevocation {
+			return statuslist.TokenClaim(s.listURL(r.ListID), r.Index)
+		}
+	}
+	return nil
 }
 
 func (s *Service) listURL(listID string) string {
@@ -292,4 +309,63 @@ func (s *Service) FetchList(ctx context.Context, url string) (map[string]any, er
 		return nil, err
 	}
 	return l.Credential, nil
+}
+
+// TokenTTL is the ttl claim of a Status List Token: how long, in seconds,
+// a relying party may cache it.
+const TokenTTL = 60
+
+// StatusListToken returns the Status List Token of listID
+// (draft-ietf-oauth-status-list, typ statuslist+jwt, bits 1): the same
+// bits as StatusList, in the token's order, signed by the key of the DID
+// of the instance that issued from it. iat is when the list last
+// changed, so a version has one token. NotFound for an unknown list.
+func (s *Service) StatusListToken(ctx context.Context, listID string) (token string, version uint64, err error) {
+	if s.statuses == nil || s.lists == nil {
+		return "", 0, errkind.New(errkind.NotFound, "status list %s not found", listID)
+	}
+	rec, err := s.statuses.ListRecord(ctx, listID)
+	if err != nil {
+		return "", 0, err
+	}
+	version, _, err = s.versions.ListVersion(ctx, listID)
+	if err != nil {
+		return "", 0, err
+	}
+	key := listID + "@" + strconv.FormatUint(version, 10) + "#jwt"
+	if b, ok := s.signed.Get(key); ok {
+		return string(b), version, nil
+	}
+	l, err := s.versions.List(ctx, listID)
+	if err != nil {
+		return "", 0, err
+	}
+	in, err := s.store.Issuer(ctx, rec.AgencyID, rec.IssuerID)
+	if err != nil {
+		return "", 0, err
+	}
+	signer, vm, err := s.signer(ctx, in)
+	if err != nil {
+		return "", 0, err
+	}
+	tok, err := statuslist.SignToken(s.listURL(listID), l.Bits, l.Updated, TokenTTL, signer, vm)
+	if err != nil {
+		return "", 0, err
+	}
+	// The version read with the bits is the one the token shows.
+	key = listID + "@" + strconv.FormatUint(l.Version, 10) + "#jwt"
+	s.signed.Put(key, []byte(tok), 0)
+	return tok, l.Version, nil
+}
+
+// FetchStatusToken returns the Status List Token published at uri when
+// uri is one of this service's lists; Unsupported otherwise.
+func (s *Service) FetchStatusToken(ctx context.Context, uri string) (string, error) {
+	prefix := strings.TrimRight(s.publicURL, "/") + "/status/"
+	id, ok := strings.CutPrefix(uri, prefix)
+	if !ok || s.publicURL == "" || id == "" || strings.ContainsAny(id, "/?#") {
+		return "", errkind.New(errkind.Unsupported, "status list %s is not published by this service; fetching status list tokens from elsewhere is not supported yet", uri)
+	}
+	tok, _, err := s.StatusListToken(ctx, id)
+	return tok, err
 }
