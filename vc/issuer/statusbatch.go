@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/urbis-id/urbis/internal/errkind"
+	"github.com/urbis-id/urbis/internal/groupcommit"
 )
 
 // maxStatusBatch bounds how many waiting issuances one write of the
@@ -24,9 +25,8 @@ type statusBatcher struct {
 	// write records statuses and leaves in one transaction.
 	write func(ctx context.Context, recs []StatusRecord, leaves []IssuedLeaf) error
 
-	mu      sync.Mutex
-	waiting []*statusWaiter
-	leading bool
+	queue     groupcommit.Queue[*statusWaiter]
+	queueOnce sync.Once
 }
 
 type statusWaiter struct {
@@ -43,16 +43,8 @@ func (b *statusBatcher) add(ctx context.Context, recs []StatusRecord, leaves []I
 		return nil
 	}
 	w := &statusWaiter{recs: recs, leaves: leaves, done: make(chan struct{})}
-	b.mu.Lock()
-	b.waiting = append(b.waiting, w)
-	lead := !b.leading
-	b.leading = true
-	b.mu.Unlock()
-	if lead {
-		// The leader's writes outlive this caller's cancellation: other
-		// callers wait on them too.
-		go b.lead(context.WithoutCancel(ctx))
-	}
+	b.queueOnce.Do(func() { b.queue.Max, b.queue.Commit = maxStatusBatch, b.commit })
+	b.queue.Add(ctx, w)
 	select {
 	case <-w.done:
 		return w.err
@@ -60,23 +52,6 @@ func (b *statusBatcher) add(ctx context.Context, recs []StatusRecord, leaves []I
 		// The entries may yet be committed; the credential was not
 		// handed out, like one whose signing failed.
 		return errkind.Wrap(errkind.Unavailable, ctx.Err(), "issuer: recording the credential's status abandoned")
-	}
-}
-
-// lead writes for the waiting callers until none is left.
-func (b *statusBatcher) lead(ctx context.Context) {
-	for {
-		b.mu.Lock()
-		if len(b.waiting) == 0 {
-			b.leading = false
-			b.mu.Unlock()
-			return
-		}
-		n := min(len(b.waiting), maxStatusBatch)
-		batch := b.waiting[:n:n]
-		b.waiting = b.waiting[n:]
-		b.mu.Unlock()
-		b.commit(ctx, batch)
 	}
 }
 

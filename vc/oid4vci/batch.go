@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/urbis-id/urbis/internal/errkind"
+	"github.com/urbis-id/urbis/internal/groupcommit"
 )
 
 // WriteKind names the write of a Write.
@@ -71,9 +72,8 @@ const maxWriteBatch = 256
 type writeBatcher struct {
 	store Store
 
-	mu      sync.Mutex
-	waiting []*writeWaiter
-	leading bool
+	queue     groupcommit.Queue[*writeWaiter]
+	queueOnce sync.Once
 }
 
 type writeWaiter struct {
@@ -87,39 +87,14 @@ type writeWaiter struct {
 // that did not apply (-1: all applied).
 func (b *writeBatcher) apply(ctx context.Context, group ...Write) (int, error) {
 	w := &writeWaiter{group: group, done: make(chan struct{})}
-	b.mu.Lock()
-	b.waiting = append(b.waiting, w)
-	lead := !b.leading
-	b.leading = true
-	b.mu.Unlock()
-	if lead {
-		// The leader's writes outlive this caller's cancellation: other
-		// callers wait on them too.
-		go b.lead(context.WithoutCancel(ctx))
-	}
+	b.queueOnce.Do(func() { b.queue.Max, b.queue.Commit = maxWriteBatch, b.commit })
+	b.queue.Add(ctx, w)
 	select {
 	case <-w.done:
 		return w.res.Failed, w.err
 	case <-ctx.Done():
 		// The writes may yet commit; the caller was told nothing.
 		return 0, errkind.Wrap(errkind.Unavailable, ctx.Err(), "oid4vci: write abandoned")
-	}
-}
-
-// lead applies the waiting groups until none is left.
-func (b *writeBatcher) lead(ctx context.Context) {
-	for {
-		b.mu.Lock()
-		if len(b.waiting) == 0 {
-			b.leading = false
-			b.mu.Unlock()
-			return
-		}
-		n := min(len(b.waiting), maxWriteBatch)
-		batch := b.waiting[:n:n]
-		b.waiting = b.waiting[n:]
-		b.mu.Unlock()
-		b.commit(ctx, batch)
 	}
 }
 

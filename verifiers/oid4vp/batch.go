@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/urbis-id/urbis/internal/errkind"
+	"github.com/urbis-id/urbis/internal/groupcommit"
 )
 
 // maxWriteBatch bounds the writes stored in one transaction.
@@ -22,9 +23,8 @@ const maxWriteBatch = 256
 type writeBatcher struct {
 	store Store
 
-	mu      sync.Mutex
-	waiting []*writeWaiter
-	leading bool
+	queue     groupcommit.Queue[*writeWaiter]
+	queueOnce sync.Once
 }
 
 type writeWaiter struct {
@@ -36,37 +36,13 @@ type writeWaiter struct {
 // add stores w, returning its own result.
 func (b *writeBatcher) add(ctx context.Context, w Write) error {
 	wt := &writeWaiter{w: w, done: make(chan struct{})}
-	b.mu.Lock()
-	b.waiting = append(b.waiting, wt)
-	lead := !b.leading
-	b.leading = true
-	b.mu.Unlock()
-	if lead {
-		// The leader's writes outlive this caller's cancellation: other
-		// callers wait on them too.
-		go b.lead(context.WithoutCancel(ctx))
-	}
+	b.queueOnce.Do(func() { b.queue.Max, b.queue.Commit = maxWriteBatch, b.commit })
+	b.queue.Add(ctx, wt)
 	select {
 	case <-wt.done:
 		return wt.err
 	case <-ctx.Done():
 		return errkind.Wrap(errkind.Unavailable, ctx.Err(), "storing the presentation request abandoned; it may yet be stored")
-	}
-}
-
-func (b *writeBatcher) lead(ctx context.Context) {
-	for {
-		b.mu.Lock()
-		if len(b.waiting) == 0 {
-			b.leading = false
-			b.mu.Unlock()
-			return
-		}
-		n := min(len(b.waiting), maxWriteBatch)
-		batch := b.waiting[:n:n]
-		b.waiting = b.waiting[n:]
-		b.mu.Unlock()
-		b.commit(ctx, batch)
 	}
 }
 
