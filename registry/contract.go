@@ -306,6 +306,13 @@ type StateReader interface {
 	// (list, index, purpose) whose block time is at or before t, and that
 	// block's height; found is false (and err nil) if there is none.
 	StatusAt(ctx context.Context, list string, index int, purpose string, t time.Time) (value bool, height uint64, found bool, err error)
+	// ProgramGet returns the programs' state at key (canonical JSON);
+	// NotFound if it holds none.
+	ProgramGet(ctx context.Context, key string) ([]byte, error)
+	// ProgramScan returns up to limit entries of the programs' state
+	// whose keys start with prefix and sort bytewise after after (from
+	// the first if empty), in key order.
+	ProgramScan(ctx context.Context, prefix, after string, limit int) ([]ProgramEntry, error)
 }
 
 // StateTx reads and writes state inside the transaction of one block.
@@ -320,6 +327,10 @@ type StateTx interface {
 	PutAnchor(ctx context.Context, a Anchor) error
 	// AddStatusUpdate records a status change after those recorded before.
 	AddStatusUpdate(ctx context.Context, u StatusUpdate) error
+	// ProgramPut stores value at key in the programs' state, replacing
+	// what it held; ProgramDelete removes key.
+	ProgramPut(ctx context.Context, key string, value []byte) error
+	ProgramDelete(ctx context.Context, key string) error
 }
 
 // OpStatus is what became of a submitted operation.

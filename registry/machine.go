@@ -5,7 +5,10 @@ import (
 	"crypto"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/urbis-id/urbis/did"
@@ -30,18 +33,33 @@ import (
 //   - status.update: capabilityInvocation or assertionMethod, of the DID
 //     bound to the list (the signer of the list's first status.update).
 type Machine struct {
-	g    *Genesis
-	gov  map[string]bool // looked up, never iterated
-	sigs *sigCache
+	g     *Genesis
+	gov   map[string]bool // looked up, never iterated
+	sigs  *sigCache
+	kinds map[Kind]ProgramKind // the programs' kinds; looked up, never iterated
+	names []Kind               // every kind the machine applies, core first
 }
 
-// NewMachine returns the state machine of the chain of g.
-func NewMachine(g *Genesis) *Machine {
+// NewMachine returns the state machine of the chain of g, applying the
+// core kinds and those of programs. Every node of a chain must run the
+// same programs. It panics if two programs claim one kind or a program
+// claims a core kind: that is a wiring mistake, not an input.
+func NewMachine(g *Genesis, programs ...Program) *Machine {
 	gov := make(map[string]bool, len(g.Governance))
 	for _, d := range g.Governance {
 		gov[d] = true
 	}
-	return &Machine{g: g, gov: gov, sigs: newSigCache(sigCacheSize)}
+	m := &Machine{g: g, gov: gov, sigs: newSigCache(sigCacheSize), kinds: make(map[Kind]ProgramKind), names: slices.Clone(kinds)}
+	for _, p := range programs {
+		for _, pk := range p.Kinds() {
+			if newBody(pk.Kind) != nil || m.kinds[pk.Kind].Apply != nil || pk.Apply == nil || !validKindName(string(pk.Kind)) {
+				panic(fmt.Sprintf("registry: program kind %q is a core kind, claimed twice, has no Apply, or is not a valid kind name", pk.Kind))
+			}
+			m.kinds[pk.Kind] = pk
+			m.names = append(m.names, pk.Kind)
+		}
+	}
+	return m
 }
 
 // Apply applies op in the block with header h through tx and returns the
@@ -82,6 +100,7 @@ type effect struct {
 	Schema        *Schema             `json:"schema,omitempty"`
 	Anchor        *Anchor             `json:"anchor,omitempty"`
 	Status        *StatusUpdate       `json:"status,omitempty"`
+	Program       json.RawMessage     `json:"program,omitempty"` // a program kind's own effect, canonical
 }
 
 func (m *Machine) apply(ctx context.Context, tx StateTx, h Header, p *parsed) ([]byte, error) {
@@ -114,7 +133,7 @@ func (m *Machine) apply(ctx context.Context, tx StateTx, h Header, p *parsed) ([
 	case KindStatusUpdate:
 		err = c.statusUpdate(ctx)
 	default:
-		err = unknownKind(p.Op.Kind)
+		err = c.program(ctx)
 	}
 	if err != nil {
 		return nil, err
@@ -128,33 +147,36 @@ func (m *Machine) apply(ctx context.Context, tx StateTx, h Header, p *parsed) ([
 // authorise resolves the signer's key from state, checks that it is in
 // one of rels, and verifies the signature with it.
 func (c *call) authorise(ctx context.Context, rels ...did.Relationship) error {
-	pub, err := c.m.signerKey(ctx, c.tx, c.p, rels...)
+	pub, err := c.m.signerKey(ctx, c.tx, c.p.signerDID, c.p.Op.Signer, rels...)
 	if err != nil {
 		return err
 	}
 	return c.m.checkSig(c.p, pub)
 }
 
-// signerKey returns the public key of the operation's signer if state
-// lists it under one of rels.
-func (m *Machine) signerKey(ctx context.Context, st StateReader, p *parsed, rels ...did.Relationship) (crypto.PublicKey, error) {
-	d, _ := did.Parse(p.signerDID)
-	frag := p.Op.Signer[len(p.signerDID):]
+// signerKey returns the public key of kid, a DID URL of signerDID, if
+// state lists it under one of rels.
+func (m *Machine) signerKey(ctx context.Context, st StateReader, signerDID, kid string, rels ...did.Relationship) (crypto.PublicKey, error) {
+	d, err := did.Parse(signerDID)
+	if err != nil {
+		return nil, errkind.Wrap(errkind.Invalid, err, "signer")
+	}
+	frag := kid[len(signerDID):]
 	switch d.Method {
 	case MethodURBIS:
-		v, err := st.LatestDIDVersion(ctx, p.signerDID)
+		v, err := st.LatestDIDVersion(ctx, signerDID)
 		if errors.Is(err, errkind.NotFound) {
-			return nil, errkind.New(errkind.Forbidden, "signer %s does not exist on this chain", p.signerDID)
+			return nil, errkind.New(errkind.Forbidden, "signer %s does not exist on this chain", signerDID)
 		}
 		if err != nil {
 			return nil, err
 		}
 		if v.Deactivated {
-			return nil, errkind.New(errkind.Forbidden, "signer %s is deactivated and can sign nothing", p.signerDID)
+			return nil, errkind.New(errkind.Forbidden, "signer %s is deactivated and can sign nothing", signerDID)
 		}
 		pub, ok := specKey(v.Document, frag, rels...)
 		if !ok {
-			return nil, notInRelationship(p.Op.Signer, rels, v.Version)
+			return nil, notInRelationship(kid, rels, v.Version)
 		}
 		return pub, nil
 	case did.MethodKey, did.MethodJWK:
@@ -164,23 +186,23 @@ func (m *Machine) signerKey(ctx context.Context, st StateReader, p *parsed, rels
 		}
 		res, err := method.Resolve(ctx, d, did.ResolveOptions{NoEncryptionKeyDerivation: true})
 		if err != nil {
-			return nil, errkind.Wrap(errkind.Forbidden, err, "signer %s", p.signerDID)
+			return nil, errkind.Wrap(errkind.Forbidden, err, "signer %s", signerDID)
 		}
 		listed := false
 		for _, rel := range rels {
-			listed = listed || res.Document.Authorizes(rel, p.Op.Signer)
+			listed = listed || res.Document.Authorizes(rel, kid)
 		}
-		vm, ok := res.Document.VerificationMethodByID(p.Op.Signer)
+		vm, ok := res.Document.VerificationMethodByID(kid)
 		if !listed || !ok {
-			return nil, notInRelationship(p.Op.Signer, rels, 0)
+			return nil, notInRelationship(kid, rels, 0)
 		}
 		pub, err := vm.PublicKey()
 		if err != nil {
-			return nil, errkind.Wrap(errkind.Forbidden, err, "signer %s", p.Op.Signer)
+			return nil, errkind.Wrap(errkind.Forbidden, err, "signer %s", kid)
 		}
 		return pub, nil
 	}
-	return nil, errkind.New(errkind.Forbidden, "signers must be did:urbis, did:key or did:jwk; %s is a did:%s", p.signerDID, d.Method)
+	return nil, errkind.New(errkind.Forbidden, "signers must be did:urbis, did:key or did:jwk; %s is a did:%s", signerDID, d.Method)
 }
 
 func notInRelationship(kid string, rels []did.Relationship, version uint64) error {
@@ -238,7 +260,10 @@ func NextStateRoot(prev string, opHashes []string, effects [][]byte) string {
 }
 
 // relsFor returns the relationships whose keys may sign operations of kind.
-func relsFor(kind Kind) []did.Relationship {
+func (m *Machine) relsFor(kind Kind) []did.Relationship {
+	if pk, ok := m.kinds[kind]; ok {
+		return pk.rels()
+	}
 	if kind == KindSchemaRegister || kind == KindAnchor || kind == KindStatusUpdate {
 		return schemaRels
 	}
@@ -250,7 +275,7 @@ func relsFor(kind Kind) []did.Relationship {
 // the signer's key in the relationship the kind needs.
 func (m *Machine) keyFor(ctx context.Context, st StateReader, p *parsed) (crypto.PublicKey, error) {
 	if p.Op.Kind != KindDIDCreate {
-		return m.signerKey(ctx, st, p, relsFor(p.Op.Kind)...)
+		return m.signerKey(ctx, st, p.signerDID, p.Op.Signer, m.relsFor(p.Op.Kind)...)
 	}
 	body := p.body.(*DIDCreate)
 	id, err := deriveDID(*body)

@@ -25,13 +25,14 @@ type memState struct {
 	blocks   []Block
 	statuses map[string]OpStatus
 	updates  []StatusUpdate
+	prog     map[string][]byte
 }
 
 func newMemState() *memState {
 	return &memState{
 		versions: map[string][]DIDVersion{}, nonces: map[string]uint64{}, accs: map[string]Accreditation{},
 		events: map[string][]AccreditationEvent{}, schemas: map[string]Schema{}, anchors: map[string]Anchor{},
-		statuses: map[string]OpStatus{},
+		statuses: map[string]OpStatus{}, prog: map[string][]byte{},
 	}
 }
 
@@ -40,7 +41,7 @@ func (s *memState) clone() *memState {
 		versions: map[string][]DIDVersion{}, nonces: maps.Clone(s.nonces), accs: maps.Clone(s.accs),
 		accOrder: slices.Clone(s.accOrder), events: map[string][]AccreditationEvent{},
 		schemas: maps.Clone(s.schemas), anchors: maps.Clone(s.anchors), blocks: slices.Clone(s.blocks),
-		statuses: maps.Clone(s.statuses), updates: slices.Clone(s.updates),
+		statuses: maps.Clone(s.statuses), updates: slices.Clone(s.updates), prog: maps.Clone(s.prog),
 	}
 	for k, v := range s.versions {
 		c.versions[k] = slices.Clone(v)
@@ -52,6 +53,37 @@ func (s *memState) clone() *memState {
 }
 
 func notFound(what string) error { return errkind.New(errkind.NotFound, "%s not found", what) }
+
+func (s *memState) ProgramGet(_ context.Context, key string) ([]byte, error) {
+	v, ok := s.prog[key]
+	if !ok {
+		return nil, notFound(key)
+	}
+	return slices.Clone(v), nil
+}
+
+func (s *memState) ProgramScan(_ context.Context, prefix, after string, limit int) ([]ProgramEntry, error) {
+	var out []ProgramEntry
+	for _, k := range slices.Sorted(maps.Keys(s.prog)) {
+		if len(out) == limit {
+			break
+		}
+		if k > after && k >= prefix && k < ProgramPrefixEnd(prefix) {
+			out = append(out, ProgramEntry{Key: k, Value: slices.Clone(s.prog[k])})
+		}
+	}
+	return out, nil
+}
+
+func (s *memState) ProgramPut(_ context.Context, key string, value []byte) error {
+	s.prog[key] = slices.Clone(value)
+	return nil
+}
+
+func (s *memState) ProgramDelete(_ context.Context, key string) error {
+	delete(s.prog, key)
+	return nil
+}
 
 func (s *memState) LatestDIDVersion(_ context.Context, did string) (DIDVersion, error) {
 	vs := s.versions[did]
@@ -266,6 +298,27 @@ func (t *memTx) AddStatusUpdate(ctx context.Context, u StatusUpdate) error {
 	return t.memState.AddStatusUpdate(ctx, u)
 }
 
+func (t *memTx) ProgramPut(ctx context.Context, key string, value []byte) error {
+	t.undoProg(key)
+	return t.memState.ProgramPut(ctx, key, value)
+}
+
+func (t *memTx) ProgramDelete(ctx context.Context, key string) error {
+	t.undoProg(key)
+	return t.memState.ProgramDelete(ctx, key)
+}
+
+func (t *memTx) undoProg(key string) {
+	old, ok := t.prog[key]
+	t.undo = append(t.undo, func() {
+		if ok {
+			t.prog[key] = old
+		} else {
+			delete(t.prog, key)
+		}
+	})
+}
+
 func (t *memTx) PutAnchor(ctx context.Context, a Anchor) error {
 	t.undo = append(t.undo, func() { delete(t.anchors, a.Root) })
 	return t.memState.PutAnchor(ctx, a)
@@ -342,6 +395,14 @@ func (m *memStore) StatusAt(ctx context.Context, list string, index int, purpose
 	return m.state().StatusAt(ctx, list, index, purpose, t)
 }
 
+func (m *memStore) ProgramGet(ctx context.Context, key string) ([]byte, error) {
+	return m.state().ProgramGet(ctx, key)
+}
+
+func (m *memStore) ProgramScan(ctx context.Context, prefix, after string, limit int) ([]ProgramEntry, error) {
+	return m.state().ProgramScan(ctx, prefix, after, limit)
+}
+
 func (m *memStore) Head(context.Context) (Header, error) {
 	st := m.state()
 	if len(st.blocks) == 0 {
@@ -376,7 +437,8 @@ func (m *memStore) StateDigest(context.Context) (string, error) {
 		S map[string]Schema
 		R map[string]Anchor
 		U []StatusUpdate
-	}{s.versions, s.nonces, s.accs, s.events, s.schemas, s.anchors, s.updates}
+		P map[string][]byte
+	}{s.versions, s.nonces, s.accs, s.events, s.schemas, s.anchors, s.updates, s.prog}
 	b, err := json.Marshal(st)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:]), err

@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -182,6 +183,13 @@ func TestVerifyRefuses(t *testing.T) {
 }
 
 func TestNewOperationRefusesUnknownKind(t *testing.T) {
-	_, err := NewOperation(testChain, "nope", "did:key:z#z", 1, struct{}{})
-	wantErr(t, err, errkind.Invalid, `unknown operation kind "nope"`)
+	// A kind in a core namespace that the core lacks, and names no
+	// program may take; any other well-formed name may be a program's.
+	for _, kind := range []Kind{"did.teleport", "anchor.batch", "Nope", "nope!", "nope.", ""} {
+		_, err := NewOperation(testChain, kind, "did:key:z#z", 1, struct{}{})
+		wantErr(t, err, errkind.Invalid, fmt.Sprintf("unknown operation kind %q", kind))
+	}
+	if _, err := NewOperation(testChain, "vote.cast", "did:key:z#z", 1, struct{}{}); err != nil {
+		t.Errorf("program kind vote.cast: got %v; want no error", err)
+	}
 }

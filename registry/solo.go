@@ -40,6 +40,9 @@ type SoloConfig struct {
 	MaxOps       int
 	Clock        func() time.Time
 	Logger       *slog.Logger
+	// Programs are the civic programs whose kinds the chain applies
+	// besides the core's; every node of a chain runs the same ones.
+	Programs []Program
 }
 
 // Solo is the embedded engine: one sequencer that batches submitted
@@ -142,7 +145,7 @@ func NewSolo(cfg SoloConfig) (*Solo, error) {
 	}
 	return &Solo{
 		cfg:      cfg,
-		m:        NewMachine(cfg.Genesis),
+		m:        NewMachine(cfg.Genesis, cfg.Programs...),
 		wake:     make(chan struct{}, 1),
 		signers:  newSignerCache(signerCacheSize),
 		pending:  make(map[string]*entry),
@@ -165,6 +168,9 @@ func (s *Solo) Submit(ctx context.Context, compact string) (OpStatus, error) {
 	}
 	if p.Op.Chain != s.cfg.Genesis.ChainID {
 		return OpStatus{}, errkind.Field(errkind.Invalid, "chain", "operation is for chain %q; this is chain %q", p.Op.Chain, s.cfg.Genesis.ChainID)
+	}
+	if err := s.m.Check(p.SignedOp); err != nil {
+		return OpStatus{}, err
 	}
 	s.mu.Lock()
 	e, closed, busy, full := s.pending[p.Hash], s.closed, s.bySigner[p.signerDID] > 0, len(s.pending) >= MaxPending

@@ -45,7 +45,8 @@ func mismatch(h uint64, format string, args ...any) error {
 // what differs. Blocks are read one at a time; progress, if not nil, is
 // called after each block. Run it against a stopped node: blocks added
 // meanwhile are replayed too, but a live chain can still outrun it.
-func Verify(ctx context.Context, live ChainStore, fresh ChainStore, g *Genesis, progress func(height, head uint64)) error {
+// programs are the civic programs the chain runs (as the node's engine).
+func Verify(ctx context.Context, live ChainStore, fresh ChainStore, g *Genesis, progress func(height, head uint64), programs ...Program) error {
 	if err := g.Validate(); err != nil {
 		return err
 	}
@@ -54,7 +55,7 @@ func Verify(ctx context.Context, live ChainStore, fresh ChainStore, g *Genesis, 
 	} else if !errors.Is(err, errkind.NotFound) {
 		return err
 	}
-	r := &replay{m: NewMachine(g), g: g, live: live, fresh: fresh, prevHash: ZeroHash, prevRoot: g.Hash(), prevTime: g.Time.UTC(),
+	r := &replay{m: NewMachine(g, programs...), g: g, live: live, fresh: fresh, prevHash: ZeroHash, prevRoot: g.Hash(), prevTime: g.Time.UTC(),
 		hints: &keyHints{StateReader: fresh, docs: make(map[string]DIDVersion)}}
 	for range 10 {
 		head, err := liveHead(ctx, live)

@@ -214,6 +214,8 @@ func (readOnly) AddAccreditationEvent(context.Context, registry.AccreditationEve
 func (readOnly) PutSchema(context.Context, registry.Schema) error             { return nil }
 func (readOnly) PutAnchor(context.Context, registry.Anchor) error             { return nil }
 func (readOnly) AddStatusUpdate(context.Context, registry.StatusUpdate) error { return nil }
+func (readOnly) ProgramPut(context.Context, string, []byte) error             { return nil }
+func (readOnly) ProgramDelete(context.Context, string) error                  { return nil }
 
 var _ registry.StateTx = readOnly{}
 

@@ -170,11 +170,14 @@ func (db *DB) InBlockTx(ctx context.Context, fn func(tx registry.BlockTx) error)
 		return db.chainFail(err, "begin block transaction")
 	}
 	defer tx.Rollback() // after Commit, a no-op
-	ct := &chainTx{state: state{db: db, conn: tx}, tx: tx, ov: newOverlay()}
+	ct := &chainTx{state: state{db: db, conn: tx}, tx: tx, ov: newOverlay(), prog: newProgOverlay()}
 	if err := fn(ct); err != nil {
 		return err
 	}
 	if err := ct.flush(ctx); err != nil {
+		return err
+	}
+	if err := ct.flushPrograms(ctx); err != nil {
 		return err
 	}
 	err = tx.Commit()

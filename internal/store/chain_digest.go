@@ -50,6 +50,8 @@ var digestTables = []digestTable{
 	// seq is state, as in accreditations: it orders a bit's history.
 	{"status_updates", newQuery("SELECT seq, " + statusUpdateCols + " FROM status_updates ORDER BY seq"),
 		[]col{colInt, colText, colInt, colText, colBool, colText, colInt, colTime, colText}},
+	{"program_state", newQuery("SELECT key, value FROM program_state ORDER BY key"),
+		[]col{colText, colText}},
 }
 
 // StateDigest implements registry.ChainStore. It hashes, table by table,

@@ -27,6 +27,7 @@ type chainTx struct {
 	state
 	tx         *sql.Tx
 	ov         overlay
+	prog       progOverlay
 	savepoints []savepoint // open, oldest first; no name twice
 	// sqlOpen are the savepoints open in the database, oldest first:
 	// those of the savepoints set there (a prefix of savepoints), then
@@ -38,9 +39,10 @@ type chainTx struct {
 // savepoint is an open savepoint: its name, the overlay's length when it
 // was set, and its position in sqlOpen (-1 until set in the database).
 type savepoint struct {
-	name string
-	mark int
-	sql  int
+	name  string
+	mark  int
+	pmark int // the program overlay's length
+	sql   int
 }
 
 // The operation statuses op_status holds.
@@ -174,7 +176,7 @@ func (t *chainTx) Savepoint(_ context.Context, name string) error {
 	if i := slices.IndexFunc(t.savepoints, func(s savepoint) bool { return s.name == name }); i >= 0 {
 		t.savepoints = t.savepoints[:i]
 	}
-	t.savepoints = append(t.savepoints, savepoint{name: name, mark: len(t.ov.log), sql: -1})
+	t.savepoints = append(t.savepoints, savepoint{name: name, mark: len(t.ov.log), pmark: len(t.prog.log), sql: -1})
 	return nil
 }
 
@@ -202,6 +204,7 @@ func (t *chainTx) RollbackTo(ctx context.Context, name string) error {
 	}
 	sp := t.savepoints[i]
 	t.ov.truncate(sp.mark)
+	t.prog.truncate(sp.pmark)
 	// Those set after it, released or not, are gone.
 	t.savepoints = t.savepoints[:i+1]
 	if sp.sql < 0 {
