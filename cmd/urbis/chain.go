@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/urbis-id/urbis/civic"
 	"io"
 	"log/slog"
 	"os"
@@ -176,7 +177,7 @@ func (p *program) verifyChain(ctx context.Context, cfg *config) error {
 			last = time.Now()
 			fmt.Fprintf(p.stderr, "verified %d of %d blocks (%.0f%%)\n", height, head, 100*float64(height)/float64(max(head, 1)))
 		}
-	})
+	}, civic.Programs()...)
 	if err != nil {
 		fmt.Fprintf(p.stdout, "FAILED after %d good blocks: %v\n", replayed, err)
 		return errReported

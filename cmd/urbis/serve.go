@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/urbis-id/urbis/civic"
 	"log/slog"
 	"net"
 	"net/http"
@@ -76,6 +77,7 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 		MaxOps:       cfg.MaxBlockOps,
 		Clock:        time.Now,
 		Logger:       log,
+		Programs:     civic.Programs(),
 	})
 	if err != nil {
 		return err
