@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/urbis-id/urbis/civic"
 	"io"
 	"log/slog"
 	"os"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/urbis-id/urbis/civic"
 	"github.com/urbis-id/urbis/internal/store"
 	"github.com/urbis-id/urbis/registry"
 )

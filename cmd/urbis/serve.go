@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"github.com/urbis-id/urbis/civic"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,6 +17,7 @@ import (
 
 	urbis "github.com/urbis-id/urbis"
 	"github.com/urbis-id/urbis/api"
+	"github.com/urbis-id/urbis/civic"
 	"github.com/urbis-id/urbis/did"
 	"github.com/urbis-id/urbis/internal/store"
 	"github.com/urbis-id/urbis/kms"
