@@ -228,14 +228,15 @@ func (v *Verifier) dataIntegrity(ctx context.Context, m map[string]any, r *Resul
 // jwt verifies a JWT-VC. Its signature is checked as of its issuance;
 // the validity period is the validity check's business.
 func (v *Verifier) jwt(ctx context.Context, tok string, r *Result) (*claims, error) {
-	payload, err := unverifiedPayload(tok)
+	parsed, err := jwtvc.Parse(tok)
 	if err != nil {
 		r.fail(CheckProof, err)
 		return nil, nil
 	}
+	payload := parsed.UnverifiedClaims()
 	at := issuedAt(payload, v.clock())
 	var resolveErr error
-	got, err := jwtvc.Verify(tok, func(kid string) (crypto.PublicKey, error) {
+	got, err := parsed.Verify(func(kid string) (crypto.PublicKey, error) {
 		k, err := v.issuerKey(ctx, kid, signedAt(payload, at), r)
 		if err != nil {
 			resolveErr = err

@@ -92,7 +92,16 @@ func Sign(cred map[string]any, signer crypto.Signer, kid string) (string, error)
 // the issuer is errkind.Forbidden; malformed, inconsistent, expired or not
 // yet valid credentials are errkind.Invalid.
 func Verify(token string, keyFor func(kid string) (crypto.PublicKey, error), now time.Time) (*Verified, error) {
-	v, err := verify(token, keyFor, "JWT-VC")
+	t, err := Parse(token)
+	if err != nil {
+		return nil, err
+	}
+	return t.Verify(keyFor, now)
+}
+
+// Verify checks the JWT-VC t as the function Verify does.
+func (t *Token) Verify(keyFor func(kid string) (crypto.PublicKey, error), now time.Time) (*Verified, error) {
+	v, err := t.verify(keyFor)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 
@@ -76,20 +77,66 @@ type verified struct {
 	claims map[string]any
 }
 
-// verify checks a compact JWT's header and signature; what names it.
-func verify(token string, keyFor func(kid string) (crypto.PublicKey, error), what string) (*verified, error) {
-	if keyFor == nil {
-		return nil, errkind.New(errkind.Invalid, "no key lookup function")
-	}
+// Token is a compact JWT taken apart, its signature not yet checked:
+// Parse returns it so that a caller can read a claim it needs before
+// verifying (when the token says it was issued, to pick the issuer's key
+// of that time) without decoding the payload twice.
+type Token struct {
+	raw     string
+	what    string
+	header  jwsHeader
+	payload []byte
+	claims  map[string]any
+	sig     []byte
+}
+
+// Parse takes a compact JWT apart: three base64url parts, a protected
+// header that is a JSON object, a payload that is a JSON object. It
+// checks no signature.
+func Parse(token string) (*Token, error) { return parse(token, "JWT-VC") }
+
+// UnverifiedClaims returns the payload's claims, which nothing has
+// checked yet; callers must not change them.
+func (t *Token) UnverifiedClaims() map[string]any { return t.claims }
+
+func parse(token, what string) (*Token, error) {
 	if strings.Count(token, ".") != 2 {
 		return nil, errkind.New(errkind.Invalid, "%s is not a compact JWS (want three dot-separated parts)", what)
 	}
-	// The header is read here to pick the key; jws.Verify below parses
-	// the whole token again and is what decides.
 	h, payloadPart, err := protectedHeader(token, what)
 	if err != nil {
 		return nil, err
 	}
+	payload, err := base64.RawURLEncoding.DecodeString(payloadPart)
+	if err != nil {
+		return nil, errkind.New(errkind.Invalid, "parse %s: payload is not base64url: %v", what, err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil || claims == nil {
+		return nil, errkind.New(errkind.Invalid, "%s payload is not a JSON object", what)
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(token[strings.LastIndexByte(token, '.')+1:])
+	if err != nil {
+		return nil, errkind.New(errkind.Invalid, "parse %s: signature is not base64url: %v", what, err)
+	}
+	return &Token{raw: token, what: what, header: h, payload: payload, claims: claims, sig: sig}, nil
+}
+
+// verify checks a compact JWT's header and signature; what names it.
+func verify(token string, keyFor func(kid string) (crypto.PublicKey, error), what string) (*verified, error) {
+	t, err := parse(token, what)
+	if err != nil {
+		return nil, err
+	}
+	return t.verify(keyFor)
+}
+
+// verify checks the token's header and signature.
+func (t *Token) verify(keyFor func(kid string) (crypto.PublicKey, error)) (*verified, error) {
+	if keyFor == nil {
+		return nil, errkind.New(errkind.Invalid, "no key lookup function")
+	}
+	h, what := t.header, t.what
 	alg := jwa.SignatureAlgorithm(h.Alg)
 	if alg == jwa.NoSignature || strings.EqualFold(h.Alg, "none") {
 		return nil, errkind.Field(errkind.Unauthorized, "alg", `%s alg "none" is not accepted`, what)
@@ -105,11 +152,7 @@ func verify(token string, keyFor func(kid string) (crypto.PublicKey, error), wha
 	}
 	kid := h.Kid
 	if kid == "" {
-		payload, err := base64.RawURLEncoding.DecodeString(payloadPart)
-		if err != nil {
-			return nil, errkind.New(errkind.Invalid, "parse %s: payload is not base64url: %v", what, err)
-		}
-		if kid = impliedKid(payload); kid == "" {
+		if kid = impliedKid(t.payload); kid == "" {
 			return nil, errkind.Field(errkind.Invalid, "kid", "missing; want the DID URL of the signing key (only a did:key or did:jwk issuer may leave it out)")
 		}
 	}
@@ -125,15 +168,19 @@ func verify(token string, keyFor func(kid string) (crypto.PublicKey, error), wha
 	if err != nil {
 		return nil, err
 	}
-	payload, err := jws.Verify([]byte(token), jws.WithKey(alg, raw))
-	if err != nil {
-		return nil, errkind.Wrap(errkind.Unauthorized, err, "%s signature does not verify with key %s (%s)", what, kid, alg)
+	bad := func(err error) error {
+		return errkind.Wrap(errkind.Unauthorized, err, "%s signature does not verify with key %s (%s)", what, kid, alg)
 	}
-	var claims map[string]any
-	if err := json.Unmarshal(payload, &claims); err != nil || claims == nil {
-		return nil, errkind.New(errkind.Invalid, "%s payload is not a JSON object", what)
+	if k, ok := raw.(ed25519.PublicKey); ok && alg == jwa.EdDSA && len(k) == ed25519.PublicKeySize {
+		// What jws.Verify does for EdDSA, without taking the token apart
+		// again: the header holds no crit, so nothing changes the input.
+		if !ed25519.Verify(k, []byte(t.raw[:strings.LastIndexByte(t.raw, '.')]), t.sig) {
+			return nil, bad(errors.New("ed25519: invalid signature"))
+		}
+	} else if _, err := jws.Verify([]byte(t.raw), jws.WithKey(alg, raw)); err != nil {
+		return nil, bad(err)
 	}
-	return &verified{kid: kid, did: did, claims: claims}, nil
+	return &verified{kid: kid, did: did, claims: t.claims}, nil
 }
 
 // jwsHeader is the part of a JWS protected header that verify reads.
