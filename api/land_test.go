@@ -4,9 +4,11 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
@@ -276,4 +278,132 @@ func TestLandRefusals(t *testing.T) {
 	}
 	resp, b = e.land(t, http.MethodGet, "/land/parcels/P-404/history", "", nil)
 	wantProblem(t, resp, b, http.StatusNotFound, "parcelId")
+}
+
+// landContract is what the land and provenance examples of openapi.yaml
+// need: a registry and a lender of the test agency, parcels ES-08019-0001
+// (transferred) and ES-08019-0002 (mortgaged, then released), and an
+// attestation.
+type landContract struct {
+	e           *env
+	w           *landWorld
+	seller      landActor
+	attestation any
+}
+
+func landContractFixture(t *testing.T, e *env) *landContract {
+	t.Helper()
+	f := &landContract{e: e, w: newLandWorld(t, e, e.key), seller: newLandActor(t)}
+	f.w.register(t, e, "ES-08019-0001", f.seller.owner())
+	f.w.register(t, e, "ES-08019-0002", f.seller.owner())
+	farmer := newAttester(t, e, "jwt_vc_json", "OrganicOriginAttestation")
+	f.attestation, _ = farmer.attest(t, e, "OrganicOriginAttestation", "wheat-2026-F1", nil, nil)
+	return f
+}
+
+// parcel is the parcel an operation's example names.
+func (f *landContract) parcel(opID string) string {
+	if opID == "encumberParcel" || opID == "releaseEncumbrance" {
+		return "ES-08019-0002"
+	}
+	return "ES-08019-0001"
+}
+
+// rewrite makes an example's body name the fixture's DIDs, the parcel's
+// current title, the seller's consent and a real attestation.
+func (f *landContract) rewrite(t *testing.T, opID string, body []byte) []byte {
+	t.Helper()
+	switch opID {
+	case "registerParcel", "transferParcel", "encumberParcel", "releaseEncumbrance", "verifyProvenance":
+	default:
+		return body
+	}
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	switch opID {
+	case "registerParcel":
+		m["registry"], m["parcelId"] = f.w.registry, "ES-08019-0003"
+	case "encumberParcel", "releaseEncumbrance":
+		m["lender"] = f.w.lender
+	case "transferParcel":
+		_, b := f.e.land(t, http.MethodGet, "/land/parcels/"+f.parcel(opID), "", nil)
+		var p struct{ Title string }
+		_ = json.Unmarshal(b, &p)
+		raw, _ := json.Marshal(m["buyers"])
+		var buyers []land.Owner
+		_ = json.Unmarshal(raw, &buyers)
+		m["registry"], m["title"] = f.w.registry, p.Title
+		m["consents"] = []string{f.seller.consent(t, f.parcel(opID), p.Title, buyers...)}
+	case "verifyProvenance":
+		m["credentials"] = []any{f.attestation}
+	}
+	out, _ := json.Marshal(m)
+	return out
+}
+
+// landTenant is agency A's land resources for the tenancy cases: its
+// registry and lender DIDs, parcel T-1 (whose seller consents to a sale)
+// and parcel T-2 (mortgaged as m-1).
+type landTenant struct {
+	w    *landWorld
+	sale map[string]any
+	n    int64 // parcels are T<n>-1, T<n>-2, T<n>-3
+}
+
+func (lt *landTenant) parcel(i int) string { return fmt.Sprintf("T%d-%d", lt.n, i) }
+
+var (
+	landTenants sync.Map // by *tenantA
+	landTenantN atomic.Int64
+)
+
+func landTenantOf(t *testing.T, e *env, a *tenantA) *landTenant {
+	t.Helper()
+	if lt, ok := landTenants.Load(a); ok {
+		return lt.(*landTenant)
+	}
+	lt := &landTenant{w: newLandWorld(t, e, e.key), n: landTenantN.Add(1)}
+	seller, buyer := newLandActor(t), newLandActor(t)
+	title := lt.w.register(t, e, lt.parcel(1), seller.owner()).Parcel.Title
+	lt.sale = lt.w.transferBody(title, []land.Owner{buyer.owner()}, seller.consent(t, lt.parcel(1), title, buyer.owner()))
+	lt.w.register(t, e, lt.parcel(2), seller.owner())
+	e.landOK(t, http.MethodPost, "/land/parcels/"+lt.parcel(2)+"/encumbrances", e.key, map[string]any{"lender": lt.w.lender, "encumbranceId": "m-1"}, http.StatusCreated)
+	landTenants.Store(a, lt)
+	return lt
+}
+
+// landTenancy is the tenancy case of a land write: agency B names A's
+// registry or lender DID and gets 404; A's parcels are unchanged.
+func landTenancy(op string) func(a *tenantA) writeCase {
+	return func(*tenantA) writeCase {
+		call := func(t *testing.T, e *env, a *tenantA, key string) (*http.Response, []byte) {
+			lt := landTenantOf(t, e, a)
+			switch op {
+			case "register":
+				return e.land(t, http.MethodPost, "/land/parcels", key, map[string]any{"registry": lt.w.registry, "parcelId": lt.parcel(3),
+					"cadastralReference": "c", "owners": []land.Owner{newLandActor(t).owner()}})
+			case "transfer":
+				return e.land(t, http.MethodPost, "/land/parcels/"+lt.parcel(1)+"/transfers", key, lt.sale)
+			case "encumber":
+				return e.land(t, http.MethodPost, "/land/parcels/"+lt.parcel(1)+"/encumbrances", key, map[string]any{"lender": lt.w.lender, "encumbranceId": "m-2"})
+			}
+			return e.land(t, http.MethodPost, "/land/parcels/"+lt.parcel(2)+"/encumbrances/m-1/release", key, map[string]any{"lender": lt.w.lender})
+		}
+		unchanged := func(t *testing.T, e *env, a *tenantA) {
+			lt := landTenantOf(t, e, a)
+			for _, p := range []struct{ id, want string }{{lt.parcel(1), `"encumbrances":[]`}, {lt.parcel(2), `"id":"m-1"`}} {
+				_, b := e.land(t, http.MethodGet, "/land/parcels/"+p.id, "", nil)
+				if !strings.Contains(string(b), p.want) || !strings.Contains(string(b), `"height":`) {
+					t.Errorf("parcel %s after B's request: %s; want %s", p.id, b, p.want)
+				}
+			}
+			if resp, _ := e.land(t, http.MethodGet, "/land/parcels/"+lt.parcel(3), "", nil); resp.StatusCode != http.StatusNotFound {
+				t.Errorf("parcel 3 after B's request: got %d; want 404 (not registered)", resp.StatusCode)
+			}
+		}
+		status := map[string]int{"register": http.StatusCreated, "transfer": http.StatusOK, "encumber": http.StatusCreated, "release": http.StatusOK}[op]
+		return writeCase{call: call, unchanged: unchanged, ownerStatus: status}
+	}
 }

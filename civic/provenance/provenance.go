@@ -42,12 +42,12 @@ var AttestationTypes = []string{
 
 // The checks Verify adds to the credential verifier's.
 const (
-	CheckAttestation = "attestation"   // a ProvenanceAttestation with batch, attestationType and parents
-	CheckAttester    = "attester"      // the issuer was accredited for the attestation type at issuance
-	CheckParents     = "parents"       // every parent is among the credentials, issued no later than its child
-	CheckCycle       = "cycle"         // no attestation is its own ancestor
-	CheckChain       = "chain"         // the credential is an ancestor of the leaf
-	CheckFormat      = "format"        // a format whose claims are all in the clear
+	CheckAttestation = "attestation" // a ProvenanceAttestation with batch, attestationType and parents
+	CheckAttester    = "attester"    // the issuer was accredited for the attestation type at issuance
+	CheckParents     = "parents"     // every parent is among the credentials, issued no later than its child
+	CheckCycle       = "cycle"       // no attestation is its own ancestor
+	CheckChain       = "chain"       // the credential is an ancestor of the leaf
+	CheckFormat      = "format"      // a format whose claims are all in the clear
 	maxCredentials   = 256
 	hashLen          = 64
 	checkCredential  = "credential"
@@ -139,6 +139,7 @@ func (s *Service) Verify(ctx context.Context, creds []any, leaf string) (Report,
 	links := make([]Link, len(creds))
 	byHash := map[string]int{}
 	for i, c := range creds {
+		c = unwrap(c)
 		h, err := Hash(c)
 		if err != nil {
 			return Report{}, errkind.Field(errkind.Invalid, fmt.Sprintf("%s/%d", fieldCredentials, i), "%s", err.Error())
@@ -164,6 +165,22 @@ func (s *Service) Verify(ctx context.Context, creds []any, leaf string) (Report,
 		rep.Verified = rep.Verified && links[i].Verified
 	}
 	return rep, nil
+}
+
+// unwrap returns the compact token of an EnvelopedVerifiableCredential
+// (as POST /credentials/issue answers a JWT-VC), c itself otherwise.
+func unwrap(c any) any {
+	m, ok := c.(map[string]any)
+	if !ok || m["type"] != "EnvelopedVerifiableCredential" {
+		return c
+	}
+	id, _ := m["id"].(string)
+	if rest, ok := strings.CutPrefix(id, "data:"); ok {
+		if _, tok, ok := strings.Cut(rest, ","); ok && !strings.Contains(rest[:len(rest)-len(tok)], ";base64") {
+			return tok
+		}
+	}
+	return c
 }
 
 // verifyOne runs the credential verifier's checks, then reads the
