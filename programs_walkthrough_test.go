@@ -9,3 +9,11 @@ import "testing"
 func TestLandWalkthrough(t *testing.T) {
 	runPage(t, "docs/programs/land.md", 10)
 }
+
+// TestProvenanceWalkthrough runs docs/programs/provenance.md: a farm's,
+// a mill's and a certifier's attestations verify as a chain, and a
+// missing parent, an unaccredited attester, a later parent and a revoked
+// attestation each fail on the link they break.
+func TestProvenanceWalkthrough(t *testing.T) {
+	runPage(t, "docs/programs/provenance.md", 9)
+}
