@@ -168,7 +168,7 @@ func (s *Server) landAnswer(c *gin.Context, status int, res land.Result, err err
 		} else {
 			out.Credential = res.Issued.Credential
 		}
-		out.CredentialId, out.Hash = &res.Credential, &res.Hash
+		out.CredentialId, out.Hash = &res.CredentialID, &res.Hash
 	}
 	if res.Revoked != "" {
 		out.Revoked = &res.Revoked

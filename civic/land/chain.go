@@ -43,7 +43,7 @@ func (s *Service) commit(ctx context.Context, agencyID, signerDID, kind string, 
 		}
 		return Result{}, err
 	}
-	out := Result{Issued: r.issued, Hash: r.hash, Credential: r.id, Operation: st}
+	out := Result{Issued: r.issued, Hash: r.hash, CredentialID: r.id, Operation: st}
 	if r.revoke != "" {
 		if rerr := s.cfg.Issuer.SetStatus(context.WithoutCancel(ctx), agencyID, r.revoke, "revoked"); rerr != nil {
 			out.Warnings = append(out.Warnings, "the operation is committed, but revoking credential "+r.revoke+" failed: "+rerr.Error()+"; revoke it with POST /credentials/status")

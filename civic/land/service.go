@@ -72,13 +72,13 @@ func NewService(cfg Config) *Service {
 // credential issued (a title or a mortgage), the committed operation, and
 // the credential revoked (the title replaced, the mortgage released).
 type Result struct {
-	Parcel     Parcel
-	Issued     *issuer.Issued
-	Hash       string // SHA-256 (hex) of the issued credential
-	Operation  registry.OpStatus
-	Revoked    string   // id of the credential revoked
-	Warnings   []string // what did not follow the committed operation
-	Credential string   // id of the issued credential
+	Parcel       Parcel
+	Issued       *issuer.Issued
+	CredentialID string // id of the issued credential
+	Hash         string // SHA-256 (hex) of the issued credential as issued
+	Operation    registry.OpStatus
+	Revoked      string   // id of the credential revoked
+	Warnings     []string // what did not follow the committed operation
 }
 
 // RegisterRequest registers a parcel with its first owners.
