@@ -68,26 +68,27 @@ type Config struct {
 
 // Server implements the generated ServerInterface.
 type Server struct {
-	cfg        Config
-	agencies   Agencies
-	resolver   Resolver
-	registry   Registry
-	chain      Chain
-	issuers    Issuers
-	verifier   Verifier
-	oid4vci    OID4VCI
-	vp         VPRequests
-	land       Land
-	provenance Provenance
-	ready      Readiness
-	log        *slog.Logger
-	metrics    *metrics
-	limiter    *limiter
-	docsHTML   []byte
-	spec       []byte
+	cfg      Config
+	agencies Agencies
+	resolver Resolver
+	registry Registry
+	chain    Chain
+	issuers  Issuers
+	verifier Verifier
+	oid4vci  OID4VCI
+	vp       VPRequests
+	ready    Readiness
+	log      *slog.Logger
+	metrics  *metrics
+	limiter  *limiter
+	docsHTML []byte
+	spec     []byte
 	// secured holds "METHOD /gin/:route" for each operation openapi.yaml
 	// secures with bearerAuth.
 	secured map[string]bool
+	// The civic programs; nil answers their routes 501.
+	land       Land
+	provenance Provenance
 }
 
 var _ ServerInterface = (*Server)(nil)
@@ -128,25 +129,24 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:        cfg,
-		agencies:   deps.Agencies,
-		resolver:   deps.Resolver,
-		registry:   deps.Registry,
-		chain:      deps.Chain,
-		issuers:    deps.Issuers,
-		verifier:   deps.Verifier,
-		oid4vci:    deps.OID4VCI,
-		vp:         deps.VPRequests,
-		land:       deps.Land,
-		provenance: deps.Provenance,
-		ready:      deps.Ready,
-		log:        log,
-		metrics:    newMetrics(deps.Cache),
-		limiter:    newLimiter(cfg.RateLimit, cfg.RateBurst, time.Now),
-		docsHTML:   docs,
-		secured:    secured,
-		spec:       deps.Spec,
+		cfg:      cfg,
+		agencies: deps.Agencies,
+		resolver: deps.Resolver,
+		registry: deps.Registry,
+		chain:    deps.Chain,
+		issuers:  deps.Issuers,
+		verifier: deps.Verifier,
+		oid4vci:  deps.OID4VCI,
+		vp:       deps.VPRequests,
+		ready:    deps.Ready,
+		log:      log,
+		metrics:  newMetrics(deps.Cache),
+		limiter:  newLimiter(cfg.RateLimit, cfg.RateBurst, time.Now),
+		docsHTML: docs,
+		secured:  secured,
+		spec:     deps.Spec,
 	}
+	s.land, s.provenance = deps.Land, deps.Provenance
 	return s, nil
 }
 

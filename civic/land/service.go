@@ -272,11 +272,11 @@ func (s *Service) History(ctx context.Context, id string) ([]Entry, error) {
 
 // titleSubject is the credentialSubject of a title credential.
 func titleSubject(parcel, cadastral string, owners []Owner) map[string]any {
-	os := make([]any, len(owners))
+	list := make([]any, len(owners))
 	for i, o := range owners {
-		os[i] = map[string]any{"id": o.DID, "share": o.Share}
+		list[i] = map[string]any{"id": o.DID, "share": o.Share}
 	}
-	return map[string]any{"parcelId": parcel, "cadastralReference": cadastral, "owners": os, "encumbrances": []any{}}
+	return map[string]any{"parcelId": parcel, "cadastralReference": cadastral, "owners": list, "encumbrances": []any{}}
 }
 
 func randomHex(n int) string {
