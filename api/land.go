@@ -84,7 +84,7 @@ func (s *Server) EncumberParcel(c *gin.Context, parcelID ParcelID) {
 		s.abortWithError(c, errNoLand)
 		return
 	}
-	r := land.EncumberRequest{Lender: req.Lender, Parcel: parcelID, Encumbrance: deref(req.EncumbranceId), Format: issuer.Format(deref(req.Format))}
+	r := land.EncumberRequest{Lender: req.Lender, Parcel: parcelID, Encumbrance: req.EncumbranceId, Consents: req.Consents, Format: issuer.Format(deref(req.Format))}
 	if req.Terms != nil {
 		r.Terms = *req.Terms
 	}

@@ -42,7 +42,18 @@ func (a landActor) owner() land.Owner { return land.Owner{DID: a.did, Share: 1} 
 // consent is a's signed consent to transfer parcel, under title, to buyers.
 func (a landActor) consent(t *testing.T, parcel, title string, buyers ...land.Owner) string {
 	t.Helper()
-	b, _ := json.Marshal(land.Consent{Parcel: parcel, Title: title, Buyers: buyers})
+	return a.sign(t, land.Consent{Parcel: parcel, Title: title, Buyers: buyers})
+}
+
+// mortgage is a's signed consent to lender's mortgage enc on parcel under title.
+func (a landActor) mortgage(t *testing.T, parcel, title, enc, lender string) string {
+	t.Helper()
+	return a.sign(t, land.MortgageConsent{Parcel: parcel, Title: title, Encumbrance: enc, Lender: lender})
+}
+
+func (a landActor) sign(t *testing.T, v any) string {
+	t.Helper()
+	b, _ := json.Marshal(v)
 	hdr := jws.NewHeaders()
 	_ = hdr.Set(jws.KeyIDKey, a.kid)
 	out, err := jws.Sign(b, jws.WithKey(jwa.EdDSA, a.key, jws.WithProtectedHeaders(hdr)))
@@ -187,7 +198,8 @@ func TestLandTransfers(t *testing.T) {
 			buyers := []land.Owner{buyerA.owner(), buyerB.owner()}
 			sale := w.transferBody(won.Hash, buyers, owner.consent(t, "P-1", won.Hash, buyers...))
 			m := e.landOK(t, http.MethodPost, "/land/parcels/P-1/encumbrances", e.key,
-				map[string]any{"lender": w.lender, "encumbranceId": "m-1", "terms": map[string]any{"principal": "250000.00"}}, http.StatusCreated)
+				map[string]any{"lender": w.lender, "encumbranceId": "m-1", "terms": map[string]any{"principal": "250000.00"},
+					"consents": []string{owner.mortgage(t, "P-1", won.Hash, "m-1", w.lender)}}, http.StatusCreated)
 			if len(m.Parcel.Encumbrances) != 1 || m.Parcel.Encumbrances[0].Id != "m-1" {
 				t.Errorf("encumber: got encumbrances %+v; want m-1", m.Parcel.Encumbrances)
 			}
@@ -259,7 +271,14 @@ func TestLandRefusals(t *testing.T) {
 		{"consent not a JWS", "/land/parcels/P-9/transfers", w.transferBody(title, []land.Owner{buyer.owner()}, "yes"), 400, "consents/0"},
 		{"unknown parcel", "/land/parcels/P-404/transfers", w.transferBody(title, []land.Owner{buyer.owner()}, seller.consent(t, "P-404", title, buyer.owner())), 404, "parcelId"},
 		{"another agency's registry DID", "/land/parcels/P-9/transfers", w.transferBody(title, []land.Owner{buyer.owner()}, seller.consent(t, "P-9", title, buyer.owner())), 404, "registry"},
-		{"lender not accredited", "/land/parcels/P-9/encumbrances", map[string]any{"lender": w.registry}, 403, ""},
+		{"lender not accredited", "/land/parcels/P-9/encumbrances", map[string]any{"lender": w.registry, "encumbranceId": "m-9",
+			"consents": []string{seller.mortgage(t, "P-9", title, "m-9", w.registry)}}, 403, ""},
+		{"mortgage without the owner's consent", "/land/parcels/P-9/encumbrances", map[string]any{"lender": w.lender, "encumbranceId": "m-9",
+			"consents": []string{stranger.mortgage(t, "P-9", title, "m-9", w.lender)}}, 403, "consents/0"},
+		{"mortgage with a transfer consent", "/land/parcels/P-9/encumbrances", map[string]any{"lender": w.lender, "encumbranceId": "m-9",
+			"consents": []string{seller.consent(t, "P-9", title, buyer.owner())}}, 403, "consents/0"},
+		{"mortgage without an id", "/land/parcels/P-9/encumbrances", map[string]any{"lender": w.lender, "encumbranceId": "",
+			"consents": []string{seller.mortgage(t, "P-9", title, "", w.lender)}}, 400, "encumbranceId"},
 		{"release of no mortgage", "/land/parcels/P-9/encumbrances/m-9/release", map[string]any{"lender": w.lender}, 404, "encumbranceId"},
 	}
 	for _, c := range cases {
@@ -325,7 +344,14 @@ func (f *landContract) rewrite(t *testing.T, opID string, body []byte) []byte {
 	switch opID {
 	case "registerParcel":
 		m["registry"], m["parcelId"] = f.w.registry, "ES-08019-0003"
-	case "encumberParcel", "releaseEncumbrance":
+	case "encumberParcel":
+		_, b := f.e.land(t, http.MethodGet, "/land/parcels/"+f.parcel(opID), "", nil)
+		var p struct{ Title string }
+		_ = json.Unmarshal(b, &p)
+		enc, _ := m["encumbranceId"].(string)
+		m["lender"] = f.w.lender
+		m["consents"] = []string{f.seller.mortgage(t, f.parcel(opID), p.Title, enc, f.w.lender)}
+	case "releaseEncumbrance":
 		m["lender"] = f.w.lender
 	case "transferParcel":
 		_, b := f.e.land(t, http.MethodGet, "/land/parcels/"+f.parcel(opID), "", nil)
@@ -347,9 +373,11 @@ func (f *landContract) rewrite(t *testing.T, opID string, body []byte) []byte {
 // registry and lender DIDs, parcel T-1 (whose seller consents to a sale)
 // and parcel T-2 (mortgaged as m-1).
 type landTenant struct {
-	w    *landWorld
-	sale map[string]any
-	n    int64 // parcels are T<n>-1, T<n>-2, T<n>-3
+	w      *landWorld
+	sale   map[string]any
+	seller landActor
+	title  string // of parcel 1
+	n      int64  // parcels are T<n>-1, T<n>-2, T<n>-3
 }
 
 func (lt *landTenant) parcel(i int) string { return fmt.Sprintf("T%d-%d", lt.n, i) }
@@ -364,12 +392,13 @@ func landTenantOf(t *testing.T, e *env, a *tenantA) *landTenant {
 	if lt, ok := landTenants.Load(a); ok {
 		return lt.(*landTenant)
 	}
-	lt := &landTenant{w: newLandWorld(t, e, e.key), n: landTenantN.Add(1)}
-	seller, buyer := newLandActor(t), newLandActor(t)
-	title := lt.w.register(t, e, lt.parcel(1), seller.owner()).Parcel.Title
-	lt.sale = lt.w.transferBody(title, []land.Owner{buyer.owner()}, seller.consent(t, lt.parcel(1), title, buyer.owner()))
-	lt.w.register(t, e, lt.parcel(2), seller.owner())
-	e.landOK(t, http.MethodPost, "/land/parcels/"+lt.parcel(2)+"/encumbrances", e.key, map[string]any{"lender": lt.w.lender, "encumbranceId": "m-1"}, http.StatusCreated)
+	lt := &landTenant{w: newLandWorld(t, e, e.key), n: landTenantN.Add(1), seller: newLandActor(t)}
+	seller, buyer := lt.seller, newLandActor(t)
+	lt.title = lt.w.register(t, e, lt.parcel(1), seller.owner()).Parcel.Title
+	lt.sale = lt.w.transferBody(lt.title, []land.Owner{buyer.owner()}, seller.consent(t, lt.parcel(1), lt.title, buyer.owner()))
+	title2 := lt.w.register(t, e, lt.parcel(2), seller.owner()).Parcel.Title
+	e.landOK(t, http.MethodPost, "/land/parcels/"+lt.parcel(2)+"/encumbrances", e.key, map[string]any{"lender": lt.w.lender, "encumbranceId": "m-1",
+		"consents": []string{seller.mortgage(t, lt.parcel(2), title2, "m-1", lt.w.lender)}}, http.StatusCreated)
 	landTenants.Store(a, lt)
 	return lt
 }
@@ -387,7 +416,8 @@ func landTenancy(op string) func(a *tenantA) writeCase {
 			case "transfer":
 				return e.land(t, http.MethodPost, "/land/parcels/"+lt.parcel(1)+"/transfers", key, lt.sale)
 			case "encumber":
-				return e.land(t, http.MethodPost, "/land/parcels/"+lt.parcel(1)+"/encumbrances", key, map[string]any{"lender": lt.w.lender, "encumbranceId": "m-2"})
+				return e.land(t, http.MethodPost, "/land/parcels/"+lt.parcel(1)+"/encumbrances", key, map[string]any{"lender": lt.w.lender, "encumbranceId": "m-2",
+					"consents": []string{lt.seller.mortgage(t, lt.parcel(1), lt.title, "m-2", lt.w.lender)}})
 			}
 			return e.land(t, http.MethodPost, "/land/parcels/"+lt.parcel(2)+"/encumbrances/m-1/release", key, map[string]any{"lender": lt.w.lender})
 		}

@@ -974,8 +974,11 @@ type DeriveCredentialResponse struct {
 
 // EncumberParcelRequest defines model for EncumberParcelRequest.
 type EncumberParcelRequest struct {
-	// EncumbranceId An id of the lender's choosing; one is made if absent.
-	EncumbranceId *string `json:"encumbranceId,omitempty"`
+	// Consents One compact JWS per current owner, signed by a key of its DID, over {"parcel","title","encumbrance","lender"}.
+	Consents []string `json:"consents"`
+
+	// EncumbranceId An id of the lender's choosing (letters, digits, '.', '_', ':', '-').
+	EncumbranceId string  `json:"encumbranceId"`
 	Format        *string `json:"format,omitempty"`
 
 	// Lender The agency's DID that signs, accredited for Mortgage.

@@ -7,8 +7,8 @@
 // consent of every current owner (a JWS by the owner's DID key) and the
 // buyers; it succeeds only if the title it presents is the current one,
 // so a parcel never has two current owners. A mortgage (title.encumber,
-// signed by a lender accredited for Mortgage) blocks transfers until the
-// lender releases it (title.release). Every change leaves a history
+// signed by a lender accredited for Mortgage, with every owner's consent)
+// blocks transfers until the lender releases it (title.release). Every change leaves a history
 // entry on the chain, which links the operation whose inclusion proof
 // shows it.
 //
@@ -115,12 +115,14 @@ type (
 		Buyers     []Owner  `json:"buyers"`
 		Consents   []string `json:"consents"`
 	}
-	// EncumberPayload records a lender's mortgage on a parcel.
+	// EncumberPayload records a lender's mortgage on a parcel, with the
+	// consent of every current owner.
 	EncumberPayload struct {
-		Parcel       string `json:"parcel"`
-		Encumbrance  string `json:"encumbrance"`
-		Credential   string `json:"credential"`
-		CredentialID string `json:"credentialId"`
+		Parcel       string   `json:"parcel"`
+		Encumbrance  string   `json:"encumbrance"`
+		Credential   string   `json:"credential"`
+		CredentialID string   `json:"credentialId"`
+		Consents     []string `json:"consents"`
 	}
 	// ReleasePayload lifts a mortgage; only its lender may sign it.
 	ReleasePayload struct {
@@ -135,6 +137,16 @@ type Consent struct {
 	Parcel string  `json:"parcel"`
 	Title  string  `json:"title"`
 	Buyers []Owner `json:"buyers"`
+}
+
+// MortgageConsent is what an owner signs to let a lender record a
+// mortgage: this parcel, under this title, may carry this lender's
+// encumbrance of this id.
+type MortgageConsent struct {
+	Parcel      string `json:"parcel"`
+	Title       string `json:"title"`
+	Encumbrance string `json:"encumbrance"`
+	Lender      string `json:"lender"`
 }
 
 // ParcelKey is the state key of a parcel.
@@ -254,10 +266,7 @@ func (p *TransferPayload) check() error {
 	if err := CheckOwners("buyers", p.Buyers); err != nil {
 		return err
 	}
-	if len(p.Consents) == 0 || len(p.Consents) > MaxOwners {
-		return errkind.Field(errkind.Invalid, "consents", "must hold 1 to %d consents, one per current owner", MaxOwners)
-	}
-	return nil
+	return checkConsentCount(p.Consents)
 }
 
 func (p *EncumberPayload) check() error {
@@ -272,6 +281,13 @@ func (p *EncumberPayload) check() error {
 	}
 	if p.CredentialID == "" || len(p.CredentialID) > 256 {
 		return errkind.Field(errkind.Invalid, "credentialId", "must be the mortgage credential's id (1 to 256 characters)")
+	}
+	return checkConsentCount(p.Consents)
+}
+
+func checkConsentCount(consents []string) error {
+	if len(consents) == 0 || len(consents) > MaxOwners {
+		return errkind.Field(errkind.Invalid, "consents", "must hold 1 to %d consents, one per current owner", MaxOwners)
 	}
 	return nil
 }

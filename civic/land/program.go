@@ -123,7 +123,9 @@ func applyTransfer(ctx context.Context, c *registry.Call) (any, error) {
 		e := cur.Encumbrances[0]
 		return nil, errkind.New(errkind.Conflict, "parcel %s is encumbered by %s %s of %s; it cannot be transferred until the lender releases it", p.Parcel, e.Type, e.ID, e.Lender)
 	}
-	if err := checkConsents(ctx, c, cur, p); err != nil {
+	if err := checkConsents(ctx, c, cur, p.Consents, func(got *Consent) bool {
+		return got.Parcel == p.Parcel && got.Title == p.Title && sameOwners(got.Buyers, p.Buyers)
+	}, "this parcel, its current title and exactly these buyers"); err != nil {
 		return nil, err
 	}
 	cur.Title, cur.TitleID, cur.Owners = p.NewTitle, p.NewTitleID, p.Buyers
@@ -131,32 +133,31 @@ func applyTransfer(ctx context.Context, c *registry.Call) (any, error) {
 }
 
 // checkConsents requires one consent per current owner, each a JWS by a
-// key of that owner's DID over exactly this parcel, title and buyers.
-func checkConsents(ctx context.Context, c *registry.Call, cur *Parcel, p *TransferPayload) error {
+// key of that owner's DID whose payload, decoded strictly into a fresh
+// T, is what want says: a consent to a transfer is no consent to a
+// mortgage, nor to another transfer.
+func checkConsents[T any](ctx context.Context, c *registry.Call, cur *Parcel, consents []string, want func(*T) bool, what string) error {
 	consented := map[string]bool{}
-	for i, compact := range p.Consents {
+	for i, compact := range consents {
 		body, signer, err := c.VerifyJWS(ctx, compact, did.Authentication, did.AssertionMethod)
 		if err != nil {
 			return consentErr(i, err)
 		}
 		if !slices.ContainsFunc(cur.Owners, func(o Owner) bool { return o.DID == signer }) {
-			return errkind.Field(errkind.Forbidden, consentField(i), "signed by %s, who is not an owner of parcel %s", signer, p.Parcel)
+			return errkind.Field(errkind.Forbidden, consentField(i), "signed by %s, who is not an owner of parcel %s", signer, cur.ID)
 		}
 		if consented[signer] {
 			return errkind.Field(errkind.Invalid, consentField(i), "%s consents twice", signer)
 		}
-		var got Consent
-		if err := decode(body, &got); err != nil {
-			return consentErr(i, err)
-		}
-		if got.Parcel != p.Parcel || got.Title != p.Title || !sameOwners(got.Buyers, p.Buyers) {
-			return errkind.Field(errkind.Forbidden, consentField(i), "%s consented to another transfer (parcel %s, title %s, %d buyers); the consent must name this parcel, its current title and these buyers", signer, got.Parcel, got.Title, len(got.Buyers))
+		var got T
+		if err := decode(body, &got); err != nil || !want(&got) {
+			return errkind.Field(errkind.Forbidden, consentField(i), "%s consented to something else; the consent must name %s", signer, what)
 		}
 		consented[signer] = true
 	}
 	for _, o := range cur.Owners {
 		if !consented[o.DID] {
-			return errkind.Field(errkind.Forbidden, "consents", "owner %s of parcel %s has not consented; every current owner signs the transfer", o.DID, p.Parcel)
+			return errkind.Field(errkind.Forbidden, "consents", "owner %s of parcel %s has not consented; every current owner signs", o.DID, cur.ID)
 		}
 	}
 	return nil
@@ -188,6 +189,11 @@ func applyEncumber(ctx context.Context, c *registry.Call) (any, error) {
 	}
 	if slices.ContainsFunc(cur.Encumbrances, func(e Encumbrance) bool { return e.ID == p.Encumbrance }) {
 		return nil, errkind.Field(errkind.Conflict, "encumbrance", "parcel %s already has encumbrance %s", p.Parcel, p.Encumbrance)
+	}
+	if err := checkConsents(ctx, c, cur, p.Consents, func(got *MortgageConsent) bool {
+		return got.Parcel == p.Parcel && got.Title == cur.Title && got.Encumbrance == p.Encumbrance && got.Lender == c.Signer()
+	}, "this parcel, its current title, this mortgage id and this lender"); err != nil {
+		return nil, err
 	}
 	cur.Encumbrances = append(cur.Encumbrances, Encumbrance{ID: p.Encumbrance, Type: "mortgage", Lender: c.Signer(),
 		Credential: p.Credential, CredentialID: p.CredentialID, Height: c.Height(), Since: c.Time()})

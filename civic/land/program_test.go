@@ -46,7 +46,19 @@ func newActor(t *testing.T) actor {
 // consent is a's signature on a transfer of parcel under title to buyers.
 func (a actor) consent(t *testing.T, parcel, title string, buyers []land.Owner) string {
 	t.Helper()
-	b, err := json.Marshal(land.Consent{Parcel: parcel, Title: title, Buyers: buyers})
+	return a.sign(t, land.Consent{Parcel: parcel, Title: title, Buyers: buyers})
+}
+
+// mortgage is a's consent to lender's mortgage enc on parcel under title.
+func (a actor) mortgage(t *testing.T, parcel, title, enc string, lender actor) string {
+	t.Helper()
+	return a.sign(t, land.MortgageConsent{Parcel: parcel, Title: title, Encumbrance: enc, Lender: lender.did})
+}
+
+// sign is a compact JWS of v by a's key.
+func (a actor) sign(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,14 +221,24 @@ func TestTitleRules(t *testing.T) {
 			c.refused(t, reg, land.KindTransfer, transfer(t3, t2, good...), "is not the current title of parcel P-1")
 			c.refused(t, reg, land.KindTransfer, transfer(t1, t2, good[0]), "owner "+bob.did+" of parcel P-1 has not consented")
 			c.refused(t, reg, land.KindTransfer, transfer(t1, t2, good[0], dave.consent(t, "P-1", t1, buyers)), "signed by "+dave.did+", who is not an owner")
-			c.refused(t, reg, land.KindTransfer, transfer(t1, t2, good[0], bob.consent(t, "P-1", t1, owners(dave))), "consented to another transfer")
+			c.refused(t, reg, land.KindTransfer, transfer(t1, t2, good[0], bob.consent(t, "P-1", t1, owners(dave))), "consented to something else; the consent must name this parcel, its current title and exactly these buyers")
 			c.refused(t, reg, land.KindTransfer, transfer(t1, t2, good[0], good[0]), "consents twice")
+			c.refused(t, reg, land.KindTransfer, transfer(t1, t2, good[0], bob.mortgage(t, "P-1", t1, "m-1", bank)), "consented to something else")
 			forged := good[1][:len(good[1])-4] + "AAAA"
 			c.refused(t, reg, land.KindTransfer, transfer(t1, t2, good[0], forged), "signature does not verify")
 
 			// A mortgage blocks the transfer until its lender releases it.
-			enc := land.EncumberPayload{Parcel: "P-1", Encumbrance: "m-1", Credential: hash("mortgage"), CredentialID: "urn:m1"}
+			// ... and needs every owner's consent to that mortgage.
+			encumber := func(consents ...string) land.EncumberPayload {
+				return land.EncumberPayload{Parcel: "P-1", Encumbrance: "m-1", Credential: hash("mortgage"), CredentialID: "urn:m1", Consents: consents}
+			}
+			mortgage := []string{alice.mortgage(t, "P-1", t1, "m-1", bank), bob.mortgage(t, "P-1", t1, "m-1", bank)}
+			enc := encumber(mortgage...)
 			c.refused(t, rogue, land.KindEncumber, enc, "holds no active accreditation for Mortgage")
+			c.refused(t, bank, land.KindEncumber, encumber(mortgage[0]), "owner "+bob.did+" of parcel P-1 has not consented")
+			c.refused(t, otherBank, land.KindEncumber, enc, "consented to something else; the consent must name this parcel, its current title, this mortgage id and this lender")
+			c.refused(t, bank, land.KindEncumber, encumber(mortgage[0], good[1]), "consented to something else")
+			c.refused(t, bank, land.KindEncumber, encumber(mortgage[0], dave.mortgage(t, "P-1", t1, "m-1", bank)), "who is not an owner")
 			c.must(t, bank, land.KindEncumber, enc)
 			c.refused(t, bank, land.KindEncumber, enc, "already has encumbrance m-1")
 			c.refused(t, reg, land.KindTransfer, transfer(t1, t2, good...), "parcel P-1 is encumbered by mortgage m-1 of "+bank.did)

@@ -160,19 +160,18 @@ func (s *Service) Transfer(ctx context.Context, agencyID string, r TransferReque
 type EncumberRequest struct {
 	Lender      string // the lender's DID, one of the agency's, accredited for Mortgage
 	Parcel      string
-	Encumbrance string         // an id of the lender's choosing; empty: one is made
+	Encumbrance string         // an id of the lender's choosing, which the owners' consents name
 	Terms       map[string]any // what the mortgage credential says besides the parcel (amount, ...)
+	Consents    []string       // one JWS per current owner over MortgageConsent
 	Format      issuer.Format
 }
 
 // Encumber issues the lender's Mortgage credential and records it on the
-// parcel with a title.encumber; from then on the parcel cannot be
-// transferred until the lender releases it.
+// parcel with a title.encumber, which carries every current owner's
+// consent; from then on the parcel cannot be transferred until the lender
+// releases it.
 func (s *Service) Encumber(ctx context.Context, agencyID string, r EncumberRequest) (Result, error) {
-	if r.Encumbrance == "" {
-		r.Encumbrance = "mortgage-" + randomHex(6)
-	}
-	body := EncumberPayload{Parcel: r.Parcel, Encumbrance: r.Encumbrance, Credential: strings.Repeat("0", 64), CredentialID: "urn:uuid:0"}
+	body := EncumberPayload{Parcel: r.Parcel, Encumbrance: r.Encumbrance, Credential: strings.Repeat("0", 64), CredentialID: "urn:uuid:0", Consents: r.Consents}
 	if err := body.check(); err != nil {
 		return Result{}, err
 	}
@@ -277,12 +276,6 @@ func titleSubject(parcel, cadastral string, owners []Owner) map[string]any {
 		list[i] = map[string]any{"id": o.DID, "share": o.Share}
 	}
 	return map[string]any{"parcelId": parcel, "cadastralReference": cadastral, "owners": list, "encumbrances": []any{}}
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // issue issues a credential of typ about subject with the agency's

@@ -26,44 +26,59 @@ func (p *program) landCommand() *cobra.Command {
 }
 
 func (p *program) landConsentCommand() *cobra.Command {
-	var keyFile, parcel, title string
+	var keyFile, parcel, title, mortgage, lender string
 	var buyers []string
 	cmd := &cobra.Command{
-		Use:   "consent --key FILE --parcel ID --title HASH --buyer DID[=SHARE]...",
-		Short: "Print an owner's consent to a transfer, signed with the owner's key",
+		Use:   "consent --key FILE --parcel ID --title HASH (--buyer DID[=SHARE]... | --mortgage ID --lender DID)",
+		Short: "Print an owner's consent to a transfer or a mortgage, signed with the owner's key",
 		Long: `Print the consent of the owner whose Ed25519 seed is in FILE (a did:key, as
-"urbis holder did --key FILE" prints; created when absent) to the transfer of
-parcel ID, under its current title HASH (from GET /land/parcels/{id}), to the
-buyers: a compact JWS whose kid is the owner's key, over
-{"parcel","title","buyers"}. The land registry puts one consent per current
-owner in its POST /land/parcels/{id}/transfers; the chain checks each with
-the owner's key, and that it names this parcel, this title and exactly these
-buyers, in this order. A buyer's share is 1 unless given.`,
+"urbis holder did --key FILE" prints; created when absent) about parcel ID
+under its current title HASH (from GET /land/parcels/{id}): a compact JWS
+whose kid is the owner's key.
+
+With --buyer, the consent to transfer the parcel to the buyers, over
+{"parcel","title","buyers"}; the land registry puts one per current owner in
+its POST /land/parcels/{id}/transfers, and the chain checks that it names
+this parcel, this title and exactly these buyers, in this order. A buyer's
+share is 1 unless given.
+
+With --mortgage and --lender, the consent to the lender's mortgage of that
+id, over {"parcel","title","encumbrance","lender"}, for the lender's
+POST /land/parcels/{id}/encumbrances.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if parcel == "" || title == "" || len(buyers) == 0 {
-				return fmt.Errorf("--parcel, --title and at least one --buyer are required")
+			if parcel == "" || title == "" {
+				return fmt.Errorf("--parcel and --title are required")
 			}
-			c := land.Consent{Parcel: parcel, Title: title}
-			for _, b := range buyers {
-				id, share, ok := strings.Cut(b, "=")
-				n := 1
-				if ok {
-					var err error
-					if n, err = strconv.Atoi(share); err != nil {
-						return fmt.Errorf("--buyer %s: the share after = must be an integer", b)
+			var body any
+			switch {
+			case len(buyers) > 0 && mortgage == "" && lender == "":
+				c := land.Consent{Parcel: parcel, Title: title}
+				for _, b := range buyers {
+					id, share, ok := strings.Cut(b, "=")
+					n := 1
+					if ok {
+						var err error
+						if n, err = strconv.Atoi(share); err != nil {
+							return fmt.Errorf("--buyer %s: the share after = must be an integer", b)
+						}
 					}
+					c.Buyers = append(c.Buyers, land.Owner{DID: id, Share: n})
 				}
-				c.Buyers = append(c.Buyers, land.Owner{DID: id, Share: n})
-			}
-			if err := land.CheckOwners("--buyer", c.Buyers); err != nil {
-				return err
+				if err := land.CheckOwners("--buyer", c.Buyers); err != nil {
+					return err
+				}
+				body = c
+			case len(buyers) == 0 && mortgage != "" && lender != "":
+				body = land.MortgageConsent{Parcel: parcel, Title: title, Encumbrance: mortgage, Lender: lender}
+			default:
+				return fmt.Errorf("give either --buyer (a transfer) or --mortgage and --lender (a mortgage)")
 			}
 			h, err := loadHolder(keyFile)
 			if err != nil {
 				return err
 			}
-			body, err := json.Marshal(c)
+			b, err := json.Marshal(body)
 			if err != nil {
 				return err
 			}
@@ -71,7 +86,7 @@ buyers, in this order. A buyer's share is 1 unless given.`,
 			if err := hdr.Set(jws.KeyIDKey, h.vm); err != nil {
 				return err
 			}
-			tok, err := jws.Sign(body, jws.WithKey(jwa.EdDSA, h.key, jws.WithProtectedHeaders(hdr)))
+			tok, err := jws.Sign(b, jws.WithKey(jwa.EdDSA, h.key, jws.WithProtectedHeaders(hdr)))
 			if err != nil {
 				return err
 			}
@@ -83,6 +98,8 @@ buyers, in this order. A buyer's share is 1 unless given.`,
 	cmd.Flags().StringVar(&parcel, "parcel", "", "the parcel's id")
 	cmd.Flags().StringVar(&title, "title", "", "the hash of the parcel's current title")
 	cmd.Flags().StringArrayVar(&buyers, "buyer", nil, "a buyer's DID, with =SHARE for a share other than 1; repeat for each buyer, in order")
+	cmd.Flags().StringVar(&mortgage, "mortgage", "", "the id of the lender's mortgage")
+	cmd.Flags().StringVar(&lender, "lender", "", "the lender's DID")
 	return cmd
 }
 
