@@ -110,6 +110,13 @@ func TestProvenanceChain(t *testing.T) {
 				}
 			}
 
+			// The issue answer's EnvelopedVerifiableCredential is the same credential.
+			enveloped := map[string]any{"@context": []any{"https://www.w3.org/ns/credentials/v2"}, "type": "EnvelopedVerifiableCredential",
+				"id": "data:application/jwt," + farm.(string)}
+			if code, r, b := e.verifyChain(t, map[string]any{"credentials": []any{enveloped}}); code != http.StatusOK || r.Leaf != hFarm {
+				t.Errorf("enveloped farm attestation: got %d %s; want 200 with leaf %s", code, b, hFarm)
+			}
+
 			tampered := map[string]any{}
 			for k, v := range mill.(map[string]any) {
 				tampered[k] = v
