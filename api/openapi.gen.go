@@ -352,6 +352,21 @@ func (e IssuerInstanceStatusPurposes) Valid() bool {
 	}
 }
 
+// Defines values for LandEncumbranceType.
+const (
+	Mortgage LandEncumbranceType = "mortgage"
+)
+
+// Valid indicates whether the value is a known member of the LandEncumbranceType enum.
+func (e LandEncumbranceType) Valid() bool {
+	switch e {
+	case Mortgage:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OAuthProblemError.
 const (
 	AccessDenied      OAuthProblemError = "access_denied"
@@ -388,6 +403,30 @@ func (e OperationStatusStatus) Valid() bool {
 	case OperationStatusStatusPending:
 		return true
 	case OperationStatusStatusRejected:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ParcelEventKind.
+const (
+	TitleEncumber ParcelEventKind = "title.encumber"
+	TitleRegister ParcelEventKind = "title.register"
+	TitleRelease  ParcelEventKind = "title.release"
+	TitleTransfer ParcelEventKind = "title.transfer"
+)
+
+// Valid indicates whether the value is a known member of the ParcelEventKind enum.
+func (e ParcelEventKind) Valid() bool {
+	switch e {
+	case TitleEncumber:
+		return true
+	case TitleRegister:
+		return true
+	case TitleRelease:
+		return true
+	case TitleTransfer:
 		return true
 	default:
 		return false
@@ -933,6 +972,22 @@ type DeriveCredentialResponse struct {
 	VerifiableCredential map[string]interface{} `json:"verifiableCredential"`
 }
 
+// EncumberParcelRequest defines model for EncumberParcelRequest.
+type EncumberParcelRequest struct {
+	// Consents One compact JWS per current owner, signed by a key of its DID, over {"parcel","title","encumbrance","lender"}.
+	Consents []string `json:"consents"`
+
+	// EncumbranceId An id of the lender's choosing (letters, digits, '.', '_', ':', '-').
+	EncumbranceId string  `json:"encumbranceId"`
+	Format        *string `json:"format,omitempty"`
+
+	// Lender The agency's DID that signs, accredited for Mortgage.
+	Lender string `json:"lender"`
+
+	// Terms What the Mortgage credential says besides the parcel.
+	Terms *map[string]interface{} `json:"terms,omitempty"`
+}
+
 // Head defines model for Head.
 type Head struct {
 	Chain  string  `json:"chain"`
@@ -1025,6 +1080,46 @@ type IssuerList struct {
 	Items []IssuerInstance `json:"items"`
 }
 
+// LandChange defines model for LandChange.
+type LandChange struct {
+	// Credential The credential issued (a title or a mortgage) - an object with its proof (ldp_vc) or a compact token (jwt_vc_json, dc+sd-jwt).
+	Credential   interface{} `json:"credential,omitempty"`
+	CredentialId *string     `json:"credentialId,omitempty"`
+
+	// Hash Hex SHA-256 of the issued credential as issued.
+	Hash      *string         `json:"hash,omitempty"`
+	Operation OperationStatus `json:"operation"`
+	Parcel    Parcel          `json:"parcel"`
+
+	// Revoked The id of the credential revoked (the title replaced, the mortgage released).
+	Revoked  *string  `json:"revoked,omitempty"`
+	Warnings []string `json:"warnings"`
+}
+
+// LandEncumbrance defines model for LandEncumbrance.
+type LandEncumbrance struct {
+	// Credential Hex SHA-256 of the lender's Mortgage credential as issued.
+	Credential   string              `json:"credential"`
+	CredentialId string              `json:"credentialId"`
+	Height       int64               `json:"height"`
+	Id           string              `json:"id"`
+	Lender       string              `json:"lender"`
+	Since        time.Time           `json:"since"`
+	Type         LandEncumbranceType `json:"type"`
+}
+
+// LandEncumbranceType defines model for LandEncumbrance.Type.
+type LandEncumbranceType string
+
+// LandOwner defines model for LandOwner.
+type LandOwner struct {
+	// Did A did:key, did:jwk or did:urbis.
+	Did string `json:"did"`
+
+	// Share The owner's part is its share over the sum of the shares.
+	Share int `json:"share"`
+}
+
 // NonceResponse defines model for NonceResponse.
 type NonceResponse struct {
 	CNonce string `json:"c_nonce"`
@@ -1085,6 +1180,49 @@ type OperationStatus struct {
 
 // OperationStatusStatus defines model for OperationStatus.Status.
 type OperationStatusStatus string
+
+// Parcel defines model for Parcel.
+type Parcel struct {
+	CadastralReference string            `json:"cadastralReference"`
+	Encumbrances       []LandEncumbrance `json:"encumbrances"`
+
+	// Height The block of the last change.
+	Height int64       `json:"height"`
+	Id     string      `json:"id"`
+	Owners []LandOwner `json:"owners"`
+
+	// Registry The DID that registered the parcel.
+	Registry string `json:"registry"`
+
+	// Title Hex SHA-256 of the current title credential as issued.
+	Title   string    `json:"title"`
+	TitleId string    `json:"titleId"`
+	Updated time.Time `json:"updated"`
+}
+
+// ParcelEvent defines model for ParcelEvent.
+type ParcelEvent struct {
+	Encumbrance *string         `json:"encumbrance,omitempty"`
+	Height      int64           `json:"height"`
+	Kind        ParcelEventKind `json:"kind"`
+
+	// Operation The operation's hash.
+	Operation string      `json:"operation"`
+	Owners    []LandOwner `json:"owners"`
+	Proof     Proof       `json:"proof"`
+	Signer    string      `json:"signer"`
+	Time      time.Time   `json:"time"`
+	Title     string      `json:"title"`
+}
+
+// ParcelEventKind defines model for ParcelEvent.Kind.
+type ParcelEventKind string
+
+// ParcelHistory defines model for ParcelHistory.
+type ParcelHistory struct {
+	Events []ParcelEvent `json:"events"`
+	Parcel string        `json:"parcel"`
+}
 
 // PresentationVerificationResult defines model for PresentationVerificationResult.
 type PresentationVerificationResult struct {
@@ -1153,6 +1291,49 @@ type Proof struct {
 	Signatures []Signature `json:"signatures"`
 }
 
+// ProvenanceFinding defines model for ProvenanceFinding.
+type ProvenanceFinding struct {
+	Check  string `json:"check"`
+	Detail string `json:"detail"`
+}
+
+// ProvenanceLink defines model for ProvenanceLink.
+type ProvenanceLink struct {
+	AttestationType *string             `json:"attestationType,omitempty"`
+	Batch           *string             `json:"batch,omitempty"`
+	Checks          []string            `json:"checks"`
+	Errors          []ProvenanceFinding `json:"errors"`
+	Format          *string             `json:"format,omitempty"`
+	Hash            string              `json:"hash"`
+
+	// Index The credential's position in the request.
+	Index    int        `json:"index"`
+	Issued   *time.Time `json:"issued,omitempty"`
+	Issuer   *string    `json:"issuer,omitempty"`
+	Parents  []string   `json:"parents"`
+	Verified bool       `json:"verified"`
+}
+
+// ProvenanceReport defines model for ProvenanceReport.
+type ProvenanceReport struct {
+	Leaf     string           `json:"leaf"`
+	Links    []ProvenanceLink `json:"links"`
+	Verified bool             `json:"verified"`
+}
+
+// RegisterParcelRequest defines model for RegisterParcelRequest.
+type RegisterParcelRequest struct {
+	CadastralReference string `json:"cadastralReference"`
+
+	// Format Which of the DID's LandTitle issuer instances, when it has several.
+	Format   *string     `json:"format,omitempty"`
+	Owners   []LandOwner `json:"owners"`
+	ParcelId string      `json:"parcelId"`
+
+	// Registry The agency's DID that signs, accredited for LandTitle.
+	Registry string `json:"registry"`
+}
+
 // RegisterSchemaRequest defines model for RegisterSchemaRequest.
 type RegisterSchemaRequest struct {
 	// Did One of the agency's active DIDs, accredited for `type`; it signs the operation.
@@ -1163,6 +1344,11 @@ type RegisterSchemaRequest struct {
 
 	// Type The credential type the schema governs, such as ResidentCredential.
 	Type string `json:"type"`
+}
+
+// ReleaseEncumbranceRequest defines model for ReleaseEncumbranceRequest.
+type ReleaseEncumbranceRequest struct {
+	Lender string `json:"lender"`
 }
 
 // ResolutionResult defines model for ResolutionResult.
@@ -1270,6 +1456,19 @@ type TokenResponse struct {
 
 	// TokenType Example: Bearer
 	TokenType string `json:"token_type"`
+}
+
+// TransferParcelRequest defines model for TransferParcelRequest.
+type TransferParcelRequest struct {
+	Buyers []LandOwner `json:"buyers"`
+
+	// Consents One compact JWS per current owner, signed by a key of its DID, over {"parcel","title","buyers"}.
+	Consents []string `json:"consents"`
+	Format   *string  `json:"format,omitempty"`
+	Registry string   `json:"registry"`
+
+	// Title Hex SHA-256 of the title presented, which must be the current one.
+	Title string `json:"title"`
 }
 
 // TxCodeOptions defines model for TxCodeOptions.
@@ -1445,6 +1644,15 @@ type VerifyPresentationRequest struct {
 	VerifiablePresentation interface{} `json:"verifiablePresentation"`
 }
 
+// VerifyProvenanceRequest defines model for VerifyProvenanceRequest.
+type VerifyProvenanceRequest struct {
+	// Credentials The leaf attestation and its ancestors, each a credential object with a proof or a compact JWT-VC.
+	Credentials []interface{} `json:"credentials"`
+
+	// Leaf The leaf's hash, when several credentials are named by no other.
+	Leaf *string `json:"leaf,omitempty"`
+}
+
 // IssuerID defines model for IssuerID.
 type IssuerID = string
 
@@ -1456,6 +1664,9 @@ type OpHash = string
 
 // OwnDID defines model for OwnDID.
 type OwnDID = string
+
+// ParcelID defines model for ParcelID.
+type ParcelID = string
 
 // VPRequestID defines model for VPRequestID.
 type VPRequestID = string
@@ -1526,6 +1737,18 @@ type CreateIssuerJSONRequestBody = CreateIssuerRequest
 // IssueCredentialWithJSONRequestBody defines body for IssueCredentialWith for application/json ContentType.
 type IssueCredentialWithJSONRequestBody = IssueCredentialRequest
 
+// RegisterParcelJSONRequestBody defines body for RegisterParcel for application/json ContentType.
+type RegisterParcelJSONRequestBody = RegisterParcelRequest
+
+// EncumberParcelJSONRequestBody defines body for EncumberParcel for application/json ContentType.
+type EncumberParcelJSONRequestBody = EncumberParcelRequest
+
+// ReleaseEncumbranceJSONRequestBody defines body for ReleaseEncumbrance for application/json ContentType.
+type ReleaseEncumbranceJSONRequestBody = ReleaseEncumbranceRequest
+
+// TransferParcelJSONRequestBody defines body for TransferParcel for application/json ContentType.
+type TransferParcelJSONRequestBody = TransferParcelRequest
+
 // Oid4vciCredentialJSONRequestBody defines body for Oid4vciCredential for application/json ContentType.
 type Oid4vciCredentialJSONRequestBody = CredentialRequest
 
@@ -1537,6 +1760,9 @@ type Oid4vciTokenFormdataRequestBody = TokenRequest
 
 // VerifyPresentationJSONRequestBody defines body for VerifyPresentation for application/json ContentType.
 type VerifyPresentationJSONRequestBody = VerifyPresentationRequest
+
+// VerifyProvenanceJSONRequestBody defines body for VerifyProvenance for application/json ContentType.
+type VerifyProvenanceJSONRequestBody = VerifyProvenanceRequest
 
 // SubmitOperationJSONRequestBody defines body for SubmitOperation for application/json ContentType.
 type SubmitOperationJSONRequestBody = SubmitOperationRequest
@@ -2633,6 +2859,24 @@ type ServerInterface interface {
 	// IssueCredentialWith Issue a credential with a named issuer instance (W3C VC-API)
 	// (POST /issuers/{issuerId}/credentials/issue)
 	IssueCredentialWith(c *gin.Context, issuerId IssuerID)
+	// RegisterParcel Register a parcel and issue its first title credential
+	// (POST /land/parcels)
+	RegisterParcel(c *gin.Context)
+	// GetParcel A parcel's current title, owners and encumbrances
+	// (GET /land/parcels/{parcelId})
+	GetParcel(c *gin.Context, parcelId ParcelID)
+	// EncumberParcel Record a mortgage on a parcel
+	// (POST /land/parcels/{parcelId}/encumbrances)
+	EncumberParcel(c *gin.Context, parcelId ParcelID)
+	// ReleaseEncumbrance Release a mortgage
+	// (POST /land/parcels/{parcelId}/encumbrances/{encumbranceId}/release)
+	ReleaseEncumbrance(c *gin.Context, parcelId ParcelID, encumbranceId string)
+	// GetParcelHistory Every change of a parcel, each with its inclusion proof
+	// (GET /land/parcels/{parcelId}/history)
+	GetParcelHistory(c *gin.Context, parcelId ParcelID)
+	// TransferParcel Transfer a parcel to its buyers
+	// (POST /land/parcels/{parcelId}/transfers)
+	TransferParcel(c *gin.Context, parcelId ParcelID)
 	// GetMetrics Prometheus metrics
 	// (GET /metrics)
 	GetMetrics(c *gin.Context)
@@ -2660,6 +2904,9 @@ type ServerInterface interface {
 	// VerifyPresentation Verify a presentation (W3C VC-API)
 	// (POST /presentations/verify)
 	VerifyPresentation(c *gin.Context)
+	// VerifyProvenance Verify a chain of provenance attestations
+	// (POST /provenance/verify)
+	VerifyProvenance(c *gin.Context)
 	// GetReadyz Readiness
 	// (GET /readyz)
 	GetReadyz(c *gin.Context)
@@ -3064,6 +3311,153 @@ func (siw *ServerInterfaceWrapper) IssueCredentialWith(c *gin.Context) {
 	siw.Handler.IssueCredentialWith(c, issuerId)
 }
 
+// RegisterParcel operation middleware
+func (siw *ServerInterfaceWrapper) RegisterParcel(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegisterParcel(c)
+}
+
+// GetParcel operation middleware
+func (siw *ServerInterfaceWrapper) GetParcel(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "parcelId" -------------
+	var parcelId ParcelID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "parcelId", c.Param("parcelId"), &parcelId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter parcelId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetParcel(c, parcelId)
+}
+
+// EncumberParcel operation middleware
+func (siw *ServerInterfaceWrapper) EncumberParcel(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "parcelId" -------------
+	var parcelId ParcelID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "parcelId", c.Param("parcelId"), &parcelId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter parcelId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.EncumberParcel(c, parcelId)
+}
+
+// ReleaseEncumbrance operation middleware
+func (siw *ServerInterfaceWrapper) ReleaseEncumbrance(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "parcelId" -------------
+	var parcelId ParcelID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "parcelId", c.Param("parcelId"), &parcelId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter parcelId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "encumbranceId" -------------
+	var encumbranceId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "encumbranceId", c.Param("encumbranceId"), &encumbranceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter encumbranceId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReleaseEncumbrance(c, parcelId, encumbranceId)
+}
+
+// GetParcelHistory operation middleware
+func (siw *ServerInterfaceWrapper) GetParcelHistory(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "parcelId" -------------
+	var parcelId ParcelID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "parcelId", c.Param("parcelId"), &parcelId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter parcelId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetParcelHistory(c, parcelId)
+}
+
+// TransferParcel operation middleware
+func (siw *ServerInterfaceWrapper) TransferParcel(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "parcelId" -------------
+	var parcelId ParcelID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "parcelId", c.Param("parcelId"), &parcelId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter parcelId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.TransferParcel(c, parcelId)
+}
+
 // GetMetrics operation middleware
 func (siw *ServerInterfaceWrapper) GetMetrics(c *gin.Context) {
 
@@ -3203,6 +3597,19 @@ func (siw *ServerInterfaceWrapper) VerifyPresentation(c *gin.Context) {
 	}
 
 	siw.Handler.VerifyPresentation(c)
+}
+
+// VerifyProvenance operation middleware
+func (siw *ServerInterfaceWrapper) VerifyProvenance(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.VerifyProvenance(c)
 }
 
 // GetReadyz operation middleware
@@ -3714,4 +4121,11 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/verifier/requests/:requestId/object", wrapper.GetVPRequestObject)
 	router.GET(options.BaseURL+"/verifier/requests/:requestId/qr.png", wrapper.GetVPRequestQR)
 	router.POST(options.BaseURL+"/verifier/responses/:requestId", wrapper.PostVPResponse)
+	router.POST(options.BaseURL+"/land/parcels", wrapper.RegisterParcel)
+	router.GET(options.BaseURL+"/land/parcels/:parcelId", wrapper.GetParcel)
+	router.GET(options.BaseURL+"/land/parcels/:parcelId/history", wrapper.GetParcelHistory)
+	router.POST(options.BaseURL+"/land/parcels/:parcelId/transfers", wrapper.TransferParcel)
+	router.POST(options.BaseURL+"/land/parcels/:parcelId/encumbrances", wrapper.EncumberParcel)
+	router.POST(options.BaseURL+"/land/parcels/:parcelId/encumbrances/:encumbranceId/release", wrapper.ReleaseEncumbrance)
+	router.POST(options.BaseURL+"/provenance/verify", wrapper.VerifyProvenance)
 }

@@ -86,6 +86,9 @@ type Server struct {
 	// secured holds "METHOD /gin/:route" for each operation openapi.yaml
 	// secures with bearerAuth.
 	secured map[string]bool
+	// The civic programs; nil answers their routes 501.
+	land       Land
+	provenance Provenance
 }
 
 var _ ServerInterface = (*Server)(nil)
@@ -105,6 +108,8 @@ type Deps struct {
 	Spec     []byte // openapi.yaml
 	// VPRequests is the OpenID4VP verifier; nil answers its routes 501/404.
 	VPRequests VPRequests
+	Land       Land       // the land program; nil answers its routes 501
+	Provenance Provenance // the provenance program; nil answers its route 501
 }
 
 // NewServer returns a Server. Call Handler to get its http.Handler.
@@ -141,6 +146,7 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 		secured:  secured,
 		spec:     deps.Spec,
 	}
+	s.land, s.provenance = deps.Land, deps.Provenance
 	return s, nil
 }
 

@@ -162,6 +162,10 @@ var tenancyWrites = map[string]func(a *tenantA) writeCase{
 			ownerStatus: http.StatusCreated,
 		}
 	},
+	"POST /land/parcels":                                                 landTenancy("register"),
+	"POST /land/parcels/{parcelId}/transfers":                            landTenancy("transfer"),
+	"POST /land/parcels/{parcelId}/encumbrances":                         landTenancy("encumber"),
+	"POST /land/parcels/{parcelId}/encumbrances/{encumbranceId}/release": landTenancy("release"),
 }
 
 // readCase checks, as agency B, a secured read about agency A.

@@ -18,6 +18,8 @@ import (
 	urbis "github.com/urbis-id/urbis"
 	"github.com/urbis-id/urbis/api"
 	"github.com/urbis-id/urbis/civic"
+	"github.com/urbis-id/urbis/civic/land"
+	"github.com/urbis-id/urbis/civic/provenance"
 	"github.com/urbis-id/urbis/did"
 	"github.com/urbis-id/urbis/internal/store"
 	"github.com/urbis-id/urbis/kms"
@@ -146,6 +148,7 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 		Webhooks: oid4vp.NewWebhooks(0, cfg.VPWebhookPrivate),
 	})
 	go purgeVPRequests(ctx, vpRequests, log)
+	titles := land.NewService(land.Config{Issuer: issuers, Signers: a.agencies, Chain: chain, State: a.db, Genesis: genesis, Clock: time.Now})
 	srv, err := api.NewServer(api.Config{
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		RateLimit:    cfg.RateLimit,
@@ -161,6 +164,8 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 		Verifier:   verifier,
 		OID4VCI:    oid,
 		VPRequests: vpRequests,
+		Land:       titles,
+		Provenance: provenance.NewService(verifier, trust),
 		Ready:      a.db,
 		Cache:      resolver,
 		Logger:     log,
