@@ -124,6 +124,7 @@ func TestEveryRouteExample(t *testing.T) {
 			cf := credentialFixture(t, e)
 			of := oid4vciFixture(t, e)
 			vf := vpContractFixture(t, e)
+			zf := newCivicFixture(t, e)
 			paths := doc.Paths.InMatchingOrder()
 			sort.Strings(paths)
 			ran := 0
@@ -169,6 +170,8 @@ func TestEveryRouteExample(t *testing.T) {
 									v = of.offerRef
 								case prm.Value.Name == "requestId":
 									v = vf.id
+								case zf.param(prm.Value.Name) != "":
+									v = zf.param(prm.Value.Name)
 								}
 								if v == "" {
 									t.Fatalf("path parameter %s of %s has no example", prm.Value.Name, p)
@@ -183,6 +186,7 @@ func TestEveryRouteExample(t *testing.T) {
 							}
 							body = cf.rewrite(t, op.OperationID, name, body)
 							body = vf.rewrite(t, op.OperationID, body)
+							body = zf.rewrite(t, op.OperationID, body)
 							req, err := http.NewRequest(method, e.srv.URL+path, nil)
 							if err != nil {
 								t.Fatal(err)

@@ -14,6 +14,9 @@ import (
 
 	urbis "github.com/urbis-id/urbis"
 	"github.com/urbis-id/urbis/api"
+	"github.com/urbis-id/urbis/civic"
+	"github.com/urbis-id/urbis/civic/currency"
+	"github.com/urbis-id/urbis/civic/energy"
 	"github.com/urbis-id/urbis/did"
 	"github.com/urbis-id/urbis/internal/agency"
 	"github.com/urbis-id/urbis/internal/store"
@@ -93,7 +96,7 @@ func startChain(t *testing.T, db *store.DB) *testChain {
 	}
 	eng, err := registry.NewSolo(registry.SoloConfig{
 		Store: db, Genesis: g, ValidatorID: g.Validators[0].ID, ValidatorKey: val,
-		Interval: 5 * time.Millisecond, MaxOps: 1000, Clock: time.Now,
+		Interval: 5 * time.Millisecond, MaxOps: 1000, Clock: time.Now, Programs: civic.Programs(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -206,10 +209,19 @@ func newEnv(t *testing.T, name string, db *store.DB, cfg api.Config) *env {
 		}),
 		Webhooks: oid4vp.NewWebhooks(5*time.Second, true), // the tests' webhooks listen on loopback
 	})
+	custody := &currency.Custody{Chain: chain, Machine: registry.NewMachine(chain.genesis, civic.Programs()...), State: db,
+		DIDs: agencies, Keys: issuer.KeysFunc(func(ctx context.Context, agencyID, keyID string) (crypto.Signer, error) {
+			s, err := keys.Signer(ctx, agencyID, keyID)
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
+		}), Locks: issuers, Clock: time.Now}
 	s, err := api.NewServer(cfg, api.Deps{
 		Agencies: agencies, Resolver: resolver, Ready: db, Cache: resolver,
 		Registry: chain.engine, Chain: db,
 		Issuers: issuers, Verifier: verifier, OID4VCI: oid, VPRequests: vp,
+		Currency: currency.NewService(db, custody, issuers, time.Now), Energy: energy.NewService(db, custody),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Spec: urbis.OpenAPI,
 	})
 	if err != nil {

@@ -9,6 +9,7 @@ package energy
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -141,8 +142,11 @@ func checkMeter(raw json.RawMessage) error {
 		return err
 	}
 	d, err := did.Parse(p.Meter)
+	if err == nil && d.Method == did.MethodKey {
+		_, err = did.KeyMethod{}.Resolve(context.Background(), d, did.ResolveOptions{NoEncryptionKeyDerivation: true})
+	}
 	if err != nil || d.Method != did.MethodKey {
-		return errkind.Field(errkind.Invalid, "meter", "must be the meter's did:key; got %q", p.Meter)
+		return errkind.Field(errkind.Invalid, "meter", "must be the meter's did:key, which names its public key; got %q", p.Meter)
 	}
 	if err := currency.CheckAccount("prosumer", p.Prosumer); err != nil {
 		return err
