@@ -105,9 +105,6 @@ func applyTransfer(ctx context.Context, c *registry.Call) (any, error) {
 	if err := decodeStrict(c.Payload(), &p); err != nil {
 		return nil, err
 	}
-	if _, err := currency(ctx, c, p.Code); err != nil {
-		return nil, err
-	}
 	from, to, err := Move(ctx, c, p.Code, c.Signer(), p.To, p.Amount, p.Memo)
 	if err != nil {
 		return nil, err
@@ -148,8 +145,11 @@ func Move(ctx context.Context, c *registry.Call, code, from, to string, amount i
 	if err := CheckAmount("amount", amount); err != nil {
 		return 0, 0, err
 	}
-	if _, err := currency(ctx, c, code); err != nil {
+	switch ok, err := c.Has(ctx, defKey(code)); {
+	case err != nil:
 		return 0, 0, err
+	case !ok:
+		return 0, 0, errkind.Field(errkind.NotFound, "code", "no currency %s is defined on this chain", code)
 	}
 	if fromBalance, err = debit(ctx, c, code, from, to, amount, memo); err != nil {
 		return 0, 0, err

@@ -27,6 +27,7 @@ func (p *program) benchTransfersCommand() *cobra.Command {
 		accounts, perAccount, maxOps int
 		interval                     time.Duration
 		dbURL, output                string
+		pipelined                    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "transfers",
@@ -51,13 +52,14 @@ still add up to the supply.`,
 			if accounts < 2 || perAccount < 1 {
 				return fmt.Errorf("--accounts must be at least 2 and --per-account at least 1")
 			}
-			return p.benchTransfers(cmd.Context(), dbURL, accounts, perAccount, interval, maxOps, output)
+			return p.benchTransfers(cmd.Context(), dbURL, accounts, perAccount, interval, maxOps, pipelined, output)
 		},
 	}
 	cmd.Flags().IntVar(&accounts, "accounts", 2000, "accounts that send transfers")
 	cmd.Flags().IntVar(&perAccount, "per-account", 25, "transfers each account sends")
 	cmd.Flags().DurationVar(&interval, "block-interval", 250*time.Millisecond, "as urbis serve --block-interval")
 	cmd.Flags().IntVar(&maxOps, "max-block-ops", 5000, "as urbis serve --max-block-ops")
+	cmd.Flags().BoolVar(&pipelined, "pipelined", false, "submit each account's transfers all at once instead of each after the previous one's block")
 	cmd.Flags().StringVar(&dbURL, "database-url", "", "an empty, migrated database (default: SQLite in a temporary directory)")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
 	return cmd
@@ -81,7 +83,7 @@ func newBenchAccount() (benchAccount, error) {
 	return benchAccount{did: d.String(), kid: d.String() + "#" + d.ID, key: priv}, nil
 }
 
-func (p *program) benchTransfers(ctx context.Context, dbURL string, n, per int, interval time.Duration, maxOps int, output string) error {
+func (p *program) benchTransfers(ctx context.Context, dbURL string, n, per int, interval time.Duration, maxOps int, pipelined bool, output string) error {
 	if dbURL == "" {
 		dir, err := os.MkdirTemp("", "urbis-bench-transfers-")
 		if err != nil {
@@ -119,9 +121,10 @@ func (p *program) benchTransfers(ctx context.Context, dbURL string, n, per int, 
 		}
 		return registry.Sign(op, a.key)
 	}
-	// submitAll submits ops (each signer's in order), waits for all, and
-	// returns how many committed and the first rejection.
-	submitAll := func(groups [][]registry.SignedOp) (int, string, error) {
+	// submitAll submits each group's operations in order: all at once
+	// (pipelined), or each once the previous one is committed, as a
+	// wallet does; it returns how many committed and the first rejection.
+	submitAll := func(groups [][]registry.SignedOp, pipelined bool) (int, string, error) {
 		var (
 			wg        sync.WaitGroup
 			mu        sync.Mutex
@@ -129,28 +132,41 @@ func (p *program) benchTransfers(ctx context.Context, dbURL string, n, per int, 
 			reason    string
 			firstErr  error
 		)
+		decide := func(st registry.OpStatus, err error) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				firstErr = cmpOr(firstErr, err)
+			case st.Status == registry.StatusCommitted:
+				committed++
+				return true
+			case reason == "":
+				reason = st.Reason
+			}
+			return false
+		}
 		for _, ops := range groups {
 			wg.Go(func() {
 				for _, op := range ops {
-					if _, err := eng.Submit(ctx, op.JWS); err != nil {
-						mu.Lock()
-						firstErr = cmpOr(firstErr, err)
-						mu.Unlock()
-						return
+					_, err := eng.Submit(ctx, op.JWS)
+					if err == nil && pipelined {
+						continue
 					}
+					if err == nil {
+						var st registry.OpStatus
+						st, err = eng.Wait(ctx, op.Hash)
+						if decide(st, err) {
+							continue
+						}
+					}
+					decide(registry.OpStatus{}, err)
+					return
 				}
-				for _, op := range ops {
-					st, err := eng.Wait(ctx, op.Hash)
-					mu.Lock()
-					switch {
-					case err != nil:
-						firstErr = cmpOr(firstErr, err)
-					case st.Status == registry.StatusCommitted:
-						committed++
-					case reason == "":
-						reason = st.Reason
+				if pipelined {
+					for _, op := range ops {
+						decide(eng.Wait(ctx, op.Hash))
 					}
-					mu.Unlock()
 				}
 			})
 		}
@@ -178,7 +194,7 @@ func (p *program) benchTransfers(ctx context.Context, dbURL string, n, per int, 
 		return err
 	}
 	setup := []registry.SignedOp{acc}
-	if _, reason, err := submitAll([][]registry.SignedOp{setup}); err != nil || reason != "" {
+	if _, reason, err := submitAll([][]registry.SignedOp{setup}, true); err != nil || reason != "" {
 		return fmt.Errorf("accredit: %v %s", err, reason)
 	}
 	const grant = 1_000_000
@@ -195,7 +211,7 @@ func (p *program) benchTransfers(ctx context.Context, dbURL string, n, per int, 
 		}
 		mints = append(mints, op)
 	}
-	if c, reason, err := submitAll([][]registry.SignedOp{mints}); err != nil || c != len(mints) {
+	if c, reason, err := submitAll([][]registry.SignedOp{mints}, true); err != nil || c != len(mints) {
 		return fmt.Errorf("minting: %d of %d committed: %v %s", c, len(mints), err, reason)
 	}
 
@@ -221,7 +237,7 @@ func (p *program) benchTransfers(ctx context.Context, dbURL string, n, per int, 
 	}
 	fmt.Fprintf(p.stderr, "submitting them ...\n")
 	start := time.Now()
-	committed, reason, err := submitAll(groups)
+	committed, reason, err := submitAll(groups, pipelined)
 	elapsed := time.Since(start)
 	if err != nil {
 		return err
