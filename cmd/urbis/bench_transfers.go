@@ -27,7 +27,7 @@ func (p *program) benchTransfersCommand() *cobra.Command {
 		accounts, perAccount, maxOps int
 		interval                     time.Duration
 		dbURL, output                string
-		pipelined                    bool
+		oneAtATime                   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "transfers",
@@ -38,8 +38,9 @@ which must be an empty, migrated PostgreSQL database). A treasury is
 accredited, defines BCN and mints to --accounts did:key accounts; then each
 account signs --per-account currency.transfer operations (successive
 sequence numbers, each to another random account). The signed operations
-are submitted all at once, each account's in order, and the run ends when the
-last is decided. Every check of a transfer runs as in urbis serve: parsing,
+are submitted all at once, each account's in order (or, with --one-at-a-time,
+each once the account's previous one is committed), and the run ends when
+the last is decided. Every check of a transfer runs as in urbis serve: parsing,
 the signature against the signer's key, the nonce, the balance. Signing is
 done before the clock starts; HTTP is not measured (see bench ops for that).
 It reports committed transfers per second and checks that the balances
@@ -52,14 +53,14 @@ still add up to the supply.`,
 			if accounts < 2 || perAccount < 1 {
 				return fmt.Errorf("--accounts must be at least 2 and --per-account at least 1")
 			}
-			return p.benchTransfers(cmd.Context(), dbURL, accounts, perAccount, interval, maxOps, pipelined, output)
+			return p.benchTransfers(cmd.Context(), dbURL, accounts, perAccount, interval, maxOps, !oneAtATime, output)
 		},
 	}
 	cmd.Flags().IntVar(&accounts, "accounts", 2000, "accounts that send transfers")
 	cmd.Flags().IntVar(&perAccount, "per-account", 25, "transfers each account sends")
 	cmd.Flags().DurationVar(&interval, "block-interval", 250*time.Millisecond, "as urbis serve --block-interval")
 	cmd.Flags().IntVar(&maxOps, "max-block-ops", 5000, "as urbis serve --max-block-ops")
-	cmd.Flags().BoolVar(&pipelined, "pipelined", false, "submit each account's transfers all at once instead of each after the previous one's block")
+	cmd.Flags().BoolVar(&oneAtATime, "one-at-a-time", false, "submit each account's next transfer only once the previous one is committed, as a wallet does (default: all at once, in order)")
 	cmd.Flags().StringVar(&dbURL, "database-url", "", "an empty, migrated database (default: SQLite in a temporary directory)")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
 	return cmd
