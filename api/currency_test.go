@@ -184,6 +184,17 @@ func TestCurrencyAPI(t *testing.T) {
 				t.Errorf("verify the balance credential: got %d %s; want 200", resp.StatusCode, b)
 			}
 
+			// The same from an ldp_vc (VC 2.0) instance: validUntil.
+			ldp := e.createIssuer(t, e.key, f.treasury, "ldp_vc", currency.BalanceCredentialType)
+			resp, b = e.postJSON(t, e.key, "/currencies/BCN/balance-credentials", map[string]any{"issuerId": ldp, "account": bob.did})
+			if err := json.Unmarshal(b, &bc); err != nil || resp.StatusCode != http.StatusCreated || bc.VerifiableCredential["validUntil"] == nil {
+				t.Fatalf("ldp_vc balance credential: got %d %s; want 201 with validUntil", resp.StatusCode, b)
+			}
+			vb, _ = json.Marshal(map[string]any{"verifiableCredential": bc.VerifiableCredential})
+			if resp, b := e.do(t, http.MethodPost, "/credentials/verify", "", string(vb)); resp.StatusCode != http.StatusOK {
+				t.Errorf("verify the ldp_vc balance credential: got %d %s; want 200", resp.StatusCode, b)
+			}
+
 			unaccredited := e.newDID(t, e.key, "Ed25519")
 			otherIssuer := e.createIssuer(t, e.key, unaccredited, "jwt_vc_json", currency.BalanceCredentialType)
 			for _, tc := range []struct {

@@ -9,7 +9,9 @@ import (
 
 	"github.com/urbis-id/urbis/internal/errkind"
 	"github.com/urbis-id/urbis/registry"
+	"github.com/urbis-id/urbis/vc"
 	"github.com/urbis-id/urbis/vc/issuer"
+	"github.com/urbis-id/urbis/vc/ld"
 )
 
 // State is the chain state the service reads: the programs' state, the
@@ -239,12 +241,16 @@ func (s *Service) BalanceCredential(ctx context.Context, agencyID, issuerID, cod
 		"decimals": cur.Decimals, "height": acc.Height}
 	cred := map[string]any{"type": []any{"VerifiableCredential", BalanceCredentialType}, "credentialSubject": subject}
 	until := now.Add(BalanceCredentialTTL).Format(time.RFC3339)
-	if in.Format == issuer.FormatJWT || in.Cryptosuite == issuer.SuiteEd25519Signature2020 {
-		cred["@context"] = []any{"https://www.w3.org/2018/credentials/v1"}
+	if in.Format == issuer.FormatJWT || in.Format == issuer.FormatBBS || in.Cryptosuite == issuer.SuiteEd25519Signature2020 {
+		cred["@context"] = []any{vc.ContextV1}
 		cred["issuanceDate"], cred["expirationDate"] = now.Format(time.RFC3339), until
 	} else {
-		cred["@context"] = []any{"https://www.w3.org/ns/credentials/v2"}
+		cred["@context"] = []any{vc.ContextV2}
 		cred["validFrom"], cred["validUntil"] = now.Format(time.RFC3339), until
+	}
+	if in.Format == issuer.FormatLDP || in.Format == issuer.FormatBBS {
+		// The proof covers only terms a context defines.
+		cred["@context"] = append(cred["@context"].([]any), ld.UndefinedTermsV2)
 	}
 	out, err := s.issuers.Issue(ctx, agencyID, issuerID, cred, issuer.IssueOptions{})
 	return out, acc, err
