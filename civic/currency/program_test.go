@@ -123,6 +123,15 @@ func TestCurrencyRules(t *testing.T) {
 					}
 				})
 			}
+			// A treasury that lost its accreditation mints no more.
+			tr2 := currencytest.NewAccount(t, "treasury 2")
+			acc := c.Accredit(t, tr2.DID, currency.IssuerType)
+			c.Must(t, tr2, currency.KindDefine, currency.Define{Code: "GIR", Name: "Girona coin", Decimals: 0})
+			c.Revoke(t, acc)
+			if st, err := c.Do(t, tr2, currency.KindMint, currency.Mint{Code: "GIR", To: alice.DID, Amount: 1}); err != nil || !strings.Contains(st.Reason, "no longer holds an accreditation for CurrencyIssuer") {
+				t.Errorf("mint by a revoked treasury: got %+v, %v; want rejected", st, err)
+			}
+
 			bals := conserved(t, c, "BCN", 9_500)
 			if bals[alice.DID] != 7_500 || bals[bob.DID] != 2_000 {
 				t.Errorf("got alice %d, bob %d; want 7500 and 2000", bals[alice.DID], bals[bob.DID])
@@ -145,9 +154,9 @@ func TestCurrencyRules(t *testing.T) {
 			if page, next, err = svc.History(context.Background(), "BCN", bob.DID, next, 1); err != nil || len(page) != 1 || page[0].Op != hist[1].Op || next != "" {
 				t.Errorf("second page: got %v, %q, %v; want the burn and no next", page, next, err)
 			}
-			acc, err := svc.Account(context.Background(), "BCN", alice.DID)
-			if err != nil || acc.Balance != 7_500 || acc.Sequence != 1 || acc.Height == 0 {
-				t.Errorf("alice's account: got %+v, %v; want 7500 at sequence 1", acc, err)
+			account, err := svc.Account(context.Background(), "BCN", alice.DID)
+			if err != nil || account.Balance != 7_500 || account.Sequence != 1 || account.Height == 0 {
+				t.Errorf("alice's account: got %+v, %v; want 7500 at sequence 1", account, err)
 			}
 		})
 	}

@@ -88,6 +88,12 @@ func applyTrade(ctx context.Context, c *registry.Call) (any, error) {
 	if reg.Prosumer != p.Seller {
 		return nil, errkind.Field(errkind.Forbidden, "reading", "meter %s measures %s, not the seller %s", meter, reg.Prosumer, p.Seller)
 	}
+	switch ok, err := c.Accredited(ctx, reg.Operator, OperatorType); {
+	case err != nil:
+		return nil, err
+	case !ok:
+		return nil, errkind.Field(errkind.Forbidden, "reading", "meter %s was registered by %s, which no longer holds an accreditation for %s", meter, reg.Operator, OperatorType)
+	}
 	switch period := until.Sub(from); {
 	case until.After(c.Time()):
 		return nil, errkind.Field(errkind.Invalid, "reading", "ends at %s, after the block time %s", r.Until, c.Time().Format(time.RFC3339))

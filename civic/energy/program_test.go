@@ -125,6 +125,19 @@ func TestTradeRules(t *testing.T) {
 			}
 			c.Must(t, buyer, energy.KindTrade, m.trade(t, m.seller, buyer, 40, 100, r2, h2))
 
+			// A meter whose operator lost its accreditation counts no more.
+			op2, meter2 := currencytest.NewAccount(t, "grid 2"), currencytest.NewAccount(t, "meter 2")
+			acc := c.Accredit(t, op2.DID, energy.OperatorType)
+			c.Must(t, op2, energy.KindMeter, energy.Meter{Meter: meter2.DID, Prosumer: m.seller.DID, Zone: "Z2", CapacityW: 5000})
+			c.Revoke(t, acc)
+			r5, h5 := m.reading(t, meter2, 5, 40)
+			if st, err := c.Do(t, buyer, energy.KindTrade, m.trade(t, m.seller, buyer, 40, 100, r5, h5)); err != nil || !strings.Contains(st.Reason, "no longer holds an accreditation for ProsumerCredential") {
+				t.Errorf("trade on a meter of a revoked operator: got %+v, %v; want rejected", st, err)
+			}
+			if st, err := c.Do(t, op2, energy.KindMeter, energy.Meter{Meter: currencytest.NewAccount(t, "meter 3").DID, Prosumer: m.seller.DID, Zone: "Z2", CapacityW: 1}); err != nil || !strings.Contains(st.Reason, "holds no accreditation for ProsumerCredential") {
+				t.Errorf("meter registered by a revoked operator: got %+v, %v; want rejected", st, err)
+			}
+
 			rep, err := svc.Settlement(context.Background(), m.seller.DID, m.epoch, time.Now().Add(time.Hour))
 			if err != nil || len(rep.Trades) != 2 || len(rep.Totals) != 1 {
 				t.Fatalf("seller's settlement: got %+v, %v; want 2 trades in BCN", rep, err)

@@ -153,8 +153,15 @@ func (c *Chain) Must(t testing.TB, a Account, kind registry.Kind, payload any) r
 	return st
 }
 
-// Accredit accredits issuer for types, signed by the governance DID.
-func (c *Chain) Accredit(t testing.TB, issuer string, types ...string) {
+// Accredit accredits issuer for types, signed by the governance DID,
+// and returns the accreditation's id.
+func (c *Chain) Accredit(t testing.TB, issuer string, types ...string) string {
 	t.Helper()
-	c.Must(t, c.Gov, registry.KindTrustAccredit, registry.TrustAccredit{Issuer: issuer, Types: types})
+	return c.Must(t, c.Gov, registry.KindTrustAccredit, registry.TrustAccredit{Issuer: issuer, Types: types}).Hash
+}
+
+// Revoke revokes the accreditation id, signed by the governance DID.
+func (c *Chain) Revoke(t testing.TB, id string) {
+	t.Helper()
+	c.Must(t, c.Gov, registry.KindTrustRevoke, registry.TrustChange{Accreditation: id, Reason: "test"})
 }
