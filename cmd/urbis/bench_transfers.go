@@ -101,6 +101,9 @@ func (p *program) benchTransfers(ctx context.Context, dbURL string, n, per int, 
 	if _, err := db.MigrateUp(ctx); err != nil {
 		return err
 	}
+	if head, err := db.Head(ctx); err == nil && head.Height > 0 {
+		return fmt.Errorf("--database-url holds a chain (height %d); give an empty database", head.Height)
+	}
 	g, govKey, val, err := registry.NewDevGenesis("bench-transfers", time.Now().UTC().Add(-time.Minute))
 	if err != nil {
 		return err
