@@ -37,8 +37,11 @@ func (s *Server) currencies(c *gin.Context) (Currencies, bool) {
 // DefineCurrency defines a currency signed by the agency's treasury DID.
 func (s *Server) DefineCurrency(c *gin.Context) {
 	svc, ok := s.currencies(c)
-	a, ok2 := s.callerIf(c, ok)
-	if !ok2 {
+	if !ok {
+		return
+	}
+	a, ok := s.caller(c)
+	if !ok {
 		return
 	}
 	var req DefineCurrencyRequest
@@ -71,8 +74,11 @@ func (s *Server) GetCurrency(c *gin.Context, code string) {
 // MintCurrency mints to an account, signed by the currency's issuer.
 func (s *Server) MintCurrency(c *gin.Context, code string) {
 	svc, ok := s.currencies(c)
-	a, ok2 := s.callerIf(c, ok)
-	if !ok2 {
+	if !ok {
+		return
+	}
+	a, ok := s.caller(c)
+	if !ok {
 		return
 	}
 	var req MintRequest
@@ -87,8 +93,11 @@ func (s *Server) MintCurrency(c *gin.Context, code string) {
 // BurnCurrency burns from the account of one of the agency's DIDs.
 func (s *Server) BurnCurrency(c *gin.Context, code string) {
 	svc, ok := s.currencies(c)
-	a, ok2 := s.callerIf(c, ok)
-	if !ok2 {
+	if !ok {
+		return
+	}
+	a, ok := s.caller(c)
+	if !ok {
 		return
 	}
 	var req BurnRequest
@@ -160,8 +169,11 @@ func (s *Server) GetCurrencyHistory(c *gin.Context, code string, did string, par
 // IssueBalanceCredential issues a short-lived BalanceCredential.
 func (s *Server) IssueBalanceCredential(c *gin.Context, code string) {
 	svc, ok := s.currencies(c)
-	a, ok2 := s.callerIf(c, ok)
-	if !ok2 {
+	if !ok {
+		return
+	}
+	a, ok := s.caller(c)
+	if !ok {
 		return
 	}
 	var req BalanceCredentialRequest
@@ -185,18 +197,6 @@ func (s *Server) IssueBalanceCredential(c *gin.Context, code string) {
 	}
 	c.JSON(http.StatusCreated, BalanceCredentialResponse{VerifiableCredential: body, Account: accountBody(acc)})
 }
-
-// callerIf authenticates the caller when ok (a service is configured).
-func (s *Server) callerIf(c *gin.Context, ok bool) (agencyRef, bool) {
-	if !ok {
-		return agencyRef{}, false
-	}
-	a, ok := s.caller(c)
-	return agencyRef{ID: a.ID}, ok
-}
-
-// agencyRef is the calling agency, as the civic handlers need it.
-type agencyRef struct{ ID string }
 
 func currencyBody(cur currency.Currency) Currency {
 	return Currency{Code: cur.Code, Name: cur.Name, Decimals: cur.Decimals, Issuer: cur.Issuer,

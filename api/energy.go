@@ -31,8 +31,11 @@ func (s *Server) energySvc(c *gin.Context) (Energy, bool) {
 // RegisterMeter registers a meter, signed by the grid operator's DID.
 func (s *Server) RegisterMeter(c *gin.Context) {
 	svc, ok := s.energySvc(c)
-	a, ok2 := s.callerIf(c, ok)
-	if !ok2 {
+	if !ok {
+		return
+	}
+	a, ok := s.caller(c)
+	if !ok {
 		return
 	}
 	var req RegisterMeterRequest
