@@ -125,6 +125,7 @@ func TestEveryRouteExample(t *testing.T) {
 			of := oid4vciFixture(t, e)
 			vf := vpContractFixture(t, e)
 			lf := landContractFixture(t, e)
+			zf := newCivicFixture(t, e)
 			paths := doc.Paths.InMatchingOrder()
 			sort.Strings(paths)
 			ran := 0
@@ -172,6 +173,8 @@ func TestEveryRouteExample(t *testing.T) {
 									v = vf.id
 								case prm.Value.Name == "parcelId":
 									v = lf.parcel(op.OperationID)
+								case zf.param(prm.Value.Name) != "":
+									v = zf.param(prm.Value.Name)
 								}
 								if v == "" {
 									t.Fatalf("path parameter %s of %s has no example", prm.Value.Name, p)
@@ -187,6 +190,7 @@ func TestEveryRouteExample(t *testing.T) {
 							body = cf.rewrite(t, op.OperationID, name, body)
 							body = vf.rewrite(t, op.OperationID, body)
 							body = lf.rewrite(t, op.OperationID, body)
+							body = zf.rewrite(t, op.OperationID, body)
 							req, err := http.NewRequest(method, e.srv.URL+path, nil)
 							if err != nil {
 								t.Fatal(err)

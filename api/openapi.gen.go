@@ -656,12 +656,37 @@ type AuthorizationServerMetadata struct {
 	AdditionalProperties                       map[string]interface{} `json:"-"`
 }
 
+// BalanceCredentialRequest defines model for BalanceCredentialRequest.
+type BalanceCredentialRequest struct {
+	// Account The DID whose balance is attested.
+	Account string `json:"account"`
+
+	// IssuerId One of the agency's issuer instances, whose DID issues the currency and which issues BalanceCredential.
+	IssuerId string `json:"issuerId"`
+}
+
+// BalanceCredentialResponse defines model for BalanceCredentialResponse.
+type BalanceCredentialResponse struct {
+	Account CurrencyAccount `json:"account"`
+
+	// VerifiableCredential As from POST /credentials/issue.
+	VerifiableCredential map[string]interface{} `json:"verifiableCredential"`
+}
+
 // Block defines model for Block.
 type Block struct {
 	Hash       string      `json:"hash"`
 	Header     Header      `json:"header"`
 	Operations []string    `json:"operations"`
 	Signatures []Signature `json:"signatures"`
+}
+
+// BurnRequest defines model for BurnRequest.
+type BurnRequest struct {
+	Amount int64 `json:"amount"`
+
+	// Did The agency's DID whose own account is debited.
+	Did string `json:"did"`
 }
 
 // CreateDIDRequest defines model for CreateDIDRequest.
@@ -903,6 +928,75 @@ type CredentialStatusUpdateStatus string
 // CredentialStatusUpdateType BitstringStatusListEntry (BitstringStatusListCredential is accepted too).
 type CredentialStatusUpdateType string
 
+// Currency defines model for Currency.
+type Currency struct {
+	Code     string `json:"code"`
+	Decimals int    `json:"decimals"`
+
+	// Height The block that defined it.
+	Height int64 `json:"height"`
+
+	// Issuer The DID that defined it, the only one that mints it.
+	Issuer string `json:"issuer"`
+	Name   string `json:"name"`
+
+	// Operation The currency.define operation.
+	Operation string `json:"operation"`
+
+	// Supply Minor units minted and not burnt; the balances add up to it.
+	Supply int64 `json:"supply"`
+}
+
+// CurrencyAccount defines model for CurrencyAccount.
+type CurrencyAccount struct {
+	// Balance Minor units.
+	Balance  int64  `json:"balance"`
+	Currency string `json:"currency"`
+	Did      string `json:"did"`
+
+	// Height The chain height at which the balance was read.
+	Height int64 `json:"height"`
+
+	// Sequence The DID's last nonce on the chain; its next operation carries sequence + 1.
+	Sequence int64 `json:"sequence"`
+}
+
+// CurrencyEntry defines model for CurrencyEntry.
+type CurrencyEntry struct {
+	// Amount The change, positive for a credit, negative for a debit.
+	Amount int64 `json:"amount"`
+
+	// Balance The balance after the change.
+	Balance int64 `json:"balance"`
+
+	// Counterparty The other account (the issuer for a mint).
+	Counterparty *string `json:"counterparty,omitempty"`
+	Height       int64   `json:"height"`
+
+	// Kind currency.mint, currency.transfer, currency.burn or energy.trade.
+	Kind      string    `json:"kind"`
+	Memo      *string   `json:"memo,omitempty"`
+	Operation string    `json:"operation"`
+	Time      time.Time `json:"time"`
+}
+
+// CurrencyHistory defines model for CurrencyHistory.
+type CurrencyHistory struct {
+	Entries []CurrencyEntry `json:"entries"`
+
+	// Next The cursor of the next page, absent on the last.
+	Next *string `json:"next,omitempty"`
+}
+
+// CurrencyOperation defines model for CurrencyOperation.
+type CurrencyOperation struct {
+	Account CurrencyAccount `json:"account"`
+	Height  int64           `json:"height"`
+
+	// Operation The hash of the committed operation.
+	Operation string `json:"operation"`
+}
+
 // DIDDocument A DID document (W3C DID Core).
 type DIDDocument struct {
 	Id                   string                                 `json:"id"`
@@ -953,6 +1047,17 @@ type DIDRecordMethod string
 // DIDRecordStatus defines model for DIDRecord.Status.
 type DIDRecordStatus string
 
+// DefineCurrencyRequest defines model for DefineCurrencyRequest.
+type DefineCurrencyRequest struct {
+	// Code 3 to 12 capital letters or digits, starting with a letter.
+	Code     string `json:"code"`
+	Decimals int    `json:"decimals"`
+
+	// Did The agency's DID that signs, accredited for CurrencyIssuer.
+	Did  string `json:"did"`
+	Name string `json:"name"`
+}
+
 // DeriveCredentialRequest defines model for DeriveCredentialRequest.
 type DeriveCredentialRequest struct {
 	// Frame A JSON-LD frame naming the members to disclose.
@@ -986,6 +1091,29 @@ type EncumberParcelRequest struct {
 
 	// Terms What the Mortgage credential says besides the parcel.
 	Terms *map[string]interface{} `json:"terms,omitempty"`
+}
+
+// EnergyTrade defines model for EnergyTrade.
+type EnergyTrade struct {
+	Buyer     string    `json:"buyer"`
+	Currency  string    `json:"currency"`
+	From      time.Time `json:"from"`
+	Height    int64     `json:"height"`
+	Meter     string    `json:"meter"`
+	Operation string    `json:"operation"`
+
+	// Price Minor units the buyer paid the seller.
+	Price int64 `json:"price"`
+
+	// Reading The hex SHA-256 of the meter reading's payload; a reading is sold once.
+	Reading string    `json:"reading"`
+	Seller  string    `json:"seller"`
+	Time    time.Time `json:"time"`
+	Until   time.Time `json:"until"`
+
+	// Wh Energy sold, in watt-hours.
+	Wh   int64  `json:"wh"`
+	Zone string `json:"zone"`
 }
 
 // Head defines model for Head.
@@ -1118,6 +1246,30 @@ type LandOwner struct {
 
 	// Share The owner's part is its share over the sum of the shares.
 	Share int `json:"share"`
+}
+
+// Meter defines model for Meter.
+type Meter struct {
+	CapacityW int64  `json:"capacityW"`
+	Height    int64  `json:"height"`
+	Meter     string `json:"meter"`
+
+	// Operator The grid operator's DID that registered it.
+	Operator string `json:"operator"`
+	Prosumer string `json:"prosumer"`
+	Zone     string `json:"zone"`
+}
+
+// MintRequest defines model for MintRequest.
+type MintRequest struct {
+	// Amount Minor units, from 1 to 2^53-1.
+	Amount int64 `json:"amount"`
+
+	// Did The currency's issuer, one of the agency's DIDs.
+	Did string `json:"did"`
+
+	// To The DID of the account credited.
+	To string `json:"to"`
 }
 
 // NonceResponse defines model for NonceResponse.
@@ -1321,6 +1473,24 @@ type ProvenanceReport struct {
 	Verified bool             `json:"verified"`
 }
 
+// RegisterMeterRequest defines model for RegisterMeterRequest.
+type RegisterMeterRequest struct {
+	// CapacityW The most the meter can export, in watts.
+	CapacityW int64 `json:"capacityW"`
+
+	// Did The agency's DID that signs, accredited for ProsumerCredential.
+	Did string `json:"did"`
+
+	// Meter The meter's own did:key.
+	Meter string `json:"meter"`
+
+	// Prosumer The DID of the prosumer the meter measures.
+	Prosumer string `json:"prosumer"`
+
+	// Zone The tariff zone.
+	Zone string `json:"zone"`
+}
+
 // RegisterParcelRequest defines model for RegisterParcelRequest.
 type RegisterParcelRequest struct {
 	CadastralReference string `json:"cadastralReference"`
@@ -1398,6 +1568,31 @@ type Schema struct {
 	Schema    map[string]interface{} `json:"schema"`
 	Time      time.Time              `json:"time"`
 	Type      string                 `json:"type"`
+}
+
+// Settlement defines model for Settlement.
+type Settlement struct {
+	From        time.Time         `json:"from"`
+	Participant string            `json:"participant"`
+	Totals      []SettlementTotal `json:"totals"`
+	Trades      []EnergyTrade     `json:"trades"`
+	Until       time.Time         `json:"until"`
+}
+
+// SettlementTotal defines model for SettlementTotal.
+type SettlementTotal struct {
+	BoughtWh int64  `json:"boughtWh"`
+	Currency string `json:"currency"`
+
+	// Net received - paid.
+	Net int64 `json:"net"`
+
+	// Paid Minor units paid for energy bought.
+	Paid int64 `json:"paid"`
+
+	// Received Minor units received for energy sold.
+	Received int64 `json:"received"`
+	SoldWh   int64 `json:"soldWh"`
 }
 
 // Signature defines model for Signature.
@@ -1690,6 +1885,24 @@ type ResolveDIDParams struct {
 // ResolveDIDParamsPublicKeyFormat defines parameters for ResolveDID.
 type ResolveDIDParamsPublicKeyFormat string
 
+// GetCurrencyHistoryParams defines parameters for GetCurrencyHistory.
+type GetCurrencyHistoryParams struct {
+	// After The `next` cursor of the previous page.
+	After *string `form:"after,omitempty" json:"after,omitempty"`
+
+	// Limit Entries per page (at most 500).
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// GetSettlementParams defines parameters for GetSettlement.
+type GetSettlementParams struct {
+	// From The start of the period (default the beginning of the chain).
+	From *time.Time `form:"from,omitempty" json:"from,omitempty"`
+
+	// Until The end of the period, excluded (default no end).
+	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
+}
+
 // SubmitOperationParams defines parameters for SubmitOperation.
 type SubmitOperationParams struct {
 	// Wait Wait for the commit (bounded).
@@ -1725,11 +1938,26 @@ type UpdateCredentialStatusJSONRequestBody = UpdateCredentialStatusRequest
 // VerifyCredentialJSONRequestBody defines body for VerifyCredential for application/json ContentType.
 type VerifyCredentialJSONRequestBody = VerifyCredentialRequest
 
+// DefineCurrencyJSONRequestBody defines body for DefineCurrency for application/json ContentType.
+type DefineCurrencyJSONRequestBody = DefineCurrencyRequest
+
+// IssueBalanceCredentialJSONRequestBody defines body for IssueBalanceCredential for application/json ContentType.
+type IssueBalanceCredentialJSONRequestBody = BalanceCredentialRequest
+
+// BurnCurrencyJSONRequestBody defines body for BurnCurrency for application/json ContentType.
+type BurnCurrencyJSONRequestBody = BurnRequest
+
+// MintCurrencyJSONRequestBody defines body for MintCurrency for application/json ContentType.
+type MintCurrencyJSONRequestBody = MintRequest
+
 // CreateDIDJSONRequestBody defines body for CreateDID for application/json ContentType.
 type CreateDIDJSONRequestBody = CreateDIDRequest
 
 // RotateDIDJSONRequestBody defines body for RotateDID for application/json ContentType.
 type RotateDIDJSONRequestBody = RotateDIDRequest
+
+// RegisterMeterJSONRequestBody defines body for RegisterMeter for application/json ContentType.
+type RegisterMeterJSONRequestBody = RegisterMeterRequest
 
 // CreateIssuerJSONRequestBody defines body for CreateIssuer for application/json ContentType.
 type CreateIssuerJSONRequestBody = CreateIssuerRequest
@@ -2832,6 +3060,27 @@ type ServerInterface interface {
 	// GetCredentialAnchor Proof of when a credential was issued (its anchor on the registry chain)
 	// (GET /credentials/{id}/anchor)
 	GetCredentialAnchor(c *gin.Context, id string)
+	// DefineCurrency Define a city currency, signed by the agency's treasury DID
+	// (POST /currencies)
+	DefineCurrency(c *gin.Context)
+	// GetCurrency A defined currency, its issuer and supply
+	// (GET /currencies/{code})
+	GetCurrency(c *gin.Context, code string)
+	// GetCurrencyAccount An account's balance at the chain's head, and its sequence number
+	// (GET /currencies/{code}/accounts/{did})
+	GetCurrencyAccount(c *gin.Context, code string, did string)
+	// GetCurrencyHistory The changes of an account's balance, oldest first
+	// (GET /currencies/{code}/accounts/{did}/history)
+	GetCurrencyHistory(c *gin.Context, code string, did string, params GetCurrencyHistoryParams)
+	// IssueBalanceCredential Issue a BalanceCredential attesting an account's balance at a chain height
+	// (POST /currencies/{code}/balance-credentials)
+	IssueBalanceCredential(c *gin.Context, code string)
+	// BurnCurrency Burn from the account of one of the agency's DIDs
+	// (POST /currencies/{code}/burn)
+	BurnCurrency(c *gin.Context, code string)
+	// MintCurrency Mint to an account, signed by the currency's issuer
+	// (POST /currencies/{code}/mint)
+	MintCurrency(c *gin.Context, code string)
 	// ListDIDs List the agency's DIDs
 	// (GET /dids)
 	ListDIDs(c *gin.Context)
@@ -2847,6 +3096,18 @@ type ServerInterface interface {
 	// GetDocs API reference page
 	// (GET /docs)
 	GetDocs(c *gin.Context)
+	// RegisterMeter Register a smart meter to a prosumer, signed by the grid operator's DID
+	// (POST /energy/meters)
+	RegisterMeter(c *gin.Context)
+	// GetMeter A registered meter
+	// (GET /energy/meters/{meter})
+	GetMeter(c *gin.Context, meter string)
+	// GetSettlement A participant's settlement report for a period
+	// (GET /energy/participants/{did}/settlement)
+	GetSettlement(c *gin.Context, did string, params GetSettlementParams)
+	// GetEnergyTrade A settled energy trade, by the hash of its energy.trade operation
+	// (GET /energy/trades/{operation})
+	GetEnergyTrade(c *gin.Context, operation string)
 	// GetHealthz Liveness
 	// (GET /healthz)
 	GetHealthz(c *gin.Context)
@@ -3158,6 +3419,206 @@ func (siw *ServerInterfaceWrapper) GetCredentialAnchor(c *gin.Context) {
 	siw.Handler.GetCredentialAnchor(c, id)
 }
 
+// DefineCurrency operation middleware
+func (siw *ServerInterfaceWrapper) DefineCurrency(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DefineCurrency(c)
+}
+
+// GetCurrency operation middleware
+func (siw *ServerInterfaceWrapper) GetCurrency(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "code" -------------
+	var code string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "code", c.Param("code"), &code, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter code: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetCurrency(c, code)
+}
+
+// GetCurrencyAccount operation middleware
+func (siw *ServerInterfaceWrapper) GetCurrencyAccount(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "code" -------------
+	var code string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "code", c.Param("code"), &code, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter code: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "did" -------------
+	var did string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "did", c.Param("did"), &did, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter did: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetCurrencyAccount(c, code, did)
+}
+
+// GetCurrencyHistory operation middleware
+func (siw *ServerInterfaceWrapper) GetCurrencyHistory(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "code" -------------
+	var code string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "code", c.Param("code"), &code, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter code: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "did" -------------
+	var did string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "did", c.Param("did"), &did, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter did: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCurrencyHistoryParams
+
+	// ------------- Optional query parameter "after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "after", c.Request.URL.Query(), &params.After, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter after: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetCurrencyHistory(c, code, did, params)
+}
+
+// IssueBalanceCredential operation middleware
+func (siw *ServerInterfaceWrapper) IssueBalanceCredential(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "code" -------------
+	var code string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "code", c.Param("code"), &code, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter code: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.IssueBalanceCredential(c, code)
+}
+
+// BurnCurrency operation middleware
+func (siw *ServerInterfaceWrapper) BurnCurrency(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "code" -------------
+	var code string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "code", c.Param("code"), &code, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter code: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.BurnCurrency(c, code)
+}
+
+// MintCurrency operation middleware
+func (siw *ServerInterfaceWrapper) MintCurrency(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "code" -------------
+	var code string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "code", c.Param("code"), &code, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter code: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.MintCurrency(c, code)
+}
+
 // ListDIDs operation middleware
 func (siw *ServerInterfaceWrapper) ListDIDs(c *gin.Context) {
 
@@ -3245,6 +3706,113 @@ func (siw *ServerInterfaceWrapper) GetDocs(c *gin.Context) {
 	}
 
 	siw.Handler.GetDocs(c)
+}
+
+// RegisterMeter operation middleware
+func (siw *ServerInterfaceWrapper) RegisterMeter(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegisterMeter(c)
+}
+
+// GetMeter operation middleware
+func (siw *ServerInterfaceWrapper) GetMeter(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "meter" -------------
+	var meter string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "meter", c.Param("meter"), &meter, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter meter: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetMeter(c, meter)
+}
+
+// GetSettlement operation middleware
+func (siw *ServerInterfaceWrapper) GetSettlement(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "did" -------------
+	var did string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "did", c.Param("did"), &did, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter did: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetSettlementParams
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", c.Request.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter from: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "until" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "until", c.Request.URL.Query(), &params.Until, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter until: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetSettlement(c, did, params)
+}
+
+// GetEnergyTrade operation middleware
+func (siw *ServerInterfaceWrapper) GetEnergyTrade(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "operation" -------------
+	var operation string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "operation", c.Param("operation"), &operation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter operation: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetEnergyTrade(c, operation)
 }
 
 // GetHealthz operation middleware
@@ -4128,4 +4696,15 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/land/parcels/:parcelId/encumbrances", wrapper.EncumberParcel)
 	router.POST(options.BaseURL+"/land/parcels/:parcelId/encumbrances/:encumbranceId/release", wrapper.ReleaseEncumbrance)
 	router.POST(options.BaseURL+"/provenance/verify", wrapper.VerifyProvenance)
+	router.POST(options.BaseURL+"/currencies", wrapper.DefineCurrency)
+	router.GET(options.BaseURL+"/currencies/:code", wrapper.GetCurrency)
+	router.POST(options.BaseURL+"/currencies/:code/mint", wrapper.MintCurrency)
+	router.POST(options.BaseURL+"/currencies/:code/burn", wrapper.BurnCurrency)
+	router.GET(options.BaseURL+"/currencies/:code/accounts/:did", wrapper.GetCurrencyAccount)
+	router.GET(options.BaseURL+"/currencies/:code/accounts/:did/history", wrapper.GetCurrencyHistory)
+	router.POST(options.BaseURL+"/currencies/:code/balance-credentials", wrapper.IssueBalanceCredential)
+	router.POST(options.BaseURL+"/energy/meters", wrapper.RegisterMeter)
+	router.GET(options.BaseURL+"/energy/meters/:meter", wrapper.GetMeter)
+	router.GET(options.BaseURL+"/energy/trades/:operation", wrapper.GetEnergyTrade)
+	router.GET(options.BaseURL+"/energy/participants/:did/settlement", wrapper.GetSettlement)
 }

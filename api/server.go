@@ -77,6 +77,8 @@ type Server struct {
 	verifier Verifier
 	oid4vci  OID4VCI
 	vp       VPRequests
+	currency Currencies
+	energy   Energy
 	ready    Readiness
 	log      *slog.Logger
 	metrics  *metrics
@@ -110,6 +112,10 @@ type Deps struct {
 	VPRequests VPRequests
 	Land       Land       // the land program; nil answers its routes 501
 	Provenance Provenance // the provenance program; nil answers its route 501
+	// Currency is the city currency; nil answers its routes 501.
+	Currency Currencies
+	// Energy is energy trading; nil answers its routes 501.
+	Energy Energy
 }
 
 // NewServer returns a Server. Call Handler to get its http.Handler.
@@ -138,6 +144,8 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 		verifier: deps.Verifier,
 		oid4vci:  deps.OID4VCI,
 		vp:       deps.VPRequests,
+		currency: deps.Currency,
+		energy:   deps.Energy,
 		ready:    deps.Ready,
 		log:      log,
 		metrics:  newMetrics(deps.Cache),

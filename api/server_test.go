@@ -15,6 +15,8 @@ import (
 	urbis "github.com/urbis-id/urbis"
 	"github.com/urbis-id/urbis/api"
 	"github.com/urbis-id/urbis/civic"
+	"github.com/urbis-id/urbis/civic/currency"
+	"github.com/urbis-id/urbis/civic/energy"
 	"github.com/urbis-id/urbis/civic/land"
 	"github.com/urbis-id/urbis/civic/provenance"
 	"github.com/urbis-id/urbis/did"
@@ -210,11 +212,20 @@ func newEnv(t *testing.T, name string, db *store.DB, cfg api.Config) *env {
 		Webhooks: oid4vp.NewWebhooks(5*time.Second, true), // the tests' webhooks listen on loopback
 	})
 	titles := land.NewService(land.Config{Issuer: issuers, Signers: agencies, Chain: chain, State: db, Genesis: chain.genesis})
+	custody := &currency.Custody{Chain: chain, Machine: registry.NewMachine(chain.genesis, civic.Programs()...), State: db,
+		DIDs: agencies, Keys: issuer.KeysFunc(func(ctx context.Context, agencyID, keyID string) (crypto.Signer, error) {
+			s, err := keys.Signer(ctx, agencyID, keyID)
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
+		}), Locks: issuers, Clock: time.Now}
 	s, err := api.NewServer(cfg, api.Deps{
 		Agencies: agencies, Resolver: resolver, Ready: db, Cache: resolver,
 		Registry: chain.engine, Chain: db,
 		Issuers: issuers, Verifier: verifier, OID4VCI: oid, VPRequests: vp,
 		Land: titles, Provenance: provenance.NewService(verifier, trust),
+		Currency: currency.NewService(db, custody, issuers, time.Now), Energy: energy.NewService(db, custody),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Spec: urbis.OpenAPI,
 	})
 	if err != nil {

@@ -18,6 +18,8 @@ import (
 	urbis "github.com/urbis-id/urbis"
 	"github.com/urbis-id/urbis/api"
 	"github.com/urbis-id/urbis/civic"
+	"github.com/urbis-id/urbis/civic/currency"
+	"github.com/urbis-id/urbis/civic/energy"
 	"github.com/urbis-id/urbis/civic/land"
 	"github.com/urbis-id/urbis/civic/provenance"
 	"github.com/urbis-id/urbis/did"
@@ -120,6 +122,10 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 	// Schema registration and status changes sign operations of the same
 	// DIDs: one lock per DID keeps their nonces apart.
 	a.agencies.UseSignerLocks(issuers)
+	// The civic programs' agency-side operations (a treasury's mint, a
+	// grid operator's meters) are signed with the same DIDs' keys.
+	custody := &currency.Custody{Chain: chain, Machine: registry.NewMachine(genesis, civic.Programs()...), State: a.db,
+		DIDs: a.agencies, Keys: custodyKeys(a.keys), Locks: issuers, Clock: time.Now}
 	anchorer, err := issuers.NewAnchorer(issuer.AnchorerConfig{Interval: cfg.AnchorInterval, MaxBatch: cfg.AnchorMaxBatch, Logger: log})
 	if err != nil {
 		return err
@@ -166,6 +172,8 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 		VPRequests: vpRequests,
 		Land:       titles,
 		Provenance: provenance.NewService(verifier, trust),
+		Currency:   currency.NewService(a.db, custody, issuers, time.Now),
+		Energy:     energy.NewService(a.db, custody),
 		Ready:      a.db,
 		Cache:      resolver,
 		Logger:     log,
