@@ -1,0 +1,245 @@
+package node
+
+import (
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	cmtcfg "github.com/cometbft/cometbft/config"
+	cmted "github.com/cometbft/cometbft/crypto/ed25519"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/urbis-id/urbis/did"
+	"github.com/urbis-id/urbis/internal/errkind"
+	"github.com/urbis-id/urbis/registry"
+)
+
+// Settings are the Urbis settings of a validator home (urbis.json): where
+// the REST API listens. CometBFT's own are in config/config.toml.
+type Settings struct {
+	APIAddr string `json:"apiAddr"`
+}
+
+// Files of a validator home besides CometBFT's.
+const (
+	settingsFile = "urbis.json"
+)
+
+// SettingsPath returns the path of a home's urbis.json.
+func SettingsPath(home string) string { return filepath.Join(home, settingsFile) }
+
+// DataDir returns the directory of a home's Urbis database and master key.
+func DataDir(home string) string { return filepath.Join(home, "urbis") }
+
+// LoadSettings reads a home's urbis.json.
+func LoadSettings(home string) (Settings, error) {
+	var s Settings
+	b, err := os.ReadFile(SettingsPath(home))
+	if errors.Is(err, fs.ErrNotExist) {
+		return s, errkind.New(errkind.NotFound, "%s is not a validator home (no %s); create one with `urbis node init --home %s`", home, settingsFile, home)
+	}
+	if err != nil {
+		return s, err
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return s, errkind.Wrap(errkind.Invalid, err, "%s", SettingsPath(home))
+	}
+	return s, nil
+}
+
+// NetOptions describe a network of validators to create.
+type NetOptions struct {
+	ChainID    string
+	Validators int
+	// Host is the address every node listens on and dials (127.0.0.1 for
+	// a localnet).
+	Host string
+	// BasePort is node i's P2P port minus 10*i; its CometBFT RPC port is
+	// one more. APIBasePort+i is its REST API port.
+	BasePort, APIBasePort int
+	// BlockInterval is CometBFT's timeout_commit: the pause after a block.
+	BlockInterval time.Duration
+	MaxBlockOps   int
+	Now           time.Time
+}
+
+// Home is one validator home written by CreateNet.
+type Home struct {
+	Dir       string
+	Validator string // registry validator id
+	NodeID    string // CometBFT node id
+	API       string // REST API address
+	RPC       string // CometBFT RPC address
+}
+
+// Net is what CreateNet wrote.
+type Net struct {
+	Genesis       *registry.Genesis
+	GovernanceKey string // path of the governance key file
+	Homes         []Home
+}
+
+// CreateNet writes the homes of a network of o.Validators validators
+// into dirs (one each, which must not hold a home yet): CometBFT's config,
+// node and validator keys, and one genesis (CometBFT's, with the registry
+// genesis as its app_state) shared by all; and the governance key into
+// govKeyPath. Every node lists the others as persistent peers.
+func CreateNet(dirs []string, govKeyPath string, o NetOptions) (*Net, error) {
+	if len(dirs) != o.Validators || o.Validators < 1 {
+		return nil, errkind.New(errkind.Invalid, "a network needs at least one validator and one directory per validator")
+	}
+	if o.MaxBlockOps == 0 {
+		o.MaxBlockOps = 10_000
+	}
+	if o.BlockInterval <= 0 {
+		o.BlockInterval = 500 * time.Millisecond
+	}
+	for _, d := range dirs {
+		if _, err := os.Stat(SettingsPath(d)); err == nil {
+			return nil, errkind.New(errkind.Conflict, "%s holds a validator home already; remove it to start over", d)
+		}
+	}
+	govPub, govKey, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		return nil, err
+	}
+	gov, err := did.NewKey(govPub)
+	if err != nil {
+		return nil, err
+	}
+	g := &registry.Genesis{ChainID: o.ChainID, Time: o.Now.UTC().Truncate(time.Millisecond), Governance: []string{gov.String()},
+		Params: registry.Params{BlockIntervalMillis: int(o.BlockInterval / time.Millisecond), MaxBlockOps: o.MaxBlockOps}}
+	n := &Net{Genesis: g, GovernanceKey: govKeyPath}
+	var pvs []*privval.FilePV
+	var peers []string
+	for i, d := range dirs {
+		conf := cmtcfg.DefaultConfig()
+		conf.SetRoot(d)
+		for _, sub := range []string{"config", "data"} {
+			if err := os.MkdirAll(filepath.Join(d, sub), 0o700); err != nil {
+				return nil, err
+			}
+		}
+		pv, err := privval.GenFilePV(conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile(), nil)
+		if err != nil {
+			return nil, err
+		}
+		pv.Save()
+		nk, err := p2p.LoadOrGenNodeKey(conf.NodeKeyFile())
+		if err != nil {
+			return nil, err
+		}
+		mk, err := did.EncodeMultikey(ed25519.PublicKey(pv.Key.PubKey.Bytes()))
+		if err != nil {
+			return nil, err
+		}
+		id := fmt.Sprintf("node%d", i)
+		g.Validators = append(g.Validators, registry.Validator{ID: id, PublicKey: mk})
+		pvs = append(pvs, pv)
+		p2pAddr := net.JoinHostPort(o.Host, strconv.Itoa(o.BasePort+10*i))
+		h := Home{Dir: d, Validator: id, NodeID: string(nk.ID()), API: net.JoinHostPort(o.Host, strconv.Itoa(o.APIBasePort+i)),
+			RPC: net.JoinHostPort(o.Host, strconv.Itoa(o.BasePort+10*i+1))}
+		n.Homes = append(n.Homes, h)
+		peers = append(peers, h.NodeID+"@"+p2pAddr)
+	}
+	if err := g.Validate(); err != nil {
+		return nil, err
+	}
+	appState, err := json.Marshal(g)
+	if err != nil {
+		return nil, err
+	}
+	doc := &cmttypes.GenesisDoc{GenesisTime: g.Time, ChainID: g.ChainID, InitialHeight: 1,
+		ConsensusParams: cmttypes.DefaultConsensusParams(), AppState: appState}
+	for i, pv := range pvs {
+		doc.Validators = append(doc.Validators, cmttypes.GenesisValidator{Address: pv.Key.PubKey.Address(), PubKey: pv.Key.PubKey, Power: 10, Name: g.Validators[i].ID})
+	}
+	if err := doc.ValidateAndComplete(); err != nil {
+		return nil, err
+	}
+	for i, h := range n.Homes {
+		conf := cmtcfg.DefaultConfig()
+		conf.SetRoot(h.Dir)
+		conf.Moniker = h.Validator
+		conf.P2P.ListenAddress = "tcp://" + net.JoinHostPort(o.Host, strconv.Itoa(o.BasePort+10*i))
+		conf.P2P.ExternalAddress = conf.P2P.ListenAddress
+		conf.RPC.ListenAddress = "tcp://" + h.RPC
+		var others []string
+		for j, p := range peers {
+			if j != i {
+				others = append(others, p)
+			}
+		}
+		conf.P2P.PersistentPeers = strings.Join(others, ",")
+		conf.P2P.AddrBookStrict = false
+		conf.P2P.AllowDuplicateIP = true
+		conf.P2P.PexReactor = false
+		conf.Consensus.TimeoutCommit = o.BlockInterval
+		conf.Consensus.TimeoutPropose = time.Second
+		conf.Consensus.CreateEmptyBlocks = false
+		conf.Mempool.Size = 50_000
+		conf.Mempool.MaxTxsBytes = 256 << 20
+		conf.Instrumentation.Prometheus = false
+		conf.TxIndex.Indexer = "null"
+		cmtcfg.WriteConfigFile(filepath.Join(h.Dir, "config", "config.toml"), conf)
+		if err := doc.SaveAs(conf.GenesisFile()); err != nil {
+			return nil, err
+		}
+		b, _ := json.MarshalIndent(Settings{APIAddr: h.API}, "", "  ")
+		if err := os.WriteFile(SettingsPath(h.Dir), append(b, '\n'), 0o644); err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(DataDir(h.Dir), 0o700); err != nil {
+			return nil, err
+		}
+		// The registry genesis, for the commands that read it from a data
+		// directory (urbis governance accredit, urbis registry verify).
+		if err := g.Write(filepath.Join(DataDir(h.Dir), "genesis.json")); err != nil {
+			return nil, err
+		}
+	}
+	if err := registry.WriteKeyFile(govKeyPath, govKey); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+
+// homeKeys reads the genesis (the registry's, from CometBFT's app_state)
+// and the validator key of a home.
+func homeKeys(conf *cmtcfg.Config) (*cmttypes.GenesisDoc, *registry.Genesis, *privval.FilePV, error) {
+	doc, err := cmttypes.GenesisDocFromFile(conf.GenesisFile())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var g registry.Genesis
+	if err := json.Unmarshal(doc.AppState, &g); err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: app_state is not a registry genesis: %w", conf.GenesisFile(), err)
+	}
+	if err := g.Validate(); err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: app_state: %w", conf.GenesisFile(), err)
+	}
+	if g.ChainID != doc.ChainID {
+		return nil, nil, nil, fmt.Errorf("%s: chain_id %q differs from the registry genesis chain %q", conf.GenesisFile(), doc.ChainID, g.ChainID)
+	}
+	for _, f := range []string{conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile(), conf.NodeKeyFile()} {
+		if _, err := os.Stat(f); err != nil {
+			return nil, nil, nil, fmt.Errorf("validator home %s: %w", conf.RootDir, err)
+		}
+	}
+	pv := privval.LoadFilePV(conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile())
+	if _, ok := pv.Key.PrivKey.(cmted.PrivKey); !ok {
+		return nil, nil, nil, fmt.Errorf("%s: the validator key must be Ed25519", conf.PrivValidatorKeyFile())
+	}
+	return doc, &g, pv, nil
+}

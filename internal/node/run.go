@@ -1,0 +1,125 @@
+package node
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+
+	cmtcfg "github.com/cometbft/cometbft/config"
+	cmtlog "github.com/cometbft/cometbft/libs/log"
+	nm "github.com/cometbft/cometbft/node"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/proxy"
+	"github.com/cometbft/cometbft/rpc/client/local"
+	"github.com/spf13/viper"
+
+	"github.com/urbis-id/urbis/registry"
+)
+
+// Config configures a validator node.
+type Config struct {
+	Home     string
+	Store    registry.ChainStore
+	Programs []registry.Program
+	Logger   *slog.Logger
+}
+
+// Node is a running validator: CometBFT consensus in process, with the
+// registry application and the engine the REST API submits to.
+type Node struct {
+	Genesis *registry.Genesis
+	App     *App
+	Engine  *Engine
+	cmt     *nm.Node
+}
+
+// LoadConfig reads the CometBFT configuration of a home
+// (config/config.toml), with CometBFT's defaults for what it omits.
+func LoadConfig(home string) (*cmtcfg.Config, error) {
+	conf := cmtcfg.DefaultConfig()
+	v := viper.New()
+	v.SetConfigFile(filepath.Join(home, "config", "config.toml"))
+	if err := v.ReadInConfig(); err != nil {
+		return nil, fmt.Errorf("read the CometBFT config of %s: %w (create the home with `urbis node init`)", home, err)
+	}
+	if err := v.Unmarshal(conf); err != nil {
+		return nil, fmt.Errorf("%s: %w", v.ConfigFileUsed(), err)
+	}
+	conf.SetRoot(home)
+	if err := conf.ValidateBasic(); err != nil {
+		return nil, fmt.Errorf("%s: %w", v.ConfigFileUsed(), err)
+	}
+	return conf, nil
+}
+
+// Start starts the validator of cfg.Home and returns once CometBFT runs
+// (it may still be catching up). Stop it with Stop.
+func Start(ctx context.Context, cfg Config) (*Node, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	conf, err := LoadConfig(cfg.Home)
+	if err != nil {
+		return nil, err
+	}
+	_, g, pv, err := homeKeys(conf)
+	if err != nil {
+		return nil, err
+	}
+	key := ed25519.PrivateKey(pv.Key.PrivKey.Bytes())
+	valID := ""
+	for _, v := range g.Validators {
+		if pub, err := validatorPub(v); err == nil && pub.Equal(key.Public()) {
+			valID = v.ID
+		}
+	}
+	if valID == "" {
+		return nil, fmt.Errorf("the validator key of %s is not a validator of the registry genesis (chain %s)", cfg.Home, g.ChainID)
+	}
+	app, err := NewApp(ctx, AppConfig{Store: cfg.Store, Genesis: g, ValidatorID: valID, ValidatorKey: key, Programs: cfg.Programs, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	nodeKey, err := p2p.LoadNodeKey(conf.NodeKeyFile())
+	if err != nil {
+		return nil, err
+	}
+	cmt, err := nm.NewNode(ctx, conf, pv, nodeKey, proxy.NewLocalClientCreator(app), nm.DefaultGenesisDocProviderFunc(conf),
+		cmtcfg.DefaultDBProvider, nm.DefaultMetricsProvider(conf.Instrumentation), cometLogger{cfg.Logger.With("module", "cometbft")})
+	if err != nil {
+		return nil, fmt.Errorf("start CometBFT: %w", err)
+	}
+	if err := cmt.Start(); err != nil {
+		return nil, fmt.Errorf("start CometBFT: %w", err)
+	}
+	n := &Node{Genesis: g, App: app, cmt: cmt}
+	n.Engine = newEngine(app, cfg.Store, local.New(cmt))
+	cfg.Logger.Info("validator started", "validator", valID, "chain", g.ChainID, "node_id", nodeKey.ID(),
+		"p2p", conf.P2P.ListenAddress, "rpc", conf.RPC.ListenAddress)
+	return n, nil
+}
+
+// Stop stops consensus and rolls back a block finalized but not committed.
+func (n *Node) Stop() error {
+	err := n.cmt.Stop()
+	n.cmt.Wait()
+	n.App.Close()
+	return err
+}
+
+// Quit is closed when CometBFT stops by itself.
+func (n *Node) Quit() <-chan struct{} { return n.cmt.Quit() }
+
+// cometLogger writes CometBFT's logs through slog: its chatty info lines
+// at debug level, its errors as warnings (CometBFT logs peers going
+// away as errors).
+type cometLogger struct{ l *slog.Logger }
+
+func (c cometLogger) Debug(msg string, kv ...any) { c.l.Debug(msg, kv...) }
+func (c cometLogger) Info(msg string, kv ...any)  { c.l.Debug(msg, kv...) }
+func (c cometLogger) Error(msg string, kv ...any) { c.l.Warn(msg, kv...) }
+func (c cometLogger) With(kv ...any) cmtlog.Logger {
+	return cometLogger{c.l.With(kv...)}
+}
