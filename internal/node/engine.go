@@ -84,6 +84,9 @@ func (e *Engine) Submit(ctx context.Context, compact string) (registry.OpStatus,
 	switch {
 	case err != nil && strings.Contains(err.Error(), "already exists in cache"):
 		return pending, nil
+	case err != nil && strings.Contains(err.Error(), "catching up"):
+		e.forget(so.Hash)
+		return registry.OpStatus{}, errkind.New(errkind.Unavailable, "this validator is catching up with the network; retry, or submit to another validator")
 	case err != nil:
 		e.forget(so.Hash)
 		return registry.OpStatus{}, errkind.Wrap(errkind.Unavailable, err, "submit to the mempool; retry")

@@ -214,7 +214,6 @@ func CreateNet(dirs []string, govKeyPath string, o NetOptions) (*Net, error) {
 	return n, nil
 }
 
-
 // homeKeys reads the genesis (the registry's, from CometBFT's app_state)
 // and the validator key of a home.
 func homeKeys(conf *cmtcfg.Config) (*cmttypes.GenesisDoc, *registry.Genesis, *privval.FilePV, error) {
