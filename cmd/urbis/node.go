@@ -26,7 +26,7 @@ of four keeps going with one validator down.
 
 Each validator serves the same REST API as urbis serve.`,
 	}
-	cmd.AddCommand(p.nodeInitCommand(), p.nodeLocalnetCommand(), p.nodeStartCommand())
+	cmd.AddCommand(p.nodeInitCommand(), p.nodeLocalnetCommand(), p.nodeStartCommand(), p.nodeKVStoreCommand())
 	return cmd
 }
 

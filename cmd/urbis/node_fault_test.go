@@ -84,7 +84,7 @@ func freePortBases(t *testing.T, n int) (int, int) {
 		return true
 	}
 	for range 100 {
-		p2p, api := 20000+rand.IntN(20000), 40000+rand.IntN(20000)
+		p2p, api := 20000+rand.IntN(9000), 29500+rand.IntN(3000) // below the ephemeral range (32768-)
 		var ports []int
 		for i := range n {
 			ports = append(ports, p2p+10*i, p2p+10*i+1, api+i)
