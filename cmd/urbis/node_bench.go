@@ -379,4 +379,3 @@ func (p *program) benchKVStore(ctx context.Context, binary string, validators in
 	fmt.Fprintf(p.stderr, "  kvstore: %d transactions in %d blocks over %s\n", txs, h1-h0, span.Round(time.Millisecond))
 	return float64(txs) / max(span.Seconds(), d.Seconds()), nil
 }
-
