@@ -341,6 +341,37 @@ func TestNodeFaults(t *testing.T) {
 		}
 	}
 
+	// A proof that rests on the commit signatures checks offline against
+	// the genesis; altered, it does not.
+	rpc := "http://127.0.0.1:" + strconv.Itoa(l.p2pBase+1)
+	proof, err := runCLI(t, nil, "node", "proof", acked[0], "--rpc", rpc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	genesis := filepath.Join(l.home(2), "config", "genesis.json")
+	checkProof := func(name, body string) (string, error) {
+		path := filepath.Join(l.dir, name)
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var out, errOut syncBuffer
+		p := &program{stdout: &out, stderr: &errOut, getenv: func(string) string { return "" }}
+		err := p.run(ctx, []string{"node", "check-proof", path, "--genesis", genesis})
+		return out.String() + errOut.String(), err
+	}
+	if out, err := checkProof("proof.json", proof); err != nil || !strings.Contains(out, "proof checks: operation "+acked[0]) {
+		t.Errorf("check-proof: got %q, %v; want it to check", out, err)
+	}
+	var pr map[string]any
+	if err := json.Unmarshal([]byte(proof), &pr); err != nil {
+		t.Fatal(err)
+	}
+	pr["operation"] = signUpdate(t, w, chain).JWS
+	forged, _ := json.Marshal(pr)
+	if out, err := checkProof("forged.json", string(forged)); err == nil || !strings.Contains(out, "not of this operation") {
+		t.Errorf("check-proof of another operation: got %q, %v; want a failure", out, err)
+	}
+
 	// A validator whose state was altered disagrees and halts.
 	l.signal(3, syscall.SIGTERM)
 	db, err := sql.Open("sqlite", filepath.Join(l.home(3), "urbis", "urbis.db"))

@@ -190,7 +190,7 @@ func CreateNet(dirs []string, govKeyPath string, o NetOptions) (*Net, error) {
 		conf.Mempool.Size = 50_000
 		conf.Mempool.MaxTxsBytes = 256 << 20
 		conf.Instrumentation.Prometheus = false
-		conf.TxIndex.Indexer = "null"
+		conf.TxIndex.Indexer = "kv" // urbis node proof finds an operation's block by its hash
 		cmtcfg.WriteConfigFile(filepath.Join(h.Dir, "config", "config.toml"), conf)
 		if err := doc.SaveAs(conf.GenesisFile()); err != nil {
 			return nil, err
