@@ -26,7 +26,7 @@ of four keeps going with one validator down.
 
 Each validator serves the same REST API as urbis serve.`,
 	}
-	cmd.AddCommand(p.nodeInitCommand(), p.nodeLocalnetCommand(), p.nodeStartCommand(), p.nodeProofCommand(), p.nodeCheckProofCommand(), p.nodeKVStoreCommand())
+	cmd.AddCommand(p.nodeInitCommand(), p.nodeLocalnetCommand(), p.nodeStartCommand(), p.nodeProofCommand(), p.nodeCheckProofCommand(), p.nodeSetValidatorCommand(), p.nodeKVStoreCommand())
 	return cmd
 }
 

@@ -292,6 +292,8 @@ func TestNodeFaults(t *testing.T) {
 	write(3, 2)
 
 	// Two down: no quorum; a write stays pending, nothing forks.
+	l.sameHead(0, 1, 2, 3)
+	headBefore := l.head(0)
 	l.signal(3, syscall.SIGKILL)
 	l.signal(2, syscall.SIGKILL)
 	stalled := signUpdate(t, w, chain)
@@ -305,7 +307,6 @@ func TestNodeFaults(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("submit without quorum: got %s %s; want 202", resp.Status, b)
 	}
-	headBefore := l.head(0)
 	time.Sleep(2 * time.Second) // several block intervals
 	for _, i := range []int{0, 1} {
 		if got := l.opStatus(i, stalled.Hash); got == registry.StatusCommitted {
@@ -408,4 +409,35 @@ func TestNodeFaults(t *testing.T) {
 		}
 	}
 	l.sameHead(0, 1, 2)
+
+	// The governance removes the halted validator from the set: CometBFT
+	// applies the update two blocks later.
+	out, err := runCLI(t, nil, "node", "set-validator", "--data-dir", filepath.Join(l.home(0), "urbis"), "--server", l.url(1),
+		"--id", "node3", "--validator-home", l.home(3), "--power", "0")
+	if err != nil || !strings.Contains(out, "validator node3 set to power 0: operation") {
+		t.Fatalf("set-validator: got %q, %v", out, err)
+	}
+	write(0, 2)
+	if got := l.validators(0); got != 3 {
+		t.Errorf("validators after node3's removal: got %d; want 3", got)
+	}
+}
+
+// validators returns the size of validator i's current CometBFT validator set.
+func (l *localnet) validators(i int) int {
+	resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(l.p2pBase+10*i+1) + "/validators")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	var v struct {
+		Result struct {
+			Total string `json:"total"`
+		} `json:"result"`
+	}
+	if json.NewDecoder(resp.Body).Decode(&v) != nil {
+		return -1
+	}
+	n, _ := strconv.Atoi(v.Result.Total)
+	return n
 }

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -66,7 +67,7 @@ type App struct {
 	abci.BaseApplication
 	cfg     AppConfig
 	ap      *registry.BlockApplier
-	byAddr  map[string]string // CometBFT validator address (hex) -> registry validator id; looked up only
+	byAddr  map[string]string // CometBFT validator address (hex) -> registry validator id; looked up only; guarded by mu
 	maxOps  int
 	onFinal func([]registry.OpStatus) // told of every decided operation after commit
 	onDrop  func(hash, reason string) // told of an operation the mempool dropped on recheck
@@ -85,6 +86,7 @@ type pending struct {
 	stateRoot string
 	block     *registry.AppliedBlock
 	statuses  []registry.OpStatus
+	sets      []ValidatorSet // the block's validator changes
 	commit    chan bool
 	done      chan error
 }
@@ -107,7 +109,8 @@ func NewApp(ctx context.Context, cfg AppConfig) (*App, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	a := &App{cfg: cfg, ap: registry.NewBlockApplier(cfg.Genesis, cfg.Programs...), byAddr: make(map[string]string),
+	programs := append(slices.Clone(cfg.Programs), ValidatorProgram(cfg.Genesis))
+	a := &App{cfg: cfg, ap: registry.NewBlockApplier(cfg.Genesis, programs...), byAddr: make(map[string]string),
 		maxOps: cfg.Genesis.Params.MaxBlockOps, onFinal: func([]registry.OpStatus) {}, onDrop: func(string, string) {}}
 	for _, v := range cfg.Genesis.Validators {
 		pub, err := validatorPub(v)
@@ -119,7 +122,24 @@ func NewApp(ctx context.Context, cfg AppConfig) (*App, error) {
 	if err := a.load(ctx); err != nil {
 		return nil, err
 	}
+	vs, err := loadValidators(ctx, cfg.Store)
+	if err != nil {
+		return nil, err
+	}
+	a.noteValidators(vs)
 	return a, nil
+}
+
+// noteValidators records the ids of validators the governance set, so
+// that blocks they propose name them.
+func (a *App) noteValidators(vs []ValidatorSet) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, v := range vs {
+		if pub, err := validatorPub(registry.Validator{ID: v.ID, PublicKey: v.PublicKey}); err == nil {
+			a.byAddr[Address(pub)] = v.ID
+		}
+	}
 }
 
 // Address returns the CometBFT address of an Ed25519 validator key: the

@@ -91,10 +91,12 @@ func (a *App) FinalizeBlock(ctx context.Context, req *abci.FinalizeBlockRequest)
 		}
 		p.statuses[i] = st
 	}
+	ups, sets := validatorUpdates(ops, res.b)
+	p.sets = sets
 	a.mu.Lock()
 	a.pend = p
 	a.mu.Unlock()
-	return &abci.FinalizeBlockResponse{TxResults: results, AppHash: hashBytes(p.stateRoot)}, nil
+	return &abci.FinalizeBlockResponse{TxResults: results, ValidatorUpdates: ups, AppHash: hashBytes(p.stateRoot)}, nil
 }
 
 // codeRejected is the FinalizeBlock code of a rejected operation.
@@ -139,6 +141,7 @@ func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 		return nil, fmt.Errorf("node: commit block %d: %w", p.height, err)
 	}
 	a.ap.Committed(p.block)
+	a.noteValidators(p.sets)
 	a.mu.Lock()
 	a.pend = nil
 	a.height, a.stateRoot = p.height, p.stateRoot
@@ -169,6 +172,8 @@ func (a *App) Close() {
 // address, or the address itself if the registry genesis does not list it.
 func (a *App) proposer(addr []byte) string {
 	hexAddr := strings.ToUpper(fmt.Sprintf("%x", addr))
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	if id, ok := a.byAddr[hexAddr]; ok {
 		return id
 	}

@@ -242,3 +242,17 @@ func homeKeys(conf *cmtcfg.Config) (*cmttypes.GenesisDoc, *registry.Genesis, *pr
 	}
 	return doc, &g, pv, nil
 }
+
+// ValidatorKey returns the public CometBFT validator key of a home.
+func ValidatorKey(home string) ([]byte, error) {
+	conf := cmtcfg.DefaultConfig()
+	conf.SetRoot(home)
+	if _, err := os.Stat(conf.PrivValidatorKeyFile()); err != nil {
+		return nil, fmt.Errorf("validator home %s: %w", home, err)
+	}
+	pv := privval.LoadFilePVEmptyState(conf.PrivValidatorKeyFile(), "")
+	if _, ok := pv.Key.PrivKey.(cmted.PrivKey); !ok {
+		return nil, fmt.Errorf("%s: the validator key must be Ed25519", conf.PrivValidatorKeyFile())
+	}
+	return pv.Key.PubKey.Bytes(), nil
+}
