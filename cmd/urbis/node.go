@@ -31,7 +31,7 @@ Each validator serves the same REST API as urbis serve.`,
 }
 
 func (p *program) nodeInitCommand() *cobra.Command {
-	var home, chainID, host, api string
+	var home, chainID, host, api, join, peers, id string
 	var port int
 	var interval time.Duration
 	cmd := &cobra.Command{
@@ -42,9 +42,25 @@ config/node_key.json, config/priv_validator_key.json, config/genesis.json
 (CometBFT's genesis with the registry genesis as its app_state), urbis.json
 (the REST API address), and urbis/ (the database, the master key, the
 registry genesis and the governance key). To run several validators, see
-urbis node localnet and docs/DEPLOYMENT.md.`,
+urbis node localnet and docs/DEPLOYMENT.md.
+
+With --join, the home is that of a validator joining a running network:
+new keys, the network's genesis (--join: a validator's config/genesis.json)
+and its peers (--peers); it syncs as a full node and becomes a validator
+when the governance adds its key (urbis node set-validator --id ID).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if join != "" {
+				h, mk, err := node.JoinNet(home, join, splitList(peers), id, node.NetOptions{
+					Host: host, BasePort: port, APIBasePort: portOf(api), BlockInterval: interval,
+				})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(p.stdout, "%s: home %s, API http://%s, CometBFT RPC %s, node id %s\nvalidator key: %s\nthe governance adds it with: urbis node set-validator --id %s --public-key %s\n",
+					h.Validator, h.Dir, h.API, h.RPC, h.NodeID, mk, h.Validator, mk)
+				return nil
+			}
 			n, err := node.CreateNet([]string{home}, filepath.Join(node.DataDir(home), "governance.key"), node.NetOptions{
 				ChainID: chainID, Validators: 1, Host: host, BasePort: port, APIBasePort: portOf(api), BlockInterval: interval, Now: time.Now(),
 			})
@@ -61,6 +77,9 @@ urbis node localnet and docs/DEPLOYMENT.md.`,
 	cmd.Flags().IntVar(&port, "p2p-port", 26656, "CometBFT P2P port (its RPC port is one more)")
 	cmd.Flags().StringVar(&api, "api-port", "8080", "REST API port")
 	cmd.Flags().DurationVar(&interval, "block-interval", 500*time.Millisecond, "pause after each block (CometBFT timeout_commit)")
+	cmd.Flags().StringVar(&join, "join", "", "join a running network: its CometBFT genesis file")
+	cmd.Flags().StringVar(&peers, "peers", "", "with --join: comma-separated peers, node-id@host:port")
+	cmd.Flags().StringVar(&id, "id", "", "with --join: the validator id the governance will give it")
 	_ = cmd.MarkFlagRequired("home")
 	return cmd
 }

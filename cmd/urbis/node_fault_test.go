@@ -421,6 +421,45 @@ func TestNodeFaults(t *testing.T) {
 	if got := l.validators(0); got != 3 {
 		t.Errorf("validators after node3's removal: got %d; want 3", got)
 	}
+
+	// A new authority joins: its home syncs as a full node, the
+	// governance adds its key, and it counts: with node1 killed, node0,
+	// node2 and node4 hold three quarters of the power and take writes.
+	home4 := filepath.Join(l.dir, "node4")
+	status := func(i int) (id string) {
+		resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(l.p2pBase+10*i+1) + "/status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var st struct {
+			Result struct {
+				NodeInfo struct {
+					ID string `json:"id"`
+				} `json:"node_info"`
+			} `json:"result"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&st)
+		return st.Result.NodeInfo.ID
+	}
+	peers := status(0) + "@127.0.0.1:" + strconv.Itoa(l.p2pBase) + "," + status(2) + "@127.0.0.1:" + strconv.Itoa(l.p2pBase+20)
+	if _, err := runCLI(t, nil, "node", "init", "--home", home4, "--join", filepath.Join(l.home(0), "config", "genesis.json"),
+		"--peers", peers, "--id", "node4", "--p2p-port", strconv.Itoa(l.p2pBase+40), "--api-port", strconv.Itoa(l.apiBase+4), "--block-interval", "200ms"); err != nil {
+		t.Fatal(err)
+	}
+	l.procs, l.exited = append(l.procs, nil), append(l.exited, nil)
+	l.start(4)
+	if out, err := runCLI(t, nil, "node", "set-validator", "--data-dir", filepath.Join(l.home(0), "urbis"), "--server", l.url(4),
+		"--id", "node4", "--validator-home", home4, "--power", "10"); err != nil || !strings.Contains(out, "validator node4 set to power 10") {
+		t.Fatalf("set-validator node4: got %q, %v", out, err)
+	}
+	write(4, 2)
+	if got := l.validators(0); got != 4 {
+		t.Fatalf("validators after node4 joined: got %d; want 4", got)
+	}
+	l.signal(1, syscall.SIGKILL)
+	write(4, 2)
+	l.sameHead(0, 2, 4)
 }
 
 // validators returns the size of validator i's current CometBFT validator set.

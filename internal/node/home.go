@@ -28,6 +28,9 @@ import (
 // the REST API listens. CometBFT's own are in config/config.toml.
 type Settings struct {
 	APIAddr string `json:"apiAddr"`
+	// ValidatorID is the registry id of this validator: the genesis's, or
+	// the one the governance gives it when it joins (validator.set).
+	ValidatorID string `json:"validatorId,omitempty"`
 }
 
 // Files of a validator home besides CometBFT's.
@@ -123,19 +126,7 @@ func CreateNet(dirs []string, govKeyPath string, o NetOptions) (*Net, error) {
 	var pvs []*privval.FilePV
 	var peers []string
 	for i, d := range dirs {
-		conf := cmtcfg.DefaultConfig()
-		conf.SetRoot(d)
-		for _, sub := range []string{"config", "data"} {
-			if err := os.MkdirAll(filepath.Join(d, sub), 0o700); err != nil {
-				return nil, err
-			}
-		}
-		pv, err := privval.GenFilePV(conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile(), nil)
-		if err != nil {
-			return nil, err
-		}
-		pv.Save()
-		nk, err := p2p.LoadOrGenNodeKey(conf.NodeKeyFile())
+		pv, nk, err := newKeys(d)
 		if err != nil {
 			return nil, err
 		}
@@ -162,49 +153,19 @@ func CreateNet(dirs []string, govKeyPath string, o NetOptions) (*Net, error) {
 	doc := &cmttypes.GenesisDoc{GenesisTime: g.Time, ChainID: g.ChainID, InitialHeight: 1,
 		ConsensusParams: cmttypes.DefaultConsensusParams(), AppState: appState}
 	for i, pv := range pvs {
-		doc.Validators = append(doc.Validators, cmttypes.GenesisValidator{Address: pv.Key.PubKey.Address(), PubKey: pv.Key.PubKey, Power: 10, Name: g.Validators[i].ID})
+		doc.Validators = append(doc.Validators, cmttypes.GenesisValidator{Address: pv.Key.PubKey.Address(), PubKey: pv.Key.PubKey, Power: GenesisPower, Name: g.Validators[i].ID})
 	}
 	if err := doc.ValidateAndComplete(); err != nil {
 		return nil, err
 	}
 	for i, h := range n.Homes {
-		conf := cmtcfg.DefaultConfig()
-		conf.SetRoot(h.Dir)
-		conf.Moniker = h.Validator
-		conf.P2P.ListenAddress = "tcp://" + net.JoinHostPort(o.Host, strconv.Itoa(o.BasePort+10*i))
-		conf.P2P.ExternalAddress = conf.P2P.ListenAddress
-		conf.RPC.ListenAddress = "tcp://" + h.RPC
 		var others []string
 		for j, p := range peers {
 			if j != i {
 				others = append(others, p)
 			}
 		}
-		conf.P2P.PersistentPeers = strings.Join(others, ",")
-		conf.P2P.AddrBookStrict = false
-		conf.P2P.AllowDuplicateIP = true
-		conf.P2P.PexReactor = false
-		conf.Consensus.TimeoutCommit = o.BlockInterval
-		conf.Consensus.TimeoutPropose = time.Second
-		conf.Consensus.CreateEmptyBlocks = false
-		conf.Mempool.Size = 50_000
-		conf.Mempool.MaxTxsBytes = 256 << 20
-		conf.Instrumentation.Prometheus = false
-		conf.TxIndex.Indexer = "kv" // urbis node proof finds an operation's block by its hash
-		cmtcfg.WriteConfigFile(filepath.Join(h.Dir, "config", "config.toml"), conf)
-		if err := doc.SaveAs(conf.GenesisFile()); err != nil {
-			return nil, err
-		}
-		b, _ := json.MarshalIndent(Settings{APIAddr: h.API}, "", "  ")
-		if err := os.WriteFile(SettingsPath(h.Dir), append(b, '\n'), 0o644); err != nil {
-			return nil, err
-		}
-		if err := os.MkdirAll(DataDir(h.Dir), 0o700); err != nil {
-			return nil, err
-		}
-		// The registry genesis, for the commands that read it from a data
-		// directory (urbis governance accredit, urbis registry verify).
-		if err := g.Write(filepath.Join(DataDir(h.Dir), "genesis.json")); err != nil {
+		if err := writeHome(h, net.JoinHostPort(o.Host, strconv.Itoa(o.BasePort+10*i)), others, doc, g, o); err != nil {
 			return nil, err
 		}
 	}
@@ -221,15 +182,9 @@ func homeKeys(conf *cmtcfg.Config) (*cmttypes.GenesisDoc, *registry.Genesis, *pr
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	var g registry.Genesis
-	if err := json.Unmarshal(doc.AppState, &g); err != nil {
-		return nil, nil, nil, fmt.Errorf("%s: app_state is not a registry genesis: %w", conf.GenesisFile(), err)
-	}
-	if err := g.Validate(); err != nil {
-		return nil, nil, nil, fmt.Errorf("%s: app_state: %w", conf.GenesisFile(), err)
-	}
-	if g.ChainID != doc.ChainID {
-		return nil, nil, nil, fmt.Errorf("%s: chain_id %q differs from the registry genesis chain %q", conf.GenesisFile(), doc.ChainID, g.ChainID)
+	g, err := registryGenesis(doc, conf.GenesisFile())
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	for _, f := range []string{conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile(), conf.NodeKeyFile()} {
 		if _, err := os.Stat(f); err != nil {
@@ -240,7 +195,7 @@ func homeKeys(conf *cmtcfg.Config) (*cmttypes.GenesisDoc, *registry.Genesis, *pr
 	if _, ok := pv.Key.PrivKey.(cmted.PrivKey); !ok {
 		return nil, nil, nil, fmt.Errorf("%s: the validator key must be Ed25519", conf.PrivValidatorKeyFile())
 	}
-	return doc, &g, pv, nil
+	return doc, g, pv, nil
 }
 
 // ValidatorKey returns the public CometBFT validator key of a home.
@@ -255,4 +210,110 @@ func ValidatorKey(home string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: the validator key must be Ed25519", conf.PrivValidatorKeyFile())
 	}
 	return pv.Key.PubKey.Bytes(), nil
+}
+
+// writeHome writes the configuration, genesis and settings of a home
+// whose keys exist: CometBFT listens for peers on p2pAddr and dials peers.
+func writeHome(h Home, p2pAddr string, peers []string, doc *cmttypes.GenesisDoc, g *registry.Genesis, o NetOptions) error {
+	conf := cmtcfg.DefaultConfig()
+	conf.SetRoot(h.Dir)
+	conf.Moniker = h.Validator
+	conf.P2P.ListenAddress = "tcp://" + p2pAddr
+	conf.P2P.ExternalAddress = conf.P2P.ListenAddress
+	conf.RPC.ListenAddress = "tcp://" + h.RPC
+	conf.P2P.PersistentPeers = strings.Join(peers, ",")
+	conf.P2P.AddrBookStrict = false
+	conf.P2P.AllowDuplicateIP = true
+	conf.P2P.PexReactor = false
+	conf.Consensus.TimeoutCommit = o.BlockInterval
+	conf.Consensus.TimeoutPropose = time.Second
+	conf.Consensus.CreateEmptyBlocks = false
+	conf.Mempool.Size = 50_000
+	conf.Mempool.MaxTxsBytes = 256 << 20
+	conf.Instrumentation.Prometheus = false
+	conf.TxIndex.Indexer = "kv" // urbis node proof finds an operation's block by its hash
+	cmtcfg.WriteConfigFile(filepath.Join(h.Dir, "config", "config.toml"), conf)
+	if err := doc.SaveAs(conf.GenesisFile()); err != nil {
+		return err
+	}
+	b, _ := json.MarshalIndent(Settings{APIAddr: h.API, ValidatorID: h.Validator}, "", "  ")
+	if err := os.WriteFile(SettingsPath(h.Dir), append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(DataDir(h.Dir), 0o700); err != nil {
+		return err
+	}
+	// The registry genesis, for the commands that read it from a data
+	// directory (urbis governance accredit, urbis registry verify).
+	return g.Write(filepath.Join(DataDir(h.Dir), "genesis.json"))
+}
+
+// newKeys makes the directories, validator key and node key of a home.
+func newKeys(dir string) (*privval.FilePV, *p2p.NodeKey, error) {
+	conf := cmtcfg.DefaultConfig()
+	conf.SetRoot(dir)
+	for _, sub := range []string{"config", "data"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
+			return nil, nil, err
+		}
+	}
+	pv, err := privval.GenFilePV(conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile(), nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	pv.Save()
+	nk, err := p2p.LoadOrGenNodeKey(conf.NodeKeyFile())
+	return pv, nk, err
+}
+
+// JoinNet writes the home of a validator that joins a running network:
+// new keys, the network's genesis (genesisFile, CometBFT's), and peers
+// (node-id@host:port). It starts as a full node; it becomes a validator
+// once the governance adds its key (validator.set, urbis node
+// set-validator) under id. It returns the home and the validator key as
+// a Multikey.
+func JoinNet(dir, genesisFile string, peers []string, id string, o NetOptions) (*Home, string, error) {
+	if _, err := os.Stat(SettingsPath(dir)); err == nil {
+		return nil, "", errkind.New(errkind.Conflict, "%s holds a validator home already; remove it to start over", dir)
+	}
+	if o.BlockInterval <= 0 {
+		o.BlockInterval = 500 * time.Millisecond
+	}
+	doc, err := cmttypes.GenesisDocFromFile(genesisFile)
+	if err != nil {
+		return nil, "", err
+	}
+	g, err := registryGenesis(doc, genesisFile)
+	if err != nil {
+		return nil, "", err
+	}
+	pv, nk, err := newKeys(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	mk, err := did.EncodeMultikey(ed25519.PublicKey(pv.Key.PubKey.Bytes()))
+	if err != nil {
+		return nil, "", err
+	}
+	h := &Home{Dir: dir, Validator: id, NodeID: string(nk.ID()), API: net.JoinHostPort(o.Host, strconv.Itoa(o.APIBasePort)),
+		RPC: net.JoinHostPort(o.Host, strconv.Itoa(o.BasePort+1))}
+	if err := writeHome(*h, net.JoinHostPort(o.Host, strconv.Itoa(o.BasePort)), peers, doc, g, o); err != nil {
+		return nil, "", err
+	}
+	return h, mk, nil
+}
+
+// registryGenesis returns the registry genesis in a CometBFT genesis's app_state.
+func registryGenesis(doc *cmttypes.GenesisDoc, file string) (*registry.Genesis, error) {
+	var g registry.Genesis
+	if err := json.Unmarshal(doc.AppState, &g); err != nil {
+		return nil, fmt.Errorf("%s: app_state is not a registry genesis: %w", file, err)
+	}
+	if err := g.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: app_state: %w", file, err)
+	}
+	if g.ChainID != doc.ChainID {
+		return nil, fmt.Errorf("%s: chain_id %q differs from the registry genesis chain %q", file, doc.ChainID, g.ChainID)
+	}
+	return &g, nil
 }

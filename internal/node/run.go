@@ -91,14 +91,21 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	key := ed25519.PrivateKey(pv.Key.PrivKey.Bytes())
-	valID := ""
+	settings, err := LoadSettings(cfg.Home)
+	if err != nil {
+		return nil, err
+	}
+	valID := settings.ValidatorID
 	for _, v := range g.Validators {
 		if pub, err := validatorPub(v); err == nil && pub.Equal(key.Public()) {
+			if valID != "" && valID != v.ID {
+				return nil, fmt.Errorf("%s names the validator %q, but the genesis gives its key to %q", SettingsPath(cfg.Home), valID, v.ID)
+			}
 			valID = v.ID
 		}
 	}
 	if valID == "" {
-		return nil, fmt.Errorf("the validator key of %s is not a validator of the registry genesis (chain %s)", cfg.Home, g.ChainID)
+		valID = "node-" + Address(key.Public().(ed25519.PublicKey))[:8]
 	}
 	app, err := NewApp(ctx, AppConfig{Store: cfg.Store, Genesis: g, ValidatorID: valID, ValidatorKey: key, Programs: cfg.Programs, Logger: cfg.Logger})
 	if err != nil {
