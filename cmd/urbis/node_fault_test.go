@@ -460,6 +460,27 @@ func TestNodeFaults(t *testing.T) {
 	l.signal(1, syscall.SIGKILL)
 	write(4, 2)
 	l.sameHead(0, 2, 4)
+
+	// A proof of the last write, signed by a validator set the genesis
+	// does not list, checks with the validator-set changes it carries.
+	last, err := runCLI(t, nil, "node", "proof", acked[len(acked)-1], "--rpc", "http://127.0.0.1:"+strconv.Itoa(l.p2pBase+41))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := checkProof("last.json", last); err != nil || !strings.Contains(out, "proof checks: operation "+acked[len(acked)-1]) {
+		t.Errorf("check-proof after validator-set changes: got %q, %v; want it to check", out, err)
+	}
+	if err := json.Unmarshal([]byte(last), &pr); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := pr["history"].([]any); len(h) != 2 {
+		t.Errorf("the proof carries %d validator-set changes; want 2 (node3 out, node4 in)", len(h))
+	}
+	delete(pr, "history")
+	stripped, _ := json.Marshal(pr)
+	if out, err := checkProof("stripped.json", string(stripped)); err == nil || !strings.Contains(out, "another validator set") {
+		t.Errorf("check-proof without the validator-set changes: got %q, %v; want a failure", out, err)
+	}
 }
 
 // validators returns the size of validator i's current CometBFT validator set.

@@ -93,6 +93,12 @@ func (a *App) FinalizeBlock(ctx context.Context, req *abci.FinalizeBlockRequest)
 	}
 	ups, sets := validatorUpdates(ops, res.b)
 	p.sets = sets
+	for i, o := range res.b.Ops {
+		if o.Reason == "" && o.Kind == KindValidatorSet {
+			// Indexed, so that a proof can find the validator-set changes.
+			results[i].Events = []abci.Event{{Type: validatorSetEvent, Attributes: []abci.EventAttribute{{Key: "op", Value: o.Hash, Index: true}}}}
+		}
+	}
 	a.mu.Lock()
 	a.pend = p
 	a.mu.Unlock()

@@ -6,10 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/cometbft/cometbft/crypto/merkle"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/urbis-id/urbis/internal/errkind"
@@ -23,7 +25,9 @@ import (
 // commit), and the registry accepted it: its result (code 0) has a Merkle
 // path to LastResultsHash of the next header, itself signed by more than
 // two thirds. Anyone checks it offline with CheckCommitProof and the
-// CometBFT genesis.
+// CometBFT genesis: the validator sets that signed come from the genesis
+// and from the validator-set changes the proof carries, each signed by
+// more than two thirds of the set before it.
 type CommitProof struct {
 	Operation    string                 `json:"operation"` // compact JWS
 	Height       int64                  `json:"height"`
@@ -33,6 +37,9 @@ type CommitProof struct {
 	Result       *abci.ExecTxResult     `json:"result"`
 	ResultProof  merkle.Proof           `json:"resultProof"`
 	NextHeader   *cmttypes.SignedHeader `json:"nextSignedHeader"`
+	// History are the validator-set changes since the genesis that took
+	// effect up to the next header, oldest first.
+	History []SetChange `json:"history,omitempty"`
 }
 
 // FetchCommitProof builds the commit proof of the operation with the
@@ -66,19 +73,29 @@ func FetchCommitProof(ctx context.Context, rpc, hash string) (*CommitProof, erro
 	}
 	p.Result = abci.DeterministicExecTxResult(results.TxResults[tx.Index])
 	p.ResultProof = cmttypes.NewResults(results.TxResults).ProveResult(int(tx.Index))
+	// The next block, which signs the results, follows the block of an
+	// accepted operation within a block interval (its app hash changed).
 	next := tx.Height + 1
-	nc, err := c.Commit(ctx, &next)
-	if err != nil {
-		return nil, fmt.Errorf("block %d, which signs the results of block %d, is not made yet; retry: %w", next, tx.Height, err)
+	var nc *ctypes.ResultCommit
+	for wait := time.Now().Add(10 * time.Second); ; {
+		if nc, err = c.Commit(ctx, &next); err == nil {
+			break
+		}
+		if time.Now().After(wait) || ctx.Err() != nil {
+			return nil, fmt.Errorf("block %d, which signs the results of block %d, is not made yet; retry: %w", next, tx.Height, err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	p.NextHeader = &nc.SignedHeader
+	if p.History, err = fetchHistory(ctx, c, tx.Height); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
 // CheckCommitProof checks p against the CometBFT genesis doc (its chain
-// and validators; validator-set changes are not supported yet, so both
-// headers must be signed by the genesis validator set) and returns the
-// operation it proves.
+// and validators, then the validator-set changes the proof carries, each
+// signed by the set before it) and returns the operation it proves.
 func CheckCommitProof(p *CommitProof, doc *cmttypes.GenesisDoc) (registry.SignedOp, error) {
 	bad := func(format string, args ...any) (registry.SignedOp, error) {
 		return registry.SignedOp{}, errkind.New(errkind.Invalid, "commit proof: "+format, args...)
@@ -86,20 +103,14 @@ func CheckCommitProof(p *CommitProof, doc *cmttypes.GenesisDoc) (registry.Signed
 	if p.SignedHeader == nil || p.NextHeader == nil || p.Result == nil {
 		return bad("signed headers and result are required")
 	}
-	vals := make([]*cmttypes.Validator, len(doc.Validators))
-	for i, v := range doc.Validators {
-		vals[i] = cmttypes.NewValidator(v.PubKey, v.Power)
-	}
-	set := cmttypes.NewValidatorSet(vals)
+	w := &setWalker{chainID: doc.ChainID, set: genesisSet(doc), changes: p.History}
 	for _, sh := range []*cmttypes.SignedHeader{p.SignedHeader, p.NextHeader} {
-		if err := sh.ValidateBasic(doc.ChainID); err != nil {
-			return bad("block %d: %v", sh.Height, err)
+		set, err := w.at(sh.Height)
+		if err != nil {
+			return bad("%v", err)
 		}
-		if !bytes.Equal(sh.ValidatorsHash, set.Hash()) {
-			return bad("block %d is signed by another validator set than the genesis's (validator-set history is not supported yet)", sh.Height)
-		}
-		if err := set.VerifyCommitLight(doc.ChainID, sh.Commit.BlockID, sh.Height, sh.Commit); err != nil {
-			return bad("block %d: the commit does not carry signatures of more than two thirds of the voting power: %v", sh.Height, err)
+		if err := verifyHeader(doc.ChainID, set, sh); err != nil {
+			return bad("%v", err)
 		}
 	}
 	if p.SignedHeader.Height != p.Height || p.NextHeader.Height != p.Height+1 {
