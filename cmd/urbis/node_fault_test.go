@@ -363,14 +363,31 @@ func TestNodeFaults(t *testing.T) {
 	if out, err := checkProof("proof.json", proof); err != nil || !strings.Contains(out, "proof checks: operation "+acked[0]) {
 		t.Errorf("check-proof: got %q, %v; want it to check", out, err)
 	}
-	var pr map[string]any
-	if err := json.Unmarshal([]byte(proof), &pr); err != nil {
-		t.Fatal(err)
-	}
-	pr["operation"] = signUpdate(t, w, chain).JWS
-	forged, _ := json.Marshal(pr)
-	if out, err := checkProof("forged.json", string(forged)); err == nil || !strings.Contains(out, "not of this operation") {
-		t.Errorf("check-proof of another operation: got %q, %v; want a failure", out, err)
+	for _, c := range []struct {
+		name, want string
+		alter      func(p map[string]any)
+	}{
+		{"another operation", "not of this operation", func(p map[string]any) { p["operation"] = signUpdate(t, w, chain).JWS }},
+		{"a rejection shown as accepted", "not the one block", func(p map[string]any) { p["result"].(map[string]any)["code"] = 1 }},
+		{"two signatures dropped", "more than two thirds", func(p map[string]any) {
+			sigs := p["signedHeader"].(map[string]any)["commit"].(map[string]any)["signatures"].([]any)
+			for _, s := range sigs[:2] {
+				s.(map[string]any)["block_id_flag"] = 1 // absent
+				s.(map[string]any)["validator_address"] = ""
+				s.(map[string]any)["timestamp"] = "0001-01-01T00:00:00Z"
+				s.(map[string]any)["signature"] = nil
+			}
+		}},
+	} {
+		var pr map[string]any
+		if err := json.Unmarshal([]byte(proof), &pr); err != nil {
+			t.Fatal(err)
+		}
+		c.alter(pr)
+		forged, _ := json.Marshal(pr)
+		if out, err := checkProof("forged.json", string(forged)); err == nil || !strings.Contains(out, c.want) {
+			t.Errorf("check-proof of %s: got %q, %v; want a failure saying %q", c.name, out, err, c.want)
+		}
 	}
 
 	// A validator whose state was altered disagrees and halts.
@@ -470,6 +487,7 @@ func TestNodeFaults(t *testing.T) {
 	if out, err := checkProof("last.json", last); err != nil || !strings.Contains(out, "proof checks: operation "+acked[len(acked)-1]) {
 		t.Errorf("check-proof after validator-set changes: got %q, %v; want it to check", out, err)
 	}
+	var pr map[string]any
 	if err := json.Unmarshal([]byte(last), &pr); err != nil {
 		t.Fatal(err)
 	}
