@@ -52,7 +52,7 @@ func (h *halt) fail(msg string, kv ...any) {
 	h.once.Do(func() {
 		h.err = fmt.Errorf("this validator halted: its state disagrees with the network's or consensus failed (%s %v); "+
 			"if its app hash differs, its database was altered or it runs different software: "+
-			"restore the database from a backup, or resync the validator (docs/DEPLOYMENT.md)", msg, kv)
+			"restore urbis/urbis.db from a backup (docs/DEPLOYMENT.md)", msg, kv)
 		close(h.ch)
 	})
 }
