@@ -392,6 +392,8 @@ func TestNodeFaults(t *testing.T) {
 
 	// A validator whose state was altered disagrees and halts.
 	l.signal(3, syscall.SIGTERM)
+	backup := filepath.Join(l.dir, "node3-backup")
+	copyHome(t, l.home(3), backup)
 	db, err := sql.Open("sqlite", filepath.Join(l.home(3), "urbis", "urbis.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -438,6 +440,26 @@ func TestNodeFaults(t *testing.T) {
 	if got := l.validators(0); got != 3 {
 		t.Errorf("validators after node3's removal: got %d; want 3", got)
 	}
+
+	// Its database and CometBFT data put back from the backup (its
+	// last-signed state kept), node3 catches up to the same head.
+	if err := os.RemoveAll(filepath.Join(l.home(3), "urbis")); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadDir(filepath.Join(l.home(3), "data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range data {
+		if e.Name() != "priv_validator_state.json" {
+			if err := os.RemoveAll(filepath.Join(l.home(3), "data", e.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	copyHome(t, backup, l.home(3))
+	l.start(3)
+	l.sameHead(0, 1, 2, 3)
 
 	// A new authority joins: its home syncs as a full node, the
 	// governance adds its key, and it counts: with node1 killed, node0,
@@ -518,4 +540,34 @@ func (l *localnet) validators(i int) int {
 	}
 	n, _ := strconv.Atoi(v.Result.Total)
 	return n
+}
+
+// copyHome copies a validator home's urbis/ and data/ directories from
+// one home to another, except data/priv_validator_state.json: a backup
+// must never take a validator's last-signed state back.
+func copyHome(t *testing.T, from, to string) {
+	t.Helper()
+	for _, sub := range []string{"urbis", "data"} {
+		err := filepath.WalkDir(filepath.Join(from, sub), func(path string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(from, path)
+			dst := filepath.Join(to, rel)
+			switch {
+			case d.IsDir():
+				return os.MkdirAll(dst, 0o700)
+			case rel == filepath.Join("data", "priv_validator_state.json"):
+				return nil
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(dst, b, 0o600)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 }

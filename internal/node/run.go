@@ -52,7 +52,7 @@ func (h *halt) fail(msg string, kv ...any) {
 	h.once.Do(func() {
 		h.err = fmt.Errorf("this validator halted: its state disagrees with the network's or consensus failed (%s %v); "+
 			"if its app hash differs, its database was altered or it runs different software: "+
-			"restore urbis/urbis.db from a backup (docs/DEPLOYMENT.md)", msg, kv)
+			"restore its urbis/ and data/ from a backup (docs/DEPLOYMENT.md)", msg, kv)
 		close(h.ch)
 	})
 }
