@@ -257,8 +257,12 @@ func signUpdate(t *testing.T, w *chainWallet, chain string) registry.SignedOp {
 // checks what the issue asks of it: with one validator killed, writes are
 // acknowledged; restarted, it catches up to the same head; with two
 // down, writes stall without loss or fork, and resume when one returns;
-// every acknowledged operation is on every validator; a validator whose
-// database was altered disagrees and halts, saying why.
+// every acknowledged operation is on every validator; commit proofs check
+// offline and forged ones do not; a validator whose database was altered
+// disagrees and halts, saying why, and put back from a backup catches up;
+// the governance removes it from the set and adds a fifth validator that
+// joined, and with another one killed, writes go on; a proof signed by
+// the changed set checks with the validator-set history it carries.
 func TestNodeFaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts four validator processes")
