@@ -51,7 +51,9 @@ func TestDeploymentWalkthrough(t *testing.T) {
 func freeLocalnetPorts(t *testing.T) (int, int) {
 	t.Helper()
 	for range 100 {
-		p2p, api := 20000+rand.IntN(9000), 29500+rand.IntN(3000)
+		// Apart from the ranges of TestNodeFaults (cmd/urbis), which may run
+		// at the same time.
+		p2p, api := 20000+rand.IntN(4300), 29500+rand.IntN(1400)
 		var lns []net.Listener
 		ok := true
 		for i := range 5 {

@@ -84,9 +84,11 @@ func freePortBases(t *testing.T, n int) (int, int) {
 		return true
 	}
 	for range 100 {
-		p2p, api := 20000+rand.IntN(9000), 29500+rand.IntN(3000) // below the ephemeral range (32768-)
+		// Below the ephemeral range (32768-), and apart from the ranges of
+		// TestDeploymentWalkthrough, which may run at the same time.
+		p2p, api := 24600+rand.IntN(4300), 31000+rand.IntN(1500)
 		var ports []int
-		for i := range n {
+		for i := range n + 1 { // and one more, which joins later
 			ports = append(ports, p2p+10*i, p2p+10*i+1, api+i)
 		}
 		if free(ports...) {
