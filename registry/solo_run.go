@@ -178,61 +178,31 @@ func (s *Solo) produce(ctx context.Context) (int, error) {
 // operation was rejected). A store failure aborts the block, unless the
 // same operation has caused maxAttempts of them: it is then rejected.
 func (s *Solo) applyBatch(ctx context.Context, tx *blockState, h Header, batch []*entry) ([]outcome, *Block, error) {
-	const sp = "op"
-	rel, canRelease := tx.BlockTx.(savepointReleaser)
-	outs := make([]outcome, 0, len(batch))
-	var hashes, ops []string
-	var effects [][]byte
-	ops0 := make([]*parsed, len(batch))
+	ops := make([]*parsed, len(batch))
 	for i, e := range batch {
-		ops0[i] = e.p
+		ops[i] = e.p
 	}
-	if err := prefetch(ctx, tx.BlockTx, ops0); err != nil {
+	res, err := s.m.applyOps(ctx, tx, h, s.stateRoot, ops, func(i int, err error) bool {
+		e := batch[i]
+		if e.attempts++; e.attempts < maxAttempts {
+			return true
+		}
+		s.cfg.Logger.Error("registry: operation rejected after repeated store failures", "op", e.p.Hash, "err", err)
+		return false
+	})
+	if err != nil {
 		return nil, nil, err
 	}
-	for _, e := range batch {
-		if err := tx.Savepoint(ctx, sp); err != nil {
-			return nil, nil, err
-		}
-		eff, err := s.m.apply(ctx, tx, h, e.p)
-		if err != nil {
-			tx.discard()
-			if rerr := tx.RollbackTo(ctx, sp); rerr != nil {
-				return nil, nil, rerr
-			}
-			if k := errkind.KindOf(err); k == errkind.Internal || k == errkind.Unavailable {
-				if e.attempts++; e.attempts < maxAttempts {
-					return nil, nil, err
-				}
-				s.cfg.Logger.Error("registry: operation rejected after repeated store failures", "op", e.p.Hash, "err", err)
-				err = errkind.New(errkind.Internal, "internal error while applying the operation")
-			}
-			reason := err.Error()
-			if perr := tx.PutOpStatus(ctx, OpStatus{Hash: e.p.Hash, Status: StatusRejected, Reason: reason, Kind: e.p.Op.Kind, Time: h.Time}); perr != nil {
-				return nil, nil, perr
-			}
-			outs = append(outs, outcome{e: e, reason: reason})
-			continue
-		}
-		if canRelease {
-			if err := rel.ReleaseSavepoint(ctx, sp); err != nil {
-				return nil, nil, err
-			}
-		}
-		tx.accept()
-		outs = append(outs, outcome{e: e, effect: eff})
-		hashes = append(hashes, e.p.Hash)
-		ops = append(ops, e.p.JWS)
-		effects = append(effects, eff)
+	outs := make([]outcome, len(batch))
+	for i, e := range batch {
+		outs[i] = outcome{e: e, effect: res.effects[i], reason: res.reasons[i]}
 	}
-	if len(hashes) == 0 {
+	if len(res.hashes) == 0 {
 		return outs, nil, nil
 	}
-	h.OpCount = len(hashes)
-	h.OpsRoot = MerkleRoot(hashes)
-	h.StateRoot = NextStateRoot(s.stateRoot, hashes, effects)
-	blk := &Block{Header: h, Signatures: []Signature{SignHeader(h, s.cfg.ValidatorID, s.cfg.ValidatorKey)}, Ops: ops}
-	if err := tx.PutBlock(ctx, *blk, hashes); err != nil {
+	h = res.header
+	blk := &Block{Header: h, Signatures: []Signature{SignHeader(h, s.cfg.ValidatorID, s.cfg.ValidatorKey)}, Ops: res.jws}
+	if err := tx.PutBlock(ctx, *blk, res.hashes); err != nil {
 		return nil, nil, err
 	}
 	return outs, blk, nil

@@ -32,6 +32,7 @@ func (p *program) benchOpsCommand() *cobra.Command {
 		dids     int
 		output   string
 		binary   string
+		nb       nodeBenchFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "ops",
@@ -54,9 +55,13 @@ ratio to the baseline, and p50/p99 latency from submission to commit.`,
 				}
 				binary = exe
 			}
+			if nb.targets != "" {
+				return p.benchNodeOps(cmd.Context(), &nb, binary, duration, dids, output)
+			}
 			return p.benchOps(cmd.Context(), binary, duration, dids, output)
 		},
 	}
+	nb.bind(cmd.Flags())
 	cmd.Flags().DurationVar(&duration, "duration", 10*time.Second, "how long the load runs")
 	cmd.Flags().IntVar(&dids, "dids", 2000, "DIDs updated concurrently (one client each)")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/urbis-id/urbis/civic"
+	"github.com/urbis-id/urbis/internal/node"
 	"github.com/urbis-id/urbis/internal/store"
 	"github.com/urbis-id/urbis/registry"
 )
@@ -177,7 +178,7 @@ func (p *program) verifyChain(ctx context.Context, cfg *config) error {
 			last = time.Now()
 			fmt.Fprintf(p.stderr, "verified %d of %d blocks (%.0f%%)\n", height, head, 100*float64(height)/float64(max(head, 1)))
 		}
-	}, civic.Programs()...)
+	}, append(civic.Programs(), node.ValidatorProgram(g))...) // validator.set: chains run by urbis node
 	if err != nil {
 		fmt.Fprintf(p.stdout, "FAILED after %d good blocks: %v\n", replayed, err)
 		return errReported

@@ -92,13 +92,42 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 	var engineErr error
 	engineStopped := make(chan struct{})
 	go func() { engineErr = engine.Run(engineCtx); close(engineStopped) }()
-	// stopEngine stops the engine and waits for it; it runs (again, at no
-	// cost) before the database closes on every return path.
-	stopEngine := func() error {
-		cancelEngine()
-		<-engineStopped
-		return engineErr
-	}
+	// The stop function stops the engine and waits for it; it runs
+	// (again, at no cost) before the database closes on every return path.
+	return p.serveAPI(ctx, cfg, log, a, genesis, runningEngine{
+		registryEngine: engine,
+		stopped:        engineStopped,
+		stop: func() error {
+			cancelEngine()
+			<-engineStopped
+			return engineErr
+		},
+	})
+}
+
+// registryEngine is the registry engine the service runs on: the solo
+// engine (urbis serve) or a CometBFT validator's (urbis node start).
+type registryEngine interface {
+	Submit(ctx context.Context, compact string) (registry.OpStatus, error)
+	Wait(ctx context.Context, hash string) (registry.OpStatus, error)
+	Status(ctx context.Context, hash string) (registry.OpStatus, error)
+	Proof(ctx context.Context, hash string) (registry.Proof, error)
+}
+
+// runningEngine is an engine running in the background: stopped is
+// closed when it stops, by itself or through stop, which stops it, waits
+// for it and returns why it stopped (it may be called again, at no cost).
+type runningEngine struct {
+	registryEngine
+	stopped <-chan struct{}
+	stop    func() error
+}
+
+// serveAPI runs the REST API over a running engine until ctx ends or the
+// engine stops, then shuts down gracefully: it stops accepting, lets
+// in-flight requests finish, and stops the engine after them.
+func (p *program) serveAPI(ctx context.Context, cfg *config, log *slog.Logger, a *app, genesis *registry.Genesis, eng runningEngine) error {
+	engine, stopEngine := eng.registryEngine, eng.stop
 	defer stopEngine()
 	chain := chainAccess{engine: engine, db: a.db, chainID: genesis.ChainID}
 	a.agencies.UseRegistry(chain)
@@ -217,9 +246,9 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
-	case <-engineStopped:
+	case <-eng.stopped:
 		hs.Close()
-		return fmt.Errorf("registry engine stopped: %w", engineErr)
+		return fmt.Errorf("registry engine stopped: %w", stopEngine())
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout.String())
@@ -242,7 +271,7 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 // chainAccess gives the agency and issuer services the registry: the
 // engine to submit to and the database to read the chain state from.
 type chainAccess struct {
-	engine  *registry.Solo
+	engine  registryEngine
 	db      *store.DB
 	chainID string
 }
