@@ -5,11 +5,14 @@
 // on the chain; none imports gin or gorm.
 package civic
 
-import "github.com/urbis-id/urbis/registry"
+import (
+	"github.com/urbis-id/urbis/civic/vote"
+	"github.com/urbis-id/urbis/registry"
+)
 
 // Programs returns the programs every node of an Urbis chain runs, in a
 // fixed order. A chain's blocks replay only on a machine with the same
 // programs, so adding one is a change of the chain's rules.
 func Programs() []registry.Program {
-	return []registry.Program{}
+	return []registry.Program{vote.NewProgram()}
 }
