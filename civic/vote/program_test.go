@@ -120,6 +120,14 @@ func TestElectionLifecycle(t *testing.T) {
 		if err != nil || !slices.Equal(res.Counts, []uint64{1, 1, 0}) || res.Ballots != 2 || res.Tokens != 1 {
 			t.Errorf("result: got %+v, %v; want counts [1 1 0], 2 ballots, 1 token", res, err)
 		}
+		// The recount from the blocks alone agrees.
+		rc, err := vote.RecountFromBlocks(context.Background(), c.db, e.ID, nil)
+		if err != nil || !slices.Equal(rc.Counts, res.Counts) || rc.Ballots != 2 || rc.Tokens != 1 || rc.Closed == 0 {
+			t.Errorf("recount: got %+v, %v; want counts [1 1 0], 2 ballots, 1 token, closed", rc, err)
+		}
+		if _, err := vote.RecountFromBlocks(context.Background(), c.db, "nope", nil); err == nil {
+			t.Error("recount of an unknown election: got no error; want NotFound")
+		}
 	})
 }
 
