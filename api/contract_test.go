@@ -124,6 +124,7 @@ func TestEveryRouteExample(t *testing.T) {
 			cf := credentialFixture(t, e)
 			of := oid4vciFixture(t, e)
 			vf := vpContractFixture(t, e)
+			ef := newElectionFixture(t, e)
 			paths := doc.Paths.InMatchingOrder()
 			sort.Strings(paths)
 			ran := 0
@@ -151,6 +152,8 @@ func TestEveryRouteExample(t *testing.T) {
 								v := fmt.Sprint(prm.Value.Example)
 								// Examples that name things must name things that exist here.
 								switch {
+								case strings.HasPrefix(p, "/elections/"):
+									v = ef.pathParam(p, prm.Value.Name)
 								case strings.HasPrefix(p, "/dids/"):
 									v = own.Did
 								case prm.Value.Name == "hash":
@@ -183,6 +186,7 @@ func TestEveryRouteExample(t *testing.T) {
 							}
 							body = cf.rewrite(t, op.OperationID, name, body)
 							body = vf.rewrite(t, op.OperationID, body)
+							body = ef.rewrite(t, e, op.OperationID, body)
 							req, err := http.NewRequest(method, e.srv.URL+path, nil)
 							if err != nil {
 								t.Fatal(err)

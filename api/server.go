@@ -86,6 +86,9 @@ type Server struct {
 	// secured holds "METHOD /gin/:route" for each operation openapi.yaml
 	// secures with bearerAuth.
 	secured map[string]bool
+
+	// elections is the elections program; nil answers its routes 501.
+	elections Elections
 }
 
 var _ ServerInterface = (*Server)(nil)
@@ -105,6 +108,9 @@ type Deps struct {
 	Spec     []byte // openapi.yaml
 	// VPRequests is the OpenID4VP verifier; nil answers its routes 501/404.
 	VPRequests VPRequests
+
+	// Elections is the elections program; nil answers its routes 501.
+	Elections Elections
 }
 
 // NewServer returns a Server. Call Handler to get its http.Handler.
@@ -141,6 +147,7 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 		secured:  secured,
 		spec:     deps.Spec,
 	}
+	s.elections = deps.Elections
 	return s, nil
 }
 

@@ -14,6 +14,8 @@ import (
 
 	urbis "github.com/urbis-id/urbis"
 	"github.com/urbis-id/urbis/api"
+	"github.com/urbis-id/urbis/civic"
+	"github.com/urbis-id/urbis/civic/vote"
 	"github.com/urbis-id/urbis/did"
 	"github.com/urbis-id/urbis/internal/agency"
 	"github.com/urbis-id/urbis/internal/store"
@@ -93,7 +95,7 @@ func startChain(t *testing.T, db *store.DB) *testChain {
 	}
 	eng, err := registry.NewSolo(registry.SoloConfig{
 		Store: db, Genesis: g, ValidatorID: g.Validators[0].ID, ValidatorKey: val,
-		Interval: 5 * time.Millisecond, MaxOps: 1000, Clock: time.Now,
+		Interval: 5 * time.Millisecond, MaxOps: 1000, Clock: time.Now, Programs: civic.Programs(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -206,8 +208,12 @@ func newEnv(t *testing.T, name string, db *store.DB, cfg api.Config) *env {
 		}),
 		Webhooks: oid4vp.NewWebhooks(5*time.Second, true), // the tests' webhooks listen on loopback
 	})
+	elections := vote.NewService(vote.Config{
+		Chain: chain, State: db, Custody: vote.AgencyCustody{DIDs: agencies, Keys: keys},
+		Keys: vote.DirKeys{Dir: t.TempDir()}, Presentations: verifier, Trust: trust, Locks: issuers,
+	})
 	s, err := api.NewServer(cfg, api.Deps{
-		Agencies: agencies, Resolver: resolver, Ready: db, Cache: resolver,
+		Agencies: agencies, Resolver: resolver, Ready: db, Cache: resolver, Elections: elections,
 		Registry: chain.engine, Chain: db,
 		Issuers: issuers, Verifier: verifier, OID4VCI: oid, VPRequests: vp,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Spec: urbis.OpenAPI,

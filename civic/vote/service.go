@@ -142,14 +142,14 @@ func (s *Service) Create(ctx context.Context, agencyID string, req CreateRequest
 	} else if !errors.Is(err, errkind.NotFound) {
 		return Election{}, err
 	}
+	signer, kid, err := s.cfg.Custody.ChainSigner(ctx, agencyID, req.DID)
+	if err != nil {
+		return Election{}, err
+	}
 	if ok, reason, err := s.cfg.Trust.AccreditedAt(ctx, req.DID, AuthorityType, now); err != nil {
 		return Election{}, err
 	} else if !ok {
 		return Election{}, errkind.Field(errkind.Forbidden, "did", "%s is not accredited for %s (%s); the governance authority accredits it with `urbis governance accredit --types %s`", req.DID, AuthorityType, reason, AuthorityType)
-	}
-	signer, kid, err := s.cfg.Custody.ChainSigner(ctx, agencyID, req.DID)
-	if err != nil {
-		return Election{}, err
 	}
 	priv, err := rsa.GenerateKey(rand.Reader, s.cfg.KeyBits)
 	if err != nil {

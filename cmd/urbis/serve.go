@@ -146,6 +146,7 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 		Webhooks: oid4vp.NewWebhooks(0, cfg.VPWebhookPrivate),
 	})
 	go purgeVPRequests(ctx, vpRequests, log)
+	elections := newElections(cfg, a, chain, verifier, trust, issuers)
 	srv, err := api.NewServer(api.Config{
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		RateLimit:    cfg.RateLimit,
@@ -161,6 +162,7 @@ func (p *program) serve(ctx context.Context, cfg *config) error {
 		Verifier:   verifier,
 		OID4VCI:    oid,
 		VPRequests: vpRequests,
+		Elections:  elections,
 		Ready:      a.db,
 		Cache:      resolver,
 		Logger:     log,
