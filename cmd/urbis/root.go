@@ -59,7 +59,7 @@ Every flag can also be set with an URBIS_* environment variable:
 		SilenceErrors: true,
 	}
 	root.AddCommand(p.serveCommand(), p.migrateCommand(), p.agencyCommand(), p.versionCommand(), p.benchCommand(),
-		p.initCommand(), p.governanceCommand(), p.schemaCommand(), p.registryCommand(), p.holderCommand(), p.walletCommand(), p.credentialCommand())
+		p.initCommand(), p.governanceCommand(), p.schemaCommand(), p.registryCommand(), p.holderCommand(), p.walletCommand(), p.credentialCommand(), p.electionCommand())
 	return root
 }
 
