@@ -74,7 +74,9 @@ type keyFile struct {
 
 func (k DirKeys) path(id string) string { return filepath.Join(k.Dir, id+".key.json") }
 
-// PutElectionKey writes the record; Conflict if the election has one.
+// PutElectionKey writes the record, replacing what an earlier attempt
+// to create the same election left (the service checks first that the
+// chain has no such election, one creation at a time).
 func (k DirKeys) PutElectionKey(_ context.Context, r KeyRecord) error {
 	if !validID(r.Election) {
 		return errkind.Field(errkind.Invalid, "id", "not an election id: %q", r.Election)
@@ -86,22 +88,25 @@ func (k DirKeys) PutElectionKey(_ context.Context, r KeyRecord) error {
 	if err != nil {
 		return errkind.Wrap(errkind.Internal, err, "encode the key of %s", r.Election)
 	}
-	f, err := os.OpenFile(k.path(r.Election), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return errkind.Field(errkind.Conflict, "id", "election %s already has a key on this server; choose another id", r.Election)
+	f, err := os.CreateTemp(k.Dir, r.Election+".tmp-*")
+	if err != nil {
+		return errkind.Wrap(errkind.Internal, err, "write the key of %s", r.Election)
+	}
+	defer os.Remove(f.Name()) // after the rename, nothing
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), k.path(r.Election))
 	}
 	if err != nil {
 		return errkind.Wrap(errkind.Internal, err, "write the key of %s", r.Election)
 	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return errkind.Wrap(errkind.Internal, err, "write the key of %s", r.Election)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return errkind.Wrap(errkind.Internal, err, "write the key of %s", r.Election)
-	}
-	return f.Close()
+	return nil
 }
 
 // ElectionKey reads the record of an election; NotFound if none.

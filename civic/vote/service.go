@@ -88,8 +88,9 @@ type Config struct {
 // out blind-signed tokens to eligible residents, closes elections, and
 // reads elections, counts and receipts from the chain.
 type Service struct {
-	cfg  Config
-	keys sync.Map // election id -> *rsa.PrivateKey, once unsealed
+	cfg      Config
+	keys     sync.Map   // election id -> *rsa.PrivateKey, once unsealed
+	creating sync.Mutex // one Create at a time: between its check and its block, the id is its own
 }
 
 // NewService returns a Service.
@@ -133,6 +134,8 @@ func (s *Service) Create(ctx context.Context, agencyID string, req CreateRequest
 	if err != nil {
 		return Election{}, err
 	}
+	s.creating.Lock()
+	defer s.creating.Unlock()
 	now := s.cfg.Clock()
 	if !closes.After(now) {
 		return Election{}, errkind.Field(errkind.Invalid, "closes", "%s is already past", req.Closes)
@@ -329,6 +332,11 @@ func (s *Service) privateKey(signer crypto.Signer, rec KeyRecord) (*rsa.PrivateK
 	priv, err := openKey(signer, rec.Election, rec.Sealed)
 	if err != nil {
 		return nil, err
+	}
+	if e, err := s.Election(context.Background(), rec.Election); err != nil {
+		return nil, err
+	} else if pub, err := ParsePublicKey(e.PublicKey); err != nil || !pub.Equal(&priv.PublicKey) {
+		return nil, errkind.New(errkind.Conflict, "the key this server holds for %s is not the election's (another server created it); ask its authority's server", rec.Election)
 	}
 	s.keys.Store(rec.Election, priv)
 	return priv, nil
