@@ -209,10 +209,11 @@ func (p *program) benchBallots(ctx context.Context, cfg benchBallotsConfig) erro
 		return err
 	}
 	res.PrepSeconds = time.Since(start).Seconds()
-	fmt.Fprintf(p.stderr, "  %.1f s\ncasting %d ballots with %d concurrent submitters ...\n", res.PrepSeconds, cfg.n, cfg.clients)
+	fmt.Fprintf(p.stderr, "  %.1f s\n", res.PrepSeconds)
 
 	res.Baseline = ballotCheckRate(priv, 3*time.Second)
-	fmt.Fprintf(p.stderr, "baseline: %.0f ballot signature checks (Ed25519 + RSA-PSS) per second on %d cores\n", res.Baseline, runtime.NumCPU())
+	fmt.Fprintf(p.stderr, "baseline: %.0f ballot signature checks (Ed25519 + RSA-PSS) per second on %d cores\ncasting %d ballots with %d concurrent submitters ...\n",
+		res.Baseline, runtime.NumCPU(), cfg.n, cfg.clients)
 
 	f, err := os.Open(file)
 	if err != nil {
