@@ -1,6 +1,7 @@
 package vote
 
 import (
+	"bytes"
 	"context"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -38,9 +39,10 @@ type Recount struct {
 // ballot.cast again (the token's signature with the election's key, the
 // block time inside the window, the option, the nullifier not seen
 // before) and counts the ballots that pass, as the state machine did. It
-// keeps one nullifier hash per ballot in memory (about 60 bytes each),
-// nothing else; signatures are checked on every core. progress, if not
-// nil, is called after each block.
+// keeps 33 bytes per valid ballot in memory (its nullifier and choice, in
+// chain order), and counts each nullifier's first ballot once all blocks
+// are read; signatures are checked on every core. progress, if not nil,
+// is called after each block.
 func RecountFromBlocks(ctx context.Context, b Blocks, id string, progress func(height, head uint64)) (Recount, error) {
 	head, err := b.Head(ctx)
 	if err != nil {
@@ -52,7 +54,7 @@ func RecountFromBlocks(ctx context.Context, b Blocks, id string, progress func(h
 		opens  time.Time
 		closes time.Time
 		pub    *rsa.PublicKey
-		seen   = map[[32]byte]struct{}{}
+		valid  []counted // the ballots that pass every check but the nullifier's, in chain order
 	)
 	type ballot struct {
 		token, sig []byte
@@ -121,13 +123,9 @@ func RecountFromBlocks(ctx context.Context, b Blocks, id string, progress func(h
 		}
 		wg.Wait()
 		for _, bl := range ballots {
-			n := sha256.Sum256(bl.token)
-			if _, dup := seen[n]; !bl.ok || dup {
-				continue
+			if bl.ok {
+				valid = append(valid, counted{nullifier: sha256.Sum256(bl.token), choice: uint8(bl.choice)})
 			}
-			seen[n] = struct{}{}
-			r.Counts[bl.choice]++
-			r.Ballots++
 		}
 		r.Blocks = h
 		if progress != nil {
@@ -137,5 +135,21 @@ func RecountFromBlocks(ctx context.Context, b Blocks, id string, progress func(h
 	if e == nil {
 		return Recount{}, errkind.New(errkind.NotFound, "no election %s in the chain's %d blocks", id, head.Height)
 	}
+	// A stable sort keeps chain order among equal nullifiers: the first
+	// ballot of each token counts, as on chain.
+	slices.SortStableFunc(valid, func(a, b counted) int { return bytes.Compare(a.nullifier[:], b.nullifier[:]) })
+	for i, v := range valid {
+		if i > 0 && v.nullifier == valid[i-1].nullifier {
+			continue
+		}
+		r.Counts[v.choice]++
+		r.Ballots++
+	}
 	return r, nil
+}
+
+// counted is a ballot of a recount: its nullifier and its option.
+type counted struct {
+	nullifier [32]byte
+	choice    uint8 // at most MaxOptions options
 }
