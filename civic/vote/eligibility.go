@@ -148,9 +148,11 @@ func eligible(pres any, res *verifiers.PresentationResult, rule Rule, opens time
 			why = append(why, fmt.Sprintf("credential %d: its issuer is not accredited for %s (the type must be governed: a schema registered on chain)", i, rule.CredentialType))
 			continue
 		}
+		// holderBinding ties a subject that is a DID to the holder who
+		// signed the presentation; another subject is nobody's to present.
 		subject, _ := v.claims["id"].(string)
-		if subject == "" {
-			why = append(why, fmt.Sprintf("credential %d has no subject id", i))
+		if !strings.HasPrefix(subject, "did:") {
+			why = append(why, fmt.Sprintf("credential %d: its subject id must be the holder's DID; got %q", i, subject))
 			continue
 		}
 		if err := rule.meets(v.claims, opens); err != nil {

@@ -199,6 +199,11 @@ func TestTokenCastTallyClose(t *testing.T) {
 				t.Errorf("%s: got %v; want %s containing %q", tc.name, err, tc.kind, tc.contains)
 			}
 		}
+		b, _ := vote.Blind(pub)
+		claims := map[string]any{"district": "Gràcia", "birthDate": "1990-01-01"}
+		if _, err := s.IssueToken(ctx, e.ID, vote.TokenRequest{Presentation: presentation("urn:example:x", claims, b, e.ID, true), Blinded: b.Blinded}); !isKind(err, errkind.Forbidden) || !strings.Contains(err.Error(), "must be the holder's DID") {
+			t.Errorf("a subject that is no DID: got %v; want Forbidden, must be the holder's DID", err)
+		}
 		if _, err := s.IssueToken(ctx, e.ID, vote.TokenRequest{Presentation: map[string]any{}, Blinded: []byte("short")}); !isKind(err, errkind.Invalid) {
 			t.Errorf("short blinded message: got %v; want Invalid", err)
 		}
