@@ -90,6 +90,13 @@ func TestWalletWalkthrough(t *testing.T) {
 	runPage(t, "docs/WALLET-WALKTHROUGH.md", 8)
 }
 
+// TestElectionsWalkthrough runs docs/programs/elections.md: a poll, a
+// blind-signed ballot token, a ballot, its inclusion proof, the close and
+// the recount.
+func TestElectionsWalkthrough(t *testing.T) {
+	runPage(t, "docs/programs/elections.md", 9)
+}
+
 // runPage runs the sh blocks of page, in order, in one bash at the root of
 // the repository, and checks that each documented output line appears, in
 // order, in what its block printed. The only change made to the page is

@@ -126,6 +126,7 @@ func TestEveryRouteExample(t *testing.T) {
 			vf := vpContractFixture(t, e)
 			lf := landContractFixture(t, e)
 			zf := newCivicFixture(t, e)
+			ef := newElectionFixture(t, e)
 			paths := doc.Paths.InMatchingOrder()
 			sort.Strings(paths)
 			ran := 0
@@ -153,6 +154,8 @@ func TestEveryRouteExample(t *testing.T) {
 								v := fmt.Sprint(prm.Value.Example)
 								// Examples that name things must name things that exist here.
 								switch {
+								case strings.HasPrefix(p, "/elections/"):
+									v = ef.pathParam(p, prm.Value.Name)
 								case strings.HasPrefix(p, "/dids/"):
 									v = own.Did
 								case prm.Value.Name == "hash":
@@ -191,6 +194,7 @@ func TestEveryRouteExample(t *testing.T) {
 							body = vf.rewrite(t, op.OperationID, body)
 							body = lf.rewrite(t, op.OperationID, body)
 							body = zf.rewrite(t, op.OperationID, body)
+							body = ef.rewrite(t, e, op.OperationID, body)
 							req, err := http.NewRequest(method, e.srv.URL+path, nil)
 							if err != nil {
 								t.Fatal(err)

@@ -673,6 +673,32 @@ type BalanceCredentialResponse struct {
 	VerifiableCredential map[string]interface{} `json:"verifiableCredential"`
 }
 
+// BallotReceipt defines model for BallotReceipt.
+type BallotReceipt struct {
+	Choice    string `json:"choice"`
+	Election  string `json:"election"`
+	Height    int64  `json:"height"`
+	Nullifier string `json:"nullifier"`
+
+	// Operation The hash of the ballot.cast operation; its inclusion proof is at /registry/operations/{hash}/proof.
+	Operation string `json:"operation"`
+}
+
+// BallotTokenRequest defines model for BallotTokenRequest.
+type BallotTokenRequest struct {
+	// BlindedMessage The blinded token, base64url (RFC 9474 Blind).
+	BlindedMessage string `json:"blindedMessage"`
+
+	// Presentation A presentation object with a Data Integrity proof, or a compact JWT-VP.
+	Presentation interface{} `json:"presentation"`
+}
+
+// BallotTokenResponse defines model for BallotTokenResponse.
+type BallotTokenResponse struct {
+	// BlindSignature The blind signature, base64url (RFC 9474 BlindSign); the voter unblinds it (Finalize).
+	BlindSignature string `json:"blindSignature"`
+}
+
 // Block defines model for Block.
 type Block struct {
 	Hash       string      `json:"hash"`
@@ -700,6 +726,21 @@ type CreateDIDRequestKeyType string
 
 // CreateDIDRequestMethod defines model for CreateDIDRequest.Method.
 type CreateDIDRequestMethod string
+
+// CreateElectionRequest defines model for CreateElectionRequest.
+type CreateElectionRequest struct {
+	Closes time.Time `json:"closes"`
+
+	// Did The agency's DID that signs as the election authority (accredited for ElectionAuthority, Ed25519).
+	Did         string          `json:"did"`
+	Eligibility EligibilityRule `json:"eligibility"`
+
+	// Id The election id, 1 to 64 lowercase letters, digits and hyphens.
+	Id      string    `json:"id"`
+	Opens   time.Time `json:"opens"`
+	Options []string  `json:"options"`
+	Title   string    `json:"title"`
+}
 
 // CreateIssuerRequest defines model for CreateIssuerRequest.
 type CreateIssuerRequest struct {
@@ -1075,6 +1116,61 @@ type DeriveCredentialRequest struct {
 type DeriveCredentialResponse struct {
 	// VerifiableCredential The derived credential with its BbsBlsSignatureProof2020.
 	VerifiableCredential map[string]interface{} `json:"verifiableCredential"`
+}
+
+// Election defines model for Election.
+type Election struct {
+	// Authority The DID that created the election.
+	Authority   string          `json:"authority"`
+	Closes      time.Time       `json:"closes"`
+	Eligibility EligibilityRule `json:"eligibility"`
+
+	// Height The block of the election.create operation.
+	Height int64     `json:"height"`
+	Id     string    `json:"id"`
+	Opens  time.Time `json:"opens"`
+
+	// Operation The hash of the election.create operation.
+	Operation string   `json:"operation"`
+	Options   []string `json:"options"`
+
+	// PublicKey The RSA public key that signs ballot tokens, PKIX DER in base64url (RSABSSA-SHA384-PSS-Randomized).
+	PublicKey string `json:"publicKey"`
+	Title     string `json:"title"`
+}
+
+// ElectionTally defines model for ElectionTally.
+type ElectionTally struct {
+	Ballots int64 `json:"ballots"`
+	Closed  bool  `json:"closed"`
+
+	// ClosedInBlock The block of election.close, once closed.
+	ClosedInBlock *int64 `json:"closedInBlock,omitempty"`
+
+	// Counts The ballots counted for each option, in the order of options.
+	Counts   []int64  `json:"counts"`
+	Election string   `json:"election"`
+	Options  []string `json:"options"`
+
+	// ResultCredential Once closed, the ElectionResult credential (a JWT-VC signed by the authority) when this server holds the election.
+	ResultCredential *string `json:"resultCredential,omitempty"`
+
+	// Tokens Ballot tokens issued.
+	Tokens int64 `json:"tokens"`
+}
+
+// EligibilityRule defines model for EligibilityRule.
+type EligibilityRule struct {
+	// CredentialType The credential type that proves residence; it must be governed (a schema on chain).
+	//
+	// Example: ResidentCredential
+	CredentialType string `json:"credentialType"`
+
+	// Districts The districts whose residents may vote (the credential's `district` claim); any if absent.
+	Districts *[]string `json:"districts,omitempty"`
+
+	// MinAge The minimum age on the day the election opens; none if 0 or absent.
+	MinAge *int `json:"minAge,omitempty"`
 }
 
 // EncumberParcelRequest defines model for EncumberParcelRequest.
@@ -1955,6 +2051,12 @@ type CreateDIDJSONRequestBody = CreateDIDRequest
 
 // RotateDIDJSONRequestBody defines body for RotateDID for application/json ContentType.
 type RotateDIDJSONRequestBody = RotateDIDRequest
+
+// CreateElectionJSONRequestBody defines body for CreateElection for application/json ContentType.
+type CreateElectionJSONRequestBody = CreateElectionRequest
+
+// RequestBallotTokenJSONRequestBody defines body for RequestBallotToken for application/json ContentType.
+type RequestBallotTokenJSONRequestBody = BallotTokenRequest
 
 // RegisterMeterJSONRequestBody defines body for RegisterMeter for application/json ContentType.
 type RegisterMeterJSONRequestBody = RegisterMeterRequest
@@ -3096,6 +3198,24 @@ type ServerInterface interface {
 	// GetDocs API reference page
 	// (GET /docs)
 	GetDocs(c *gin.Context)
+	// CreateElection Create an election or city poll
+	// (POST /elections)
+	CreateElection(c *gin.Context)
+	// GetElection An election as the chain records it
+	// (GET /elections/{id})
+	GetElection(c *gin.Context, id string)
+	// GetBallotReceipt Check that a ballot is counted
+	// (GET /elections/{id}/ballots/{nullifier})
+	GetBallotReceipt(c *gin.Context, id string, nullifier string)
+	// CloseElection Close an election and issue its result
+	// (POST /elections/{id}/close)
+	CloseElection(c *gin.Context, id string)
+	// GetElectionTally The count of an election
+	// (GET /elections/{id}/tally)
+	GetElectionTally(c *gin.Context, id string)
+	// RequestBallotToken Get a blind-signed ballot token
+	// (POST /elections/{id}/tokens)
+	RequestBallotToken(c *gin.Context, id string)
 	// RegisterMeter Register a smart meter to a prosumer, signed by the grid operator's DID
 	// (POST /energy/meters)
 	RegisterMeter(c *gin.Context)
@@ -3706,6 +3826,153 @@ func (siw *ServerInterfaceWrapper) GetDocs(c *gin.Context) {
 	}
 
 	siw.Handler.GetDocs(c)
+}
+
+// CreateElection operation middleware
+func (siw *ServerInterfaceWrapper) CreateElection(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateElection(c)
+}
+
+// GetElection operation middleware
+func (siw *ServerInterfaceWrapper) GetElection(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetElection(c, id)
+}
+
+// GetBallotReceipt operation middleware
+func (siw *ServerInterfaceWrapper) GetBallotReceipt(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "nullifier" -------------
+	var nullifier string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "nullifier", c.Param("nullifier"), &nullifier, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter nullifier: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetBallotReceipt(c, id, nullifier)
+}
+
+// CloseElection operation middleware
+func (siw *ServerInterfaceWrapper) CloseElection(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CloseElection(c, id)
+}
+
+// GetElectionTally operation middleware
+func (siw *ServerInterfaceWrapper) GetElectionTally(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetElectionTally(c, id)
+}
+
+// RequestBallotToken operation middleware
+func (siw *ServerInterfaceWrapper) RequestBallotToken(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RequestBallotToken(c, id)
 }
 
 // RegisterMeter operation middleware
@@ -4707,4 +4974,10 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/energy/meters/:meter", wrapper.GetMeter)
 	router.GET(options.BaseURL+"/energy/trades/:operation", wrapper.GetEnergyTrade)
 	router.GET(options.BaseURL+"/energy/participants/:did/settlement", wrapper.GetSettlement)
+	router.POST(options.BaseURL+"/elections", wrapper.CreateElection)
+	router.GET(options.BaseURL+"/elections/:id", wrapper.GetElection)
+	router.POST(options.BaseURL+"/elections/:id/tokens", wrapper.RequestBallotToken)
+	router.GET(options.BaseURL+"/elections/:id/tally", wrapper.GetElectionTally)
+	router.GET(options.BaseURL+"/elections/:id/ballots/:nullifier", wrapper.GetBallotReceipt)
+	router.POST(options.BaseURL+"/elections/:id/close", wrapper.CloseElection)
 }

@@ -91,6 +91,9 @@ type Server struct {
 	// The civic programs; nil answers their routes 501.
 	land       Land
 	provenance Provenance
+
+	// elections is the elections program; nil answers its routes 501.
+	elections Elections
 }
 
 var _ ServerInterface = (*Server)(nil)
@@ -116,6 +119,9 @@ type Deps struct {
 	Currency Currencies
 	// Energy is energy trading; nil answers its routes 501.
 	Energy Energy
+
+	// Elections is the elections program; nil answers its routes 501.
+	Elections Elections
 }
 
 // NewServer returns a Server. Call Handler to get its http.Handler.
@@ -155,6 +161,7 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 		spec:     deps.Spec,
 	}
 	s.land, s.provenance = deps.Land, deps.Provenance
+	s.elections = deps.Elections
 	return s, nil
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/urbis-id/urbis/civic/energy"
 	"github.com/urbis-id/urbis/civic/land"
 	"github.com/urbis-id/urbis/civic/provenance"
+	"github.com/urbis-id/urbis/civic/vote"
 	"github.com/urbis-id/urbis/did"
 	"github.com/urbis-id/urbis/internal/agency"
 	"github.com/urbis-id/urbis/internal/store"
@@ -220,8 +221,12 @@ func newEnv(t *testing.T, name string, db *store.DB, cfg api.Config) *env {
 			}
 			return s, nil
 		}), Locks: issuers, Clock: time.Now}
+	elections := vote.NewService(vote.Config{
+		Chain: chain, State: db, Custody: vote.AgencyCustody{DIDs: agencies, Keys: keys},
+		Keys: vote.DirKeys{Dir: t.TempDir()}, Presentations: verifier, Trust: trust, Locks: issuers,
+	})
 	s, err := api.NewServer(cfg, api.Deps{
-		Agencies: agencies, Resolver: resolver, Ready: db, Cache: resolver,
+		Agencies: agencies, Resolver: resolver, Ready: db, Cache: resolver, Elections: elections,
 		Registry: chain.engine, Chain: db,
 		Issuers: issuers, Verifier: verifier, OID4VCI: oid, VPRequests: vp,
 		Land: titles, Provenance: provenance.NewService(verifier, trust),

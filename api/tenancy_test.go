@@ -150,6 +150,38 @@ var tenancyWrites = map[string]func(a *tenantA) writeCase{
 			ownerStatus: http.StatusCreated,
 		}
 	},
+	"POST /elections": func(a *tenantA) writeCase {
+		return writeCase{
+			call: func(t *testing.T, e *env, a *tenantA, key string) (*http.Response, []byte) {
+				return e.do(t, http.MethodPost, "/elections", key, `{"did":"`+e.electionAuthority(t, a.did)+`","id":"tenancy-poll",
+					"title":"Poll","options":["yes","no"],"eligibility":{"credentialType":"ResidentCredential"},
+					"opens":"2026-01-01T00:00:00Z","closes":"2099-01-01T00:00:00Z"}`)
+			},
+			unchanged: func(t *testing.T, e *env, a *tenantA) {
+				resp, b := e.do(t, http.MethodGet, "/elections/tenancy-poll", "", "")
+				wantProblem(t, resp, b, http.StatusNotFound, "")
+			},
+			ownerStatus: http.StatusCreated,
+		}
+	},
+	"POST /elections/{id}/close": func(a *tenantA) writeCase {
+		var id string
+		return writeCase{
+			call: func(t *testing.T, e *env, a *tenantA, key string) (*http.Response, []byte) {
+				if id == "" {
+					id = e.closedElection(t, e.electionAuthority(t, a.did))
+				}
+				return e.do(t, http.MethodPost, "/elections/"+id+"/close", key, "")
+			},
+			unchanged: func(t *testing.T, e *env, a *tenantA) {
+				resp, b := e.do(t, http.MethodGet, "/elections/"+id+"/tally", "", "")
+				if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"closed":false`) {
+					t.Errorf("A's election after B's close: got %d %s; want 200, still open", resp.StatusCode, b)
+				}
+			},
+			ownerStatus: http.StatusOK,
+		}
+	},
 	"POST /schemas": func(a *tenantA) writeCase {
 		schema := map[string]any{"type": "object", "properties": map[string]any{"name": map[string]any{"type": "string"}}}
 		return writeCase{

@@ -9,6 +9,7 @@ import (
 	"github.com/urbis-id/urbis/civic/currency"
 	"github.com/urbis-id/urbis/civic/energy"
 	"github.com/urbis-id/urbis/civic/land"
+	"github.com/urbis-id/urbis/civic/vote"
 	"github.com/urbis-id/urbis/registry"
 )
 
@@ -16,5 +17,5 @@ import (
 // fixed order. A chain's blocks replay only on a machine with the same
 // programs, so adding one is a change of the chain's rules.
 func Programs() []registry.Program {
-	return []registry.Program{land.Program{}, currency.Program{}, energy.Program{}}
+	return []registry.Program{land.Program{}, currency.Program{}, energy.Program{}, vote.NewProgram()}
 }

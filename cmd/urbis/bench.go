@@ -32,7 +32,7 @@ func (p *program) benchCommand() *cobra.Command {
 		Use:   "bench",
 		Short: "Measure the service under load",
 	}
-	cmd.AddCommand(append([]*cobra.Command{p.benchResolveCommand(), p.benchOpsCommand(), p.benchScaleCommand(), p.benchTransfersCommand()}, append(p.benchCredCommands(), p.benchOID4VCCommands()...)...)...)
+	cmd.AddCommand(append([]*cobra.Command{p.benchResolveCommand(), p.benchOpsCommand(), p.benchScaleCommand(), p.benchTransfersCommand(), p.benchBallotsCommand()}, append(p.benchCredCommands(), p.benchOID4VCCommands()...)...)...)
 	return cmd
 }
 

@@ -60,7 +60,7 @@ Every flag can also be set with an URBIS_* environment variable:
 	}
 	root.AddCommand(p.serveCommand(), p.migrateCommand(), p.agencyCommand(), p.versionCommand(), p.benchCommand(),
 		p.initCommand(), p.nodeCommand(), p.governanceCommand(), p.schemaCommand(), p.registryCommand(), p.holderCommand(), p.walletCommand(), p.credentialCommand(),
-		p.landCommand(), p.provenanceCommand(), p.currencyCommand(), p.energyCommand())
+		p.landCommand(), p.provenanceCommand(), p.currencyCommand(), p.energyCommand(), p.electionCommand())
 	return root
 }
 

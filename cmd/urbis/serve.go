@@ -184,6 +184,7 @@ func (p *program) serveAPI(ctx context.Context, cfg *config, log *slog.Logger, a
 	})
 	go purgeVPRequests(ctx, vpRequests, log)
 	titles := land.NewService(land.Config{Issuer: issuers, Signers: a.agencies, Chain: chain, State: a.db, Genesis: genesis, Clock: time.Now})
+	elections := newElections(cfg, a, chain, verifier, trust, issuers)
 	srv, err := api.NewServer(api.Config{
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		RateLimit:    cfg.RateLimit,
@@ -203,6 +204,7 @@ func (p *program) serveAPI(ctx context.Context, cfg *config, log *slog.Logger, a
 		Provenance: provenance.NewService(verifier, trust),
 		Currency:   currency.NewService(a.db, custody, issuers, time.Now),
 		Energy:     energy.NewService(a.db, custody),
+		Elections:  elections,
 		Ready:      a.db,
 		Cache:      resolver,
 		Logger:     log,
