@@ -3,15 +3,14 @@ package agency
 import (
 	"bytes"
 	"context"
-	"crypto"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"strings"
-	"sync"
 
 	"github.com/urbis-id/urbis/did"
+	"github.com/urbis-id/urbis/internal/chainop"
 	"github.com/urbis-id/urbis/internal/errkind"
 	"github.com/urbis-id/urbis/registry"
 )
@@ -48,18 +47,7 @@ func (s *Service) RegisterSchema(ctx context.Context, agencyID, signer, typ stri
 	if s.registry == nil || s.machine == nil || s.state == nil {
 		return registry.Schema{}, errkind.New(errkind.Unsupported, "this server runs no registry, so it cannot register schemas")
 	}
-	rec, err := s.store.DID(ctx, agencyID, signer)
-	if err != nil {
-		return registry.Schema{}, err
-	}
-	if rec.Status != StatusActive {
-		return registry.Schema{}, errkind.Field(errkind.Conflict, "did", "%s is %s%s; sign with an active DID", rec.DID, rec.Status, successor(rec))
-	}
-	kid, err := signingKey(ctx, rec)
-	if err != nil {
-		return registry.Schema{}, err
-	}
-	key, err := s.keys.Signer(ctx, agencyID, rec.KeyID)
+	key, err := s.chainKey(ctx, agencyID, signer, "did")
 	if err != nil {
 		return registry.Schema{}, err
 	}
@@ -67,74 +55,12 @@ func (s *Service) RegisterSchema(ctx context.Context, agencyID, signer, typ stri
 	if err != nil {
 		return registry.Schema{}, errkind.Field(errkind.Invalid, "schema", "is not valid JSON: %v", err)
 	}
-
-	defer s.locks.LockSigner(rec.DID)()
-	for attempt := 1; ; attempt++ {
-		st, err := s.submitSchema(ctx, rec.DID, kid, key, registry.SchemaRegister{Type: typ, Schema: schema})
-		if err != nil {
-			return registry.Schema{}, err
-		}
-		if st.Status == registry.StatusCommitted {
-			break
-		}
-		// An operation of the DID signed outside the lock (by another
-		// process on the same chain, say) took the nonce between the check
-		// and the block: sign again with the next one, and check again.
-		if attempt == schemaAttempts {
-			return registry.Schema{}, errkind.New(errkind.Conflict, "the registry rejected the schema.register operation %s: %s", st.Hash, st.Reason)
-		}
+	ops := chainop.New(s.registry, s.locks, &chainop.Check{Machine: s.machine, State: s.state, Clock: s.clock}, nil)
+	if _, err := ops.Submit(ctx, chainop.Op{Key: key, Kind: registry.KindSchemaRegister, Payload: registry.SchemaRegister{Type: typ, Schema: schema}}); err != nil {
+		return registry.Schema{}, refusal(err)
 	}
 	sum := sha256.Sum256(canon)
 	return s.state.Schema(ctx, hex.EncodeToString(sum[:]))
-}
-
-// schemaAttempts bounds how often a schema.register that the chain
-// rejected after its check passed is signed again.
-const schemaAttempts = 3
-
-// submitSchema signs body with the DID's next nonce, checks it against
-// current state, submits it and waits for its block: an error is the
-// chain's refusal (or a failure); a rejected status means the state
-// changed between the check and the block.
-func (s *Service) submitSchema(ctx context.Context, signerDID, kid string, key crypto.Signer, body registry.SchemaRegister) (registry.OpStatus, error) {
-	nonce, err := s.registry.Nonce(ctx, signerDID)
-	if err != nil {
-		return registry.OpStatus{}, err
-	}
-	op, err := registry.NewOperation(s.registry.ChainID(), registry.KindSchemaRegister, kid, nonce+1, body)
-	if err != nil {
-		return registry.OpStatus{}, err
-	}
-	signed, err := registry.Sign(op, key)
-	if err != nil {
-		return registry.OpStatus{}, refusal(err) // an oversize schema is refused here
-	}
-	err = s.dryRun(ctx, signed)
-	if err == nil {
-		var st registry.OpStatus
-		if st, err = s.registry.Submit(ctx, signed.JWS); err == nil {
-			return s.registry.Wait(ctx, st.Hash)
-		}
-	}
-	if staleNonce(err) {
-		return registry.OpStatus{Hash: signed.Hash, Status: registry.StatusRejected, Reason: err.Error()}, nil
-	}
-	return registry.OpStatus{}, refusal(err)
-}
-
-// staleNonce reports whether err is the chain's refusal of a nonce that
-// another operation of the signer has taken.
-func staleNonce(err error) bool {
-	var e *errkind.Error
-	return errors.As(err, &e) && e.Kind == errkind.Conflict && e.Field == "nonce"
-}
-
-// dryRun applies signed to a view of current state that keeps no writes,
-// with the block time now, and returns the chain's verdict.
-func (s *Service) dryRun(ctx context.Context, signed registry.SignedOp) error {
-	h := registry.Header{Chain: s.registry.ChainID(), Time: s.clock().UTC()}
-	_, err := s.machine.Apply(ctx, readOnly{s.state}, h, signed)
-	return err
 }
 
 // refusal turns the chain's verdict on a schema.register into the
@@ -201,24 +127,6 @@ func successor(rec DIDRecord) string {
 	return " (replaced by " + rec.ReplacedBy + ")"
 }
 
-// readOnly is chain state whose writes go nowhere: the state machine
-// checks an operation against it without changing anything.
-type readOnly struct{ registry.StateReader }
-
-func (readOnly) PutDIDVersion(context.Context, registry.DIDVersion) error       { return nil }
-func (readOnly) SetNonce(context.Context, string, uint64) error                 { return nil }
-func (readOnly) PutAccreditation(context.Context, registry.Accreditation) error { return nil }
-func (readOnly) AddAccreditationEvent(context.Context, registry.AccreditationEvent) error {
-	return nil
-}
-func (readOnly) PutSchema(context.Context, registry.Schema) error             { return nil }
-func (readOnly) PutAnchor(context.Context, registry.Anchor) error             { return nil }
-func (readOnly) AddStatusUpdate(context.Context, registry.StatusUpdate) error { return nil }
-func (readOnly) ProgramPut(context.Context, string, []byte) error             { return nil }
-func (readOnly) ProgramDelete(context.Context, string) error                  { return nil }
-
-var _ registry.StateTx = readOnly{}
-
 // SignerLocks serialises the chain operations signed for each DID, so
 // that two of them do not take the same nonce: LockSigner takes the DID's
 // lock and returns its release.
@@ -231,25 +139,3 @@ type SignerLocks interface {
 // it the locks of every other service that signs operations of the
 // agency's DIDs (the issuance service's status.update).
 func (s *Service) UseSignerLocks(l SignerLocks) { s.locks = l }
-
-// didLocks is the service's own SignerLocks.
-type didLocks struct {
-	mu    sync.Mutex
-	locks map[string]*sync.Mutex
-}
-
-// LockSigner implements SignerLocks.
-func (l *didLocks) LockSigner(id string) func() {
-	l.mu.Lock()
-	if l.locks == nil {
-		l.locks = map[string]*sync.Mutex{}
-	}
-	m, ok := l.locks[id]
-	if !ok {
-		m = &sync.Mutex{}
-		l.locks[id] = m
-	}
-	l.mu.Unlock()
-	m.Lock()
-	return m.Unlock
-}

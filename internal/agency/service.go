@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/urbis-id/urbis/did"
+	"github.com/urbis-id/urbis/internal/chainop"
 	"github.com/urbis-id/urbis/internal/errkind"
 	"github.com/urbis-id/urbis/kms"
 	"github.com/urbis-id/urbis/registry"
@@ -54,7 +55,7 @@ func NewService(store Store, keys *kms.Custodian, clock func() time.Time) *Servi
 	if clock == nil {
 		clock = time.Now
 	}
-	return &Service{store: store, keys: keys, clock: clock, locks: &didLocks{}}
+	return &Service{store: store, keys: keys, clock: clock, locks: &chainop.Locks{}}
 }
 
 // Create registers an agency named name (trimmed; 1 to 200 characters)

@@ -3,11 +3,13 @@ package issuer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"regexp"
 	"sync"
 	"time"
 
+	"github.com/urbis-id/urbis/internal/chainop"
 	"github.com/urbis-id/urbis/internal/errkind"
 	"github.com/urbis-id/urbis/registry"
 )
@@ -125,6 +127,7 @@ type AnchorerConfig struct {
 type Anchorer struct {
 	s     *Service
 	chain AnchorChain
+	ops   *chainop.Submitter // on chain, under the Service's signer locks
 	cfg   AnchorerConfig
 
 	mu      sync.Mutex
@@ -157,7 +160,7 @@ func (s *Service) NewAnchorer(cfg AnchorerConfig) (*Anchorer, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Anchorer{s: s, chain: s.anchorChain, cfg: cfg, backoff: map[AnchorSigner]retry{}}, nil
+	return &Anchorer{s: s, chain: s.anchorChain, ops: chainop.New(s.anchorChain, &s.chainLocks, nil, nil), cfg: cfg, backoff: map[AnchorSigner]retry{}}, nil
 }
 
 // Run anchors until ctx ends, at once and then every Interval (again at
@@ -261,7 +264,7 @@ func (a *Anchorer) anchor(ctx context.Context, sg AnchorSigner) (int, error) {
 		return 0, err
 	}
 	// The DID's status changes take nonces too.
-	defer a.s.chainLocks.lock(sg.IssuerDID)()
+	defer a.ops.LockSigner(sg.IssuerDID)()
 	// A crash between the anchor's block and MarkAnchored leaves the
 	// same batch pending: its root is on chain already.
 	switch old, err := a.chain.Anchor(ctx, root); {
@@ -272,27 +275,13 @@ func (a *Anchorer) anchor(ctx context.Context, sg AnchorSigner) (int, error) {
 	case !errors.Is(err, errkind.NotFound):
 		return 0, err
 	}
-	nonce, err := a.chain.Nonce(ctx, sg.IssuerDID)
+	st, err := a.ops.SubmitLocked(ctx, chainop.Op{
+		Key: chainop.Key{DID: sg.IssuerDID, ID: kid, Signer: signer}, Kind: registry.KindAnchor,
+		Payload: registry.AnchorPayload{Root: root, Count: len(leaves)},
+		What:    fmt.Sprintf("the anchor of %d credentials", len(leaves)),
+	})
 	if err != nil {
 		return 0, err
-	}
-	op, err := registry.NewOperation(a.chain.ChainID(), registry.KindAnchor, kid, nonce+1, registry.AnchorPayload{Root: root, Count: len(leaves)})
-	if err != nil {
-		return 0, err
-	}
-	signed, err := registry.Sign(op, signer)
-	if err != nil {
-		return 0, err
-	}
-	st, err := a.chain.Submit(ctx, signed.JWS)
-	if err != nil {
-		return 0, err
-	}
-	if st, err = a.chain.Wait(ctx, st.Hash); err != nil {
-		return 0, err
-	}
-	if st.Status != registry.StatusCommitted {
-		return 0, errkind.New(errkind.Conflict, "the registry rejected the anchor of %d credentials: %s", len(leaves), st.Reason)
 	}
 	return len(seqs), a.s.anchors.MarkAnchored(ctx, AnchorBatch{Root: root, OpHash: st.Hash, Seqs: seqs})
 }

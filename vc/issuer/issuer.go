@@ -23,6 +23,7 @@ import (
 
 	"github.com/urbis-id/urbis/did"
 	"github.com/urbis-id/urbis/internal/agency"
+	"github.com/urbis-id/urbis/internal/chainop"
 	"github.com/urbis-id/urbis/vc/statuslist"
 )
 
@@ -112,7 +113,8 @@ type Service struct {
 	parsedLists  parsedLists       // their decoded JSON, by the same key
 
 	chain      Chain
-	chainLocks signerLocks
+	chainLocks chainop.Locks      // one per DID, shared through LockSigner
+	ops        *chainop.Submitter // signs status.update on chain; nil without one
 
 	anchors     AnchorStore // nil: issued credentials are not anchored
 	anchorChain AnchorChain
@@ -160,6 +162,9 @@ func NewService(cfg Config) *Service {
 		instances: newTTLLRU[Instance](cacheCapacity, InstanceTTL, cfg.Clock),
 		agencyIns: newTTLLRU[[]Instance](cacheCapacity, InstanceTTL, cfg.Clock)}
 	s.statusWriter = &statusBatcher{write: s.writeIssued}
+	if cfg.Chain != nil {
+		s.ops = chainop.New(cfg.Chain, &s.chainLocks, nil, nil)
+	}
 	return s
 }
 

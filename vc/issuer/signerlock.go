@@ -5,4 +5,4 @@ package issuer
 // release. Whoever else signs chain operations of the same DID (the agency
 // service registering schemas) takes it too, so that both take the DID's
 // nonces in turn.
-func (s *Service) LockSigner(did string) func() { return s.chainLocks.lock(did) }
+func (s *Service) LockSigner(did string) func() { return s.chainLocks.LockSigner(did) }
