@@ -22,6 +22,7 @@ import (
 	"github.com/urbis-id/urbis/civic/vote"
 	"github.com/urbis-id/urbis/did"
 	"github.com/urbis-id/urbis/internal/agency"
+	"github.com/urbis-id/urbis/internal/chainop"
 	"github.com/urbis-id/urbis/internal/store"
 	"github.com/urbis-id/urbis/internal/store/storetest"
 	"github.com/urbis-id/urbis/kms"
@@ -213,16 +214,10 @@ func newEnv(t *testing.T, name string, db *store.DB, cfg api.Config) *env {
 		Webhooks: oid4vp.NewWebhooks(5*time.Second, true), // the tests' webhooks listen on loopback
 	})
 	titles := land.NewService(land.Config{Issuer: issuers, Signers: agencies, Chain: chain, State: db, Genesis: chain.genesis})
-	custody := &currency.Custody{Chain: chain, Machine: registry.NewMachine(chain.genesis, civic.Programs()...), State: db,
-		DIDs: agencies, Keys: issuer.KeysFunc(func(ctx context.Context, agencyID, keyID string) (crypto.Signer, error) {
-			s, err := keys.Signer(ctx, agencyID, keyID)
-			if err != nil {
-				return nil, err
-			}
-			return s, nil
-		}), Locks: issuers, Clock: time.Now}
+	custody := &currency.Custody{Ops: chainop.New(chain, issuers,
+		&chainop.Check{Machine: registry.NewMachine(chain.genesis, civic.Programs()...), State: db, Clock: time.Now}, agencies)}
 	elections := vote.NewService(vote.Config{
-		Chain: chain, State: db, Custody: vote.AgencyCustody{DIDs: agencies, Keys: keys},
+		Chain: chain, State: db, Custody: vote.AgencyCustody{Signers: agencies},
 		Keys: vote.DirKeys{Dir: t.TempDir()}, Presentations: verifier, Trust: trust, Locks: issuers,
 	})
 	s, err := api.NewServer(cfg, api.Deps{

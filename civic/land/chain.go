@@ -2,9 +2,9 @@ package land
 
 import (
 	"context"
-	"crypto"
 	"errors"
 
+	"github.com/urbis-id/urbis/internal/chainop"
 	"github.com/urbis-id/urbis/internal/errkind"
 	"github.com/urbis-id/urbis/registry"
 	"github.com/urbis-id/urbis/vc/issuer"
@@ -20,19 +20,12 @@ type result struct {
 	revoke string
 }
 
-// attempts bounds how often an operation whose nonce another operation
-// of the same DID took (signed outside this service's lock) is signed again.
-const attempts = 3
-
 // commit signs body as kind with signerDID's custody key, submits it and
 // waits for its block, under the DID's signer lock; then revokes what
 // the outcome makes void: r.revoke if committed, the credential issued
 // for the operation if not.
 func (s *Service) commit(ctx context.Context, agencyID, signerDID, kind string, body any, parcel string, r result) (Result, error) {
-	st, err := s.submit(ctx, agencyID, signerDID, kind, body)
-	if err == nil && st.Status != registry.StatusCommitted {
-		err = errkind.New(errkind.Conflict, "the registry rejected the %s of parcel %s: %s", kind, parcel, st.Reason)
-	}
+	st, err := s.submit(ctx, agencyID, signerDID, kind, body, parcel)
 	if err != nil {
 		if r.issued != nil {
 			// Detach from the caller: the void credential is revoked
@@ -57,57 +50,35 @@ func (s *Service) commit(ctx context.Context, agencyID, signerDID, kind string, 
 	return out, nil
 }
 
-// submit signs and submits body under the DID's signer lock and waits
-// for its block.
-func (s *Service) submit(ctx context.Context, agencyID, signerDID, kind string, body any) (registry.OpStatus, error) {
-	kid, key, err := s.cfg.Signers.ChainSigner(ctx, agencyID, signerDID)
+// submit signs body as kind with signerDID's key in custody, under the
+// DID's signer lock, submits it and waits for its block; a rejection is
+// a Conflict naming the parcel.
+func (s *Service) submit(ctx context.Context, agencyID, signerDID, kind string, body any, parcel string) (registry.OpStatus, error) {
+	op, err := s.op(ctx, agencyID, signerDID, kind, body)
 	if err != nil {
-		return registry.OpStatus{}, fieldOf(err, signerField(kind))
+		return registry.OpStatus{}, err
 	}
-	defer s.cfg.Issuer.LockSigner(signerDID)()
-	for attempt := 1; ; attempt++ {
-		signed, err := s.sign(ctx, kid, signerDID, key, kind, body)
-		if err != nil {
-			return registry.OpStatus{}, err
-		}
-		st, err := s.cfg.Chain.Submit(ctx, signed.JWS)
-		if err == nil {
-			return s.cfg.Chain.Wait(ctx, st.Hash)
-		}
-		if !staleNonce(err) || attempt == attempts {
-			return registry.OpStatus{}, err
-		}
-	}
+	op.What = "the " + kind + " of parcel " + parcel
+	return s.ops.Submit(ctx, op)
 }
 
-// sign signs body as kind with the signer's next nonce.
-func (s *Service) sign(ctx context.Context, kid, signerDID string, key crypto.Signer, kind string, body any) (registry.SignedOp, error) {
-	nonce, err := s.cfg.Chain.Nonce(ctx, signerDID)
-	if err != nil {
-		return registry.SignedOp{}, err
-	}
-	op, err := registry.NewOperation(s.cfg.Chain.ChainID(), registry.Kind(kind), kid, nonce+1, body)
-	if err != nil {
-		return registry.SignedOp{}, err
-	}
-	return registry.Sign(op, key)
-}
-
-// dryRun applies body, signed by signerDID, to a view of current state
-// that keeps no writes, and returns the chain's verdict: what the chain
-// would refuse is refused before anything is issued.
+// dryRun checks body, signed by signerDID, against current state: what
+// the chain would refuse is refused before anything is issued.
 func (s *Service) dryRun(ctx context.Context, agencyID, signerDID, kind string, body any) error {
-	kid, key, err := s.cfg.Signers.ChainSigner(ctx, agencyID, signerDID)
-	if err != nil {
-		return fieldOf(err, signerField(kind))
-	}
-	signed, err := s.sign(ctx, kid, signerDID, key, kind, body)
+	op, err := s.op(ctx, agencyID, signerDID, kind, body)
 	if err != nil {
 		return err
 	}
-	h := registry.Header{Chain: s.cfg.Chain.ChainID(), Time: s.cfg.Clock().UTC()}
-	_, err = s.machine.Apply(ctx, readOnly{s.cfg.State}, h, signed)
-	return err
+	return s.ops.DryRun(ctx, op)
+}
+
+// op is body as an operation of kind signed by signerDID's key in custody.
+func (s *Service) op(ctx context.Context, agencyID, signerDID, kind string, body any) (chainop.Op, error) {
+	key, err := s.ops.Key(ctx, agencyID, signerDID)
+	if err != nil {
+		return chainop.Op{}, fieldOf(err, signerField(kind))
+	}
+	return chainop.Op{Key: key, Kind: registry.Kind(kind), Payload: body}, nil
 }
 
 func signerField(kind string) string {
@@ -127,27 +98,3 @@ func fieldOf(err error, field string) error {
 	c.Field = field
 	return &c
 }
-
-// staleNonce reports whether err is the chain's refusal of a nonce that
-// another operation of the signer has taken.
-func staleNonce(err error) bool {
-	var e *errkind.Error
-	return errors.As(err, &e) && e.Kind == errkind.Conflict && e.Field == "nonce"
-}
-
-// readOnly is chain state whose writes go nowhere.
-type readOnly struct{ registry.StateReader }
-
-func (readOnly) PutDIDVersion(context.Context, registry.DIDVersion) error       { return nil }
-func (readOnly) SetNonce(context.Context, string, uint64) error                 { return nil }
-func (readOnly) PutAccreditation(context.Context, registry.Accreditation) error { return nil }
-func (readOnly) AddAccreditationEvent(context.Context, registry.AccreditationEvent) error {
-	return nil
-}
-func (readOnly) PutSchema(context.Context, registry.Schema) error             { return nil }
-func (readOnly) PutAnchor(context.Context, registry.Anchor) error             { return nil }
-func (readOnly) AddStatusUpdate(context.Context, registry.StatusUpdate) error { return nil }
-func (readOnly) ProgramPut(context.Context, string, []byte) error             { return nil }
-func (readOnly) ProgramDelete(context.Context, string) error                  { return nil }
-
-var _ registry.StateTx = readOnly{}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/urbis-id/urbis/internal/chainop"
 	"github.com/urbis-id/urbis/internal/errkind"
 	"github.com/urbis-id/urbis/registry"
 	"github.com/urbis-id/urbis/vc/issuer"
@@ -35,10 +36,7 @@ type Signers interface {
 // Chain is what the service needs of the registry: submit, wait for the
 // block, read nonces, and operations' inclusion proofs.
 type Chain interface {
-	ChainID() string
-	Submit(ctx context.Context, compact string) (registry.OpStatus, error)
-	Wait(ctx context.Context, hash string) (registry.OpStatus, error)
-	Nonce(ctx context.Context, signerDID string) (uint64, error)
+	chainop.Chain
 	Proof(ctx context.Context, hash string) (registry.Proof, error)
 }
 
@@ -56,8 +54,8 @@ type Config struct {
 // it issues the credentials, signs the chain operation with the agency
 // DID's custody key, and waits for its block.
 type Service struct {
-	cfg     Config
-	machine *registry.Machine
+	cfg Config
+	ops *chainop.Submitter // signs with the agency DIDs' keys, under the issuers' signer locks
 }
 
 // NewService returns a Service.
@@ -65,7 +63,8 @@ func NewService(cfg Config) *Service {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	return &Service{cfg: cfg, machine: registry.NewMachine(cfg.Genesis, Program{})}
+	check := &chainop.Check{Machine: registry.NewMachine(cfg.Genesis, Program{}), State: cfg.State, Clock: cfg.Clock}
+	return &Service{cfg: cfg, ops: chainop.New(cfg.Chain, cfg.Issuer, check, cfg.Signers)}
 }
 
 // Result is what a change of a parcel did: the parcel after it, the

@@ -8,54 +8,34 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/urbis-id/urbis/did"
-	"github.com/urbis-id/urbis/internal/agency"
 	"github.com/urbis-id/urbis/internal/errkind"
-	"github.com/urbis-id/urbis/kms"
 )
 
-// AgencyDIDs finds an agency's DID record (agency.Service does).
-type AgencyDIDs interface {
-	DID(ctx context.Context, agencyID, id string) (agency.DIDRecord, error)
+// AgencySigners finds the key in custody that signs chain operations
+// for an agency's DID, and its verification method (agency.Service
+// does); NotFound if the DID is not the agency's, Conflict if it is not
+// active.
+type AgencySigners interface {
+	ChainSigner(ctx context.Context, agencyID, did string) (kid string, key crypto.Signer, err error)
 }
 
 // AgencyCustody signs with the keys in custody of agencies' DIDs.
-type AgencyCustody struct {
-	DIDs AgencyDIDs
-	Keys *kms.Custodian
-}
+type AgencyCustody struct{ Signers AgencySigners }
 
 var _ Custody = AgencyCustody{}
 
 // ChainSigner returns the custody signer of agencyID's active DID d and
-// the DID URL of its key on the chain: the key's fragment in a did:urbis
-// document, the one key of a did:key or did:jwk.
+// the DID URL of its key on the chain; its errors name the field did.
 func (c AgencyCustody) ChainSigner(ctx context.Context, agencyID, d string) (crypto.Signer, string, error) {
-	rec, err := c.DIDs.DID(ctx, agencyID, d)
+	kid, key, err := c.Signers.ChainSigner(ctx, agencyID, d)
 	if err != nil {
-		return nil, "", errkind.Field(errkind.KindOf(err), "did", "%v", err)
-	}
-	if rec.Status != agency.StatusActive {
-		return nil, "", errkind.Field(errkind.Conflict, "did", "%s is %s; sign with an active DID", rec.DID, rec.Status)
-	}
-	var kid string
-	switch rec.Method {
-	case agency.MethodUrbis:
-		kid = rec.DID + "#" + rec.KeyID
-	case agency.MethodJWK:
-		kid = rec.DID + "#0"
-	default:
-		id, err := did.Parse(rec.DID)
-		if err != nil {
-			return nil, "", errkind.Wrap(errkind.Internal, err, "stored DID %s", rec.DID)
+		var e *errkind.Error
+		if errors.As(err, &e) && e.Field == "" && e.Kind != errkind.Internal {
+			return nil, "", errkind.Field(e.Kind, "did", "%v", err)
 		}
-		kid = rec.DID + "#" + id.ID
-	}
-	s, err := c.Keys.Signer(ctx, agencyID, rec.KeyID)
-	if err != nil {
 		return nil, "", err
 	}
-	return s, kid, nil
+	return key, kid, nil
 }
 
 // DirKeys keeps elections' sealed keys as files in a directory (mode

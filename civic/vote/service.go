@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/urbis-id/urbis/internal/chainop"
 	"github.com/urbis-id/urbis/internal/errkind"
 	"github.com/urbis-id/urbis/registry"
 	"github.com/urbis-id/urbis/verifiers"
@@ -19,12 +20,7 @@ import (
 
 // Chain is what the service needs of the registry: submit a signed
 // operation, wait for its block, read a signer's nonce.
-type Chain interface {
-	ChainID() string
-	Submit(ctx context.Context, compact string) (registry.OpStatus, error)
-	Wait(ctx context.Context, hash string) (registry.OpStatus, error)
-	Nonce(ctx context.Context, signerDID string) (uint64, error)
-}
+type Chain = chainop.Chain
 
 // State reads the programs' state of the chain (committed blocks).
 type State interface {
@@ -89,8 +85,9 @@ type Config struct {
 // reads elections, counts and receipts from the chain.
 type Service struct {
 	cfg      Config
-	keys     sync.Map   // election id -> *rsa.PrivateKey, once unsealed
-	creating sync.Mutex // one Create at a time: between its check and its block, the id is its own
+	ops      *chainop.Submitter // signs on Chain under Locks
+	keys     sync.Map           // election id -> *rsa.PrivateKey, once unsealed
+	creating sync.Mutex         // one Create at a time: between its check and its block, the id is its own
 }
 
 // NewService returns a Service.
@@ -98,13 +95,10 @@ func NewService(cfg Config) *Service {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	if cfg.Locks == nil {
-		cfg.Locks = &didLocks{}
-	}
 	if cfg.KeyBits == 0 {
 		cfg.KeyBits = 2048
 	}
-	return &Service{cfg: cfg}
+	return &Service{cfg: cfg, ops: chainop.New(cfg.Chain, cfg.Locks, nil, nil)}
 }
 
 // CreateRequest is what an authority asks for an election: the payload
@@ -185,33 +179,10 @@ var placeholderKey = func() string {
 }()
 
 // submit signs an operation of kind with the DID's key in custody, with
-// the DID's next nonce, submits it and waits for its block. A rejected
-// operation is a Conflict carrying the chain's reason.
+// the DID's next nonce under its lock, submits it and waits for its
+// block. A rejected operation is a Conflict carrying the chain's reason.
 func (s *Service) submit(ctx context.Context, signer crypto.Signer, signerDID, kid string, kind registry.Kind, payload any) (registry.OpStatus, error) {
-	defer s.cfg.Locks.LockSigner(signerDID)()
-	nonce, err := s.cfg.Chain.Nonce(ctx, signerDID)
-	if err != nil {
-		return registry.OpStatus{}, err
-	}
-	op, err := registry.NewOperation(s.cfg.Chain.ChainID(), kind, kid, nonce+1, payload)
-	if err != nil {
-		return registry.OpStatus{}, err
-	}
-	signed, err := registry.Sign(op, signer)
-	if err != nil {
-		return registry.OpStatus{}, err
-	}
-	st, err := s.cfg.Chain.Submit(ctx, signed.JWS)
-	if err != nil {
-		return st, err
-	}
-	if st, err = s.cfg.Chain.Wait(ctx, st.Hash); err != nil {
-		return st, err
-	}
-	if st.Status != registry.StatusCommitted {
-		return st, errkind.New(errkind.Conflict, "the registry rejected %s %s: %s", kind, st.Hash, st.Reason)
-	}
-	return st, nil
+	return s.ops.Submit(ctx, chainop.Op{Key: chainop.Key{DID: signerDID, ID: kid, Signer: signer}, Kind: kind, Payload: payload})
 }
 
 // Election reads an election from the chain; NotFound if there is none.
@@ -340,25 +311,4 @@ func (s *Service) privateKey(signer crypto.Signer, rec KeyRecord) (*rsa.PrivateK
 	}
 	s.keys.Store(rec.Election, priv)
 	return priv, nil
-}
-
-// didLocks is one mutex per DID.
-type didLocks struct {
-	mu sync.Mutex
-	m  map[string]*sync.Mutex
-}
-
-func (l *didLocks) LockSigner(id string) func() {
-	l.mu.Lock()
-	if l.m == nil {
-		l.m = map[string]*sync.Mutex{}
-	}
-	m, ok := l.m[id]
-	if !ok {
-		m = &sync.Mutex{}
-		l.m[id] = m
-	}
-	l.mu.Unlock()
-	m.Lock()
-	return m.Unlock
 }

@@ -28,7 +28,7 @@ import (
 // RSA keys are kept in DATA_DIR/elections.
 func newElections(cfg *config, a *app, chain chainAccess, verifier *verifiers.Verifier, trust *verifiers.Trust, locks *issuer.Service) *vote.Service {
 	return vote.NewService(vote.Config{
-		Chain: chain, State: a.db, Custody: vote.AgencyCustody{DIDs: a.agencies, Keys: a.keys},
+		Chain: chain, State: a.db, Custody: vote.AgencyCustody{Signers: a.agencies},
 		Keys: vote.DirKeys{Dir: filepath.Join(cfg.DataDir, "elections")}, Presentations: verifier, Trust: trust,
 		Locks: locks, Clock: time.Now,
 	})

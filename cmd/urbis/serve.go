@@ -23,6 +23,7 @@ import (
 	"github.com/urbis-id/urbis/civic/land"
 	"github.com/urbis-id/urbis/civic/provenance"
 	"github.com/urbis-id/urbis/did"
+	"github.com/urbis-id/urbis/internal/chainop"
 	"github.com/urbis-id/urbis/internal/store"
 	"github.com/urbis-id/urbis/kms"
 	"github.com/urbis-id/urbis/registry"
@@ -153,8 +154,8 @@ func (p *program) serveAPI(ctx context.Context, cfg *config, log *slog.Logger, a
 	a.agencies.UseSignerLocks(issuers)
 	// The civic programs' agency-side operations (a treasury's mint, a
 	// grid operator's meters) are signed with the same DIDs' keys.
-	custody := &currency.Custody{Chain: chain, Machine: registry.NewMachine(genesis, civic.Programs()...), State: a.db,
-		DIDs: a.agencies, Keys: custodyKeys(a.keys), Locks: issuers, Clock: time.Now}
+	custody := &currency.Custody{Ops: chainop.New(chain, issuers,
+		&chainop.Check{Machine: registry.NewMachine(genesis, civic.Programs()...), State: a.db, Clock: time.Now}, a.agencies)}
 	anchorer, err := issuers.NewAnchorer(issuer.AnchorerConfig{Interval: cfg.AnchorInterval, MaxBatch: cfg.AnchorMaxBatch, Logger: log})
 	if err != nil {
 		return err

@@ -201,7 +201,7 @@ func rejected(op Op, hash, reason string) error {
 	if what == "" {
 		what = "the " + string(op.Kind) + " operation"
 	}
-	return errkind.New(errkind.Conflict, "the registry rejected %s (operation %s): %s", what, hash, reason)
+	return errkind.New(errkind.Conflict, "the registry rejected %s: %s (operation %s)", what, reason, hash)
 }
 
 // StaleNonce reports whether err is the chain's refusal of a nonce that
