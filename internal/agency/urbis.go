@@ -5,6 +5,7 @@ import (
 	"crypto"
 
 	"github.com/urbis-id/urbis/did"
+	"github.com/urbis-id/urbis/internal/chainop"
 	"github.com/urbis-id/urbis/internal/errkind"
 	"github.com/urbis-id/urbis/kms"
 	"github.com/urbis-id/urbis/registry"
@@ -66,11 +67,8 @@ func (s *Service) createUrbis(ctx context.Context, agencyID string, t kms.KeyTyp
 	if err != nil {
 		return DIDRecord{}, err
 	}
-	op, err := registry.NewOperation(s.registry.ChainID(), registry.KindDIDCreate, id+"#"+key.ID, 1, payload)
-	if err != nil {
-		return DIDRecord{}, err
-	}
-	if err := s.commit(ctx, op, signer); err != nil {
+	// A new DID's first operation takes nonce 1.
+	if _, err := s.ops().Submit(ctx, chainop.Op{Key: chainop.Key{DID: id, ID: id + "#" + key.ID, Signer: signer}, Kind: registry.KindDIDCreate, Payload: payload}); err != nil {
 		return DIDRecord{}, err
 	}
 	rec := DIDRecord{DID: id, AgencyID: agencyID, Method: MethodUrbis, KeyID: key.ID, KeyType: t, Status: StatusActive, CreatedAt: s.now()}
@@ -100,11 +98,8 @@ func (s *Service) rotateUrbis(ctx context.Context, old DIDRecord, compromised bo
 	if cur.Deactivated {
 		return DIDRecord{}, errkind.New(errkind.Conflict, "%s is deactivated", old.DID)
 	}
-	defer s.locks.LockSigner(old.DID)()
-	nonce, err := s.registry.Nonce(ctx, old.DID)
-	if err != nil {
-		return DIDRecord{}, err
-	}
+	ops := s.ops()
+	defer ops.LockSigner(old.DID)()
 	key, err := s.keys.Generate(ctx, old.AgencyID, old.KeyType)
 	if err != nil {
 		return DIDRecord{}, err
@@ -117,11 +112,7 @@ func (s *Service) rotateUrbis(ctx context.Context, old DIDRecord, compromised bo
 	if compromised {
 		update.Compromised = []string{"#" + old.KeyID}
 	}
-	op, err := registry.NewOperation(s.registry.ChainID(), registry.KindDIDUpdate, old.DID+"#"+old.KeyID, nonce+1, update)
-	if err != nil {
-		return DIDRecord{}, err
-	}
-	if err := s.commit(ctx, op, signer); err != nil {
+	if _, err := ops.SubmitLocked(ctx, chainop.Op{Key: chainop.Key{DID: old.DID, ID: old.DID + "#" + old.KeyID, Signer: signer}, Kind: registry.KindDIDUpdate, Payload: update}); err != nil {
 		return DIDRecord{}, err
 	}
 	if err := s.store.RebindDIDKey(ctx, old.AgencyID, old.DID, old.KeyID, key.ID); err != nil {
@@ -130,22 +121,7 @@ func (s *Service) rotateUrbis(ctx context.Context, old DIDRecord, compromised bo
 	return s.store.DID(ctx, old.AgencyID, old.DID)
 }
 
-// commit signs op, submits it and waits for its block.
-func (s *Service) commit(ctx context.Context, op registry.Operation, signer crypto.Signer) error {
-	signed, err := registry.Sign(op, signer)
-	if err != nil {
-		return err
-	}
-	st, err := s.registry.Submit(ctx, signed.JWS)
-	if err != nil {
-		return err
-	}
-	st, err = s.registry.Wait(ctx, st.Hash)
-	if err != nil {
-		return err
-	}
-	if st.Status != "committed" {
-		return errkind.New(errkind.Conflict, "the registry rejected the %s operation: %s", op.Kind, st.Reason)
-	}
-	return nil
-}
+// ops signs operations of the agency's DIDs on the registry, under the
+// DIDs' signer locks (see UseSignerLocks), unchecked: the chain's
+// refusal is its verdict.
+func (s *Service) ops() *chainop.Submitter { return chainop.New(s.registry, s.locks, nil, s) }
