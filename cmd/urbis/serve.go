@@ -149,11 +149,13 @@ func (p *program) serveAPI(ctx context.Context, cfg *config, log *slog.Logger, a
 		Lists: lists, Versions: a.db, Statuses: a.db, PublicURL: cfg.PublicURL, Chain: chain,
 		Anchors: a.db, AnchorChain: chain,
 	})
-	// Schema registration and status changes sign operations of the same
-	// DIDs: one lock per DID keeps their nonces apart.
+	// Every agency-side signer (schema registration, did:urbis rotation,
+	// status changes and anchors, and the civic programs: a land
+	// registry's titles, a treasury's mint, a grid operator's meters, an
+	// election authority's operations) signs through a chainop.Submitter
+	// taking the issuers' lock of the DID: one lock per DID in the
+	// process keeps their nonces apart.
 	a.agencies.UseSignerLocks(issuers)
-	// The civic programs' agency-side operations (a treasury's mint, a
-	// grid operator's meters) are signed with the same DIDs' keys.
 	custody := &currency.Custody{Ops: chainop.New(chain, issuers,
 		&chainop.Check{Machine: registry.NewMachine(genesis, civic.Programs()...), State: a.db, Clock: time.Now}, a.agencies)}
 	anchorer, err := issuers.NewAnchorer(issuer.AnchorerConfig{Interval: cfg.AnchorInterval, MaxBatch: cfg.AnchorMaxBatch, Logger: log})
