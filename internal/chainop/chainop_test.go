@@ -17,16 +17,16 @@ import (
 	"github.com/urbis-id/urbis/registry"
 )
 
-// chain gives a Submitter the real engine and database of c.
-type chain struct{ c *currencytest.Chain }
+// chain gives a Submitter the real engine (Submit, Wait) and database
+// (Nonce) of c.
+type chain struct {
+	*registry.Solo
+	c *currencytest.Chain
+}
 
-func (ch chain) ChainID() string { return ch.c.Genesis.ChainID }
-func (ch chain) Submit(ctx context.Context, s string) (registry.OpStatus, error) {
-	return ch.c.Engine.Submit(ctx, s)
-}
-func (ch chain) Wait(ctx context.Context, h string) (registry.OpStatus, error) {
-	return ch.c.Engine.Wait(ctx, h)
-}
+func on(c *currencytest.Chain) chain { return chain{c.Engine, c} }
+
+func (ch chain) ChainID() string                                     { return ch.c.Genesis.ChainID }
 func (ch chain) Nonce(ctx context.Context, d string) (uint64, error) { return ch.c.DB.Nonce(ctx, d) }
 
 // racing is a chain on which, the first times a Submitter reads the
@@ -72,7 +72,7 @@ func TestSubmitSharesTheDIDsLock(t *testing.T) {
 			a := currencytest.NewAccount(t, "issuer")
 			// Two services signing for the same DID, one Locker.
 			locks := &chainop.Locks{}
-			subs := []*chainop.Submitter{chainop.New(chain{c}, locks, nil, nil), chainop.New(chain{c}, locks, check(c), nil)}
+			subs := []*chainop.Submitter{chainop.New(on(c), locks, nil, nil), chainop.New(on(c), locks, check(c), nil)}
 			const n = 8
 			var wg sync.WaitGroup
 			errs := make([]error, n)
@@ -118,7 +118,7 @@ func TestSubmitSignsAgainWhenTheNonceIsTaken(t *testing.T) {
 					if tt.checked {
 						ck = check(c)
 					}
-					s := chainop.New(&racing{chain: chain{c}, t: t, a: a, races: tt.races}, nil, ck, nil)
+					s := chainop.New(&racing{chain: on(c), t: t, a: a, races: tt.races}, nil, ck, nil)
 					st, err := s.Submit(context.Background(), anchor(a, "raced "+tt.name))
 					if tt.want == "" {
 						if err != nil || st.Status != registry.StatusCommitted {
@@ -155,11 +155,11 @@ func TestSubmitRefusalKeepsItsKind(t *testing.T) {
 					}
 					op := anchor(a, "taken")
 					op.What = "the anchor of the taken root"
-					_, err := chainop.New(chain{c}, nil, ck, nil).Submit(context.Background(), op)
+					_, err := chainop.New(on(c), nil, ck, nil).Submit(context.Background(), op)
 					if !errors.Is(err, errkind.Conflict) || !strings.Contains(err.Error(), tt.want) {
 						t.Fatalf("got %v; want Conflict mentioning %q", err, tt.want)
 					}
-					if err := chainop.New(chain{c}, nil, ck, nil).DryRun(context.Background(), op); tt.checked && !errors.Is(err, errkind.Conflict) {
+					if err := chainop.New(on(c), nil, ck, nil).DryRun(context.Background(), op); tt.checked && !errors.Is(err, errkind.Conflict) {
 						t.Errorf("DryRun: got %v; want Conflict", err)
 					}
 				})
