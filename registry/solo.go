@@ -186,6 +186,7 @@ func (s *Solo) Submit(ctx context.Context, compact string) (OpStatus, error) {
 	if st, err := s.precheck(ctx, p, busy); err != nil || st.Status == StatusCommitted {
 		return st, err
 	}
+	s.m.precheckProgram(ctx, s.cfg.Store, p)
 	return s.enqueue(p)
 }
 

@@ -181,6 +181,7 @@ func (r *replay) fetch(ctx context.Context, h uint64) fetched {
 		if keys[i] != nil {
 			_ = r.m.preverify(ops[i], keys[i]) // a failure is the machine's to report
 		}
+		r.m.precheckProgram(ctx, r.fresh, ops[i])
 	})
 	return fetched{b: b, ops: ops}
 }
