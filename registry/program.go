@@ -255,7 +255,7 @@ func (c *call) program(ctx context.Context) error {
 	if !ok {
 		return c.m.unknownKind(c.p.Op.Kind)
 	}
-	if pk.Check != nil {
+	if pk.Check != nil && !c.p.checked {
 		if err := pk.Check(c.p.Op.Payload); err != nil {
 			return err
 		}
