@@ -46,6 +46,10 @@ func decodeKey(mk string) (crypto.PublicKey, error) {
 // validating its point) is a pure function of its name, and a ballot's
 // one-off did:key is resolved at submission and again in the block.
 // Only keys found are kept; a refusal is computed again each time.
+// staticKeysSize bounds staticKeys: enough for the signers of the
+// operations between submission and their block.
+const staticKeysSize = 1 << 14
+
 var staticKeys = struct {
 	sync.Mutex
 	m map[string]crypto.PublicKey
@@ -69,7 +73,7 @@ func cachedStaticKey(id string) (crypto.PublicKey, bool) {
 func rememberStaticKey(id string, pub crypto.PublicKey) {
 	staticKeys.Lock()
 	defer staticKeys.Unlock()
-	if len(staticKeys.m) >= keyCacheSize {
+	if len(staticKeys.m) >= staticKeysSize {
 		clear(staticKeys.m)
 	}
 	staticKeys.m[id] = pub

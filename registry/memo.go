@@ -9,8 +9,9 @@ import (
 	"github.com/urbis-id/urbis/internal/errkind"
 )
 
-// memoSize bounds the checks a machine remembers as passed.
-const memoSize = 1 << 18
+// memoSize bounds the checks a machine remembers as passed: enough for
+// the operations between submission and their block (about 2 MiB).
+const memoSize = 1 << 16
 
 // checkMemo remembers the ids of pure checks that passed (see Call.Once),
 // so that a check a program made ahead of the block (Precheck) is not
