@@ -35,6 +35,7 @@ func (m *Machine) applyOps(ctx context.Context, tx *blockState, h Header, prevRo
 	if err := prefetch(ctx, tx.BlockTx, ops); err != nil {
 		return applied{}, err
 	}
+	m.preverifyBatch(ctx, tx, ops)
 	for i, p := range ops {
 		if err := tx.Savepoint(ctx, sp); err != nil {
 			return applied{}, err
@@ -202,5 +203,6 @@ func (a *BlockApplier) Precheck(ctx context.Context, st StateReader, compact str
 			return SignedOp{}, err
 		}
 	}
+	a.m.precheckProgram(ctx, st, p)
 	return p.SignedOp, nil
 }

@@ -40,3 +40,41 @@ func decodeKey(mk string) (crypto.PublicKey, error) {
 	keyCache.Unlock()
 	return pub, nil
 }
+
+// staticKeys memoises the keys of did:key and did:jwk signers, by key
+// DID URL and relationships: resolving such a DID (decoding and
+// validating its point) is a pure function of its name, and a ballot's
+// one-off did:key is resolved at submission and again in the block.
+// Only keys found are kept; a refusal is computed again each time.
+// staticKeysSize bounds staticKeys: enough for the signers of the
+// operations between submission and their block.
+const staticKeysSize = 1 << 14
+
+var staticKeys = struct {
+	sync.Mutex
+	m map[string]crypto.PublicKey
+}{m: make(map[string]crypto.PublicKey)}
+
+func staticKeyID(kid string, rels []did.Relationship) string {
+	id := kid
+	for _, r := range rels {
+		id += "\x00" + string(r)
+	}
+	return id
+}
+
+func cachedStaticKey(id string) (crypto.PublicKey, bool) {
+	staticKeys.Lock()
+	defer staticKeys.Unlock()
+	pub, ok := staticKeys.m[id]
+	return pub, ok
+}
+
+func rememberStaticKey(id string, pub crypto.PublicKey) {
+	staticKeys.Lock()
+	defer staticKeys.Unlock()
+	if len(staticKeys.m) >= staticKeysSize {
+		clear(staticKeys.m)
+	}
+	staticKeys.m[id] = pub
+}

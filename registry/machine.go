@@ -36,6 +36,7 @@ type Machine struct {
 	g     *Genesis
 	gov   map[string]bool // looked up, never iterated
 	sigs  *sigCache
+	memo  *checkMemo           // passed pure checks of programs (Call.Once)
 	kinds map[Kind]ProgramKind // the programs' kinds; looked up, never iterated
 	names []Kind               // every kind the machine applies, core first
 }
@@ -49,7 +50,7 @@ func NewMachine(g *Genesis, programs ...Program) *Machine {
 	for _, d := range g.Governance {
 		gov[d] = true
 	}
-	m := &Machine{g: g, gov: gov, sigs: newSigCache(sigCacheSize), kinds: make(map[Kind]ProgramKind), names: slices.Clone(kinds)}
+	m := &Machine{g: g, gov: gov, sigs: newSigCache(sigCacheSize), memo: newCheckMemo(memoSize), kinds: make(map[Kind]ProgramKind), names: slices.Clone(kinds)}
 	for _, p := range programs {
 		for _, pk := range p.Kinds() {
 			if newBody(pk.Kind) != nil || m.kinds[pk.Kind].Apply != nil || pk.Apply == nil || !validKindName(string(pk.Kind)) {
@@ -180,6 +181,10 @@ func (m *Machine) signerKey(ctx context.Context, st StateReader, signerDID, kid 
 		}
 		return pub, nil
 	case did.MethodKey, did.MethodJWK:
+		id := staticKeyID(kid, rels)
+		if pub, ok := cachedStaticKey(id); ok {
+			return pub, nil
+		}
 		var method did.Method = did.KeyMethod{}
 		if d.Method == did.MethodJWK {
 			method = did.JWKMethod{}
@@ -200,6 +205,7 @@ func (m *Machine) signerKey(ctx context.Context, st StateReader, signerDID, kid 
 		if err != nil {
 			return nil, errkind.Wrap(errkind.Forbidden, err, "signer %s", kid)
 		}
+		rememberStaticKey(id, pub)
 		return pub, nil
 	}
 	return nil, errkind.New(errkind.Forbidden, "signers must be did:urbis, did:key or did:jwk; %s is a did:%s", signerDID, d.Method)

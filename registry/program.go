@@ -42,6 +42,14 @@ type ProgramKind struct {
 	// canonical JSON; it feeds the state root), or an error that rejects
 	// the operation, whose writes are then undone.
 	Apply func(ctx context.Context, c *Call) (effect any, err error)
+	// Precheck, if set, does ahead of the block, against the committed
+	// state, the expensive pure checks Apply makes, through
+	// Precall.Once, so that Apply's Call.Once finds them passed. Engines
+	// run it at submission, in the submitter's goroutine (so on every
+	// core), and the replay runs it on every core before a block. Its
+	// error is ignored: Apply alone decides the operation, in the state
+	// the block gives it, and makes every check again on a memo miss.
+	Precheck func(ctx context.Context, pc *Precall) error
 }
 
 func (pk ProgramKind) rels() []did.Relationship {
@@ -247,7 +255,7 @@ func (c *call) program(ctx context.Context) error {
 	if !ok {
 		return c.m.unknownKind(c.p.Op.Kind)
 	}
-	if pk.Check != nil {
+	if pk.Check != nil && !c.p.checked {
 		if err := pk.Check(c.p.Op.Payload); err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -82,4 +83,34 @@ func (m *Machine) preverify(p *parsed, pub crypto.PublicKey) error {
 	}
 	m.sigs.add(p.Hash, pub)
 	return nil
+}
+
+// preverifyBatch verifies, on every core, the signatures of a batch's
+// operations that were not verified at submission (their signer had
+// another operation pending then), each with the key the state before
+// the batch gives its signer, and remembers those that verify. Applying
+// the batch then skips the arithmetic for every operation whose key is
+// still that one when its turn comes; an operation whose key an earlier
+// one changed, or whose signature fails here, is verified again in
+// order by Apply, which alone decides. st must be the block's state
+// before any of ops is applied; keys are resolved in order on this
+// goroutine.
+func (m *Machine) preverifyBatch(ctx context.Context, st StateReader, ops []*parsed) {
+	todo := make([]int, 0, len(ops))
+	keys := make([]crypto.PublicKey, len(ops))
+	for i, p := range ops {
+		pub, err := m.keyFor(ctx, st, p)
+		if err != nil || m.sigs.has(p.Hash, pub) {
+			continue
+		}
+		keys[i] = pub
+		todo = append(todo, i)
+	}
+	if len(todo) < 2 {
+		return
+	}
+	parallel(len(todo), func(j int) {
+		i := todo[j]
+		_ = m.preverify(ops[i], keys[i])
+	})
 }

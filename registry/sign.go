@@ -124,6 +124,10 @@ type parsed struct {
 	signerDID string // op.Signer without its fragment
 	body      any    // pointer to the kind's payload struct
 	sig       []byte // the JWS signature
+	// checked is set when the payload passed its kind's Check at
+	// submission: Check is a pure function of the payload, so the
+	// sequencer need not run it again.
+	checked bool
 }
 
 // ParseSigned parses a submitted operation: a compact JWS of at most

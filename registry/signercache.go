@@ -178,13 +178,15 @@ func (s cachedState) LatestDIDVersion(ctx context.Context, did string) (DIDVersi
 // these two writes are the only ones that change those two reads.
 type blockState struct {
 	BlockTx
-	c     *signerCache
-	block map[string]*signerEntry // this block's state so far
-	op    []signerEntry           // written by the operation being applied
+	c       *signerCache
+	block   map[string]*signerEntry // this block's state so far
+	op      []signerEntry           // written by the operation being applied
+	reads   map[string]progRead     // program keys read and not written in this block (progreads.go)
+	written map[string]bool         // program keys written in this block
 }
 
 func newBlockState(tx BlockTx, c *signerCache) *blockState {
-	return &blockState{BlockTx: tx, c: c, block: make(map[string]*signerEntry)}
+	return &blockState{BlockTx: tx, c: c, block: make(map[string]*signerEntry), reads: make(map[string]progRead), written: make(map[string]bool)}
 }
 
 // accept keeps the writes of the operation just applied.

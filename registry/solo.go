@@ -172,6 +172,7 @@ func (s *Solo) Submit(ctx context.Context, compact string) (OpStatus, error) {
 	if err := s.m.Check(p.SignedOp); err != nil {
 		return OpStatus{}, err
 	}
+	p.checked = true
 	s.mu.Lock()
 	e, closed, busy, full := s.pending[p.Hash], s.closed, s.bySigner[p.signerDID] > 0, len(s.pending) >= MaxPending
 	s.mu.Unlock()
@@ -186,6 +187,7 @@ func (s *Solo) Submit(ctx context.Context, compact string) (OpStatus, error) {
 	if st, err := s.precheck(ctx, p, busy); err != nil || st.Status == StatusCommitted {
 		return st, err
 	}
+	s.m.precheckProgram(ctx, s.cfg.Store, p)
 	return s.enqueue(p)
 }
 

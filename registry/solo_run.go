@@ -11,7 +11,8 @@ import (
 )
 
 // Run sequences blocks until ctx ends: every Interval, or as soon as
-// MaxOps operations are pending, it applies the pending operations in
+// MaxOps operations are pending, or at once after a block if a tenth of
+// MaxOps arrived while it was made, it applies the pending operations in
 // arrival order, each inside a savepoint (a rejected one is rolled back
 // and recorded with its reason), stores the signed block and commits,
 // and only then tells the waiters. An interval with nothing pending
@@ -45,11 +46,30 @@ func (s *Solo) Run(ctx context.Context) error {
 				s.cfg.Logger.Error("registry: block failed; its operations stay pending", "height", s.head.Height+1, "err", err)
 				break
 			}
-			if n < s.cfg.MaxOps || ctx.Err() != nil {
+			if n < s.cfg.MaxOps && s.queued() < s.eager() || ctx.Err() != nil {
 				break
 			}
 		}
 	}
+}
+
+// eager is how many operations must be pending when a block ends for
+// the next to start at once rather than at the next tick (group commit):
+// a tenth of MaxOps, a load that fills blocks. Under it, and for tiny
+// blocks, blocks wait for the tick, so that a trickle of operations
+// makes one block per Interval.
+func (s *Solo) eager() int {
+	if s.cfg.MaxOps < 100 {
+		return s.cfg.MaxOps
+	}
+	return s.cfg.MaxOps / 10
+}
+
+// queued returns how many operations wait for a block.
+func (s *Solo) queued() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.queue)
 }
 
 // close refuses further submissions.

@@ -156,7 +156,9 @@ func (r *replay) run(ctx context.Context, head uint64, progress func(height, hea
 // fetch reads block h, parses its operations and verifies their
 // signatures in parallel with the keys the chain gives their signers (the
 // machine resolves each key again from state when it applies them, and
-// only skips the arithmetic for a key verified here).
+// only skips the arithmetic for a key verified here), and runs their
+// programs' Prechecks in parallel against the state replayed so far
+// (only the memo of passed checks keeps what they do).
 func (r *replay) fetch(ctx context.Context, h uint64) fetched {
 	b, err := r.live.Block(ctx, h)
 	if err != nil {
@@ -181,6 +183,7 @@ func (r *replay) fetch(ctx context.Context, h uint64) fetched {
 		if keys[i] != nil {
 			_ = r.m.preverify(ops[i], keys[i]) // a failure is the machine's to report
 		}
+		r.m.precheckProgram(ctx, r.fresh, ops[i])
 	})
 	return fetched{b: b, ops: ops}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha512"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -24,6 +25,10 @@ const Variant = blindrsa.SHA384PSSRandomized
 // Program is the elections program of the chain.
 type Program struct {
 	keys sync.Map // publicKey string -> *rsa.PublicKey; a pure function of the key, so caching keeps Apply deterministic
+	// electionKeys holds election id -> encoded public key, as committed,
+	// for precheckCast alone: an election's key never changes, and a
+	// wrong guess would only miss the memo (its id holds the key).
+	electionKeys sync.Map
 }
 
 var _ registry.Program = (*Program)(nil)
@@ -36,7 +41,7 @@ func (p *Program) Kinds() []registry.ProgramKind {
 	return []registry.ProgramKind{
 		{Kind: KindCreate, Check: checkCreate, Apply: p.applyCreate},
 		{Kind: KindToken, Check: checkToken, Apply: p.applyToken},
-		{Kind: KindCast, Check: checkCast, Apply: p.applyCast},
+		{Kind: KindCast, Check: checkCast, Apply: p.applyCast, Precheck: p.precheckCast},
 		{Kind: KindClose, Check: checkClose, Apply: p.applyClose},
 	}
 }
@@ -204,12 +209,11 @@ func (p *Program) applyCast(ctx context.Context, c *registry.Call) (any, error) 
 	if choice < 0 {
 		return nil, errkind.Field(errkind.Invalid, "choice", "%q is not an option of %s", body.Choice, e.ID)
 	}
-	pub, err := p.publicKey(e.PublicKey)
-	if err != nil {
+	if err := p.checkToken(e.PublicKey, token, sig, c.Once); err != nil {
+		if errkind.KindOf(err) == errkind.Forbidden {
+			err = errkind.Field(errkind.Forbidden, "signature", "the token's signature does not verify with the key of %s", e.ID)
+		}
 		return nil, err
-	}
-	if err := VerifyToken(pub, token, sig); err != nil {
-		return nil, errkind.Field(errkind.Forbidden, "signature", "the token's signature does not verify with the key of %s", e.ID)
 	}
 	null := Nullifier(token)
 	if has, err := c.Has(ctx, nullifierKey(e.ID, null)); err != nil || has {
@@ -233,6 +237,48 @@ func (p *Program) applyCast(ctx context.Context, c *registry.Call) (any, error) 
 		return nil, err
 	}
 	return map[string]any{"nullifier": null}, nil
+}
+
+// checkToken verifies a token's signature with an election's encoded
+// public key through once (Call.Once or Precall.Once): the id commits to
+// the key, the token and the signature, so a check that passed in the
+// submitter's goroutine is not made again in the block.
+func (p *Program) checkToken(key string, token, sig []byte, once func(string, func() error) error) error {
+	id := make([]byte, 0, 12+len(key)+len(token)+len(sig))
+	for _, part := range [][]byte{[]byte(key), token, sig} {
+		id = binary.BigEndian.AppendUint32(id, uint32(len(part)))
+		id = append(id, part...)
+	}
+	return once(string(id), func() error {
+		pub, err := p.publicKey(key)
+		if err != nil {
+			return err
+		}
+		return VerifyToken(pub, token, sig)
+	})
+}
+
+// precheckCast verifies the token's RSA signature ahead of the block,
+// with the key of the election as committed (an election's key never
+// changes), so that the sequencer finds it verified.
+func (p *Program) precheckCast(ctx context.Context, c *registry.Precall) error {
+	var body CastPayload
+	if err := decode(c.Payload(), &body); err != nil {
+		return err
+	}
+	token, sig, err := body.Check()
+	if err != nil {
+		return err
+	}
+	key, ok := p.electionKeys.Load(body.Election)
+	if !ok {
+		var e Election
+		if err := c.Get(ctx, electionKey(body.Election), &e); err != nil {
+			return err
+		}
+		key, _ = p.electionKeys.LoadOrStore(body.Election, e.PublicKey)
+	}
+	return p.checkToken(key.(string), token, sig, c.Once)
 }
 
 func (p *Program) applyClose(ctx context.Context, c *registry.Call) (any, error) {

@@ -58,8 +58,10 @@ file, one per line, so that nothing is held in memory.
 
 Timed phase: --clients goroutines read the file and Submit and Wait each
 operation on the engine in this process (no HTTP): the engine parses it,
-verifies its Ed25519 signature, and the state machine checks the nonce of
-its new signer, the token's RSA signature, the window by block time, the
+verifies its Ed25519 signature and, through the program's Precheck, the
+token's RSA signature (in the submitter's goroutine, remembered for the
+block); the state machine checks the nonce of its new signer, the token's
+RSA signature (again unless remembered), the window by block time, the
 option and the nullifier, writes the nullifier, the count and the signer's
 nonce, and commits one database transaction per block.
 
