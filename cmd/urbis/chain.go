@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -203,15 +204,11 @@ validators' signatures over the block header.`,
 			if err != nil {
 				return err
 			}
-			var r io.Reader = os.Stdin
-			if args[0] != "-" {
-				f, err := os.Open(args[0])
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				r = f
+			r, err := p.openInput(args[0])
+			if err != nil {
+				return err
 			}
+			defer r.Close()
 			var proof registry.Proof
 			dec := json.NewDecoder(io.LimitReader(r, 1<<20))
 			dec.DisallowUnknownFields()
@@ -229,4 +226,16 @@ validators' signatures over the block header.`,
 	}
 	cmd.Flags().StringVar(&genesis, "genesis", "./data/genesis.json", "the genesis file")
 	return cmd
+}
+
+// openInput opens the file a command reads, or standard input for "-"
+// (nothing when the program has none).
+func (p *program) openInput(name string) (io.ReadCloser, error) {
+	if name == "-" {
+		if p.stdin == nil {
+			return io.NopCloser(strings.NewReader("")), nil
+		}
+		return io.NopCloser(p.stdin), nil
+	}
+	return os.Open(name)
 }

@@ -45,15 +45,11 @@ returned it) and checks that it is the proof's leaf.`,
 			if err != nil {
 				return err
 			}
-			var r io.Reader = os.Stdin
-			if args[0] != "-" {
-				f, err := os.Open(args[0])
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				r = f
+			r, err := p.openInput(args[0])
+			if err != nil {
+				return err
 			}
+			defer r.Close()
 			var proof struct {
 				registry.AnchorProof
 				Status string `json:"status"`

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
@@ -120,15 +119,11 @@ prints one line per step.`,
 			if err != nil {
 				return err
 			}
-			var r io.Reader = os.Stdin
-			if args[0] != "-" {
-				f, err := os.Open(args[0])
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				r = f
+			r, err := p.openInput(args[0])
+			if err != nil {
+				return err
 			}
+			defer r.Close()
 			var h struct {
 				Parcel string `json:"parcel"`
 				Events []struct {
