@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -55,6 +56,17 @@ func FetchCommitProof(ctx context.Context, rpc, hash string) (*CommitProof, erro
 		return nil, err
 	}
 	tx, err := c.Tx(ctx, h, true)
+	// CometBFT indexes a block's transactions after the block commits:
+	// an operation acknowledged a moment ago may not be found yet, so
+	// "not found" is asked again for up to 5 s.
+	for try := 0; err != nil && strings.Contains(err.Error(), "not found") && try < 50; try++ {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		tx, err = c.Tx(ctx, h, true)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("find operation %s through %s: %w", hash, rpc, err)
 	}
