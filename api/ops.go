@@ -15,7 +15,8 @@ func (s *Server) GetHealthz(c *gin.Context) {
 	c.JSON(http.StatusOK, Health{Status: "ok"})
 }
 
-// GetReadyz answers 200 when the database answers and is fully migrated.
+// GetReadyz answers 200 when the database answers and is fully migrated
+// and, on a validator, once it has caught up with the network.
 func (s *Server) GetReadyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
@@ -35,6 +36,13 @@ func (s *Server) GetReadyz(c *gin.Context) {
 		return
 	}
 	checks := map[string]string{"database": "ok", "migrations": "ok"}
+	if s.sync != nil {
+		if s.sync.CatchingUp() {
+			s.notReady(c, "this validator is catching up with the network; it takes writes once it has")
+			return
+		}
+		checks["consensus"] = "ok"
+	}
 	c.JSON(http.StatusOK, Health{Status: "ready", Checks: &checks})
 }
 

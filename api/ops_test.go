@@ -1,12 +1,16 @@
 package api_test
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	urbis "github.com/urbis-id/urbis"
 	"github.com/urbis-id/urbis/api"
+	"github.com/urbis-id/urbis/internal/store/storetest"
 )
 
 func TestOperationsEndpoints(t *testing.T) {
@@ -80,5 +84,38 @@ func TestRateLimitPublicEndpoints(t *testing.T) {
 		if resp, _ := e.do(t, http.MethodGet, "/dids", e.key, ""); resp.StatusCode != 200 {
 			t.Fatalf("GET /dids got %d; want 200 (authenticated, not limited per address)", resp.StatusCode)
 		}
+	}
+}
+
+// syncFlag is a registry engine's catching-up report that the test sets.
+type syncFlag struct{ behind atomic.Bool }
+
+func (f *syncFlag) CatchingUp() bool { return f.behind.Load() }
+
+func TestReadyzWaitsForValidatorToCatchUp(t *testing.T) {
+	db := storetest.Open(t)[0]
+	flag := &syncFlag{}
+	flag.behind.Store(true)
+	s, err := api.NewServer(api.Config{}, api.Deps{Ready: db, Sync: flag, Spec: urbis.OpenAPI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	get := func() (int, string) {
+		resp, err := http.Get(srv.URL + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get(); code != http.StatusServiceUnavailable || !strings.Contains(body, "catching up") {
+		t.Errorf("while catching up: got %d %s; want 503 naming the catch-up", code, body)
+	}
+	flag.behind.Store(false)
+	if code, body := get(); code != http.StatusOK || !strings.Contains(body, `"consensus":"ok"`) {
+		t.Errorf("caught up: got %d %s; want 200 with consensus ok", code, body)
 	}
 }

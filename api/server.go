@@ -44,6 +44,13 @@ type Readiness interface {
 	Pending(ctx context.Context) (int, error)
 }
 
+// Syncing reports whether the registry engine is still catching up with
+// the network (a validator fetching blocks it missed); it takes no
+// writes until it has.
+type Syncing interface {
+	CatchingUp() bool
+}
+
 // CacheStats reports resolver cache hits and misses for the metrics.
 type CacheStats interface {
 	Stats() (hits, misses uint64)
@@ -80,6 +87,7 @@ type Server struct {
 	currency Currencies
 	energy   Energy
 	ready    Readiness
+	sync     Syncing
 	log      *slog.Logger
 	metrics  *metrics
 	limiter  *limiter
@@ -108,6 +116,7 @@ type Deps struct {
 	Verifier Verifier
 	OID4VCI  OID4VCI // nil: the OpenID4VCI routes answer 501
 	Ready    Readiness
+	Sync     Syncing    // may be nil: the engine is never behind (the solo engine)
 	Cache    CacheStats // may be nil
 	Logger   *slog.Logger
 	Spec     []byte // openapi.yaml
@@ -153,6 +162,7 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 		currency: deps.Currency,
 		energy:   deps.Energy,
 		ready:    deps.Ready,
+		sync:     deps.Sync,
 		log:      log,
 		metrics:  newMetrics(deps.Cache),
 		limiter:  newLimiter(cfg.RateLimit, cfg.RateBurst, time.Now),

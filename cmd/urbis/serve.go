@@ -115,6 +115,15 @@ type registryEngine interface {
 	Proof(ctx context.Context, hash string) (registry.Proof, error)
 }
 
+// syncOf returns the engine's catching-up report, or nil for an engine
+// that is never behind (the solo engine).
+func syncOf(e registryEngine) api.Syncing {
+	if s, ok := e.(api.Syncing); ok {
+		return s
+	}
+	return nil
+}
+
 // runningEngine is an engine running in the background: stopped is
 // closed when it stops, by itself or through stop, which stops it, waits
 // for it and returns why it stopped (it may be called again, at no cost).
@@ -209,6 +218,7 @@ func (p *program) serveAPI(ctx context.Context, cfg *config, log *slog.Logger, a
 		Energy:     energy.NewService(a.db, custody),
 		Elections:  elections,
 		Ready:      a.db,
+		Sync:       syncOf(engine),
 		Cache:      resolver,
 		Logger:     log,
 		Spec:       urbis.OpenAPI,

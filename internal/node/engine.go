@@ -32,6 +32,9 @@ type Engine struct {
 	app   *App
 	store registry.ChainStore
 	bc    broadcaster
+	// syncing reports whether the mempool still refuses transactions
+	// because the node is catching up (nil: never).
+	syncing func() bool
 
 	mu      sync.Mutex
 	waiting map[string]*waiter
@@ -48,6 +51,10 @@ func newEngine(app *App, st registry.ChainStore, bc broadcaster) *Engine {
 	app.OnDrop(e.drop)
 	return e
 }
+
+// CatchingUp reports whether this validator is still fetching blocks it
+// missed; until it has, its mempool refuses operations.
+func (e *Engine) CatchingUp() bool { return e.syncing != nil && e.syncing() }
 
 // ChainID returns the chain id.
 func (e *Engine) ChainID() string { return e.app.cfg.Genesis.ChainID }

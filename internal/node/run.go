@@ -126,6 +126,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n := &Node{Genesis: g, App: app, cmt: cmt, halt: h}
 	n.Engine = newEngine(app, cfg.Store, local.New(cmt))
+	if r, ok := cmt.MempoolReactor().(interface{ WaitSync() bool }); ok {
+		n.Engine.syncing = r.WaitSync
+	}
 	cfg.Logger.Info("validator started", "validator", valID, "chain", g.ChainID, "node_id", nodeKey.ID(),
 		"p2p", conf.P2P.ListenAddress, "rpc", conf.RPC.ListenAddress)
 	return n, nil
