@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -284,8 +285,7 @@ func (t *chainTx) Prefetch(ctx context.Context, dids []string) error {
 			t.ov.dbNonces[d] = 0
 		}
 		in := strings.Repeat("?, ", len(chunk)-1) + "?"
-		if err := t.prefetchRows(ctx, newQuery("SELECT "+didVersionCols+" FROM did_versions v WHERE did IN ("+in+
-			") AND version = (SELECT MAX(version) FROM did_versions WHERE did = v.did)"), args, func(rows *sql.Rows) error {
+		if err := t.prefetchRows(ctx, latestVersions(len(chunk)), args, func(rows *sql.Rows) error {
 			m := new(dbDIDVersion)
 			if err := m.scan(rows); err != nil {
 				return err
@@ -319,6 +319,22 @@ func (t *chainTx) Prefetch(ctx context.Context, dids []string) error {
 		}
 	}
 	return nil
+}
+
+// latestVersions selects the latest version of each of n DIDs with one
+// index seek per DID, however many versions a DID has: SQLite gets one
+// LIMIT 1 subquery per DID joined with UNION ALL, PostgreSQL a LATERAL
+// join over the DIDs.
+func latestVersions(n int) query {
+	latest := "SELECT " + didVersionCols + " FROM did_versions WHERE did = ? ORDER BY version DESC LIMIT 1"
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = fmt.Sprintf("SELECT * FROM (%s) AS v%d", latest, i)
+	}
+	values := strings.Repeat("(?), ", n-1) + "(?)"
+	lateral := "SELECT v." + strings.ReplaceAll(didVersionCols, ", ", ", v.") + " FROM (VALUES " + values + ") AS d(did) CROSS JOIN LATERAL (SELECT " +
+		didVersionCols + " FROM did_versions WHERE did_versions.did = d.did ORDER BY version DESC LIMIT 1) AS v"
+	return query{sqlite: strings.Join(parts, " UNION ALL "), postgres: dollars(lateral)}
 }
 
 func (t *chainTx) prefetchRows(ctx context.Context, q query, args []any, scan func(*sql.Rows) error) error {
