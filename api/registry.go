@@ -58,7 +58,10 @@ func (s *Server) SubmitOperation(c *gin.Context, params SubmitOperationParams) {
 			"replay: operation %s is already committed in block %d; GET /registry/operations/%s shows it", st.Hash, st.Height, st.Hash))
 		return
 	}
-	created := createdDID(req.Operation)
+	created := ""
+	if st.Kind == registry.KindDIDCreate {
+		created = createdDID(req.Operation)
+	}
 	if params.Wait == nil || !*params.Wait {
 		c.JSON(http.StatusAccepted, statusBody(st, created))
 		return

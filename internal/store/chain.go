@@ -174,6 +174,7 @@ func (db *DB) InBlockTx(ctx context.Context, fn func(tx registry.BlockTx) error)
 	if err := fn(ct); err != nil {
 		return err
 	}
+	cacheSet, cacheDrop := ct.ov.cacheUpdate()
 	if err := ct.flush(ctx); err != nil {
 		return err
 	}
@@ -190,8 +191,10 @@ func (db *DB) InBlockTx(ctx context.Context, fn func(tx registry.BlockTx) error)
 		if ctx.Err() != nil { // database/sql rolled back and may say only ErrTxDone
 			err = ctx.Err()
 		}
+		db.latest.reset() // the commit may or may not have happened
 		return db.chainFail(err, "commit block transaction")
 	}
+	db.latest.apply(cacheSet, cacheDrop)
 	return nil
 }
 

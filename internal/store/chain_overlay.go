@@ -270,10 +270,21 @@ func (t *chainTx) Prefetch(ctx context.Context, dids []string) error {
 	var todo []string
 	seen := make(map[string]bool, len(dids))
 	for _, d := range dids {
-		if _, ok := t.ov.dbRows[d]; !ok && !seen[d] {
-			seen[d] = true
-			todo = append(todo, d)
+		if _, ok := t.ov.dbRows[d]; ok || seen[d] {
+			continue
 		}
+		seen[d] = true
+		if e, ok := t.db.latest.get(d); ok {
+			t.ov.dbRows[d], t.ov.dbNonces[d] = e.row, e.nonce
+			if _, ok := t.ov.dbLatest[d]; !ok {
+				t.ov.dbLatest[d] = 0
+				if e.row != nil {
+					t.ov.dbLatest[d] = e.row.Version
+				}
+			}
+			continue
+		}
+		todo = append(todo, d)
 	}
 	per := t.db.opsPerStatement()
 	for lo := 0; lo < len(todo); lo += per {

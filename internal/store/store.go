@@ -50,6 +50,7 @@ type DB struct {
 	sql     *sql.DB
 	dialect string
 	cache   *readCaches
+	latest  *stateCache // the chain state's latest DID versions and nonces
 }
 
 // Open opens the database at url: a postgres:// or postgresql:// URL for
@@ -91,7 +92,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	sqlDB.SetMaxOpenConns(poolSize)
 	sqlDB.SetMaxIdleConns(poolSize)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	db := &DB{gorm: g, sql: sqlDB, dialect: dialect, cache: &readCaches{}}
+	db := &DB{gorm: g, sql: sqlDB, dialect: dialect, cache: &readCaches{}, latest: &stateCache{}}
 	if err := db.Ping(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err
