@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -332,20 +331,20 @@ func (t *chainTx) Prefetch(ctx context.Context, dids []string) error {
 	return nil
 }
 
-// latestVersions selects the latest version of each of n DIDs with one
-// index seek per DID, however many versions a DID has: SQLite gets one
-// LIMIT 1 subquery per DID joined with UNION ALL, PostgreSQL a LATERAL
+// latestVersions selects the latest version of each of n DIDs without
+// reading the rows of older versions: SQLite finds each DID's highest
+// version in the primary key's index, then reads that row (CROSS JOIN
+// makes SQLite loop over the DIDs found), PostgreSQL seeks it with a LATERAL
 // join over the DIDs.
 func latestVersions(n int) query {
-	latest := "SELECT " + didVersionCols + " FROM did_versions WHERE did = ? ORDER BY version DESC LIMIT 1"
-	parts := make([]string, n)
-	for i := range parts {
-		parts[i] = fmt.Sprintf("SELECT * FROM (%s) AS v%d", latest, i)
-	}
+	in := strings.Repeat("?, ", n-1) + "?"
 	values := strings.Repeat("(?), ", n-1) + "(?)"
-	lateral := "SELECT v." + strings.ReplaceAll(didVersionCols, ", ", ", v.") + " FROM (VALUES " + values + ") AS d(did) CROSS JOIN LATERAL (SELECT " +
-		didVersionCols + " FROM did_versions WHERE did_versions.did = d.did ORDER BY version DESC LIMIT 1) AS v"
-	return query{sqlite: strings.Join(parts, " UNION ALL "), postgres: dollars(lateral)}
+	return query{
+		sqlite: "SELECT v." + strings.ReplaceAll(didVersionCols, ", ", ", v.") + " FROM (SELECT did, MAX(version) AS version FROM did_versions WHERE did IN (" +
+			in + ") GROUP BY did) AS m CROSS JOIN did_versions AS v ON v.did = m.did AND v.version = m.version",
+		postgres: dollars("SELECT v." + strings.ReplaceAll(didVersionCols, ", ", ", v.") + " FROM (VALUES " + values + ") AS d(did) CROSS JOIN LATERAL (SELECT " +
+			didVersionCols + " FROM did_versions WHERE did_versions.did = d.did ORDER BY version DESC LIMIT 1) AS v"),
+	}
 }
 
 func (t *chainTx) prefetchRows(ctx context.Context, q query, args []any, scan func(*sql.Rows) error) error {
