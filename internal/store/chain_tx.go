@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/base64"
@@ -304,6 +305,18 @@ func insertRows(head, row string, n int, tail string) query {
 func opKind(jws string) registry.Kind {
 	_, rest, _ := strings.Cut(jws, ".")
 	payload, _, _ := strings.Cut(rest, ".")
+	// The canonical encoding starts {"chain":"…","kind":"…": decoding
+	// the start of the payload is enough. A string value cannot hold the
+	// marker (its quotes would be escaped), and kinds are plain names.
+	start := payload[:min(len(payload), 256)/4*4]
+	if b, err := base64.RawURLEncoding.DecodeString(start); err == nil {
+		const marker = `,"kind":"`
+		if i := bytes.Index(b, []byte(marker)); i >= 0 {
+			if j := bytes.IndexByte(b[i+len(marker):], '"'); j >= 0 {
+				return registry.Kind(b[i+len(marker) : i+len(marker)+j])
+			}
+		}
+	}
 	b, err := base64.RawURLEncoding.DecodeString(payload)
 	if err != nil {
 		return ""
