@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/urbis-id/urbis/registry"
+)
+
+// TestBrowserExplorer is the explorer journey in Chromium: the chain head
+// and recent blocks, a search that finds a block, the block's operation,
+// its inclusion proof checked in the page (then with the validator key
+// from genesis.json), the DID's version history, a tampered proof shown
+// failing, and the explorer at phone width.
+func TestBrowserExplorer(t *testing.T) {
+	b := newBrowser(t)
+	dir := t.TempDir()
+	base, _, _ := startServe(t, nil, "--data-dir", dir)
+	chain := chainID(t, dir)
+	w := newWallet(t, base, chain)
+	opHash, err := w.update(context.Background(), http.DefaultClient, base, chain)
+	if err != nil {
+		t.Fatalf("did.update: %v", err)
+	}
+	code, body := httpDo(t, http.MethodGet, base+"/registry/operations/"+opHash, "", "")
+	var st struct {
+		Height int64 `json:"height"`
+	}
+	if code != http.StatusOK || json.Unmarshal(body, &st) != nil || st.Height < 1 {
+		t.Fatalf("GET operation: %d %s", code, body)
+	}
+	height := strconv.FormatInt(st.Height, 10)
+
+	b.run("open the explorer", chromedp.Navigate(base+"/explorer"), chromedp.WaitVisible(chromedp.CSS("#q")))
+	b.shot("01-explorer")
+	if got := b.text("main"); !strings.Contains(got, chain) || !strings.Contains(got, "Recent blocks") {
+		t.Errorf("explorer front page: got %q; want the chain id %s and the recent blocks", got, chain)
+	}
+
+	b.run("search for the block", chromedp.SendKeys(chromedp.CSS("#q"), height), chromedp.Submit(chromedp.CSS("#q")),
+		chromedp.WaitVisible(chromedp.CSS("table.stack a.mono")))
+	b.shot("02-block")
+	if got := b.text("h1"); got != "Block "+height {
+		t.Errorf("after searching %s: got heading %q; want %q", height, got, "Block "+height)
+	}
+	if got := b.text("main"); !strings.Contains(got, "did.update") {
+		t.Errorf("block page: got %q; want the did.update operation listed", got)
+	}
+
+	b.run("open the operation", chromedp.Click(chromedp.CSS(`a[href="/explorer/operations/`+opHash+`"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#proof-verdict.ok")))
+	b.shot("03-operation-proof")
+	if got := b.text("#proof-verdict"); !strings.Contains(got, "The proof checks") {
+		t.Errorf("proof verdict: got %q; want it to say the proof checks", got)
+	}
+	checks := b.text("#proof-checks")
+	for _, want := range []string{"Operation hash", "Merkle path", "Block header", "Validator signature: not checked"} {
+		if !strings.Contains(checks, want) {
+			t.Errorf("proof checks: got %q; want %q", checks, want)
+		}
+	}
+
+	g, err := registry.LoadGenesis(filepath.Join(dir, "genesis.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.run("check with the validator key", chromedp.SendKeys(chromedp.CSS("#validator-key"), g.Validators[0].PublicKey),
+		chromedp.Click(chromedp.CSS("#check-proof")),
+		chromedp.WaitVisible(chromedp.CSS("#proof-verdict.ok")))
+	if got := b.text("#proof-checks"); !strings.Contains(got, "Validator signature: validator "+g.Validators[0].ID+" signed the header") {
+		t.Errorf("with the genesis key: got %q; want the validator's signature checked", got)
+	}
+	if got := b.text("#proof-verdict"); !strings.Contains(got, "5 of 5 checks passed") {
+		t.Errorf("with the genesis key: got verdict %q; want 5 of 5 checks passed", got)
+	}
+	b.shot("04-operation-proof-signature")
+
+	b.run("open the DID", chromedp.Navigate(base+"/explorer/dids/"+w.d.id), chromedp.WaitVisible(chromedp.CSS("section.version")))
+	b.shot("05-did-history")
+	if got := b.text("main"); !strings.Contains(got, "Version 2") || !strings.Contains(got, "Version 1") {
+		t.Errorf("DID page: got %q; want versions 2 and 1", got)
+	}
+
+	// A tampered proof: the operation altered by one character.
+	code, body = httpDo(t, http.MethodGet, base+"/registry/operations/"+opHash+"/proof", "", "")
+	if code != http.StatusOK {
+		t.Fatalf("GET proof: %d %s", code, body)
+	}
+	var proof map[string]any
+	if err := json.Unmarshal(body, &proof); err != nil {
+		t.Fatal(err)
+	}
+	op := proof["operation"].(string)
+	proof["operation"] = op[:len(op)-2] + flip(op[len(op)-2]) + op[len(op)-1:]
+	tampered, _ := json.Marshal(proof)
+	b.run("check a tampered proof", chromedp.Navigate(base+"/explorer/proof"), chromedp.WaitVisible(chromedp.CSS("#proof-json")),
+		chromedp.SetValue(chromedp.CSS("#proof-json"), string(tampered)),
+		chromedp.Click(chromedp.CSS("#check-proof")),
+		chromedp.WaitVisible(chromedp.CSS("#proof-verdict.bad")))
+	b.shot("06-tampered-proof")
+	if got := b.text("#proof-verdict"); !strings.Contains(got, "does not check") {
+		t.Errorf("tampered proof: got verdict %q; want it to say the proof does not check", got)
+	}
+	if got := b.text("#proof-checks"); !strings.Contains(got, "the operation or the hash was altered") {
+		t.Errorf("tampered proof: got checks %q; want the operation hash check to fail", got)
+	}
+
+	// Phone width: nothing wider than the screen.
+	b.run("phone width", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
+		chromedp.Navigate(base+"/explorer/blocks/"+height), chromedp.WaitVisible(chromedp.CSS("h1")))
+	b.shot("07-block-phone")
+	ctx, cancel := context.WithTimeout(b.ctx, 10e9)
+	defer cancel()
+	width, err := chromedp.Run(ctx, chromedp.Evaluate[int64]("document.documentElement.scrollWidth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if width > 390 {
+		t.Errorf("block page at 390 px: got a page %d px wide; want no horizontal scrolling", width)
+	}
+}
+
+// flip changes a base64url character into another one.
+func flip(c byte) string {
+	if c == 'A' {
+		return "B"
+	}
+	return "A"
+}
