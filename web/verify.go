@@ -20,6 +20,6 @@ func (s *Site) verify(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err, "/")
 		return
 	}
-	s.render(w, r, http.StatusOK, "verify", page{Title: "Verify", Nav: "verify", Scripts: nil, // verify.js: next commit
+	s.render(w, r, http.StatusOK, "verify", page{Title: "Verify", Nav: "verify", Scripts: []string{"checks.js", "verify.js"},
 		Data: verifyData{Templates: list.Templates}})
 }

@@ -174,3 +174,22 @@ func artifactsDir(t *testing.T) string {
 	}
 	return dir
 }
+
+// fitsPhone loads url at a phone's width (390 px, mobile) and fails the
+// test if the page is wider than the screen (it would scroll sideways).
+func (b *browserSession) fitsPhone(url, name string) {
+	b.t.Helper()
+	b.run("phone width "+url, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
+		chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS("h1")))
+	b.shot(name)
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	width, err := chromedp.Run(ctx, chromedp.Evaluate[int64]("document.documentElement.scrollWidth"))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if width > 390 {
+		b.t.Errorf("%s at 390 px: got a page %d px wide; want no sideways scrolling", url, width)
+	}
+	b.run("desktop width", chromedp.ResetViewport())
+}

@@ -113,18 +113,8 @@ func TestBrowserExplorer(t *testing.T) {
 	}
 
 	// Phone width: nothing wider than the screen.
-	b.run("phone width", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
-		chromedp.Navigate(base+"/explorer/blocks/"+height), chromedp.WaitVisible(chromedp.CSS("h1")))
-	b.shot("07-block-phone")
-	ctx, cancel := context.WithTimeout(b.ctx, 10e9)
-	defer cancel()
-	width, err := chromedp.Run(ctx, chromedp.Evaluate[int64]("document.documentElement.scrollWidth"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if width > 390 {
-		t.Errorf("block page at 390 px: got a page %d px wide; want no horizontal scrolling", width)
-	}
+	b.fitsPhone(base+"/explorer/blocks/"+height, "07-block-phone")
+	b.fitsPhone(base+"/explorer/operations/"+opHash, "08-operation-phone")
 }
 
 // flip changes a base64url character into another one.
