@@ -43,9 +43,10 @@ type browserSession struct {
 	shots  string
 }
 
-// newBrowser starts Chromium for t. Every console error, uncaught
-// exception and CSP violation the pages cause fails t at its end.
-func newBrowser(t *testing.T) *browserSession {
+// needChromium returns the Chromium binary, or skips t (fails it under CI)
+// when there is none. Call it first, then start the service, then
+// newBrowser: the browser then stops before the service does.
+func needChromium(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts Chromium; skipped with -short")
@@ -58,6 +59,13 @@ func newBrowser(t *testing.T) *browserSession {
 		}
 		t.Skip(msg)
 	}
+	return bin
+}
+
+// newBrowser starts Chromium bin for t. Every console error, uncaught
+// exception and CSP violation the pages cause fails t at its end.
+func newBrowser(t *testing.T, bin string) *browserSession {
+	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(bin),
 		chromedp.Flag("headless", true),

@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -20,9 +24,10 @@ import (
 // from genesis.json), the DID's version history, a tampered proof shown
 // failing, and the explorer at phone width.
 func TestBrowserExplorer(t *testing.T) {
-	b := newBrowser(t)
+	bin := needChromium(t)
 	dir := t.TempDir()
 	base, _, _ := startServe(t, nil, "--data-dir", dir)
+	b := newBrowser(t, bin)
 	chain := chainID(t, dir)
 	w := newWallet(t, base, chain)
 	opHash, err := w.update(context.Background(), http.DefaultClient, base, chain)
@@ -66,6 +71,8 @@ func TestBrowserExplorer(t *testing.T) {
 			t.Errorf("proof checks: got %q; want %q", checks, want)
 		}
 	}
+
+	merkleAgreesWithRegistry(t, b)
 
 	g, err := registry.LoadGenesis(filepath.Join(dir, "genesis.json"))
 	if err != nil {
@@ -123,4 +130,55 @@ func flip(c byte) string {
 		return "B"
 	}
 	return "A"
+}
+
+// merkleAgreesWithRegistry runs the page's Merkle check (proof.js) on the
+// audit paths registry.MerklePath makes for every leaf of trees of 1 to
+// 17 operations: each must check, and each with one hash, the index or
+// the root altered must not.
+func merkleAgreesWithRegistry(t *testing.T, b *browserSession) {
+	t.Helper()
+	type vector struct {
+		Leaf  string   `json:"leaf"`
+		Index int      `json:"index"`
+		Size  int      `json:"size"`
+		Path  []string `json:"path"`
+		Root  string   `json:"root"`
+		Want  bool     `json:"want"`
+	}
+	var vs []vector
+	for n := 1; n <= 17; n++ {
+		hashes := make([]string, n)
+		for i := range hashes {
+			sum := sha256.Sum256([]byte(fmt.Sprintf("op %d of %d", i, n)))
+			hashes[i] = hex.EncodeToString(sum[:])
+		}
+		root := registry.MerkleRoot(hashes)
+		for i, h := range hashes {
+			path := registry.MerklePath(hashes, i)
+			vs = append(vs, vector{h, i, n, path, root, true})
+			vs = append(vs, vector{h, i, n, path, hashes[(i+1)%n], false})
+			if n > 1 {
+				vs = append(vs, vector{h, (i + 1) % n, n, path, root, false})
+				bad := append([]string(nil), path...)
+				bad[len(bad)-1] = h
+				vs = append(vs, vector{h, i, n, bad, root, false})
+			}
+		}
+	}
+	in, _ := json.Marshal(vs)
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]bool](`(async function(vs){const out=[];for(const v of vs){out.push(await window.UrbisProof.verifyPath(v.leaf,v.index,v.size,v.path,v.root));}return out;})(`+string(in)+`)`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("run the page's Merkle check: %v", err)
+	}
+	if len(got) != len(vs) {
+		t.Fatalf("got %d answers for %d vectors", len(got), len(vs))
+	}
+	for i, v := range vs {
+		if got[i] != v.Want {
+			t.Errorf("page's verifyPath(index %d of %d, %d path hashes, want %v): got %v", v.Index, v.Size, len(v.Path), v.Want, got[i])
+		}
+	}
 }

@@ -21,7 +21,7 @@ import (
 // plain words and the district only. Then the paste box verifies the
 // credential by hand.
 func TestBrowserVerifier(t *testing.T) {
-	b := newBrowser(t)
+	bin := needChromium(t)
 	dir := t.TempDir()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -30,6 +30,7 @@ func TestBrowserVerifier(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	base, _, _ := startServe(t, nil, "--data-dir", filepath.Join(dir, "data"), "--addr", addr, "--public-url", "http://"+addr)
+	b := newBrowser(t, bin)
 	out, err := runCLI(t, nil, "agency", "create", "--name", "Corner Shop", "--output", "key", "--data-dir", filepath.Join(dir, "data"))
 	if err != nil {
 		t.Fatal(err)
