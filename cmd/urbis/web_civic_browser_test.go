@@ -21,9 +21,10 @@ import (
 func TestBrowserCivic(t *testing.T) {
 	bin := needChromium(t)
 	dir := t.TempDir()
-	base, _, _ := startServe(t, nil, "--data-dir", dir, "--block-interval", "50ms")
+	env := testDatabaseEnv(t)
+	base, _, _ := startServe(t, env, "--data-dir", dir, "--block-interval", "50ms")
 	b := newBrowser(t, bin)
-	env := map[string]string{"URBIS_SERVER": base, "URBIS_DATA_DIR": dir}
+	env["URBIS_SERVER"], env["URBIS_DATA_DIR"] = base, dir
 	cli := func(args ...string) string {
 		t.Helper()
 		out, err := runCLI(t, env, args...)

@@ -26,7 +26,7 @@ import (
 func TestBrowserExplorer(t *testing.T) {
 	bin := needChromium(t)
 	dir := t.TempDir()
-	base, _, _ := startServe(t, nil, "--data-dir", dir)
+	base, _, _ := startServe(t, testDatabaseEnv(t), "--data-dir", dir)
 	b := newBrowser(t, bin)
 	chain := chainID(t, dir)
 	w := newWallet(t, base, chain)
@@ -47,6 +47,17 @@ func TestBrowserExplorer(t *testing.T) {
 	b.shot("01-explorer")
 	if got := b.text("main"); !strings.Contains(got, chain) || !strings.Contains(got, "Recent blocks") {
 		t.Errorf("explorer front page: got %q; want the chain id %s and the recent blocks", got, chain)
+	}
+
+	// Keyboard: the first Tab reaches the skip link, which is then shown.
+	kctx, kcancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer kcancel()
+	if err := chromedp.Do(kctx, chromedp.KeyEvent("\t")); err != nil {
+		t.Fatal(err)
+	}
+	focused, err := chromedp.Run(kctx, chromedp.Evaluate[string](`document.activeElement.className + ' ' + (document.activeElement.getBoundingClientRect().left >= 0)`))
+	if err != nil || focused != "skip-link true" {
+		t.Errorf("first Tab: got focus on %q, %v; want the visible skip link", focused, err)
 	}
 
 	b.run("search for the block", chromedp.SendKeys(chromedp.CSS("#q"), height), chromedp.Submit(chromedp.CSS("#q")),

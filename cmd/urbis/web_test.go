@@ -14,7 +14,7 @@ import (
 // right status and no 500; the API's routes stay the API's.
 func TestWebPages(t *testing.T) {
 	dir := t.TempDir()
-	base, _, _ := startServe(t, nil, "--data-dir", dir)
+	base, _, _ := startServe(t, testDatabaseEnv(t), "--data-dir", dir)
 	chain := chainID(t, dir)
 	w := newWallet(t, base, chain)
 

@@ -29,9 +29,10 @@ func TestBrowserVerifier(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	base, _, _ := startServe(t, nil, "--data-dir", filepath.Join(dir, "data"), "--addr", addr, "--public-url", "http://"+addr)
+	env := testDatabaseEnv(t)
+	base, _, _ := startServe(t, env, "--data-dir", filepath.Join(dir, "data"), "--addr", addr, "--public-url", "http://"+addr)
 	b := newBrowser(t, bin)
-	out, err := runCLI(t, nil, "agency", "create", "--name", "Corner Shop", "--output", "key", "--data-dir", filepath.Join(dir, "data"))
+	out, err := runCLI(t, env, "agency", "create", "--name", "Corner Shop", "--output", "key", "--data-dir", filepath.Join(dir, "data"))
 	if err != nil {
 		t.Fatal(err)
 	}
