@@ -27,6 +27,7 @@ var forbiddenForDomain = []string{
 	"github.com/jackc/",
 	"net/http/httptest",
 	module + "/api",
+	module + "/web",
 	module + "/cmd/",
 	module + "/internal/store",
 }
@@ -41,6 +42,7 @@ var serverIdents = map[string]bool{
 // extraRules are per-package bans on top of the domain rule.
 var extraRules = map[string][]string{
 	"api":              {"gorm.io/", "github.com/glebarez/", module + "/internal/store"},
+	"web":              {"gorm.io/", "github.com/glebarez/", module + "/internal/store"},
 	"did":              {module + "/registry", module + "/vc", module + "/kms"},
 	"kms":              {module + "/did"},
 	"internal/errkind": {module + "/"},

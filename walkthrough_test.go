@@ -101,6 +101,12 @@ func TestElectionsWalkthrough(t *testing.T) {
 // the repository, and checks that each documented output line appears, in
 // order, in what its block printed. The only change made to the page is
 // the port: 8080 becomes a free one (also URL-encoded).
+// TestConsoleWalkthrough runs docs/CONSOLE.md: a poll on a fresh chain,
+// then what the explorer and verifier's pages say about it.
+func TestConsoleWalkthrough(t *testing.T) {
+	runPage(t, "docs/CONSOLE.md", 8)
+}
+
 func runPage(t *testing.T, page string, minBlocks int) {
 	if testing.Short() {
 		t.Skip("builds and runs urbis serve; skipped with -short")

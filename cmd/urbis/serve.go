@@ -32,6 +32,7 @@ import (
 	"github.com/urbis-id/urbis/vc/statuslist"
 	"github.com/urbis-id/urbis/verifiers"
 	"github.com/urbis-id/urbis/verifiers/oid4vp"
+	"github.com/urbis-id/urbis/web"
 )
 
 func (p *program) serveCommand() *cobra.Command {
@@ -227,12 +228,20 @@ func (p *program) serveAPI(ctx context.Context, cfg *config, log *slog.Logger, a
 		return err
 	}
 
+	// The web pages (web/) are served next to the API, on the same port,
+	// and read everything through the API's own handler.
+	apiHandler := srv.Handler()
+	site, err := web.New(web.Config{API: apiHandler, Logger: log})
+	if err != nil {
+		return err
+	}
+
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another urbis running? pick another --addr)", cfg.Addr, err)
 	}
 	hs := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           site.Mount(apiHandler),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -1,0 +1,98 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// apiClient calls the REST API's handler in process: the pages read
+// exactly what a client of openapi.yaml reads, through the same routes,
+// authentication and rate limits.
+type apiClient struct {
+	h http.Handler
+}
+
+// problemError is an API answer of 4xx or 5xx (application/problem+json).
+type problemError struct {
+	Status int    `json:"status"`
+	Title  string `json:"title"`
+	Detail string `json:"detail"`
+	Route  string `json:"-"`
+}
+
+func (e *problemError) Error() string {
+	return fmt.Sprintf("%s: %d %s: %s", e.Route, e.Status, e.Title, e.Detail)
+}
+
+// get calls GET path (an escaped path with its query) on behalf of the
+// visitor's request from, and decodes the JSON answer into out.
+func (c apiClient) get(from *http.Request, path string, out any) error {
+	return c.do(from, http.MethodGet, path, nil, out)
+}
+
+func (c apiClient) do(from *http.Request, method, path string, body io.Reader, out any) error {
+	req, err := http.NewRequestWithContext(from.Context(), method, path, body)
+	if err != nil {
+		return fmt.Errorf("web: API request %s %s: %w", method, path, err)
+	}
+	// The API sees the visitor: its rate limit counts them as it counts
+	// their own calls.
+	req.RemoteAddr = from.RemoteAddr
+	req.Host = from.Host
+	for _, h := range []string{"X-Forwarded-For", "X-Real-Ip"} {
+		if v := from.Header.Get(h); v != "" {
+			req.Header.Set(h, v)
+		}
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	rec := &recorder{header: http.Header{}, code: http.StatusOK}
+	c.h.ServeHTTP(rec, req)
+	if rec.code >= 400 {
+		pe := &problemError{Status: rec.code, Route: method + " " + path}
+		_ = json.Unmarshal(rec.body.Bytes(), pe)
+		pe.Status = rec.code
+		if pe.Title == "" {
+			pe.Title = http.StatusText(rec.code)
+		}
+		return pe
+	}
+	if out == nil {
+		return nil
+	}
+	ct := rec.header.Get("Content-Type")
+	if !strings.Contains(ct, "json") {
+		return fmt.Errorf("web: API %s %s answered %q, not JSON", method, path, ct)
+	}
+	if err := json.Unmarshal(rec.body.Bytes(), out); err != nil {
+		return fmt.Errorf("web: API %s %s: decode: %w", method, path, err)
+	}
+	return nil
+}
+
+// recorder is the response writer of an in-process API call.
+type recorder struct {
+	header http.Header
+	code   int
+	wrote  bool
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+
+func (r *recorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.code, r.wrote = code, true
+	}
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.WriteHeader(http.StatusOK)
+	return r.body.Write(b)
+}

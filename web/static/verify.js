@@ -1,0 +1,191 @@
+// The verifier's page: creates an OpenID4VP presentation request through
+// POST /verifier/requests with the service's API key (kept only in this
+// page's memory), shows its QR code, polls GET /verifier/requests/{id}
+// until the wallet answers, and shows each check in plain words. The paste
+// box verifies through POST /credentials/verify or /presentations/verify.
+'use strict';
+(function () {
+  let apiKey = '';
+  const $ = function (id) { return document.getElementById(id); };
+  const form = $('vp-form');
+  const keyInput = $('api-key');
+  const didSelect = $('vp-did');
+  const templateSelect = $('vp-template');
+  const errorBox = $('vp-error');
+  let polling = null;
+
+  function problemText(body, status) {
+    if (body && (body.detail || body.title)) { return (body.title ? body.title + ': ' : '') + (body.detail || ''); }
+    return 'the service answered ' + status;
+  }
+  async function call(method, url, body) {
+    const headers = { Accept: 'application/json' };
+    if (apiKey) { headers.Authorization = 'Bearer ' + apiKey; }
+    if (body !== undefined) { headers['Content-Type'] = 'application/json'; }
+    const resp = await fetch(url, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'omit' });
+    const data = await resp.json().catch(function () { return null; });
+    return { ok: resp.ok, status: resp.status, data: data };
+  }
+  function showError(text) {
+    errorBox.textContent = text;
+    errorBox.classList.remove('hidden');
+  }
+  function clearError() { errorBox.classList.add('hidden'); errorBox.textContent = ''; }
+
+  function showParams() {
+    document.querySelectorAll('fieldset.params').forEach(function (fs) {
+      fs.classList.toggle('hidden', fs.dataset.template !== templateSelect.value);
+    });
+  }
+  templateSelect.addEventListener('change', showParams);
+  showParams();
+
+  async function loadDIDs() {
+    apiKey = keyInput.value.trim();
+    didSelect.textContent = '';
+    if (!apiKey) { return; }
+    const r = await call('GET', '/dids');
+    if (!r.ok) {
+      const o = new Option('No DIDs: ' + problemText(r.data, r.status), '');
+      didSelect.append(o);
+      showError('The API key was not accepted: ' + problemText(r.data, r.status));
+      return;
+    }
+    clearError();
+    const active = (r.data.items || []).filter(function (d) { return d.status === 'active'; });
+    if (active.length === 0) { didSelect.append(new Option('This service has no active DID: create one first', '')); }
+    active.forEach(function (d) { didSelect.append(new Option(d.did + ' (' + d.method + ')', d.did)); });
+  }
+  keyInput.addEventListener('change', function () { loadDIDs(); });
+
+  function setVerdict(cls, text) {
+    const v = $('vp-verdict');
+    v.className = 'verdict ' + cls;
+    v.textContent = text;
+  }
+
+  function showClaims(claims) {
+    const box = $('vp-claims');
+    box.textContent = '';
+    if (!claims) { return; }
+    const h = document.createElement('h3');
+    h.textContent = 'What the wallet showed (only what was asked for)';
+    const dl = document.createElement('dl');
+    dl.className = 'fields';
+    Object.keys(claims).forEach(function (q) {
+      (claims[q] || []).forEach(function (c) {
+        (c.claims || []).forEach(function (cl) {
+          const dt = document.createElement('dt');
+          dt.textContent = (cl.path || []).join('.');
+          const dd = document.createElement('dd');
+          dd.textContent = typeof cl.value === 'string' ? cl.value : JSON.stringify(cl.value);
+          dl.append(dt, dd);
+        });
+        const dt = document.createElement('dt');
+        dt.textContent = 'issued by';
+        const dd = document.createElement('dd');
+        dd.textContent = c.issuer + ' (' + (c.types || []).join(', ') + ', ' + c.format + ')';
+        dl.append(dt, dd);
+      });
+    });
+    box.append(h, dl);
+  }
+
+  async function poll(id) {
+    const r = await call('GET', '/verifier/requests/' + encodeURIComponent(id));
+    if (!r.ok) {
+      setVerdict('bad', 'The request\'s status could not be read: ' + problemText(r.data, r.status));
+      stopPolling();
+      return;
+    }
+    const res = r.data;
+    if (res.status === 'pending') { return; }
+    stopPolling();
+    window.UrbisChecks.render($('vp-checks'), res);
+    if (res.status === 'verified') {
+      setVerdict('ok', 'Verified: the wallet\'s answer passed every check.');
+      showClaims(res.verifiedClaims);
+    } else {
+      setVerdict('bad', 'Not verified: ' + ((res.errors && res.errors[0]) ? res.errors[0].detail : 'the answer failed a check') + '.');
+    }
+  }
+  function stopPolling() {
+    if (polling !== null) { window.clearInterval(polling); polling = null; }
+  }
+
+  form.addEventListener('submit', async function (ev) {
+    ev.preventDefault();
+    clearError();
+    stopPolling();
+    apiKey = keyInput.value.trim();
+    if (!apiKey) { showError('Enter your service\'s API key.'); keyInput.focus(); return; }
+    if (!didSelect.value) { await loadDIDs(); }
+    if (!didSelect.value) { showError('Choose the DID that signs the request.'); didSelect.focus(); return; }
+    const params = {};
+    const fs = document.querySelector('fieldset.params[data-template="' + templateSelect.value + '"]');
+    if (fs) {
+      fs.querySelectorAll('input[data-param]').forEach(function (i) { if (i.value.trim() !== '') { params[i.dataset.param] = i.value.trim(); } });
+    }
+    const r = await call('POST', '/verifier/requests', { did: didSelect.value, template: templateSelect.value, params: params });
+    if (!r.ok) { showError('The request was not created: ' + problemText(r.data, r.status)); return; }
+    const req = r.data;
+    $('vp-qr').src = req.qrPng ? 'data:image/png;base64,' + req.qrPng : '/verifier/requests/' + encodeURIComponent(req.id) + '/qr.png';
+    $('vp-uri').href = req.uri;
+    $('vp-id').textContent = req.id;
+    $('vp-id').dataset.uri = req.uri;
+    $('vp-expires').textContent = new Date(req.expiresAt).toLocaleString();
+    $('vp-checks').textContent = '';
+    $('vp-claims').textContent = '';
+    setVerdict('wait', 'Waiting for the wallet… Scan the QR code with it.');
+    $('vp-request').classList.remove('hidden');
+    polling = window.setInterval(function () { poll(req.id); }, 1500);
+  });
+
+  // The paste box.
+  $('paste-form').addEventListener('submit', async function (ev) {
+    ev.preventDefault();
+    const verdict = $('paste-verdict');
+    const list = $('paste-checks');
+    const kind = $('paste-kind').value;
+    const text = $('paste-text').value.trim();
+    list.textContent = '';
+    verdict.classList.remove('hidden');
+    if (!text) {
+      verdict.className = 'verdict bad';
+      verdict.textContent = 'Paste a credential or presentation first.';
+      return;
+    }
+    let value = text;
+    if (text.startsWith('{')) {
+      try { value = JSON.parse(text); } catch (e) {
+        verdict.className = 'verdict bad';
+        verdict.textContent = 'That is not valid JSON: ' + e.message;
+        return;
+      }
+    }
+    let r;
+    if (kind === 'presentation') {
+      const options = {};
+      if ($('paste-challenge').value.trim()) { options.challenge = $('paste-challenge').value.trim(); }
+      if ($('paste-domain').value.trim()) { options.domain = $('paste-domain').value.trim(); }
+      r = await call('POST', '/presentations/verify', { verifiablePresentation: value, options: options });
+    } else {
+      r = await call('POST', '/credentials/verify', { verifiableCredential: value });
+    }
+    const res = r.data || {};
+    if (r.status !== 200 && r.status !== 422) {
+      verdict.className = 'verdict bad';
+      verdict.textContent = 'Not checked: ' + problemText(res, r.status);
+      return;
+    }
+    window.UrbisChecks.render(list, res);
+    (res.credentials || []).forEach(function (c, i) {
+      const li = document.createElement('li');
+      li.className = c.verified ? 'pass' : 'fail';
+      li.textContent = 'Credential ' + (i + 1) + ' in the presentation: ' + (c.verified ? 'verified' : 'not verified: ' + ((c.errors && c.errors[0]) ? c.errors[0].detail : ''));
+      list.append(li);
+    });
+    verdict.className = res.verified ? 'verdict ok' : 'verdict bad';
+    verdict.textContent = res.verified ? 'Verified: every check passed.' : 'Not verified: a check failed (marked ✗ below).';
+  });
+})();
