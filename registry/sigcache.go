@@ -5,55 +5,68 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"sync"
 )
 
-// sigCacheSize bounds the signatures the machine remembers as verified.
-const sigCacheSize = 1 << 18
+// sigCacheSize bounds the signatures the machine remembers as verified:
+// a pair is needed from the operation's submission to its block, so
+// this many is more than the pending operations of a busy node.
+const sigCacheSize = 1 << 16
 
 // sigCache remembers (operation hash, public key) pairs whose signature
 // verified, so that an operation checked when it was submitted is not
 // checked again by the sequencer. A pair is a fact about bytes, true in
 // any state: the machine still resolves the key from state and only
-// skips the arithmetic. It forgets the oldest pair when full.
+// skips the arithmetic. It forgets the oldest pair when full. Pairs are
+// kept as the SHA-256 of the hash and the key (32 bytes each).
 type sigCache struct {
 	mu   sync.Mutex
-	set  map[string]struct{}
-	ring []string
+	set  map[[32]byte]struct{}
+	ring [][32]byte
+	used []bool
 	next int
 }
 
 func newSigCache(size int) *sigCache {
-	return &sigCache{set: make(map[string]struct{}), ring: make([]string, size)}
+	return &sigCache{set: make(map[[32]byte]struct{}), ring: make([][32]byte, size), used: make([]bool, size)}
 }
 
-func sigKey(hash string, pub crypto.PublicKey) string {
+func sigKey(hash string, pub crypto.PublicKey) ([32]byte, bool) {
+	var b []byte
 	switch k := pub.(type) {
 	case ed25519.PublicKey:
-		return hash + string(k)
+		b = k
 	case *ecdsa.PublicKey:
-		b, err := k.Bytes()
-		if err == nil {
-			return hash + string(b)
+		var err error
+		if b, err = k.Bytes(); err != nil {
+			return [32]byte{}, false
 		}
+	default:
+		return [32]byte{}, false
 	}
-	return ""
+	h := sha256.New()
+	h.Write([]byte(hash))
+	h.Write(b)
+	var k [32]byte
+	h.Sum(k[:0])
+	return k, true
 }
 
 func (c *sigCache) has(hash string, pub crypto.PublicKey) bool {
-	k := sigKey(hash, pub)
-	if k == "" {
+	k, ok := sigKey(hash, pub)
+	if !ok {
 		return false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	_, ok := c.set[k]
+	_, ok = c.set[k]
 	return ok
 }
 
 func (c *sigCache) add(hash string, pub crypto.PublicKey) {
-	k := sigKey(hash, pub)
-	if k == "" {
+	k, ok := sigKey(hash, pub)
+	if !ok {
 		return
 	}
 	c.mu.Lock()
@@ -61,10 +74,10 @@ func (c *sigCache) add(hash string, pub crypto.PublicKey) {
 	if _, ok := c.set[k]; ok {
 		return
 	}
-	if old := c.ring[c.next]; old != "" {
-		delete(c.set, old)
+	if c.used[c.next] {
+		delete(c.set, c.ring[c.next])
 	}
-	c.ring[c.next] = k
+	c.ring[c.next], c.used[c.next] = k, true
 	c.next = (c.next + 1) % len(c.ring)
 	c.set[k] = struct{}{}
 }
