@@ -24,7 +24,6 @@ import (
 
 	"github.com/urbis-id/urbis/civic"
 	"github.com/urbis-id/urbis/civic/vote"
-	"github.com/urbis-id/urbis/did"
 	"github.com/urbis-id/urbis/internal/errkind"
 	"github.com/urbis-id/urbis/internal/store"
 	"github.com/urbis-id/urbis/registry"
@@ -35,6 +34,7 @@ func (p *program) benchBallotsCommand() *cobra.Command {
 		n, clients, blind, maxOps int
 		interval                  time.Duration
 		dir, output, profile      string
+		prepared                  string
 		keep                      bool
 	)
 	cmd := &cobra.Command{
@@ -54,7 +54,10 @@ whole blind protocol (Blind, BlindSign, Finalize), the others are signed
 directly with the election's key, which gives the same signature an
 unblinded blind signature is (RFC 9474 section 4.5). Each ballot.cast
 operation is then signed by its own fresh did:key (nonce 1) and written to a
-file, one per line, so that nothing is held in memory.
+file, one per line, so that nothing is held in memory. With --prepared DIR,
+the chain as it is before the first ballot and the ballots are kept in DIR,
+and a later run with the same DIR and --ballots casts them again on a copy
+of that chain without preparing anything.
 
 Timed phase: --clients goroutines read the file and Submit and Wait each
 operation on the engine in this process (no HTTP): the engine parses it,
@@ -76,7 +79,7 @@ per second, peak RSS of this process (VmHWM) and the recount time.`,
 			if n < 1 || clients < 1 || maxOps < 1 || interval <= 0 {
 				return fmt.Errorf("--ballots, --clients and --max-block-ops must be positive, --block-interval too")
 			}
-			return p.benchBallots(cmd.Context(), benchBallotsConfig{n: n, clients: clients, blind: blind, maxOps: maxOps, interval: interval, dir: dir, keep: keep, output: output, profile: profile})
+			return p.benchBallots(cmd.Context(), benchBallotsConfig{n: n, clients: clients, blind: blind, maxOps: maxOps, interval: interval, dir: dir, keep: keep, output: output, profile: profile, prepared: prepared})
 		},
 	}
 	f := cmd.Flags()
@@ -88,15 +91,16 @@ per second, peak RSS of this process (VmHWM) and the recount time.`,
 	f.StringVar(&dir, "dir", "", "directory for the database and the prepared ballots (default: a temporary one)")
 	f.BoolVar(&keep, "keep", false, "keep the directory")
 	f.StringVarP(&output, "output", "o", "text", "output format: text or json")
+	f.StringVar(&prepared, "prepared", "", "keep the prepared chain and ballots in this directory, or cast those kept there by an earlier run (same --ballots; the poll closes 24 h after its preparation)")
 	f.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the timed phase to this file, and a heap profile after it to FILE.heap")
 	return cmd
 }
 
 type benchBallotsConfig struct {
-	n, clients, blind, maxOps int
-	interval                  time.Duration
-	dir, output, profile      string
-	keep                      bool
+	n, clients, blind, maxOps      int
+	interval                       time.Duration
+	dir, output, profile, prepared string
+	keep                           bool
 }
 
 type benchBallotsResult struct {
@@ -131,6 +135,21 @@ func (p *program) benchBallots(ctx context.Context, cfg benchBallotsConfig) erro
 	if !cfg.keep {
 		defer os.RemoveAll(dir)
 	}
+	var kept *preparedPoll
+	if cfg.prepared != "" {
+		k, err := loadPreparedPoll(cfg.prepared, cfg.n)
+		if err != nil {
+			return err
+		}
+		kept = k
+		if kept != nil {
+			if err := copyFile(filepath.Join(cfg.prepared, "chain.db"), filepath.Join(dir, "urbis.db")); err != nil {
+				return err
+			}
+		} else if err := os.MkdirAll(cfg.prepared, 0o755); err != nil {
+			return err
+		}
+	}
 	db, err := store.Open(ctx, filepath.Join(dir, "urbis.db"))
 	if err != nil {
 		return err
@@ -139,8 +158,13 @@ func (p *program) benchBallots(ctx context.Context, cfg benchBallotsConfig) erro
 	if _, err := db.MigrateUp(ctx); err != nil {
 		return err
 	}
-	g, gov, val, err := registry.NewDevGenesis("urbis-bench", time.Now().UTC())
-	if err != nil {
+	var (
+		g        *registry.Genesis
+		gov, val ed25519.PrivateKey
+	)
+	if kept != nil {
+		g, val = kept.genesis, ed25519.NewKeyFromSeed(kept.ValidatorSeed)
+	} else if g, gov, val, err = registry.NewDevGenesis("urbis-bench", time.Now().UTC()); err != nil {
 		return err
 	}
 	engine, err := registry.NewSolo(registry.SoloConfig{
@@ -156,62 +180,43 @@ func (p *program) benchBallots(ctx context.Context, cfg benchBallotsConfig) erro
 	go func() { done <- engine.Run(runCtx) }()
 	defer func() { stop(); <-done }()
 
-	commit := func(key ed25519.PrivateKey, kind registry.Kind, payload any) error {
-		d, _ := did.NewKey(key.Public())
-		n, err := db.Nonce(ctx, d.String())
-		if err != nil {
-			return err
-		}
-		op, err := registry.NewOperation(g.ChainID, kind, d.String()+"#"+d.ID, n+1, payload)
-		if err != nil {
-			return err
-		}
-		s, err := registry.Sign(op, key)
-		if err != nil {
-			return err
-		}
-		if _, err := engine.Submit(ctx, s.JWS); err != nil {
-			return err
-		}
-		st, err := engine.Wait(ctx, s.Hash)
-		if err == nil && st.Status != registry.StatusCommitted {
-			err = fmt.Errorf("%s rejected: %s", kind, st.Reason)
-		}
-		return err
-	}
-	_, authKey, _ := ed25519.GenerateKey(rand.Reader)
-	authDID, _ := did.NewKey(authKey.Public())
-	if err := commit(gov, registry.KindTrustAccredit, registry.TrustAccredit{Issuer: authDID.String(), Types: []string{vote.AuthorityType}}); err != nil {
-		return err
-	}
-	priv, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return err
-	}
-	pk, err := vote.EncodePublicKey(&priv.PublicKey)
-	if err != nil {
-		return err
-	}
-	options := []string{"yes", "no", "blank"}
-	now := time.Now().UTC()
-	e := vote.CreatePayload{
-		ID: "bench-poll", Title: "Benchmark poll", Options: options,
-		Eligibility: vote.Rule{CredentialType: "ResidentCredential"},
-		Opens:       now.Add(-time.Minute).Format(time.RFC3339), Closes: now.Add(24 * time.Hour).Format(time.RFC3339), PublicKey: pk,
-	}
-	if err := commit(authKey, vote.KindCreate, e); err != nil {
-		return err
-	}
-
 	res := benchBallotsResult{Ballots: cfg.n, Blind: min(cfg.blind, cfg.n), Cores: runtime.NumCPU()}
-	fmt.Fprintf(p.stderr, "preparing %d tokens and signed ballots (%d through the blind protocol) on %d cores ...\n", cfg.n, res.Blind, runtime.NumCPU())
-	start := time.Now()
-	file := filepath.Join(dir, "ballots.jws")
-	if err := prepareBallots(file, g.ChainID, e.ID, options, priv, cfg.n, res.Blind); err != nil {
-		return err
+	var (
+		priv     *rsa.PrivateKey
+		election string
+		file     = filepath.Join(dir, "ballots.jws")
+	)
+	if kept != nil {
+		priv, election, file = kept.key, kept.Election, filepath.Join(cfg.prepared, "ballots.jws")
+		res.Blind, res.PrepSeconds = kept.Blind, kept.PrepSeconds
+		fmt.Fprintf(p.stderr, "casting the %d ballots prepared in %s (preparation took %.1f s)\n", cfg.n, cfg.prepared, kept.PrepSeconds)
+	} else {
+		poll, err := setUpBenchPoll(ctx, db, engine, g, gov)
+		if err != nil {
+			return err
+		}
+		priv, election = poll.key, poll.Election
+		if cfg.prepared != "" {
+			// The chain before the first ballot, for later runs.
+			if err := db.Snapshot(ctx, filepath.Join(cfg.prepared, "chain.db")); err != nil {
+				return err
+			}
+			file = filepath.Join(cfg.prepared, "ballots.jws")
+		}
+		fmt.Fprintf(p.stderr, "preparing %d tokens and signed ballots (%d through the blind protocol) on %d cores ...\n", cfg.n, res.Blind, runtime.NumCPU())
+		start := time.Now()
+		if err := prepareBallots(file, g.ChainID, election, poll.Options, priv, cfg.n, res.Blind); err != nil {
+			return err
+		}
+		res.PrepSeconds = time.Since(start).Seconds()
+		fmt.Fprintf(p.stderr, "  %.1f s\n", res.PrepSeconds)
+		if cfg.prepared != "" {
+			poll.Ballots, poll.Blind, poll.PrepSeconds, poll.ValidatorSeed = cfg.n, res.Blind, res.PrepSeconds, val.Seed()
+			if err := poll.save(cfg.prepared, g); err != nil {
+				return err
+			}
+		}
 	}
-	res.PrepSeconds = time.Since(start).Seconds()
-	fmt.Fprintf(p.stderr, "  %.1f s\n", res.PrepSeconds)
 
 	res.Baseline = ballotCheckRate(priv, 3*time.Second)
 	fmt.Fprintf(p.stderr, "baseline: %.0f ballot signature checks (Ed25519 + RSA-PSS) per second on %d cores\ncasting %d ballots with %d concurrent submitters ...\n",
@@ -244,7 +249,7 @@ func (p *program) benchBallots(ctx context.Context, cfg benchBallotsConfig) erro
 		}
 		defer pf.Close()
 	}
-	start = time.Now()
+	start := time.Now()
 	for range cfg.clients {
 		wg.Add(1)
 		go func() {
@@ -282,14 +287,14 @@ func (p *program) benchBallots(ctx context.Context, cfg benchBallotsConfig) erro
 	// give back what the cast phase no longer needs first.
 	debug.FreeOSMemory()
 	start = time.Now()
-	rc, err := vote.RecountFromBlocks(ctx, db, e.ID, nil)
+	rc, err := vote.RecountFromBlocks(ctx, db, election, nil)
 	if err != nil {
 		return err
 	}
 	res.Recount = time.Since(start).Seconds()
 	res.Blocks = rc.Blocks
 	res.PeakRSS, _ = rssMiB(os.Getpid(), "VmHWM")
-	tally, err := vote.NewService(vote.Config{State: db}).Tally(ctx, e.ID)
+	tally, err := vote.NewService(vote.Config{State: db}).Tally(ctx, election)
 	if err != nil {
 		return err
 	}
