@@ -208,9 +208,13 @@ const sqliteBlockPragmas = "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -163
 const sqliteIdlePragmas = "PRAGMA cache_size = -2000"
 
 var (
-	qHead         = newQuery("SELECT height, header FROM blocks ORDER BY height DESC LIMIT 1")
-	qBlock        = newQuery("SELECT header, signatures, op_count FROM blocks WHERE height = ?")
-	qBlockOps     = newQuery("SELECT jws FROM block_ops WHERE height = ? ORDER BY idx")
+	qHead     = newQuery("SELECT height, header FROM blocks ORDER BY height DESC LIMIT 1")
+	qBlock    = newQuery("SELECT header, signatures, op_count FROM blocks WHERE height = ?")
+	qBlockOps = newQuery("SELECT jws FROM block_ops WHERE height = ? ORDER BY idx")
+	// An operation's status: its block if it is in one (a commit wins
+	// over a rejection), else its rejection.
+	qOpCommitted = newQuery("SELECT o.hash, '" + opCommitted + "', o.height, o.idx, o.kind, '', b.time " +
+		"FROM block_ops o JOIN blocks b ON b.height = o.height WHERE o.hash = ?")
 	qOpStatus     = newQuery("SELECT " + opStatusCols + " FROM op_status WHERE hash = ?")
 	errNoBlockYet = errkind.New(errkind.NotFound, "no block yet")
 )
@@ -276,7 +280,11 @@ func (db *DB) Block(ctx context.Context, height uint64) (registry.Block, error) 
 // was neither committed nor rejected.
 func (db *DB) OpStatus(ctx context.Context, hash string) (registry.OpStatus, error) {
 	var m dbOpStatus
-	if err := m.scan(db.sql.QueryRowContext(ctx, db.text(qOpStatus), hash)); err != nil {
+	err := m.scan(db.sql.QueryRowContext(ctx, db.text(qOpCommitted), hash))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = m.scan(db.sql.QueryRowContext(ctx, db.text(qOpStatus), hash))
+	}
+	if err != nil {
 		return registry.OpStatus{}, db.chainFail(err, "operation "+hash)
 	}
 	return m.domain(), nil

@@ -43,6 +43,7 @@ func TestChainQueriesUseIndexes(t *testing.T) {
 		{"Head", qHead, nil, false, true},
 		{"Block", qBlock, []any{1}, false, false},
 		{"BlockOps", qBlockOps, []any{1}, false, false},
+		{"OpStatus committed", qOpCommitted, []any{"x"}, false, false},
 		{"OpStatus", qOpStatus, []any{"x"}, false, false},
 		{"next accreditation seq", newQuery("SELECT COALESCE(MAX(seq), 0) + 1 FROM accreditations"), nil, false, true},
 	}
@@ -121,7 +122,7 @@ func TestChainQueriesUseIndexes(t *testing.T) {
 // exec, in the current search path.
 func migrateForPlan(t *testing.T, db *DB, exec func(ctx context.Context, q string, args ...any) (sql.Result, error)) error {
 	t.Helper()
-	for _, f := range []string{"00001_init.sql", "00002_registry.sql"} {
+	for _, f := range []string{"00001_init.sql", "00002_registry.sql", "00014_ops_stored_once.sql"} {
 		b, err := os.ReadFile(filepath.Join("..", "..", "migrations", "postgres", f))
 		if err != nil {
 			return err

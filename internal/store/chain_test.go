@@ -710,3 +710,46 @@ func TestStateDigestSeesEveryEdit(t *testing.T) {
 		})
 	}
 }
+
+// TestOpsStoredOnceMigration: migration 00014 moves committed statuses
+// into block_ops (with their kinds) and back, and OpStatus reads the same
+// on both sides of it.
+func TestOpsStoredOnceMigration(t *testing.T) {
+	each(t, func(t *testing.T, shared *store.DB) {
+		ctx := t.Context()
+		db := openAnother(t, shared.Dialect())
+		b1, h1 := block(1, t1, 1, 2)
+		_, rejected := jws(registry.KindDIDUpdate, 9)
+		if err := db.InBlockTx(ctx, func(tx registry.BlockTx) error {
+			if err := tx.PutOpStatus(ctx, registry.OpStatus{Hash: rejected, Status: "rejected", Kind: registry.KindDIDUpdate, Reason: "nonce", Time: t1}); err != nil {
+				return err
+			}
+			return tx.PutBlock(ctx, b1, h1)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := db.MigrateDown(ctx); err != nil || v != "00014_ops_stored_once.sql" {
+			t.Fatalf("MigrateDown = %q, %v; want 00014_ops_stored_once.sql undone", v, err)
+		}
+		for i, h := range h1 {
+			if n := storetest.Exec(t, db, "UPDATE op_status SET kind = kind WHERE hash = ? AND status = 'committed' AND height = 1 AND idx = ? AND kind = 'anchor'", h, i); n != 1 {
+				t.Errorf("after down: committed op_status rows of op %d: %d; want 1", i, n)
+			}
+		}
+		if _, err := db.MigrateUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := storetest.Exec(t, db, "DELETE FROM op_status WHERE status = 'committed'"); n != 0 {
+			t.Errorf("after up: %d committed rows left in op_status; want 0", n)
+		}
+		for i, h := range h1 {
+			want := registry.OpStatus{Hash: h, Status: "committed", Height: 1, Index: i, Kind: registry.KindAnchor, Time: t1}
+			if got, err := db.OpStatus(ctx, h); err != nil || got != want {
+				t.Errorf("after up: OpStatus(op %d) = %+v, %v; want %+v", i, got, err, want)
+			}
+		}
+		if got, err := db.OpStatus(ctx, rejected); err != nil || got.Status != "rejected" || got.Reason != "nonce" {
+			t.Errorf("after up: OpStatus(rejected) = %+v, %v; want the rejection", got, err)
+		}
+	})
+}

@@ -46,7 +46,8 @@ type savepoint struct {
 	sql   int
 }
 
-// The operation statuses op_status holds.
+// The operation statuses: committed (in block_ops, which OpStatus reads
+// first) and rejected (in op_status).
 const (
 	opCommitted = "committed"
 	opRejected  = "rejected"
@@ -65,8 +66,10 @@ var (
 	qPutAnchor             = newQuery("INSERT INTO anchors (" + anchorCols + ") VALUES (?, ?, ?, ?, ?, ?, ?)")
 	qPutBlock              = newQuery("INSERT INTO blocks (height, hash, previous, time, op_count, ops_root, state_root, " +
 		"proposer, header, signatures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-	// A rejection never overwrites a commit: a replayed operation is
-	// rejected, but the original stays committed.
+	// A rejection never hides a commit: OpStatus reads block_ops first,
+	// so a replayed operation is rejected, and the original stays
+	// committed. (Rows of op_status committed before migration 00014 are
+	// not overwritten either.)
 	qPutRejected = newQuery("INSERT INTO op_status (hash, status, kind, reason, time) VALUES (?, '" + opRejected + "', ?, ?, ?) " +
 		"ON CONFLICT (hash) DO UPDATE SET kind = excluded.kind, reason = excluded.reason, time = excluded.time " +
 		"WHERE op_status.status = '" + opRejected + "'")
@@ -243,7 +246,7 @@ func (db *DB) opsPerStatement() int {
 // PutBlock implements registry.BlockTx. It stores the header (as its
 // canonical JSON, with the time in UTC, which is what Head and Block
 // return; and Header.Hash), the signatures and the operations in order,
-// and marks each operation committed, replacing an earlier rejection. Invalid if
+// with their kinds: OpStatus reports them committed, over any rejection. Invalid if
 // the header's OpCount, the operations and their hashes do not match in
 // number; Conflict if the height, or an operation, is already stored.
 func (t *chainTx) PutBlock(ctx context.Context, b registry.Block, opHashes []string) error {
@@ -262,22 +265,12 @@ func (t *chainTx) PutBlock(ctx context.Context, b registry.Block, opHashes []str
 	per := t.db.opsPerStatement()
 	for lo := 0; lo < len(b.Ops); lo += per {
 		hi := min(lo+per, len(b.Ops))
-		ops := make([]any, 0, 4*(hi-lo))
-		statuses := make([]any, 0, 5*(hi-lo))
+		ops := make([]any, 0, 5*(hi-lo))
 		for i := lo; i < hi; i++ {
-			ops = append(ops, opHashes[i], m.Height, i, b.Ops[i])
-			statuses = append(statuses, opHashes[i], m.Height, i, string(opKind(b.Ops[i])), m.Time)
+			ops = append(ops, opHashes[i], m.Height, i, string(opKind(b.Ops[i])), b.Ops[i])
 		}
 		if err := t.exec(ctx, "operations of "+what, insertRows(
-			"INSERT INTO block_ops (hash, height, idx, jws) VALUES ", "(?, ?, ?, ?)", hi-lo, ""), ops...); err != nil {
-			return err
-		}
-		if err := t.exec(ctx, "status of the operations of "+what, insertRows(
-			"INSERT INTO op_status (hash, height, idx, kind, time, status, reason) VALUES ",
-			"(?, ?, ?, ?, ?, '"+opCommitted+"', '')", hi-lo,
-			" ON CONFLICT (hash) DO UPDATE SET status = excluded.status, height = excluded.height, "+
-				"idx = excluded.idx, kind = excluded.kind, reason = excluded.reason, time = excluded.time"),
-			statuses...); err != nil {
+			"INSERT INTO block_ops (hash, height, idx, kind, jws) VALUES ", "(?, ?, ?, ?, ?)", hi-lo, ""), ops...); err != nil {
 			return err
 		}
 	}
