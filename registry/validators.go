@@ -119,7 +119,7 @@ func (s *validatorSets) key(id string, h Header) (ed25519.PublicKey, error) {
 	}
 	why, ok := s.fate[id]
 	if !ok {
-		why = "it never was a validator of chain " + s.chain
+		why = "neither the genesis of chain " + s.chain + " nor a validator.set before this block made it a validator"
 	}
 	return nil, errkind.New(errkind.Invalid, "%q, which is not a validator in force at %s: %s (in force: %s)", id, at, why, s.ids())
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -267,6 +268,14 @@ func TestNodeFaults(t *testing.T) {
 	}
 	l.signal(1, syscall.SIGKILL)
 	write(4, 2)
+	// node4 proposes about one block in three: write until a registry
+	// block it proposed is committed.
+	for n := 0; l.headProposer(0) != "node4"; n++ {
+		if n == 20 {
+			t.Fatalf("node4 proposed none of the last %d registry blocks", n)
+		}
+		write(4, 1)
+	}
 	l.sameHead(0, 2, 4)
 
 	// A proof of the last write, signed by a validator set the genesis
@@ -289,5 +298,74 @@ func TestNodeFaults(t *testing.T) {
 	stripped, _ := json.Marshal(pr)
 	if out, err := checkProof("stripped.json", string(stripped)); err == nil || !strings.Contains(out, "another validator set") {
 		t.Errorf("check-proof without the validator-set changes: got %q, %v; want a failure", out, err)
+	}
+	// Each link of the history is checked: a set the change's header does
+	// not name, a header altered, a commit short of two thirds of the set
+	// then in force.
+	for _, c := range []struct {
+		name, want string
+		alter      func(h []any)
+	}{
+		{"a validator set forged", "is not the one block", func(h []any) {
+			v := h[1].(map[string]any)["validators"].([]any)
+			v[0].(map[string]any)["power"] = 1000
+		}},
+		{"node4's key put in the first change's set", "is not the one block", func(h []any) {
+			v0 := h[0].(map[string]any)["validators"].([]any)
+			for _, v := range h[1].(map[string]any)["validators"].([]any) {
+				if !slices.ContainsFunc(v0, func(w any) bool { return w.(map[string]any)["publicKey"] == v.(map[string]any)["publicKey"] }) {
+					h[0].(map[string]any)["validators"] = append(v0, v) // node4, the one the second change adds
+				}
+			}
+		}},
+		{"a change's header altered to name another set", "validator-set change at block", func(h []any) {
+			sh := h[0].(map[string]any)["signedHeader"].(map[string]any)["header"].(map[string]any)
+			sh["next_validators_hash"] = h[1].(map[string]any)["signedHeader"].(map[string]any)["header"].(map[string]any)["next_validators_hash"]
+		}},
+		{"a change's commit short of two thirds", "more than two thirds", func(h []any) {
+			sigs := h[1].(map[string]any)["signedHeader"].(map[string]any)["commit"].(map[string]any)["signatures"].([]any)
+			for _, s := range sigs[:2] {
+				s.(map[string]any)["block_id_flag"] = 1 // absent
+				s.(map[string]any)["validator_address"] = ""
+				s.(map[string]any)["timestamp"] = "0001-01-01T00:00:00Z"
+				s.(map[string]any)["signature"] = nil
+			}
+		}},
+	} {
+		var pr map[string]any
+		if err := json.Unmarshal([]byte(last), &pr); err != nil {
+			t.Fatal(err)
+		}
+		c.alter(pr["history"].([]any))
+		forged, _ := json.Marshal(pr)
+		if out, err := checkProof("forged-history.json", string(forged)); err == nil || !strings.Contains(out, c.want) {
+			t.Errorf("check-proof with %s: got %q, %v; want a failure saying %q", c.name, out, err, c.want)
+		}
+	}
+
+	// The registry replays from the blocks: on node0, which signed every
+	// block it stored as a validator in force, with blocks proposed by
+	// node4 (added) and node3 (removed later), it checks; node3 signed
+	// the blocks it stored after its removal, node4 those it stored
+	// before it was added: replaying them names the first such block.
+	l.signal(0, syscall.SIGTERM)
+	l.signal(3, syscall.SIGTERM)
+	l.signal(4, syscall.SIGTERM)
+	verify := func(i int) (string, error) {
+		return runCLI(t, nil, "registry", "verify", "--data-dir", filepath.Join(l.home(i), "urbis"))
+	}
+	if out, err := verify(0); err != nil || !strings.HasPrefix(out, "OK: chain urbis-localnet") {
+		t.Errorf("registry verify of node0: got %q, %v; want OK", out, err)
+	}
+	for i, want := range map[int][]string{
+		3: {`header is signed by "node3", which is not a validator in force at block`, "removed it from consensus height"},
+		4: {`block 1: header is signed by "node4", which is not a validator in force at block 1`, "nor a validator.set before this block made it a validator"},
+	} {
+		out, err := verify(i)
+		for _, w := range want {
+			if err == nil || !strings.Contains(out, w) {
+				t.Errorf("registry verify of node%d: got %q, %v; want FAILED saying %q", i, out, err, w)
+			}
+		}
 	}
 }

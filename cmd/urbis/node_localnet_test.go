@@ -194,6 +194,22 @@ func (l *localnet) head(i int) string {
 	return h.Hash
 }
 
+// headProposer returns the proposer of validator i's registry head.
+func (l *localnet) headProposer(i int) string {
+	resp, err := http.Get(l.url(i) + "/registry/head")
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	var h struct {
+		Header struct {
+			Proposer string `json:"proposer"`
+		} `json:"header"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&h)
+	return h.Header.Proposer
+}
+
 // sameHead waits until the validators have one registry head.
 func (l *localnet) sameHead(nodes ...int) {
 	l.t.Helper()
