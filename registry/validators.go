@@ -86,8 +86,8 @@ func (s *validatorSets) at(h Header) {
 	}
 }
 
-// change records a change that block h made.
-func (s *validatorSets) change(h Header, c ValidatorChange) error {
+// change records a change that an operation of kind k in block h made.
+func (s *validatorSets) change(h Header, k Kind, c ValidatorChange) error {
 	pub, err := validatorKey(c.Validator)
 	if err != nil {
 		return err
@@ -100,9 +100,9 @@ func (s *validatorSets) change(h Header, c ValidatorChange) error {
 	}
 	s.pending = append(s.pending, p)
 	if c.Power == 0 {
-		s.fate[c.ID] = fmt.Sprintf("the validator.set of block %d removed it %s", h.Height, when)
+		s.fate[c.ID] = fmt.Sprintf("the %s of block %d removed it %s", k, h.Height, when)
 	} else {
-		s.fate[c.ID] = fmt.Sprintf("the validator.set of block %d gave it power %d %s", h.Height, c.Power, when)
+		s.fate[c.ID] = fmt.Sprintf("the %s of block %d gave it power %d %s", k, h.Height, c.Power, when)
 	}
 	return nil
 }
@@ -119,7 +119,7 @@ func (s *validatorSets) key(id string, h Header) (ed25519.PublicKey, error) {
 	}
 	why, ok := s.fate[id]
 	if !ok {
-		why = "neither the genesis of chain " + s.chain + " nor a validator.set before this block made it a validator"
+		why = "neither the genesis of chain " + s.chain + " nor a validator change before this block made it a validator"
 	}
 	return nil, errkind.New(errkind.Invalid, "%q, which is not a validator in force at %s: %s (in force: %s)", id, at, why, s.ids())
 }

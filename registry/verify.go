@@ -322,7 +322,7 @@ func (r *replay) block(ctx context.Context, h uint64, f fetched) error {
 	for _, p := range f.ops {
 		for _, s := range r.setters {
 			if c, ok := s.ValidatorChange(p.Op.Kind, p.Op.Payload); ok {
-				if err := r.sets.change(hd, c); err != nil {
+				if err := r.sets.change(hd, p.Op.Kind, c); err != nil {
 					return mismatch(h, "validator change of operation %s: %v", p.Hash, err)
 				}
 			}

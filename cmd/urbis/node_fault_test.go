@@ -359,7 +359,7 @@ func TestNodeFaults(t *testing.T) {
 	}
 	for i, want := range map[int][]string{
 		3: {`header is signed by "node3", which is not a validator in force at block`, "removed it from consensus height"},
-		4: {`block 1: header is signed by "node4", which is not a validator in force at block 1`, "nor a validator.set before this block made it a validator"},
+		4: {`block 1: header is signed by "node4", which is not a validator in force at block 1`, "nor a validator change before this block made it a validator"},
 	} {
 		out, err := verify(i)
 		for _, w := range want {

@@ -185,11 +185,11 @@ func TestVerifyFollowsValidatorSet(t *testing.T) {
 		{"proposed by a removed validator", with(6, p2), "v1", keys[0], 5,
 			`proposer "v2", which is not a validator in force at block 5 (consensus height 6): the validator.set of block 3 removed it from consensus height 6`},
 		{"proposed by a key that never was a validator", with(2, px), "v1", keys[0], 2,
-			`proposer "` + Address(stranger.Public().(ed25519.PublicKey)) + `", which is not a validator in force at block 2 (consensus height 2): neither the genesis of chain node-test nor a validator.set before this block made it a validator`},
+			`proposer "` + Address(stranger.Public().(ed25519.PublicKey)) + `", which is not a validator in force at block 2 (consensus height 2): neither the genesis of chain node-test nor a validator change before this block made it a validator`},
 		{"signed by a removed validator", good, "v2", keys[1], 5,
 			`header is signed by "v2", which is not a validator in force at block 5 (consensus height 6): the validator.set of block 3 removed it`},
 		{"signed by a key that never was a validator", good, "v7", stranger, 1,
-			`header is signed by "v7", which is not a validator in force at block 1 (consensus height 1): neither the genesis of chain node-test nor a validator.set before this block made it a validator`},
+			`header is signed by "v7", which is not a validator in force at block 1 (consensus height 1): neither the genesis of chain node-test nor a validator change before this block made it a validator`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			db := openDB(t, store.SQLite)
