@@ -14,7 +14,6 @@ import (
 
 	"github.com/urbis-id/urbis/civic"
 	"github.com/urbis-id/urbis/did"
-	"github.com/urbis-id/urbis/internal/store"
 	"github.com/urbis-id/urbis/registry"
 )
 
@@ -191,42 +190,44 @@ func TestVerifyFollowsValidatorSet(t *testing.T) {
 		{"signed by a key that never was a validator", good, "v7", stranger, 1,
 			`header is signed by "v7", which is not a validator in force at block 1 (consensus height 1): neither the genesis of chain node-test nor a validator change before this block made it a validator`},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			db := openDB(t, store.SQLite)
-			a, err := NewApp(context.Background(), AppConfig{Store: db, Genesis: g, ValidatorID: c.id, ValidatorKey: c.key, Programs: civic.Programs()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			gov := keySigner(t, "gov")
-			alice, createA := create(t, g.ChainID, "alice")
-			ops := [][]string{
-				{gov.setValidator(t, g.ChainID, 1, "v3", v3, 10), createA},
-				{alice.update(t, g.ChainID)},
-				nil,
-				{gov.setValidator(t, g.ChainID, 2, "v2", v2, 0), alice.update(t, g.ChainID)},
-				{alice.update(t, g.ChainID)},
-				{alice.update(t, g.ChainID)},
-			}
-			for i, p := range c.proposers {
-				if resp := finalize(t, a, int64(i+1), p, ops[i]...); slices.ContainsFunc(codes(resp), func(c uint32) bool { return c != codeOK }) {
-					t.Fatalf("consensus height %d: got codes %v; want all accepted", i+1, codes(resp))
-				}
-			}
-			head, err := db.Head(context.Background())
-			if err != nil || head.Height != 5 || head.ConsensusHeight != 6 {
-				t.Fatalf("head: got block %d at consensus height %d (%v); want block 5 at 6", head.Height, head.ConsensusHeight, err)
-			}
-			err = registry.Verify(context.Background(), db, openDB(t, store.SQLite), g, nil, append(civic.Programs(), ValidatorProgram(g))...)
-			if c.height == 0 {
+		for _, kind := range dbKinds() {
+			t.Run(c.name+"/"+kind, func(t *testing.T) {
+				db := openDB(t, kind)
+				a, err := NewApp(context.Background(), AppConfig{Store: db, Genesis: g, ValidatorID: c.id, ValidatorKey: c.key, Programs: civic.Programs()})
 				if err != nil {
-					t.Fatalf("registry verify: %v", err)
+					t.Fatal(err)
 				}
-				return
-			}
-			var ve *registry.VerifyError
-			if !errors.As(err, &ve) || ve.Height != c.height || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("registry verify: got %v; want a failure at block %d saying %q", err, c.height, c.want)
-			}
-		})
+				gov := keySigner(t, "gov")
+				alice, createA := create(t, g.ChainID, "alice")
+				ops := [][]string{
+					{gov.setValidator(t, g.ChainID, 1, "v3", v3, 10), createA},
+					{alice.update(t, g.ChainID)},
+					nil,
+					{gov.setValidator(t, g.ChainID, 2, "v2", v2, 0), alice.update(t, g.ChainID)},
+					{alice.update(t, g.ChainID)},
+					{alice.update(t, g.ChainID)},
+				}
+				for i, p := range c.proposers {
+					if resp := finalize(t, a, int64(i+1), p, ops[i]...); slices.ContainsFunc(codes(resp), func(c uint32) bool { return c != codeOK }) {
+						t.Fatalf("consensus height %d: got codes %v; want all accepted", i+1, codes(resp))
+					}
+				}
+				head, err := db.Head(context.Background())
+				if err != nil || head.Height != 5 || head.ConsensusHeight != 6 {
+					t.Fatalf("head: got block %d at consensus height %d (%v); want block 5 at 6", head.Height, head.ConsensusHeight, err)
+				}
+				err = registry.Verify(context.Background(), db, openDB(t, kind), g, nil, append(civic.Programs(), ValidatorProgram(g))...)
+				if c.height == 0 {
+					if err != nil {
+						t.Fatalf("registry verify: %v", err)
+					}
+					return
+				}
+				var ve *registry.VerifyError
+				if !errors.As(err, &ve) || ve.Height != c.height || !strings.Contains(err.Error(), c.want) {
+					t.Fatalf("registry verify: got %v; want a failure at block %d saying %q", err, c.height, c.want)
+				}
+			})
+		}
 	}
 }
