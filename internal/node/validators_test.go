@@ -190,7 +190,11 @@ func TestVerifyFollowsValidatorSet(t *testing.T) {
 		{"signed by a key that never was a validator", good, "v7", stranger, 1,
 			`header is signed by "v7", which is not a validator in force at block 1 (consensus height 1): neither the genesis of chain node-test nor a validator change before this block made it a validator`},
 	} {
-		for _, kind := range dbKinds() {
+		kinds := dbKinds()
+		if c.height != 0 {
+			kinds = kinds[:1] // the failures are the replay's, whatever the database
+		}
+		for _, kind := range kinds {
 			t.Run(c.name+"/"+kind, func(t *testing.T) {
 				db := openDB(t, kind)
 				a, err := NewApp(context.Background(), AppConfig{Store: db, Genesis: g, ValidatorID: c.id, ValidatorKey: c.key, Programs: civic.Programs()})
