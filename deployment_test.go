@@ -13,7 +13,9 @@ import (
 // TestDeploymentWalkthrough runs docs/DEPLOYMENT.md (see runPage): a
 // 4-validator localnet started with two commands; a credential issued
 // through one validator and verified through others; one validator
-// killed, and issuance and verification go on; a fifth authority joins.
+// killed, and issuance and verification go on; a fifth authority joins,
+// an operation the five commit is proven offline from the genesis (with
+// the validator-set history), and node0's chain replays.
 // The page's fixed ports (REST API 8080-8084, CometBFT 26656-26697)
 // become free ones.
 func TestDeploymentWalkthrough(t *testing.T) {

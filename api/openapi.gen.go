@@ -1222,14 +1222,17 @@ type Head struct {
 
 // Header defines model for Header.
 type Header struct {
-	Chain     string    `json:"chain"`
-	Height    int64     `json:"height"`
-	OpCount   int       `json:"opCount"`
-	OpsRoot   string    `json:"opsRoot"`
-	Previous  string    `json:"previous"`
-	Proposer  string    `json:"proposer"`
-	StateRoot string    `json:"stateRoot"`
-	Time      time.Time `json:"time"`
+	Chain string `json:"chain"`
+
+	// ConsensusHeight The height of the CometBFT block that made this block (urbis node); absent under the solo engine. Validator-set changes take effect by it.
+	ConsensusHeight *int64    `json:"consensusHeight,omitempty"`
+	Height          int64     `json:"height"`
+	OpCount         int       `json:"opCount"`
+	OpsRoot         string    `json:"opsRoot"`
+	Previous        string    `json:"previous"`
+	Proposer        string    `json:"proposer"`
+	StateRoot       string    `json:"stateRoot"`
+	Time            time.Time `json:"time"`
 }
 
 // Health defines model for Health.

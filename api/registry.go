@@ -273,8 +273,13 @@ func (s *Server) GetSchema(c *gin.Context, id string) {
 }
 
 func headerBody(h registry.Header) Header {
-	return Header{Chain: h.Chain, Height: int64(h.Height), Previous: h.Previous, Time: h.Time.UTC(),
+	b := Header{Chain: h.Chain, Height: int64(h.Height), Previous: h.Previous, Time: h.Time.UTC(),
 		OpCount: h.OpCount, OpsRoot: h.OpsRoot, StateRoot: h.StateRoot, Proposer: h.Proposer}
+	if h.ConsensusHeight > 0 {
+		c := int64(h.ConsensusHeight)
+		b.ConsensusHeight = &c
+	}
+	return b
 }
 
 func signaturesBody(sigs []registry.Signature) []Signature {

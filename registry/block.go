@@ -57,27 +57,37 @@ func isHash(s string) bool {
 // checkSignatures checks that sigs are signatures of h's hash by
 // distinct genesis validators, and that there is at least one.
 func checkSignatures(h Header, sigs []Signature, g *Genesis) error {
+	return checkSignaturesBy(h, sigs, "the genesis key", func(id string) (ed25519.PublicKey, error) {
+		v, ok := g.validator(id)
+		if !ok {
+			return nil, errkind.New(errkind.Invalid, "%q, which is not a genesis validator of chain %s", id, g.ChainID)
+		}
+		return validatorKey(v)
+	})
+}
+
+// checkSignaturesBy checks that sigs are signatures of h's hash by
+// distinct validators, each with the key keyOf gives it (keyOf's error
+// completes "header is signed by "), and that there is at least one;
+// whose names the keys in messages.
+func checkSignaturesBy(h Header, sigs []Signature, whose string, keyOf func(id string) (ed25519.PublicKey, error)) error {
 	if len(sigs) == 0 {
 		return errkind.New(errkind.Invalid, "header is not signed")
 	}
 	msg := hashBytes(h.Hash())
 	seen := make(map[string]bool, len(sigs))
 	for _, s := range sigs {
-		v, ok := g.validator(s.Validator)
-		if !ok {
-			return errkind.New(errkind.Invalid, "header is signed by %q, which is not a genesis validator of chain %s", s.Validator, g.ChainID)
+		pub, err := keyOf(s.Validator)
+		if err != nil {
+			return errkind.New(errkind.Invalid, "header is signed by %v", err)
 		}
 		if seen[s.Validator] {
 			return errkind.New(errkind.Invalid, "header carries two signatures of validator %s", s.Validator)
 		}
 		seen[s.Validator] = true
-		pub, err := validatorKey(v)
-		if err != nil {
-			return err
-		}
 		sig, err := base64.RawURLEncoding.Strict().DecodeString(s.Signature)
 		if err != nil || !ed25519.Verify(pub, msg, sig) {
-			return errkind.New(errkind.Invalid, "header signature of validator %s does not verify against the genesis key (header hash %s)", s.Validator, h.Hash())
+			return errkind.New(errkind.Invalid, "header signature of validator %s does not verify against %s (header hash %s)", s.Validator, whose, h.Hash())
 		}
 	}
 	return nil

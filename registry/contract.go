@@ -180,7 +180,11 @@ type Header struct {
 	OpCount   int       `json:"opCount"`
 	OpsRoot   string    `json:"opsRoot"`   // Merkle root of the operation hashes
 	StateRoot string    `json:"stateRoot"` // state root after applying the block
-	Proposer  string    `json:"proposer"`  // validator id from genesis
+	Proposer  string    `json:"proposer"`  // validator id (the genesis's, or one the validator set gave it)
+	// ConsensusHeight is the height of the consensus engine's block that
+	// made this one (CometBFT's, under urbis node); 0 under the solo
+	// engine, which has no other. Validator-set changes take effect by it.
+	ConsensusHeight uint64 `json:"consensusHeight,omitempty"`
 }
 
 // Signature is a validator's signature over a header hash.

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"crypto"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"runtime"
@@ -37,7 +38,10 @@ func mismatch(h uint64, format string, args ...any) error {
 // Verify replays the chain in live into fresh, an empty migrated store,
 // with the genesis g. For each block from 1 to the head it checks the
 // chain id, the height, the previous hash, the time, the operations'
-// Merkle root and the validator signatures, re-applies the operations
+// Merkle root, the proposer and the validator signatures (against the
+// validators in force at the block: the genesis's, changed by the
+// operations of the programs that are ValidatorSetters, as they take
+// effect), re-applies the operations
 // with the state machine inside one transaction of fresh (which receives
 // the state only, not the blocks) and compares the state root. It ends by comparing the
 // state digests of live and fresh, which differ if a state row was
@@ -55,8 +59,17 @@ func Verify(ctx context.Context, live ChainStore, fresh ChainStore, g *Genesis, 
 	} else if !errors.Is(err, errkind.NotFound) {
 		return err
 	}
+	sets, err := newValidatorSets(g)
+	if err != nil {
+		return err
+	}
 	r := &replay{m: NewMachine(g, programs...), g: g, live: live, fresh: fresh, prevHash: ZeroHash, prevRoot: g.Hash(), prevTime: g.Time.UTC(),
-		hints: &keyHints{StateReader: fresh, docs: make(map[string]DIDVersion)}}
+		hints: &keyHints{StateReader: fresh, docs: make(map[string]DIDVersion)}, sets: sets}
+	for _, p := range programs {
+		if s, ok := p.(ValidatorSetter); ok {
+			r.setters = append(r.setters, s)
+		}
+	}
 	for range 10 {
 		head, err := liveHead(ctx, live)
 		if err != nil {
@@ -105,6 +118,9 @@ type replay struct {
 	prevRoot    string
 	prevTime    time.Time
 	hints       *keyHints // read-ahead only
+	prevCons    uint64    // the previous block's consensus height
+	sets        *validatorSets
+	setters     []ValidatorSetter
 }
 
 // fetched is a block read ahead, its operations parsed.
@@ -258,8 +274,13 @@ func (r *replay) block(ctx context.Context, h uint64, f fetched) error {
 	case hd.OpCount > r.g.Params.MaxBlockOps:
 		return mismatch(h, "holds %d operations; the genesis allows %d a block", hd.OpCount, r.g.Params.MaxBlockOps)
 	}
-	if _, ok := r.g.validator(hd.Proposer); !ok {
-		return mismatch(h, "proposer %q is not a genesis validator", hd.Proposer)
+	if r.prevCons > 0 && hd.ConsensusHeight <= r.prevCons {
+		return mismatch(h, "consensus height %d does not follow block %d's %d", hd.ConsensusHeight, h-1, r.prevCons)
+	}
+	r.sets.at(hd)
+	keyOf := func(id string) (ed25519.PublicKey, error) { return r.sets.key(id, hd) }
+	if _, err := keyOf(hd.Proposer); err != nil {
+		return mismatch(h, "proposer %v", err)
 	}
 	hashes := make([]string, len(f.ops))
 	for i, p := range f.ops {
@@ -268,7 +289,7 @@ func (r *replay) block(ctx context.Context, h uint64, f fetched) error {
 	if root := MerkleRoot(hashes); root != hd.OpsRoot {
 		return mismatch(h, "operations root is %s; the operations give %s (an operation was changed, added, removed or reordered)", hd.OpsRoot, root)
 	}
-	if err := checkSignatures(hd, b.Signatures, r.g); err != nil {
+	if err := checkSignaturesBy(hd, b.Signatures, "its key", keyOf); err != nil {
 		return mismatch(h, "%v", err)
 	}
 	var root string
@@ -298,6 +319,15 @@ func (r *replay) block(ctx context.Context, h uint64, f fetched) error {
 	if err != nil {
 		return err
 	}
-	r.prevHash, r.prevRoot, r.prevTime = hd.Hash(), root, hd.Time.UTC()
+	for _, p := range f.ops {
+		for _, s := range r.setters {
+			if c, ok := s.ValidatorChange(p.Op.Kind, p.Op.Payload); ok {
+				if err := r.sets.change(hd, p.Op.Kind, c); err != nil {
+					return mismatch(h, "validator change of operation %s: %v", p.Hash, err)
+				}
+			}
+		}
+	}
+	r.prevHash, r.prevRoot, r.prevTime, r.prevCons = hd.Hash(), root, hd.Time.UTC(), hd.ConsensusHeight
 	return nil
 }

@@ -126,10 +126,13 @@ func (p *program) registryVerifyCommand() *cobra.Command {
 		Use:   "verify",
 		Short: "Replay the whole chain from genesis and check every block",
 		Long: `Replay every block from genesis into a fresh state (a temporary SQLite file),
-checking heights, previous hashes, operation Merkle roots, validator
-signatures, every operation and every state root, then compare the replayed
-state with the live state. It names the first block that does not match.
-Run it on the host of urbis serve, with the same --data-dir or --database-url.`,
+checking heights, previous hashes, operation Merkle roots, proposers and
+validator signatures (by validators in force at each block: the genesis's,
+as the validator.set operations replayed so far change them), every
+operation and every state root, then compare the replayed state with the
+live state. It names the first block that does not match. Run it on the
+host of urbis serve, with the same --data-dir or --database-url, or of a
+stopped validator (--data-dir HOME/urbis).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := p.loadConfig(cmd, &cfg, false); err != nil {

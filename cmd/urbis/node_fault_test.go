@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -27,7 +28,10 @@ import (
 // disagrees and halts, saying why, and put back from a backup catches up;
 // the governance removes it from the set and adds a fifth validator that
 // joined, and with another one killed, writes go on; a proof signed by
-// the changed set checks with the validator-set history it carries.
+// the changed set checks with the validator-set history it carries, and
+// not with a link of it forged; the registry replays node0's blocks
+// (some proposed by node4) and names the first block node3 signed once
+// removed and node4 before it was added.
 func TestNodeFaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts four validator processes")
@@ -261,9 +265,18 @@ func TestNodeFaults(t *testing.T) {
 		"--id", "node4", "--validator-home", home4, "--power", "10"); err != nil || !strings.Contains(out, "validator node4 set to power 10") {
 		t.Fatalf("set-validator node4: got %q, %v", out, err)
 	}
+	joined := l.headHeight(0)
 	write(4, 2)
 	if got := l.validators(0); got != 4 {
 		t.Fatalf("validators after node4 joined: got %d; want 4", got)
+	}
+	// node4 proposes about one block in four: write until a registry
+	// block it proposed is committed.
+	for n := 0; !slices.Contains(l.proposers(0, joined), "node4"); n++ {
+		if n == 20 {
+			t.Fatalf("node4 proposed none of registry blocks %d to %d", joined, l.headHeight(0))
+		}
+		write(4, 1)
 	}
 	l.signal(1, syscall.SIGKILL)
 	write(4, 2)
@@ -289,5 +302,74 @@ func TestNodeFaults(t *testing.T) {
 	stripped, _ := json.Marshal(pr)
 	if out, err := checkProof("stripped.json", string(stripped)); err == nil || !strings.Contains(out, "another validator set") {
 		t.Errorf("check-proof without the validator-set changes: got %q, %v; want a failure", out, err)
+	}
+	// Each link of the history is checked: a set the change's header does
+	// not name, a header altered, a commit short of two thirds of the set
+	// then in force.
+	for _, c := range []struct {
+		name, want string
+		alter      func(h []any)
+	}{
+		{"a validator set forged", "is not the one block", func(h []any) {
+			v := h[1].(map[string]any)["validators"].([]any)
+			v[0].(map[string]any)["power"] = 1000
+		}},
+		{"node4's key put in the first change's set", "is not the one block", func(h []any) {
+			v0 := h[0].(map[string]any)["validators"].([]any)
+			for _, v := range h[1].(map[string]any)["validators"].([]any) {
+				if !slices.ContainsFunc(v0, func(w any) bool { return w.(map[string]any)["publicKey"] == v.(map[string]any)["publicKey"] }) {
+					h[0].(map[string]any)["validators"] = append(v0, v) // node4, the one the second change adds
+				}
+			}
+		}},
+		{"a change's header altered to name another set", "validator-set change at block", func(h []any) {
+			sh := h[0].(map[string]any)["signedHeader"].(map[string]any)["header"].(map[string]any)
+			sh["next_validators_hash"] = h[1].(map[string]any)["signedHeader"].(map[string]any)["header"].(map[string]any)["next_validators_hash"]
+		}},
+		{"a change's commit short of two thirds", "more than two thirds", func(h []any) {
+			sigs := h[1].(map[string]any)["signedHeader"].(map[string]any)["commit"].(map[string]any)["signatures"].([]any)
+			for _, s := range sigs[:2] {
+				s.(map[string]any)["block_id_flag"] = 1 // absent
+				s.(map[string]any)["validator_address"] = ""
+				s.(map[string]any)["timestamp"] = "0001-01-01T00:00:00Z"
+				s.(map[string]any)["signature"] = nil
+			}
+		}},
+	} {
+		var pr map[string]any
+		if err := json.Unmarshal([]byte(last), &pr); err != nil {
+			t.Fatal(err)
+		}
+		c.alter(pr["history"].([]any))
+		forged, _ := json.Marshal(pr)
+		if out, err := checkProof("forged-history.json", string(forged)); err == nil || !strings.Contains(out, c.want) {
+			t.Errorf("check-proof with %s: got %q, %v; want a failure saying %q", c.name, out, err, c.want)
+		}
+	}
+
+	// The registry replays from the blocks: on node0, which signed every
+	// block it stored as a validator in force, with blocks proposed by
+	// node4 (added) and node3 (removed later), it checks; node3 signed
+	// the blocks it stored after its removal, node4 those it stored
+	// before it was added: replaying them names the first such block.
+	for _, i := range []int{0, 3, 4} {
+		l.signal(i, syscall.SIGKILL) // stopped (each block is committed before it counts)
+	}
+	verify := func(i int) (string, error) {
+		return runCLI(t, nil, "registry", "verify", "--data-dir", filepath.Join(l.home(i), "urbis"))
+	}
+	if out, err := verify(0); err != nil || !strings.HasPrefix(out, "OK: chain urbis-localnet") {
+		t.Errorf("registry verify of node0: got %q, %v; want OK", out, err)
+	}
+	for i, want := range map[int][]string{
+		3: {`header is signed by "node3", which is not a validator in force at block`, "removed it from consensus height"},
+		4: {`block 1: header is signed by "node4", which is not a validator in force at block 1`, "nor a validator change before this block made it a validator"},
+	} {
+		out, err := verify(i)
+		for _, w := range want {
+			if err == nil || !strings.Contains(out, w) {
+				t.Errorf("registry verify of node%d: got %q, %v; want FAILED saying %q", i, out, err, w)
+			}
+		}
 	}
 }

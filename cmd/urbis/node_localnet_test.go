@@ -194,6 +194,41 @@ func (l *localnet) head(i int) string {
 	return h.Hash
 }
 
+// headHeight returns the height of validator i's registry head.
+func (l *localnet) headHeight(i int) uint64 {
+	resp, err := http.Get(l.url(i) + "/registry/head")
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	var h struct {
+		Height uint64 `json:"height"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&h)
+	return h.Height
+}
+
+// proposers returns the proposers of validator i's registry blocks from
+// height from to its head.
+func (l *localnet) proposers(i int, from uint64) []string {
+	var out []string
+	for h := max(from, 1); h <= l.headHeight(i); h++ {
+		resp, err := http.Get(l.url(i) + "/registry/blocks/" + strconv.FormatUint(h, 10))
+		if err != nil {
+			return out
+		}
+		var b struct {
+			Header struct {
+				Proposer string `json:"proposer"`
+			} `json:"header"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&b)
+		resp.Body.Close()
+		out = append(out, b.Header.Proposer)
+	}
+	return out
+}
+
 // sameHead waits until the validators have one registry head.
 func (l *localnet) sameHead(nodes ...int) {
 	l.t.Helper()

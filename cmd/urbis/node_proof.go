@@ -41,7 +41,14 @@ func (p *program) nodeCheckProofCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "check-proof FILE --genesis GENESIS",
 		Short: "Check a commit proof offline against the CometBFT genesis",
-		Args:  cobra.ExactArgs(1),
+		Long: `Check a commit proof (urbis node proof) with nothing but the chain's
+CometBFT genesis: the validator-set changes it carries, in order from the
+genesis (each change's header signed by more than two thirds of the set
+then in force, naming the next set), then the operation's block and the
+next one, each signed by more than two thirds of the set in force at its
+height; the operation's Merkle path to its block, and its result
+(accepted) to the next.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b, err := os.ReadFile(args[0])
 			if err != nil {
@@ -59,8 +66,12 @@ func (p *program) nodeCheckProofCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(p.stdout, "proof checks: operation %s (%s by %s) is in block %d of chain %s, committed and accepted by more than two thirds of the voting power\n",
-				op.Hash, op.Op.Kind, op.Op.Signer, pr.Height, doc.ChainID)
+			set := ""
+			if n := len(pr.History); n > 0 {
+				set = fmt.Sprintf(", of the validator set reached from the genesis through %d change(s), each signed by the set before it", n)
+			}
+			fmt.Fprintf(p.stdout, "proof checks: operation %s (%s by %s) is in block %d of chain %s, committed and accepted by more than two thirds of the voting power%s\n",
+				op.Hash, op.Op.Kind, op.Op.Signer, pr.Height, doc.ChainID, set)
 			return nil
 		},
 	}

@@ -35,7 +35,7 @@ func (a *App) FinalizeBlock(ctx context.Context, req *abci.FinalizeBlockRequest)
 	}
 	h := registry.Header{
 		Chain: a.cfg.Genesis.ChainID, Height: head.Height + 1, Previous: headHash,
-		Time: blockTime(req.Time, head.Time), Proposer: a.proposer(req.ProposerAddress),
+		Time: blockTime(req.Time, head.Time), Proposer: a.proposer(req.ProposerAddress), ConsensusHeight: uint64(req.Height),
 	}
 	ops := make([]string, len(req.Txs))
 	for i, tx := range req.Txs {

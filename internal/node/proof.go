@@ -125,6 +125,9 @@ func CheckCommitProof(p *CommitProof, doc *cmttypes.GenesisDoc) (registry.Signed
 			return bad("%v", err)
 		}
 	}
+	if w.next < len(p.History) {
+		return bad("the proof carries a validator-set change at block %d, after the blocks it proves", p.History[w.next].Height)
+	}
 	if p.SignedHeader.Height != p.Height || p.NextHeader.Height != p.Height+1 {
 		return bad("headers are of heights %d and %d; want %d and %d", p.SignedHeader.Height, p.NextHeader.Height, p.Height, p.Height+1)
 	}

@@ -58,6 +58,21 @@ func (vp validatorProgram) Kinds() []registry.ProgramKind {
 	}}
 }
 
+// ValidatorChange implements registry.ValidatorSetter: the change of an
+// accepted validator.set, which registry.Verify follows (it takes effect
+// two consensus heights after its block, as CometBFT applies the
+// validator updates FinalizeBlock returns).
+func (vp validatorProgram) ValidatorChange(k registry.Kind, p json.RawMessage) (registry.ValidatorChange, bool) {
+	if k != KindValidatorSet {
+		return registry.ValidatorChange{}, false
+	}
+	v, _, err := decodeValidatorSet(p)
+	if err != nil {
+		return registry.ValidatorChange{}, false // accepted, so it decodes
+	}
+	return registry.ValidatorChange{Validator: registry.Validator{ID: v.ID, PublicKey: v.PublicKey}, Power: v.Power}, true
+}
+
 func decodeValidatorSet(p json.RawMessage) (ValidatorSet, ed25519.PublicKey, error) {
 	var v ValidatorSet
 	dec := json.NewDecoder(bytes.NewReader(p))
