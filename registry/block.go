@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 
+	"github.com/urbis-id/urbis/internal/edsig"
 	"github.com/urbis-id/urbis/internal/errkind"
 )
 
@@ -86,7 +87,7 @@ func checkSignaturesBy(h Header, sigs []Signature, whose string, keyOf func(id s
 		}
 		seen[s.Validator] = true
 		sig, err := base64.RawURLEncoding.Strict().DecodeString(s.Signature)
-		if err != nil || !ed25519.Verify(pub, msg, sig) {
+		if err != nil || !edsig.Verify(pub, msg, sig) {
 			return errkind.New(errkind.Invalid, "header signature of validator %s does not verify against %s (header hash %s)", s.Validator, whose, h.Hash())
 		}
 	}

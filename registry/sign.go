@@ -17,6 +17,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jws"
 
 	"github.com/urbis-id/urbis/did"
+	"github.com/urbis-id/urbis/internal/edsig"
 	"github.com/urbis-id/urbis/internal/errkind"
 	"github.com/urbis-id/urbis/kms"
 )
@@ -288,7 +289,7 @@ func (p *parsed) verify(pub crypto.PublicKey) error {
 		// What jws.Verify does for EdDSA, without parsing the JWS again:
 		// parse has checked that the header holds nothing else.
 		input := p.JWS[:strings.LastIndexByte(p.JWS, '.')]
-		if !ed25519.Verify(k, []byte(input), p.sig) {
+		if !edsig.Verify(k, []byte(input), p.sig) {
 			return errkind.New(errkind.Forbidden, "signature does not verify with key %s", p.Op.Signer)
 		}
 		return nil

@@ -15,6 +15,7 @@ import (
 	"github.com/btcsuite/btcutil/base58"
 	jsonld "github.com/piprate/json-gold/ld"
 
+	"github.com/urbis-id/urbis/internal/edsig"
 	"github.com/urbis-id/urbis/internal/errkind"
 	"github.com/urbis-id/urbis/vc/ld"
 )
@@ -122,7 +123,7 @@ func Sign(ctx context.Context, doc map[string]any, opts ProofOptions, signer cry
 	if err != nil {
 		return nil, errkind.Wrap(errkind.Internal, err, "sign").WithCode(codeGeneration)
 	}
-	if !ed25519.Verify(pub, hash, sig) {
+	if !edsig.Verify(pub, hash, sig) {
 		return nil, errkind.New(errkind.Internal, "the signer's signature does not verify with its public key").WithCode(codeGeneration)
 	}
 	proof["proofValue"] = "z" + base58.Encode(sig)

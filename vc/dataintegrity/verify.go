@@ -10,6 +10,7 @@ import (
 
 	jsonld "github.com/piprate/json-gold/ld"
 
+	"github.com/urbis-id/urbis/internal/edsig"
 	"github.com/urbis-id/urbis/internal/errkind"
 	"github.com/urbis-id/urbis/vc/ld"
 )
@@ -221,7 +222,7 @@ func verifyEdDSARDFC(ctx context.Context, doc, proof map[string]any, i int, sing
 	if len(pub) != ed25519.PublicKeySize {
 		return errkind.New(errkind.Invalid, "verification method %s: an Ed25519 public key has %d bytes, not %d", options["verificationMethod"], ed25519.PublicKeySize, len(pub)).WithCode(codeVerification)
 	}
-	if !ed25519.Verify(pub, hash, sig) {
+	if !edsig.Verify(pub, hash, sig) {
 		return errkind.Field(errkind.Invalid, proofPointer(i, single, "proofValue"),
 			"the signature does not verify with the key of %s: the document or the proof was changed after signing, or another key signed it", options["verificationMethod"]).WithCode(codeVerification)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/lestrrat-go/jwx/v2/jws"
 
+	"github.com/urbis-id/urbis/internal/edsig"
 	"github.com/urbis-id/urbis/internal/errkind"
 	"github.com/urbis-id/urbis/kms"
 )
@@ -174,7 +175,7 @@ func (t *Token) verify(keyFor func(kid string) (crypto.PublicKey, error)) (*veri
 	if k, ok := raw.(ed25519.PublicKey); ok && alg == jwa.EdDSA && len(k) == ed25519.PublicKeySize {
 		// What jws.Verify does for EdDSA, without taking the token apart
 		// again: the header holds no crit, so nothing changes the input.
-		if !ed25519.Verify(k, []byte(t.raw[:strings.LastIndexByte(t.raw, '.')]), t.sig) {
+		if !edsig.Verify(k, []byte(t.raw[:strings.LastIndexByte(t.raw, '.')]), t.sig) {
 			return nil, bad(errors.New("ed25519: invalid signature"))
 		}
 	} else if _, err := jws.Verify([]byte(t.raw), jws.WithKey(alg, raw)); err != nil {

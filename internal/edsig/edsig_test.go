@@ -1,0 +1,59 @@
+package edsig
+
+import (
+	"crypto/ed25519"
+	"encoding/hex"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestVerifyAgreesWithStdlib checks Verify against crypto/ed25519 on
+// valid signatures and on many altered keys, messages and signatures,
+// including a signature whose S is not reduced and keys of small order.
+func TestVerifyAgreesWithStdlib(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	seed := make([]byte, ed25519.SeedSize)
+	msg := []byte("urbis registry operation")
+	for i := range 2000 {
+		for j := range seed {
+			seed[j] = byte(r.Uint32())
+		}
+		priv := ed25519.NewKeyFromSeed(seed)
+		pub := priv.Public().(ed25519.PublicKey)
+		sig := ed25519.Sign(priv, msg)
+		p, m, s := append([]byte(nil), pub...), append([]byte(nil), msg...), append([]byte(nil), sig...)
+		switch i % 5 {
+		case 1:
+			s[r.IntN(len(s))] ^= 1 << r.IntN(8)
+		case 2:
+			p[r.IntN(len(p))] ^= 1 << r.IntN(8)
+		case 3:
+			m[r.IntN(len(m))] ^= 1 << r.IntN(8)
+		case 4:
+			s[63] |= 0xf0 // S far above the group order
+		}
+		if got, want := Verify(p, m, s), ed25519.Verify(p, m, s); got != want {
+			t.Fatalf("case %d: Verify = %v; crypto/ed25519 says %v (pub %x sig %x)", i, got, want, p, s)
+		}
+		if i%5 == 0 && !Verify(p, m, s) {
+			t.Fatalf("case %d: a valid signature does not verify", i)
+		}
+	}
+	// Keys of small order and non-canonical encodings: the identity, a
+	// point of order 8, and y = p (non-canonical zero).
+	for _, k := range []string{
+		"0100000000000000000000000000000000000000000000000000000000000000",
+		"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+		"edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+	} {
+		pub, _ := hex.DecodeString(k)
+		for _, sig := range [][]byte{make([]byte, 64), append(append([]byte(nil), pub...), make([]byte, 32)...)} {
+			if got, want := Verify(pub, msg, sig), ed25519.Verify(pub, msg, sig); got != want {
+				t.Errorf("key %s: Verify = %v; crypto/ed25519 says %v", k, got, want)
+			}
+		}
+	}
+	if Verify(make([]byte, 31), msg, make([]byte, 64)) || Verify(make([]byte, 32), msg, make([]byte, 63)) {
+		t.Error("a key or signature of the wrong length verified")
+	}
+}
