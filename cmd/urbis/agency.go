@@ -121,7 +121,7 @@ func (p *program) agencyRevokeKeyCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(p.stdout, "revoked %d API key(s) of %s; requests with them now get 401\n", n, args[0])
+			fmt.Fprintf(p.stdout, "revoked %d API key(s) of %s; requests with them get 401 (a running service stops accepting them within 2 s)\n", n, args[0])
 			return nil
 		},
 	}

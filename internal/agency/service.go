@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -47,6 +48,24 @@ type Service struct {
 	machine *registry.Machine
 	state   registry.StateReader
 	locks   SignerLocks
+
+	authMu sync.Mutex
+	auth   map[string]authEntry // by key hash: agencies Authenticate found lately
+}
+
+// authTTL is how long Authenticate trusts an API key it found, without
+// reading the store again: a key revoked by another process (`urbis
+// agency revoke-key` beside a running service) stops working within it;
+// one revoked through this Service stops at once. authCacheSize bounds
+// the keys remembered.
+const (
+	authTTL       = 2 * time.Second
+	authCacheSize = 4096
+)
+
+type authEntry struct {
+	agency Agency
+	until  time.Time
 }
 
 // NewService returns a Service over store that keeps DID keys in keys. A
@@ -119,13 +138,17 @@ func (s *Service) RevokeKeys(ctx context.Context, agencyID string) (int, error) 
 	if _, err := s.store.Agency(ctx, agencyID); err != nil {
 		return 0, err
 	}
-	return s.store.RevokeAPIKeys(ctx, agencyID, s.now())
+	n, err := s.store.RevokeAPIKeys(ctx, agencyID, s.now())
+	s.authMu.Lock()
+	clear(s.auth) // whatever happened: no key is trusted from memory now
+	s.authMu.Unlock()
+	return n, err
 }
 
 // Authenticate returns the agency that holds the valid API key apiKey;
 // Unauthorized if the key is missing, malformed, unknown or revoked. Keys
 // are looked up by their SHA-256 hash, so no comparison of secrets leaks
-// timing.
+// timing; a key found is trusted for authTTL without reading the store.
 func (s *Service) Authenticate(ctx context.Context, apiKey string) (Agency, error) {
 	if apiKey == "" {
 		return Agency{}, errkind.New(errkind.Unauthorized, "missing API key")
@@ -133,11 +156,28 @@ func (s *Service) Authenticate(ctx context.Context, apiKey string) (Agency, erro
 	if len(apiKey) != apiKeyLen || !strings.HasPrefix(apiKey, APIKeyPrefix) {
 		return Agency{}, errkind.New(errkind.Unauthorized, "malformed API key; want %s followed by 43 characters", APIKeyPrefix)
 	}
-	a, err := s.store.AgencyByAPIKeyHash(ctx, HashAPIKey(apiKey))
+	hash := HashAPIKey(apiKey)
+	now := s.clock()
+	s.authMu.Lock()
+	e, ok := s.auth[hash]
+	s.authMu.Unlock()
+	if ok && now.Before(e.until) {
+		return e.agency, nil
+	}
+	a, err := s.store.AgencyByAPIKeyHash(ctx, hash)
 	if errors.Is(err, errkind.NotFound) {
 		return Agency{}, errkind.New(errkind.Unauthorized, "unknown or revoked API key")
 	}
-	return a, err
+	if err != nil {
+		return Agency{}, err
+	}
+	s.authMu.Lock()
+	if s.auth == nil || len(s.auth) >= authCacheSize {
+		s.auth = make(map[string]authEntry)
+	}
+	s.auth[hash] = authEntry{agency: a, until: now.Add(authTTL)}
+	s.authMu.Unlock()
+	return a, nil
 }
 
 // HashAPIKey returns the hex SHA-256 of key, the form in which API keys
