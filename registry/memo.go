@@ -122,10 +122,23 @@ func (pc *Precall) Once(id string, check func() error) error {
 // the committed state st. Its error is dropped: a Precheck only does
 // ahead of time, through the memo, work that Apply would do, and Apply
 // decides the operation in the state the block gives it.
+// It also works out the state keys the operation will read (the kind's
+// Reads), which the block prefetches.
 func (m *Machine) precheckProgram(ctx context.Context, st StateReader, p *parsed) {
 	pk, ok := m.kinds[p.Op.Kind]
-	if !ok || pk.Precheck == nil {
+	if !ok {
 		return
 	}
-	_ = pk.Precheck(ctx, &Precall{m: m, st: st, p: p})
+	m.programReads(p)
+	if pk.Precheck != nil {
+		_ = pk.Precheck(ctx, &Precall{m: m, st: st, p: p})
+	}
+}
+
+// programReads works out, once, the program state keys p will read.
+func (m *Machine) programReads(p *parsed) []string {
+	if pk, ok := m.kinds[p.Op.Kind]; ok && pk.Reads != nil && !p.readsKnown {
+		p.reads, p.readsKnown = pk.Reads(p.Op.Payload), true
+	}
+	return p.reads
 }

@@ -50,6 +50,11 @@ type ProgramKind struct {
 	// error is ignored: Apply alone decides the operation, in the state
 	// the block gives it, and makes every check again on a memo miss.
 	Precheck func(ctx context.Context, pc *Precall) error
+	// Reads, if set, names the state keys Apply will read, as far as the
+	// payload tells: engines read them for a whole block in one
+	// statement before applying it. A hint only: Apply's reads decide,
+	// and a key it names but Apply does not read costs nothing else.
+	Reads func(payload json.RawMessage) []string
 }
 
 func (pk ProgramKind) rels() []did.Relationship {

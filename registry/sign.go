@@ -129,6 +129,10 @@ type parsed struct {
 	// submission: Check is a pure function of the payload, so the
 	// sequencer need not run it again.
 	checked bool
+	// reads are the program state keys the kind's Reads names, once
+	// readsKnown (computed ahead, on any core: see precheckProgram).
+	reads      []string
+	readsKnown bool
 }
 
 // ParseSigned parses a submitted operation: a compact JWS of at most

@@ -92,24 +92,41 @@ type prefetcher interface {
 	Prefetch(ctx context.Context, dids []string) error
 }
 
-// prefetch reads ahead, if tx can, the state of the DIDs ops touch: their
-// signers' and the DIDs they update or deactivate.
-func prefetch(ctx context.Context, tx BlockTx, ops []*parsed) error {
-	pf, ok := tx.(prefetcher)
-	if !ok {
-		return nil
-	}
-	dids := make([]string, 0, 2*len(ops))
-	for _, p := range ops {
-		dids = append(dids, p.signerDID)
-		switch body := p.body.(type) {
-		case *DIDUpdate:
-			dids = append(dids, body.DID)
-		case *DIDDeactivate:
-			dids = append(dids, body.DID)
+// programPrefetcher is a transaction that can read program state keys
+// ahead.
+type programPrefetcher interface {
+	PrefetchProgram(ctx context.Context, keys []string) error
+}
+
+// prefetch reads ahead, if tx can, the state of the DIDs ops touch (their
+// signers' and the DIDs they update or deactivate) and the program state
+// keys their kinds say they read.
+func (m *Machine) prefetch(ctx context.Context, tx BlockTx, ops []*parsed) error {
+	if pf, ok := tx.(prefetcher); ok {
+		dids := make([]string, 0, 2*len(ops))
+		for _, p := range ops {
+			dids = append(dids, p.signerDID)
+			switch body := p.body.(type) {
+			case *DIDUpdate:
+				dids = append(dids, body.DID)
+			case *DIDDeactivate:
+				dids = append(dids, body.DID)
+			}
+		}
+		if err := pf.Prefetch(ctx, dids); err != nil {
+			return err
 		}
 	}
-	return pf.Prefetch(ctx, dids)
+	if pf, ok := tx.(programPrefetcher); ok {
+		var keys []string
+		for _, p := range ops {
+			keys = append(keys, m.programReads(p)...)
+		}
+		if len(keys) > 0 {
+			return pf.PrefetchProgram(ctx, keys)
+		}
+	}
+	return nil
 }
 
 // NewSolo returns a solo engine; call Run to start sequencing.

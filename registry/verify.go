@@ -294,7 +294,7 @@ func (r *replay) block(ctx context.Context, h uint64, f fetched) error {
 	}
 	var root string
 	err := r.fresh.InBlockTx(ctx, func(tx BlockTx) error {
-		if err := prefetch(ctx, tx, f.ops); err != nil {
+		if err := r.m.prefetch(ctx, tx, f.ops); err != nil {
 			return err
 		}
 		effects := make([][]byte, len(f.ops))

@@ -41,7 +41,7 @@ func (p *Program) Kinds() []registry.ProgramKind {
 	return []registry.ProgramKind{
 		{Kind: KindCreate, Check: checkCreate, Apply: p.applyCreate},
 		{Kind: KindToken, Check: checkToken, Apply: p.applyToken},
-		{Kind: KindCast, Check: checkCast, Apply: p.applyCast, Precheck: p.precheckCast},
+		{Kind: KindCast, Check: checkCast, Apply: p.applyCast, Precheck: p.precheckCast, Reads: castReads},
 		{Kind: KindClose, Check: checkClose, Apply: p.applyClose},
 	}
 }
@@ -237,6 +237,20 @@ func (p *Program) applyCast(ctx context.Context, c *registry.Call) (any, error) 
 		return nil, err
 	}
 	return map[string]any{"nullifier": null}, nil
+}
+
+// castReads names the keys a ballot reads: its election, the count and
+// its nullifier (read ahead for a whole block by the engine).
+func castReads(payload json.RawMessage) []string {
+	var body CastPayload
+	if decode(payload, &body) != nil {
+		return nil
+	}
+	token, _, err := body.Check()
+	if err != nil {
+		return nil
+	}
+	return []string{electionKey(body.Election), countsKey(body.Election), nullifierKey(body.Election, Nullifier(token))}
 }
 
 // checkToken verifies a token's signature with an election's encoded

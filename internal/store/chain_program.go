@@ -63,10 +63,15 @@ func (s state) ProgramScan(ctx context.Context, prefix, after string, limit int)
 	return out, nil
 }
 
-// progOverlay holds a block's writes to program_state.
+// progOverlay holds a block's writes to program_state, and the values
+// before the block of keys read ahead (PrefetchProgram).
 type progOverlay struct {
 	vals map[string]progVal // the block's value of each key it wrote
 	log  []progUndo         // in order of writing, to undo to a savepoint
+	// db holds the database's value (deleted: none) of keys read ahead.
+	// The block writes only through vals, so they stay the database's
+	// until the commit.
+	db map[string]progVal
 }
 
 // progVal is a key's value in the overlay; deleted hides the database's.
@@ -82,7 +87,9 @@ type progUndo struct {
 	prev progVal
 }
 
-func newProgOverlay() progOverlay { return progOverlay{vals: make(map[string]progVal)} }
+func newProgOverlay() progOverlay {
+	return progOverlay{vals: make(map[string]progVal), db: make(map[string]progVal)}
+}
 
 func (o *progOverlay) set(key string, v progVal) {
 	prev, had := o.vals[key]
@@ -125,7 +132,49 @@ func (t *chainTx) ProgramGet(ctx context.Context, key string) ([]byte, error) {
 		}
 		return slices.Clone(v.value), nil
 	}
+	if v, ok := t.prog.db[key]; ok {
+		if v.deleted {
+			return nil, errkind.New(errkind.NotFound, "state key %s not found", key)
+		}
+		return slices.Clone(v.value), nil
+	}
 	return t.state.ProgramGet(ctx, key)
+}
+
+// PrefetchProgram reads the values of keys in a few statements, so that
+// the block's reads of them cost none.
+func (t *chainTx) PrefetchProgram(ctx context.Context, keys []string) error {
+	var todo []string
+	for _, k := range keys {
+		if _, ok := t.prog.vals[k]; ok {
+			continue
+		}
+		if _, ok := t.prog.db[k]; ok {
+			continue
+		}
+		t.prog.db[k] = progVal{deleted: true} // unless the database has it
+		todo = append(todo, k)
+	}
+	per := t.db.opsPerStatement()
+	for lo := 0; lo < len(todo); lo += per {
+		chunk := todo[lo:min(lo+per, len(todo))]
+		args := make([]any, len(chunk))
+		for i, k := range chunk {
+			args[i] = k
+		}
+		q := newQuery("SELECT key, value FROM program_state WHERE key IN (" + strings.Repeat("?, ", len(chunk)-1) + "?)")
+		if err := t.prefetchRows(ctx, q, args, func(rows *sql.Rows) error {
+			var k, v string
+			if err := rows.Scan(&k, &v); err != nil {
+				return err
+			}
+			t.prog.db[k] = progVal{value: []byte(v)}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ProgramScan implements registry.StateReader: the database's entries
@@ -194,6 +243,7 @@ func (t *chainTx) flushPrograms(ctx context.Context) error {
 		}
 	}
 	t.prog.truncate(0)
+	clear(t.prog.db) // now in the database
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -82,5 +83,70 @@ func TestProgramState(t *testing.T) {
 		}
 		_, err = db.ProgramGet(ctx, "p/z")
 		wantKind(t, "get of a key written by a failed block", err, errkind.NotFound)
+	})
+}
+
+// TestPrefetchProgram: keys read ahead give the database's values (or
+// none) to the block's reads, under the block's own writes, also after a
+// write is rolled back; the next block reads what was committed.
+func TestPrefetchProgram(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		must := func(err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		get := func(tx registry.BlockTx, key string) string {
+			t.Helper()
+			v, err := tx.ProgramGet(ctx, key)
+			if errors.Is(err, errkind.NotFound) {
+				return "none"
+			}
+			must(err)
+			return string(v)
+		}
+		prefetch := func(tx registry.BlockTx, keys ...string) {
+			t.Helper()
+			must(tx.(interface {
+				PrefetchProgram(ctx context.Context, keys []string) error
+			}).PrefetchProgram(ctx, keys))
+		}
+		must(db.InBlockTx(ctx, func(tx registry.BlockTx) error {
+			return tx.ProgramPut(ctx, "pf/a", []byte(`1`))
+		}))
+		must(db.InBlockTx(ctx, func(tx registry.BlockTx) error {
+			prefetch(tx, "pf/a", "pf/none", "pf/a")
+			if got := get(tx, "pf/a"); got != "1" {
+				t.Errorf("pf/a read ahead: got %s; want 1", got)
+			}
+			if got := get(tx, "pf/none"); got != "none" {
+				t.Errorf("pf/none read ahead: got %s; want none", got)
+			}
+			must(tx.Savepoint(ctx, "op"))
+			must(tx.ProgramPut(ctx, "pf/a", []byte(`2`)))
+			must(tx.ProgramPut(ctx, "pf/none", []byte(`3`)))
+			if got := get(tx, "pf/a") + " " + get(tx, "pf/none"); got != "2 3" {
+				t.Errorf("after writes: got %s; want 2 3", got)
+			}
+			must(tx.RollbackTo(ctx, "op"))
+			if got := get(tx, "pf/a") + " " + get(tx, "pf/none"); got != "1 none" {
+				t.Errorf("after a rollback: got %s; want 1 none", got)
+			}
+			must(tx.ProgramPut(ctx, "pf/a", []byte(`4`)))
+			prefetch(tx, "pf/a") // a key the block wrote keeps the block's value
+			if got := get(tx, "pf/a"); got != "4" {
+				t.Errorf("written, then read ahead: got %s; want 4", got)
+			}
+			return nil
+		}))
+		must(db.InBlockTx(ctx, func(tx registry.BlockTx) error {
+			prefetch(tx, "pf/a", "pf/none")
+			if got := get(tx, "pf/a") + " " + get(tx, "pf/none"); got != "4 none" {
+				t.Errorf("next block: got %s; want 4 none", got)
+			}
+			return nil
+		}))
 	})
 }
