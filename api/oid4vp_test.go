@@ -615,7 +615,7 @@ func TestOID4VPFlow(t *testing.T) {
 					{`{"did":"` + f.verifier + `","dcqlQuery":{"credentials":[{"id":"a","format":"dc+sd-jwt","meta":{},"claims":[{"path":[]}]}]}}`, 400, "/dcqlQuery/credentials/0/claims/0/path"},
 					{`{"did":"` + f.verifier + `","template":"residency","webhookUrl":"ftp://x"}`, 400, "/webhookUrl"},
 					{`{"did":"did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp","template":"residency"}`, 404, "/did"},
-					{`{"did":"` + f.verifier + `","presentationDefinition":{"id":"x","input_descriptors":[]}}`, 501, "/presentationDefinition"},
+					{`{"did":"` + f.verifier + `","presentationDefinition":{"id":"x","input_descriptors":[]}}`, 400, "/presentationDefinition/input_descriptors"},
 				} {
 					resp, b := e.do(t, http.MethodPost, "/verifier/requests", e.key, tc.body)
 					var p struct{ Field string }

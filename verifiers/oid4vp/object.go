@@ -54,7 +54,10 @@ type RequestObject struct {
 	Nonce        string          `json:"nonce"`
 	State        string          `json:"state"`
 	DCQLQuery    json.RawMessage `json:"dcql_query"`
-	Exp          int64           `json:"exp"`
+	// PresentationDefinition is set instead of DCQLQuery by a request
+	// with a DIF Presentation Exchange definition.
+	PresentationDefinition json.RawMessage `json:"presentation_definition,omitempty"`
+	Exp                    int64           `json:"exp"`
 }
 
 // VerifyObject is the wallet's check of a request object: typ

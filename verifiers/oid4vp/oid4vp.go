@@ -48,8 +48,9 @@ type Request struct {
 	ClientID   string // ClientIDPrefix + DID
 	Nonce      string
 	State      string
-	Query      *Query // the DCQL query
-	Template   string // the template it was built from, if any
+	Query      *Query      // the DCQL query; or
+	Definition *Definition // the DIF Presentation Exchange definition
+	Template   string      // the template it was built from, if any
 	WebhookURL string
 	Object     string // the signed request object, compact JWS
 	Status     Status
@@ -204,6 +205,7 @@ func NewService(cfg Config) *Service {
 type CreateRequest struct {
 	DID        string
 	Query      json.RawMessage   // a DCQL query; or
+	Definition json.RawMessage   // a DIF Presentation Exchange definition; or
 	Template   string            // a template name, with
 	Params     map[string]string // its parameters
 	WebhookURL string
@@ -220,11 +222,19 @@ type Created struct {
 func (s *Service) Create(ctx context.Context, agencyID string, in CreateRequest) (*Created, error) {
 	var (
 		q   *Query
+		def *Definition
 		err error
 	)
 	switch {
 	case len(in.Query) > 0 && in.Template != "":
 		return nil, errkind.Field(errkind.Invalid, "/template", "give either dcqlQuery or template, not both")
+	case len(in.Definition) > 0 && (len(in.Query) > 0 || in.Template != ""):
+		return nil, errkind.Field(errkind.Invalid, "/presentationDefinition", "give one of dcqlQuery, presentationDefinition and template")
+	case len(in.Definition) > 0:
+		def, err = ParseDefinition(in.Definition)
+		if err != nil {
+			return nil, under(err, "/presentationDefinition")
+		}
 	case len(in.Query) > 0:
 		q, err = ParseQuery(in.Query)
 		if err != nil {
@@ -260,7 +270,7 @@ func (s *Service) Create(ctx context.Context, agencyID string, in CreateRequest)
 	now := s.cfg.Clock().UTC().Truncate(time.Second)
 	r := Request{
 		ID: "vpr_" + random(16), AgencyID: agencyID, DID: in.DID, ClientID: ClientIDPrefix + in.DID,
-		Nonce: random(24), State: random(24), Query: q, Template: in.Template, WebhookURL: in.WebhookURL,
+		Nonce: random(24), State: random(24), Query: q, Definition: def, Template: in.Template, WebhookURL: in.WebhookURL,
 		Status: StatusPending, CreatedAt: now, ExpiresAt: now.Add(s.cfg.TTL),
 	}
 	r.Object, err = signObject(s.objectClaims(r), signer, kid)
@@ -305,7 +315,7 @@ func (s *Service) ResponseURI(id string) string {
 // is not the DID of the signing key, which the client_id (with its
 // decentralized_identifier: prefix) is not.
 func (s *Service) objectClaims(r Request) map[string]any {
-	return map[string]any{
+	c := map[string]any{
 		"aud":           "https://self-issued.me/v2",
 		"client_id":     r.ClientID,
 		"response_type": "vp_token",
@@ -313,7 +323,6 @@ func (s *Service) objectClaims(r Request) map[string]any {
 		"response_uri":  s.ResponseURI(r.ID),
 		"nonce":         r.Nonce,
 		"state":         r.State,
-		"dcql_query":    r.Query,
 		"iat":           r.CreatedAt.Unix(),
 		"exp":           r.ExpiresAt.Unix(),
 		"client_metadata": map[string]any{
@@ -324,6 +333,22 @@ func (s *Service) objectClaims(r Request) map[string]any {
 			},
 		},
 	}
+	if r.Definition != nil {
+		// Presentation Exchange belongs to the drafts of OpenID4VP, whose
+		// wallets read vp_formats with the PE format designations.
+		c["presentation_definition"] = r.Definition
+		c["client_metadata"].(map[string]any)["vp_formats"] = map[string]any{
+			"vc+sd-jwt":   map[string]any{"sd-jwt_alg_values": []string{"EdDSA", "ES256"}, "kb-jwt_alg_values": []string{"EdDSA", "ES256"}},
+			FormatSDJWT:   map[string]any{"sd-jwt_alg_values": []string{"EdDSA", "ES256"}, "kb-jwt_alg_values": []string{"EdDSA", "ES256"}},
+			"jwt_vc_json": map[string]any{"alg": []string{"EdDSA", "ES256"}},
+			"jwt_vp_json": map[string]any{"alg": []string{"EdDSA", "ES256"}},
+			"ldp_vc":      map[string]any{"proof_type": []string{"DataIntegrityProof", "Ed25519Signature2020"}},
+			"ldp_vp":      map[string]any{"proof_type": []string{"DataIntegrityProof", "Ed25519Signature2020"}},
+		}
+	} else {
+		c["dcql_query"] = r.Query
+	}
+	return c
 }
 
 // Object returns the signed request object of id for a wallet: NotFound
