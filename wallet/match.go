@@ -14,8 +14,25 @@ import (
 )
 
 // match picks the most recently received credential that satisfies a
-// DCQL credential query, and the claims it must disclose.
-func (w *Wallet) match(cq *oid4vp.CredentialQuery) (PlanItem, bool) {
+// DCQL credential query, and the claims it must disclose. With a
+// pairwise DID, a credential bound to it comes first, and a credential
+// bound to nothing may be presented as held by it.
+func (w *Wallet) match(cq *oid4vp.CredentialQuery, pairwise ...string) (PlanItem, bool) {
+	pw := ""
+	if len(pairwise) > 0 {
+		pw = pairwise[0]
+	}
+	if pw != "" {
+		if it, ok := w.matchHeldBy(cq, pw, func(h string) bool { return h == pw }); ok {
+			return it, true
+		}
+	}
+	return w.matchHeldBy(cq, pw, func(string) bool { return true })
+}
+
+// matchHeldBy is match among the credentials whose holder passes held;
+// an unbound credential's holder is pairwise ("" if none).
+func (w *Wallet) matchHeldBy(cq *oid4vp.CredentialQuery, pairwise string, held func(string) bool) (PlanItem, bool) {
 	creds := w.Credentials()
 	for i := len(creds) - 1; i >= 0; i-- {
 		c := creds[i]
@@ -26,18 +43,35 @@ func (w *Wallet) match(cq *oid4vp.CredentialQuery) (PlanItem, bool) {
 		if err != nil || !metaMatches(cq, vct, types) {
 			continue
 		}
-		if _, err := w.holderOf(c); err != nil {
-			continue // not bound to a key of this wallet: it could not prove holding it
+		holder, err := w.holderOf(c)
+		rebound := false
+		if err != nil {
+			if pairwise == "" || !unbound(c) {
+				continue // not bound to a key of this wallet: it could not prove holding it
+			}
+			holder, rebound = pairwise, true
+		}
+		if !held(holder) {
+			continue
 		}
 		reveal, disclosed, ok := matchClaims(cq, root)
 		if !ok {
 			continue
 		}
-		it := PlanItem{Query: cq.ID, Credential: c, Selective: c.Format == FormatSDJWT, reveal: reveal, Disclosed: disclosed}
-		if !it.Selective {
+		it := PlanItem{Query: cq.ID, Credential: c, Selective: c.Format == FormatSDJWT || isBBS(c), reveal: reveal, Disclosed: disclosed,
+			Holder: holder, Pairwise: rebound || (pairwise != "" && holder == pairwise)}
+		switch {
+		case !it.Selective:
 			it.Disclosed = subjectClaims(root)
-		} else {
+		case c.Format == FormatSDJWT:
 			it.Always = clearClaims(c)
+		default: // a BBS+ derived credential
+			it.Always = []string{"type", "credentialSubject.id"}
+			for _, k := range bbsKeep {
+				if _, ok := root[k]; ok {
+					it.Always = append(it.Always, k)
+				}
+			}
 		}
 		return it, true
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/urbis-id/urbis/did"
 	"github.com/urbis-id/urbis/internal/errkind"
+	"github.com/urbis-id/urbis/vc/bbs"
 	"github.com/urbis-id/urbis/vc/dataintegrity"
 	"github.com/urbis-id/urbis/vc/jwtvc"
 	"github.com/urbis-id/urbis/vc/ld"
@@ -44,7 +45,22 @@ type Plan struct {
 	Unanswerable []string
 	// Query is the request's DCQL query: what is asked.
 	Query *oid4vp.Query
-	ro    *oid4vp.RequestObject
+	// Pairwise is the DID the wallet keeps for this verifier (its
+	// client_id) when PlanOptions.Pairwise asked for one; PairwiseNew,
+	// that it was made for this request.
+	Pairwise    string
+	PairwiseNew bool
+	ro          *oid4vp.RequestObject
+}
+
+// PlanOptions tune PlanPresentationWith.
+type PlanOptions struct {
+	// Pairwise asks for the verifier's pairwise DID (see PairwiseDID) as
+	// the holder wherever the credential allows it: a credential its
+	// issuer bound to no DID or key. A credential bound to one of the
+	// wallet's DIDs (a subject id) or keys (an SD-JWT VC's cnf) keeps that
+	// binding, and the plan shows which DID the verifier will see.
+	Pairwise bool
 }
 
 // PlanItem answers one DCQL credential query with one held credential.
@@ -60,7 +76,13 @@ type PlanItem struct {
 	// clear, which every presentation shows (issuer, type, times, the
 	// holder's key in cnf, sub when the issuer put one).
 	Always []string
-	reveal [][]any
+	// Holder is the DID the presentation is bound to; Pairwise, that it
+	// is the pairwise DID of this verifier. Without Pairwise under
+	// PlanOptions.Pairwise, the credential's issuer bound it to Holder,
+	// which the verifier sees.
+	Holder   string
+	Pairwise bool
+	reveal   [][]any
 }
 
 // Claim is a claim path and its value.
@@ -99,6 +121,13 @@ type Outcome struct {
 // case the wallet trusts that host for the verifier's keys, as it trusts
 // it with the request itself, and Plan.ResolvedByRequestHost says so.
 func (w *Wallet) PlanPresentation(ctx context.Context, requestURI string) (*Plan, error) {
+	return w.PlanPresentationWith(ctx, requestURI, PlanOptions{})
+}
+
+// PlanPresentationWith is PlanPresentation with options. With Pairwise,
+// the verifier's pairwise DID is made (and stored) if the wallet has
+// none yet, once the request's signature checked.
+func (w *Wallet) PlanPresentationWith(ctx context.Context, requestURI string, opts PlanOptions) (*Plan, error) {
 	req, err := FetchRequest(ctx, w.client(), requestURI, w.resolver, w.clock())
 	if err != nil {
 		return nil, err
@@ -114,10 +143,17 @@ func (w *Wallet) PlanPresentation(ctx context.Context, requestURI string) (*Plan
 	if ro.Exp != 0 {
 		p.Expires = time.Unix(ro.Exp, 0).UTC()
 	}
+	if opts.Pairwise {
+		d, created, err := w.PairwiseDID(ro.ClientID)
+		if err != nil {
+			return nil, err
+		}
+		p.Pairwise, p.PairwiseNew = d.DID, created
+	}
 	matched := map[string]PlanItem{}
 	for i := range query.Credentials {
 		cq := &query.Credentials[i]
-		if item, ok := w.match(cq); ok {
+		if item, ok := w.match(cq, p.Pairwise); ok {
 			matched[cq.ID] = item
 		} else {
 			p.Unanswerable = append(p.Unanswerable, cq.ID)
@@ -291,15 +327,29 @@ func (w *Wallet) Present(ctx context.Context, p *Plan) (Outcome, error) {
 
 // presentation builds the presentation of one plan item.
 func (w *Wallet) presentation(ctx context.Context, it PlanItem, ro *oid4vp.RequestObject) (any, error) {
-	holder, err := w.holderOf(it.Credential)
-	if err != nil {
-		return nil, err
+	holder := it.Holder
+	if holder == "" {
+		var err error
+		if holder, err = w.holderOf(it.Credential); err != nil {
+			return nil, err
+		}
 	}
 	signer, vm, err := w.Signer(holder)
 	if err != nil {
 		return nil, err
 	}
-	return Presentation(ctx, it.Credential, it.reveal, Holder{DID: holder, VerificationMethod: vm, Signer: signer}, ro, w.now())
+	return Presentation(ctx, it.Credential, it.reveal, Holder{DID: holder, VerificationMethod: vm, Signer: signer, Issuers: w.issuerResolver(ro)}, ro, w.now())
+}
+
+// issuerResolver resolves issuers' DIDs (for a BBS+ derivation, which
+// needs the issuer's key): did:key and did:jwk locally, others by the
+// Urbis resolver of SetResolver or else of the request's host.
+func (w *Wallet) issuerResolver(ro *oid4vp.RequestObject) did.Resolver {
+	res := remoteResolver{c: w.client(), base: strings.TrimRight(w.resolver, "/")}
+	if res.base == "" {
+		res.base = baseOf(ro.ResponseURI)
+	}
+	return did.NewResolver(did.ResolverConfig{}, did.KeyMethod{}, did.JWKMethod{}, res.method("urbis"), res.method("web"))
 }
 
 // Holder is the key a presentation is bound with: the holder's DID, the
@@ -307,12 +357,17 @@ func (w *Wallet) presentation(ctx context.Context, it PlanItem, ro *oid4vp.Reque
 type Holder struct {
 	DID, VerificationMethod string
 	Signer                  crypto.Signer
+	// Issuers resolves issuers' DIDs, for BBS+ derivations; nil resolves
+	// did:key and did:jwk only.
+	Issuers did.Resolver
 }
 
 // Presentation presents c for the request ro, bound to h: a dc+sd-jwt
 // with only the disclosures of the claim paths in reveal and a Key
-// Binding JWT; an ldp_vc in a Data Integrity presentation; a jwt_vc_json
-// in a JWT-VP (the last two whole).
+// Binding JWT; an ldp_vc in a Data Integrity presentation, whole, or,
+// when it has a BbsBlsSignature2020 proof, as a derived credential
+// (BbsBlsSignatureProof2020) that discloses only the claims in reveal; a
+// jwt_vc_json in a JWT-VP, whole.
 func Presentation(ctx context.Context, c Credential, reveal [][]any, h Holder, ro *oid4vp.RequestObject, now time.Time) (any, error) {
 	signer, vm, holder := h.Signer, h.VerificationMethod, h.DID
 	switch c.Format {
@@ -330,6 +385,17 @@ func Presentation(ctx context.Context, c Credential, reveal [][]any, h Holder, r
 		var cred map[string]any
 		if err := json.Unmarshal(c.Raw, &cred); err != nil {
 			return nil, err
+		}
+		if bbs.IsBBS(cred) {
+			issuers := h.Issuers
+			if issuers == nil {
+				issuers = did.NewResolver(did.ResolverConfig{}, did.KeyMethod{}, did.JWKMethod{})
+			}
+			derived, err := deriveBBS(ctx, c, reveal, issuers)
+			if err != nil {
+				return nil, err
+			}
+			cred = derived
 		}
 		vp := map[string]any{
 			"@context": []any{"https://www.w3.org/ns/credentials/v2"}, "type": []any{"VerifiablePresentation"},

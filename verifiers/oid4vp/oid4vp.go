@@ -328,7 +328,7 @@ func (s *Service) objectClaims(r Request) map[string]any {
 		"client_metadata": map[string]any{
 			"vp_formats_supported": map[string]any{
 				FormatSDJWT: map[string]any{"sd-jwt_alg_values": []string{"EdDSA", "ES256"}, "kb-jwt_alg_values": []string{"EdDSA", "ES256"}},
-				FormatLDP:   map[string]any{"proof_type_values": []string{"DataIntegrityProof", "Ed25519Signature2020"}, "cryptosuite_values": []string{"eddsa-rdfc-2022"}},
+				FormatLDP:   map[string]any{"proof_type_values": []string{"DataIntegrityProof", "Ed25519Signature2020", "BbsBlsSignatureProof2020"}, "cryptosuite_values": []string{"eddsa-rdfc-2022"}},
 				FormatJWT:   map[string]any{"alg_values": []string{"EdDSA", "ES256"}},
 			},
 		},
@@ -342,7 +342,7 @@ func (s *Service) objectClaims(r Request) map[string]any {
 			FormatSDJWT:   map[string]any{"sd-jwt_alg_values": []string{"EdDSA", "ES256"}, "kb-jwt_alg_values": []string{"EdDSA", "ES256"}},
 			"jwt_vc_json": map[string]any{"alg": []string{"EdDSA", "ES256"}},
 			"jwt_vp_json": map[string]any{"alg": []string{"EdDSA", "ES256"}},
-			"ldp_vc":      map[string]any{"proof_type": []string{"DataIntegrityProof", "Ed25519Signature2020"}},
+			"ldp_vc":      map[string]any{"proof_type": []string{"DataIntegrityProof", "Ed25519Signature2020", "BbsBlsSignatureProof2020"}},
 			"ldp_vp":      map[string]any{"proof_type": []string{"DataIntegrityProof", "Ed25519Signature2020"}},
 		}
 	} else {
