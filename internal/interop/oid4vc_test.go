@@ -632,31 +632,63 @@ func TestOpenID4VPVerifierJS(t *testing.T) {
 		DID string `json:"did"`
 	}
 	s.do(t, "POST", "/dids", map[string]any{"method": "key", "keyType": "Ed25519"}, http.StatusCreated, &d)
-	subject := map[string]any{"id": holder, "name": "Alice", "district": "Mitte"}
-	files := map[string]string{}
-	for _, f := range []string{"dc+sd-jwt", "ldp_vc", "jwt_vc_json"} {
+	formats := []string{"dc+sd-jwt", "ldp_vc", "jwt_vc_json"}
+	for _, f := range formats {
 		// No status list: @digitalbazaar/vc verifies a credentialStatus
 		// only with a status checker of the caller's.
 		s.do(t, "POST", "/issuers", map[string]any{"did": d.DID, "format": f, "types": []string{"ResidentCredential"}, "statusPurposes": []string{}}, http.StatusCreated, nil)
-		contexts := []any{ctxV2}
-		switch f {
-		case "ldp_vc":
-			contexts = append(contexts, ctxUndefined)
-		case "jwt_vc_json":
-			contexts = []any{ctxV1}
+	}
+	// issue writes a credential of each format about subject to files.
+	issue := func(subject string) map[string]string {
+		files := map[string]string{}
+		for _, f := range formats {
+			contexts := []any{ctxV2}
+			switch f {
+			case "ldp_vc":
+				contexts = append(contexts, ctxUndefined)
+			case "jwt_vc_json":
+				contexts = []any{ctxV1}
+			}
+			var issued map[string]any
+			s.do(t, "POST", "/credentials/issue", map[string]any{
+				"credential": map[string]any{
+					"@context": contexts, "type": []any{"VerifiableCredential", "ResidentCredential"},
+					"issuer": d.DID, "credentialSubject": map[string]any{"id": subject, "name": "Alice", "district": "Mitte"},
+				},
+				"options": map[string]any{"format": f, "keyBinding": f == "dc+sd-jwt"},
+			}, http.StatusCreated, &issued)
+			b, _ := json.Marshal(issued)
+			files[f] = filepath.Join(dir, strings.ReplaceAll(subject, ":", "_")+"-"+strings.ReplaceAll(f, "+", "_")+".json")
+			if err := os.WriteFile(files[f], b, 0o600); err != nil {
+				t.Fatal(err)
+			}
 		}
-		var issued map[string]any
-		s.do(t, "POST", "/credentials/issue", map[string]any{
-			"credential": map[string]any{
-				"@context": contexts, "type": []any{"VerifiableCredential", "ResidentCredential"},
-				"issuer": d.DID, "credentialSubject": subject,
-			},
-			"options": map[string]any{"format": f, "keyBinding": f == "dc+sd-jwt"},
-		}, http.StatusCreated, &issued)
-		b, _ := json.Marshal(issued)
-		files[f] = filepath.Join(dir, strings.ReplaceAll(f, "+", "_")+".json")
-		if err := os.WriteFile(files[f], b, 0o600); err != nil {
-			t.Fatal(err)
+		return files
+	}
+	files := issue(holder)
+
+	// Urbis' own wallet (urbis wallet), holding the same credentials
+	// issued to its DID.
+	walletEnv := append(os.Environ(), "URBIS_WALLET_DIR="+filepath.Join(dir, "wallet"), "URBIS_WALLET_PASSPHRASE=correct horse battery")
+	urbisWallet := func(args ...string) (string, error) {
+		cmd := exec.Command(s.bin, append([]string{"wallet"}, args...)...)
+		cmd.Env = walletEnv
+		out, err := cmd.CombinedOutput()
+		return strings.TrimSpace(string(out)), err
+	}
+	init, err := urbisWallet("init")
+	walletDID := ""
+	for _, f := range strings.Fields(init) {
+		if strings.HasPrefix(f, "did:key:") {
+			walletDID = strings.TrimRight(f, ".,:;)")
+		}
+	}
+	if err != nil || walletDID == "" {
+		t.Fatalf("urbis wallet init: %q, %v", init, err)
+	}
+	for f, file := range issue(walletDID) {
+		if out, err := urbisWallet("add", file); err != nil || !strings.Contains(out, "stored "+f) {
+			t.Fatalf("urbis wallet add %s: %q, %v", f, out, err)
 		}
 	}
 
@@ -676,15 +708,24 @@ func TestOpenID4VPVerifierJS(t *testing.T) {
 		// replayOf names an earlier case: the wallet's answer to that
 		// request is posted to this one's response_uri, and must fail.
 		replayOf string
+		// urbisWallet: the request is answered by `urbis wallet present`
+		// (the wallet package) instead of the test holder.
+		urbisWallet bool
 	}{
 		{"dc+sd-jwt, district only", "dc+sd-jwt", query("resident", "dc+sd-jwt", map[string]any{"vct_values": []any{"ResidentCredential"}}, "district"), "resident",
-			map[string]any{"district": "Mitte", "sub": holder}, "name", ""},
+			map[string]any{"district": "Mitte", "sub": holder}, "name", "", false},
 		{"ldp_vc", "ldp_vc", query("resident_ldp", "ldp_vc", types, "credentialSubject", "district"), "resident_ldp",
-			map[string]any{"district": "Mitte", "id": holder}, "", ""},
+			map[string]any{"district": "Mitte", "id": holder}, "", "", false},
 		{"jwt_vc_json", "jwt_vc_json", query("resident_jwt", "jwt_vc_json", types, "credentialSubject", "district"), "resident_jwt",
-			map[string]any{"district": "Mitte", "id": holder}, "", ""},
+			map[string]any{"district": "Mitte", "id": holder}, "", "", false},
 		{"an answer to another request", "dc+sd-jwt", query("resident", "dc+sd-jwt", map[string]any{"vct_values": []any{"ResidentCredential"}}, "district"), "resident",
-			nil, "", "dc+sd-jwt, district only"},
+			nil, "", "dc+sd-jwt, district only", false},
+		{"urbis wallet present: dc+sd-jwt, district only", "dc+sd-jwt", query("resident", "dc+sd-jwt", map[string]any{"vct_values": []any{"ResidentCredential"}}, "district"), "resident",
+			map[string]any{"district": "Mitte", "sub": walletDID}, "name", "", true},
+		{"urbis wallet present: ldp_vc", "ldp_vc", query("resident_ldp", "ldp_vc", types, "credentialSubject", "district"), "resident_ldp",
+			map[string]any{"district": "Mitte", "id": walletDID}, "", "", true},
+		{"urbis wallet present: jwt_vc_json", "jwt_vc_json", query("resident_jwt", "jwt_vc_json", types, "credentialSubject", "district"), "resident_jwt",
+			map[string]any{"district": "Mitte", "id": walletDID}, "", "", true},
 	}
 	type jsCase struct {
 		Name string         `json:"name"`
@@ -730,6 +771,14 @@ func TestOpenID4VPVerifierJS(t *testing.T) {
 			wallet[tt.name] = replay(t, s.bin, holderKey, uris[tt.replayOf], files[tt.format], r.URI)
 			continue
 		}
+		if tt.urbisWallet {
+			out, err := urbisWallet("present", "--yes", r.URI)
+			if err != nil {
+				out += " (" + err.Error() + ")"
+			}
+			wallet[tt.name] = out
+			continue
+		}
 		out, err := exec.Command(s.bin, "holder", "oid4vp", "--key", holderKey, r.URI, files[tt.format]).CombinedOutput()
 		wallet[tt.name] = strings.TrimSpace(string(out))
 		if err != nil {
@@ -750,7 +799,19 @@ func TestOpenID4VPVerifierJS(t *testing.T) {
 				t.Logf("JS verifier refused: %s", got.Error)
 				return
 			}
-			if wallet[tt.name] != "200 {}" {
+			switch {
+			case tt.urbisWallet:
+				// The wallet showed the JS verifier's DID, checked its
+				// request object's signature, and sent.
+				for _, want := range []string{"verifier: did:key:", "signature checked (DID resolved locally)", "sent; the verifier answered 200 {}"} {
+					if !strings.Contains(wallet[tt.name], want) {
+						t.Errorf("urbis wallet present printed %q; want %q", wallet[tt.name], want)
+					}
+				}
+				if tt.withheld != "" && strings.Contains(wallet[tt.name], tt.withheld+":") {
+					t.Errorf("urbis wallet present would disclose %s: %q", tt.withheld, wallet[tt.name])
+				}
+			case wallet[tt.name] != "200 {}":
 				t.Errorf("urbis holder oid4vp printed %q; want 200 {}", wallet[tt.name])
 			}
 			if !got.Answered || !got.Verified || got.Error != "" {
