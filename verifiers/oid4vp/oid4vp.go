@@ -181,8 +181,9 @@ type Config struct {
 
 // Service is the verifier side of OpenID4VP.
 type Service struct {
-	cfg    Config
-	writes *writeBatcher
+	cfg     Config
+	writes  *writeBatcher
+	pending pendingCache
 }
 
 // NewService returns a Service.
@@ -280,6 +281,7 @@ func (s *Service) Create(ctx context.Context, agencyID string, in CreateRequest)
 	if err := s.writes.add(ctx, Write{Create: &r}); err != nil {
 		return nil, err
 	}
+	s.pending.put(r, now)
 	reqURI := s.RequestURI(r.ID)
 	return &Created{Request: r, RequestURI: reqURI, URI: authorizationURI(r.ClientID, reqURI)}, nil
 }
@@ -355,6 +357,9 @@ func (s *Service) objectClaims(r Request) map[string]any {
 // for an unknown request, Gone (code invalid_request_uri) for one that
 // expired or was answered.
 func (s *Service) Object(ctx context.Context, id string) (string, error) {
+	if r, ok := s.pending.get(id); ok && s.cfg.Clock().Before(r.ExpiresAt) {
+		return r.Object, nil
+	}
 	r, err := s.cfg.Store.VPRequest(ctx, id)
 	if err != nil {
 		if errkind.KindOf(err) == errkind.NotFound {
@@ -391,6 +396,9 @@ func (s *Service) Result(ctx context.Context, agencyID, id string) (Request, err
 		r.Status = StatusFailed
 		r.Outcome = &Outcome{Status: StatusFailed, Checks: []string{}, Errors: []Finding{{Check: CheckExpiry, Detail: "the request expired at " + r.ExpiresAt.Format(time.RFC3339) + " without an answer"}}}
 		return r, nil
+	}
+	if r.Status != StatusPending {
+		s.pending.drop(id)
 	}
 	if r.Outcome != nil && r.Outcome.Claims != nil {
 		if err := s.writes.add(ctx, Write{Erase: id}); err != nil {

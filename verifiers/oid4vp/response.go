@@ -44,12 +44,17 @@ type Response struct {
 // request, a wrong state, a malformed vp_token, or presentations that do
 // not verify (the Outcome says why, also to the service).
 func (s *Service) Respond(ctx context.Context, id string, in Response) (*Outcome, error) {
-	r, err := s.cfg.Store.VPRequest(ctx, id)
-	if err != nil {
-		if errkind.KindOf(err) == errkind.NotFound {
-			return nil, errkind.New(errkind.Invalid, "no presentation request %s: the response_uri is unknown", id).WithCode(ErrInvalidRequest)
+	// A request this process holds as pending is not read again: the
+	// conditional UPDATE below refuses it if it was answered meanwhile.
+	r, ok := s.pending.get(id)
+	if !ok {
+		var err error
+		if r, err = s.cfg.Store.VPRequest(ctx, id); err != nil {
+			if errkind.KindOf(err) == errkind.NotFound {
+				return nil, errkind.New(errkind.Invalid, "no presentation request %s: the response_uri is unknown", id).WithCode(ErrInvalidRequest)
+			}
+			return nil, err
 		}
-		return nil, err
 	}
 	now := s.cfg.Clock().UTC()
 	switch {
@@ -85,7 +90,11 @@ func (s *Service) Respond(ctx context.Context, id string, in Response) (*Outcome
 		}
 	}
 	o.AnsweredAt = now.Truncate(time.Microsecond)
-	if err := s.writes.add(ctx, Write{Answer: &Answer{ID: id, Outcome: *o}}); err != nil {
+	err := s.writes.add(ctx, Write{Answer: &Answer{ID: id, Outcome: *o}})
+	if err == nil || errkind.KindOf(err) == errkind.Conflict {
+		s.pending.drop(id) // answered, by this answer or another
+	}
+	if err != nil {
 		if errkind.KindOf(err) == errkind.Conflict {
 			return nil, errkind.New(errkind.Conflict, "presentation request %s was already answered; a response (and its nonce) is single use", id).WithCode(ErrInvalidRequest)
 		}
@@ -260,7 +269,7 @@ func (s *Service) checked(ctx context.Context, r Request, format string, p any, 
 		}
 	}
 	pass(CheckFormat)
-	cred, err := s.presented(ctx, format, p)
+	cred, err := s.presented(ctx, format, p, res)
 	if err != nil {
 		fail(CheckQuery, "%v", err)
 		return nil, nil
@@ -288,11 +297,17 @@ type credential struct {
 }
 
 // presented reads the credential of a presentation that verified: the
-// processed claims of an SD-JWT VC (its issuer signature checked again
-// to process the disclosures), or the one credential of a VP.
-func (s *Service) presented(ctx context.Context, format string, p any) (*credential, error) {
+// processed claims of an SD-JWT VC (those the verifier read, or else its
+// issuer signature is checked again to process the disclosures), or the
+// one credential of a VP.
+func (s *Service) presented(ctx context.Context, format string, p any, res *verifiers.PresentationResult) (*credential, error) {
 	switch format {
 	case FormatSDJWT:
+		if res != nil && res.Claims != nil {
+			iss, _ := res.Claims["iss"].(string)
+			vct, _ := res.Claims["vct"].(string)
+			return &credential{issuer: iss, vct: vct, claims: res.Claims}, nil
+		}
 		tok, _ := p.(string)
 		tok = strings.TrimSpace(tok)
 		// The Key Binding JWT was checked by the verifier; the claims need
