@@ -52,6 +52,9 @@ func bbsFrame(cred map[string]any, reveal [][]any) map[string]any {
 	}
 	whole := map[string]bool{} // members disclosed whole, by path
 	for _, p := range reveal {
+		if len(p) > 0 && (p[0] == "type" || p[0] == "@context" || p[0] == "id") {
+			continue // always shown; in a frame, type and @context select rather than reveal
+		}
 		node, at := frame, ""
 		for i, seg := range p {
 			name, ok := seg.(string)

@@ -103,6 +103,8 @@ func TestBBSDerivedPresentation(t *testing.T) {
 			[]string{"givenName", "id"}},
 		{"two claims", `{"id":"q","format":"ldp_vc","claims":[{"path":["credentialSubject","givenName"]},{"path":["credentialSubject","birthDate"],"values":["1990-01-01"]}]}`,
 			[]string{"birthDate", "givenName", "id"}},
+		{"the type and a claim", `{"id":"q","format":"ldp_vc","claims":[{"path":["type"]},{"path":["credentialSubject","givenName"]}]}`,
+			[]string{"givenName", "id"}},
 		{"no claims: none disclosed", `{"id":"q","format":"ldp_vc","meta":{"type_values":[["ResidentCredential"]]}}`,
 			[]string{"id"}},
 	} {

@@ -22,25 +22,42 @@ func (w *Wallet) match(cq *oid4vp.CredentialQuery, pairwise ...string) (PlanItem
 	if len(pairwise) > 0 {
 		pw = pairwise[0]
 	}
-	if pw != "" {
-		if it, ok := w.matchHeldBy(cq, pw, func(h string) bool { return h == pw }); ok {
+	return w.pick(cq.ID, []string{cq.Format}, pw, func(_ Credential, root map[string]any, vct string, types []string) ([][]any, []Claim, bool) {
+		if !metaMatches(cq, vct, types) {
+			return nil, nil, false
+		}
+		return matchClaims(cq, root)
+	})
+}
+
+// selector says whether a credential (its claims as claimsOf reads them)
+// answers a query, and which claim paths it must reveal for that, with
+// the claims they show.
+type selector func(c Credential, root map[string]any, vct string, types []string) (reveal [][]any, disclosed []Claim, ok bool)
+
+// pick returns, for query id, the most recently received credential of
+// one of formats that sel accepts and that the wallet can prove it
+// holds; with a pairwise DID, those bound to it first.
+func (w *Wallet) pick(id string, formats []string, pairwise string, sel selector) (PlanItem, bool) {
+	if pairwise != "" {
+		if it, ok := w.pickHeldBy(id, formats, pairwise, sel, func(h string) bool { return h == pairwise }); ok {
 			return it, true
 		}
 	}
-	return w.matchHeldBy(cq, pw, func(string) bool { return true })
+	return w.pickHeldBy(id, formats, pairwise, sel, func(string) bool { return true })
 }
 
-// matchHeldBy is match among the credentials whose holder passes held;
-// an unbound credential's holder is pairwise ("" if none).
-func (w *Wallet) matchHeldBy(cq *oid4vp.CredentialQuery, pairwise string, held func(string) bool) (PlanItem, bool) {
+// pickHeldBy is pick among the credentials whose holder passes held; an
+// unbound credential's holder is pairwise ("" if none).
+func (w *Wallet) pickHeldBy(id string, formats []string, pairwise string, sel selector, held func(string) bool) (PlanItem, bool) {
 	creds := w.Credentials()
 	for i := len(creds) - 1; i >= 0; i-- {
 		c := creds[i]
-		if c.Format != cq.Format {
+		if !slices.Contains(formats, c.Format) {
 			continue
 		}
 		root, vct, types, err := claimsOf(c)
-		if err != nil || !metaMatches(cq, vct, types) {
+		if err != nil {
 			continue
 		}
 		holder, err := w.holderOf(c)
@@ -54,11 +71,11 @@ func (w *Wallet) matchHeldBy(cq *oid4vp.CredentialQuery, pairwise string, held f
 		if !held(holder) {
 			continue
 		}
-		reveal, disclosed, ok := matchClaims(cq, root)
+		reveal, disclosed, ok := sel(c, root, vct, types)
 		if !ok {
 			continue
 		}
-		it := PlanItem{Query: cq.ID, Credential: c, Selective: c.Format == FormatSDJWT || isBBS(c), reveal: reveal, Disclosed: disclosed,
+		it := PlanItem{Query: id, Credential: c, Selective: c.Format == FormatSDJWT || isBBS(c), reveal: reveal, Disclosed: disclosed,
 			Holder: holder, Pairwise: rebound || (pairwise != "" && holder == pairwise)}
 		switch {
 		case !it.Selective:
@@ -76,6 +93,36 @@ func (w *Wallet) matchHeldBy(cq *oid4vp.CredentialQuery, pairwise string, held f
 		return it, true
 	}
 	return PlanItem{}, false
+}
+
+// matchDescriptor picks a credential for a Presentation Exchange input
+// descriptor: one of its formats whose claims meet its fields (as the
+// verifier evaluates them, oid4vp.InputDescriptor.Evaluate); with
+// limit_disclosure required, only a credential that can hide the rest.
+func (w *Wallet) matchDescriptor(d *oid4vp.InputDescriptor, pairwise string) (PlanItem, bool) {
+	return w.pick(d.ID, d.Formats, pairwise, func(c Credential, root map[string]any, _ string, _ []string) ([][]any, []Claim, bool) {
+		if d.LimitDisclosure && c.Format != FormatSDJWT && !isBBS(c) {
+			return nil, nil, false
+		}
+		got, err := d.Evaluate(root)
+		if err != nil {
+			return nil, nil, false
+		}
+		var reveal [][]any
+		var shown []Claim
+		for _, g := range got {
+			p := g.Path
+			if i := slices.Index(p, any(nil)); i >= 0 {
+				p = p[:i] // a wildcard: the whole array is revealed
+			}
+			if len(p) == 0 {
+				return nil, nil, false // the whole credential: nothing selective about it
+			}
+			reveal = append(reveal, p)
+			shown = append(shown, Claim{Path: g.Path, Value: g.Value})
+		}
+		return reveal, shown, true
+	})
 }
 
 // metaMatches checks the query's vct_values or type_values.

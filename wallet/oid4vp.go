@@ -43,8 +43,11 @@ type Plan struct {
 	// Unanswerable lists the credential queries no held credential
 	// satisfies (with credential_sets, some may not be needed).
 	Unanswerable []string
-	// Query is the request's DCQL query: what is asked.
-	Query *oid4vp.Query
+	// Query is the request's DCQL query: what is asked; or Definition,
+	// its DIF Presentation Exchange definition (Items are then by input
+	// descriptor id).
+	Query      *oid4vp.Query
+	Definition *oid4vp.Definition
 	// Pairwise is the DID the wallet keeps for this verifier (its
 	// client_id) when PlanOptions.Pairwise asked for one; PairwiseNew,
 	// that it was made for this request.
@@ -133,13 +136,20 @@ func (w *Wallet) PlanPresentationWith(ctx context.Context, requestURI string, op
 		return nil, err
 	}
 	ro := req.Object
-	query, err := oid4vp.ParseQuery(ro.DCQLQuery)
-	if err != nil {
+	var (
+		query *oid4vp.Query
+		def   *oid4vp.Definition
+	)
+	if len(ro.DCQLQuery) == 0 && len(ro.PresentationDefinition) > 0 {
+		if def, err = oid4vp.ParseDefinition(ro.PresentationDefinition); err != nil {
+			return nil, fmt.Errorf("the request's presentation_definition: %w", err)
+		}
+	} else if query, err = oid4vp.ParseQuery(ro.DCQLQuery); err != nil {
 		return nil, fmt.Errorf("the request's dcql_query: %w", err)
 	}
 	verifier := req.Verifier
 	p := &Plan{Verifier: verifier, Name: req.Name, Resolved: req.Resolved, ResolvedByRequestHost: req.ResolvedByRequestHost, ClientID: ro.ClientID,
-		ResponseURI: ro.ResponseURI, Query: query, ro: ro}
+		ResponseURI: ro.ResponseURI, Query: query, Definition: def, ro: ro}
 	if ro.Exp != 0 {
 		p.Expires = time.Unix(ro.Exp, 0).UTC()
 	}
@@ -149,6 +159,23 @@ func (w *Wallet) PlanPresentationWith(ctx context.Context, requestURI string, op
 			return nil, err
 		}
 		p.Pairwise, p.PairwiseNew = d.DID, created
+	}
+	if def != nil {
+		// Presentation Exchange: every input descriptor is answered.
+		var missing []string
+		for i := range def.Descriptors {
+			d := &def.Descriptors[i]
+			if item, ok := w.matchDescriptor(d, p.Pairwise); ok {
+				p.Items = append(p.Items, item)
+			} else {
+				missing = append(missing, d.ID)
+			}
+		}
+		p.Unanswerable = missing
+		if len(missing) > 0 {
+			return p, fmt.Errorf("the request of %s: %w", verifier, errkind.New(errkind.NotFound, "the wallet holds no credential for %s", strings.Join(missing, ", ")))
+		}
+		return p, nil
 	}
 	matched := map[string]PlanItem{}
 	for i := range query.Credentials {
@@ -288,18 +315,46 @@ func FetchRequest(ctx context.Context, c Client, requestURI, resolverBase string
 // (direct_post) to the verifier.
 func (w *Wallet) Present(ctx context.Context, p *Plan) (Outcome, error) {
 	token := map[string]any{}
+	var (
+		list []any                              // Presentation Exchange: the presentations in order
+		sub  = map[string]any{"id": randomID()} // and the submission that maps them
+		dm   []any
+	)
 	for _, it := range p.Items {
 		pres, err := w.presentation(ctx, it, p.ro)
 		if err != nil {
 			return Outcome{}, fmt.Errorf("%s: %w", it.Query, err)
 		}
 		token[it.Query] = []any{pres}
+		list = append(list, pres)
+		dm = append(dm, descriptorMapping(it, len(p.Items), len(list)-1))
 	}
-	tok, err := json.Marshal(token)
+	var tok []byte
+	var err error
+	switch {
+	case p.Definition != nil && len(list) == 1:
+		if s, ok := list[0].(string); ok {
+			tok = []byte(s) // a compact token is sent as it is
+		} else {
+			tok, err = json.Marshal(list[0])
+		}
+	case p.Definition != nil:
+		tok, err = json.Marshal(list)
+	default:
+		tok, err = json.Marshal(token)
+	}
 	if err != nil {
 		return Outcome{}, err
 	}
 	form := url.Values{"vp_token": {string(tok)}, "state": {p.ro.State}}
+	if p.Definition != nil {
+		sub["definition_id"], sub["descriptor_map"] = p.Definition.ID, dm
+		b, err := json.Marshal(sub)
+		if err != nil {
+			return Outcome{}, err
+		}
+		form.Set("presentation_submission", string(b))
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.ResponseURI, strings.NewReader(form.Encode()))
 	if err != nil {
 		return Outcome{}, errkind.Wrap(errkind.Invalid, err, "response_uri")
@@ -323,6 +378,27 @@ func (w *Wallet) Present(ctx context.Context, p *Plan) (Outcome, error) {
 		return out, errkind.New(errkind.Unprocessable, "the verifier refused the presentation (%d): %s", resp.StatusCode, e.Description)
 	}
 	return out, nil
+}
+
+// descriptorMapping maps the input descriptor of it to the i-th of n
+// presentations of vp_token (the token itself when n is 1).
+func descriptorMapping(it PlanItem, n, i int) map[string]any {
+	path := "$"
+	if n > 1 {
+		path = fmt.Sprintf("$[%d]", i)
+	}
+	m := map[string]any{"id": it.Query, "path": path}
+	switch it.Credential.Format {
+	case FormatSDJWT:
+		m["format"] = FormatSDJWT
+	case FormatLDP:
+		m["format"] = "ldp_vp"
+		m["path_nested"] = map[string]any{"id": it.Query, "format": FormatLDP, "path": "$.verifiableCredential[0]"}
+	case FormatJWT:
+		m["format"] = "jwt_vp_json"
+		m["path_nested"] = map[string]any{"id": it.Query, "format": FormatJWT, "path": "$.vp.verifiableCredential[0]"}
+	}
+	return m
 }
 
 // presentation builds the presentation of one plan item.

@@ -110,6 +110,36 @@ func TestWalletPresentBBSAndPairwise(t *testing.T) {
 		}
 	})
 
+	t.Run("Presentation Exchange", func(t *testing.T) {
+		sdIssuer := newDID(regKey, "Ed25519")
+		post(regKey, "/issuers", `{"did":"`+sdIssuer+`","format":"dc+sd-jwt","types":["ResidentCredential"]}`)
+		add(post(regKey, "/credentials/issue", `{"options":{"keyBinding":true},"credential":{"@context":["https://www.w3.org/ns/credentials/v2"],
+			"type":["VerifiableCredential","ResidentCredential"],"issuer":"`+sdIssuer+`",
+			"credentialSubject":{"id":"`+holder+`","name":"Alice Example","district":"Gracia"}}}`))
+		b := post(shopKey, "/verifier/requests", `{"did":"`+shop+`","qrCode":false,"presentationDefinition":{"id":"pe-1","input_descriptors":[
+			{"id":"resident","format":{"dc+sd-jwt":{}},"constraints":{"limit_disclosure":"required","fields":[
+				{"path":["$.vct"],"filter":{"type":"string","const":"ResidentCredential"}},{"path":["$.district"]}]}},
+			{"id":"degree","format":{"ldp_vc":{}},"constraints":{"fields":[
+				{"path":["$.type"],"filter":{"type":"array","contains":{"const":"ExampleDegreeCredential"}}},{"path":["$.credentialSubject.degree"]}]}}]}}`)
+		var r struct{ ID, URI string }
+		json.Unmarshal(b, &r)
+		out, err := runCLIIn(t, wenv, "", "wallet", "present", "--yes", r.URI)
+		if err != nil || !strings.Contains(out, "(a Presentation Exchange definition, pe-1)") || !strings.Contains(out, `district: "Gracia"`) ||
+			!strings.Contains(out, `credentialSubject.degree: "Bachelor of Science"`) || strings.Contains(out, "Alice") || !strings.Contains(out, "sent; the verifier answered 200 {}") {
+			t.Fatalf("present: got %q, %v; want both descriptors answered with the requested claims only", out, err)
+		}
+		st, res := result(r.ID)
+		var got struct {
+			Checks         []string
+			VerifiedClaims map[string][]struct{ Format string }
+		}
+		json.Unmarshal([]byte(res), &got)
+		if st != "verified" || len(got.VerifiedClaims["resident"]) != 1 || len(got.VerifiedClaims["degree"]) != 1 || strings.Contains(res, "Alice") ||
+			!strings.Contains(res, `"presexch"`) || !strings.Contains(res, `"submission"`) {
+			t.Errorf("shop's result: %s; want verified, both descriptors, the degree (VC 1.1) evaluated by presexch", res)
+		}
+	})
+
 	// A bearer credential: an ldp_vc whose subject has no id.
 	ed := newDID(regKey, "Ed25519")
 	post(regKey, "/issuers", `{"did":"`+ed+`","format":"ldp_vc","types":["VisitorPass"]}`)

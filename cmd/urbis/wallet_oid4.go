@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/urbis-id/urbis/verifiers/oid4vp"
 	"github.com/urbis-id/urbis/wallet"
 )
 
@@ -130,7 +131,20 @@ func (p *program) printPlan(plan *wallet.Plan) {
 		fmt.Fprintf(o, "pairwise DID for this verifier: %s (%s)\n", plan.Pairwise, state)
 	}
 	fmt.Fprintln(o, "asks for:")
-	for _, q := range plan.Query.Credentials {
+	if d := plan.Definition; d != nil {
+		fmt.Fprintf(o, "  (a Presentation Exchange definition, %s)\n", d.ID)
+		for _, in := range d.Descriptors {
+			fmt.Fprintf(o, "  %s: a %s\n", in.ID, strings.Join(in.Formats, " or "))
+			for _, f := range in.Fields {
+				opt := ""
+				if f.Optional {
+					opt = " (optional)"
+				}
+				fmt.Fprintf(o, "    %s%s\n", strings.Join(f.RawPaths, " or "), opt)
+			}
+		}
+	}
+	for _, q := range planQueries(plan) {
 		what := strings.Join(q.Meta.VCTValues, " or ")
 		for _, tv := range q.Meta.TypeValues {
 			if what != "" {
@@ -175,7 +189,16 @@ func (p *program) printPlan(plan *wallet.Plan) {
 	for _, q := range plan.Unanswerable {
 		fmt.Fprintf(o, "no credential for %s\n", q)
 	}
-	if len(plan.Items) > 0 && len(plan.Items) < len(plan.Query.Credentials)-len(plan.Unanswerable) {
+	if len(plan.Items) > 0 && len(plan.Items) < len(planQueries(plan))-len(plan.Unanswerable) {
 		fmt.Fprintln(o, "(the other queries are alternatives the request does not need answered: nothing is disclosed for them)")
 	}
+}
+
+// planQueries are the DCQL credential queries of plan (none for a
+// Presentation Exchange definition).
+func planQueries(plan *wallet.Plan) []oid4vp.CredentialQuery {
+	if plan.Query == nil {
+		return nil
+	}
+	return plan.Query.Credentials
 }

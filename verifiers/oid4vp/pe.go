@@ -354,12 +354,14 @@ func parseJSONPath(s string) ([]any, error) {
 	return out, nil
 }
 
-// evaluateFields applies d's fields to doc (the processed SD-JWT claims,
-// or the credential object) as presexch does: a field is met by the
-// first path that selects a value passing the filter; an optional field
-// whose path selects nothing is met. It returns the requested claims
-// that were found.
-func (d *InputDescriptor) evaluateFields(doc map[string]any) ([]ClaimValue, error) {
+// Evaluate applies d's fields to doc (the processed SD-JWT claims, or
+// the credential object) as presexch does: a field is met by the first
+// path that selects a value passing the filter; an optional field whose
+// path selects nothing is met. It returns the requested claims that were
+// found, or why a field is not met. The verifier evaluates this way the
+// credentials presexch cannot read, and a wallet the credentials it
+// could present.
+func (d *InputDescriptor) Evaluate(doc map[string]any) ([]ClaimValue, error) {
 	out := []ClaimValue{}
 	for i, f := range d.Fields {
 		var (

@@ -211,9 +211,9 @@ const vc11 = "https://www.w3.org/2018/credentials/v1"
 
 // evaluate checks cred against d's constraints and returns the requested
 // claims. A W3C VC 1.1 credential is evaluated by presexch (byAries);
-// any other by evaluateFields, which applies the same rules.
+// any other by Evaluate, which applies the same rules.
 func (def *Definition) evaluate(d *InputDescriptor, format string, cred *credential) (claims []ClaimValue, byAries bool, err error) {
-	own, ownErr := d.evaluateFields(cred.claims)
+	own, ownErr := d.Evaluate(cred.claims)
 	if format == FormatSDJWT || firstContext(cred.claims) != vc11 {
 		return own, false, ownErr
 	}
