@@ -74,6 +74,11 @@ func TestOID4VPPresentationExchange(t *testing.T) {
 				if slices.Contains(r.Checks, "presexch") || !slices.Contains(r.Checks, "submission") || !slices.Contains(r.Checks, "holderBinding") {
 					t.Errorf("checks %v; want submission and holderBinding, not presexch (an SD-JWT VC is evaluated by Urbis)", r.Checks)
 				}
+				// The same submission again: single use.
+				st, body := w.answerPE(t, ro, p, submission("resident-pd", sdEntry))
+				if desc, _ := body["error_description"].(string); st != 400 || !strings.Contains(desc, "already answered") {
+					t.Errorf("replayed submission: got %d %v; want 400, already answered", st, body)
+				}
 			})
 
 			t.Run("jwt_vc_json (VC 1.1), evaluated by presexch", func(t *testing.T) {
