@@ -280,7 +280,7 @@ func FetchRequest(ctx context.Context, c Client, requestURI, resolverBase string
 	if err != nil {
 		return nil, err
 	}
-	verifier, _ := strings.CutPrefix(q.Get("client_id"), oid4vp.ClientIDPrefix)
+	verifier, _ := oid4vp.VerifierDID(q.Get("client_id"))
 	res := remoteResolver{c: c, base: strings.TrimRight(resolverBase, "/")}
 	if res.base == "" {
 		res.base = baseOf(ru)
@@ -290,7 +290,7 @@ func FetchRequest(ctx context.Context, c Client, requestURI, resolverBase string
 	if err != nil {
 		return nil, fmt.Errorf("refused: the request of %s does not check: %w", verifier, err)
 	}
-	verifier = strings.TrimPrefix(ro.ClientID, oid4vp.ClientIDPrefix)
+	verifier, _ = oid4vp.VerifierDID(ro.ClientID)
 	switch {
 	case ro.Exp != 0 && now.Unix() >= ro.Exp:
 		return nil, errkind.New(errkind.Gone, "refused: the request of %s expired at %s", verifier, time.Unix(ro.Exp, 0).UTC().Format(time.RFC3339))

@@ -384,6 +384,9 @@ func TestOpenID4VCWallet(t *testing.T) {
 		errHas  string // the wallet must fail with this in its error
 		// verifier is the DID that signs the request (d.DID when empty).
 		verifier string
+		// didClientID: the client_id is the verifier's DID itself, as the
+		// drafts with Presentation Exchange have it.
+		didClientID bool
 	}{
 		{
 			name: "residency template: dc+sd-jwt and ldp_vc", req: create(residency),
@@ -408,6 +411,24 @@ func TestOpenID4VCWallet(t *testing.T) {
 			creds:  []string{"jwt_vc_json, did:key proof"},
 			status: http.StatusOK, outcome: "verified",
 			claims: map[string]map[string]any{"resident_jwt": {"credentialSubject.district": "Eixample"}},
+		},
+		{
+			name: "Presentation Exchange: dc+sd-jwt, limit_disclosure required", req: create(map[string]any{"presentationDefinition": map[string]any{
+				"id": "pe-interop", "input_descriptors": []any{map[string]any{"id": "resident", "format": map[string]any{"dc+sd-jwt": map[string]any{}},
+					"constraints": map[string]any{"limit_disclosure": "required", "fields": []any{
+						map[string]any{"path": []any{"$.district"}, "filter": map[string]any{"type": "string", "const": "Eixample"}}}}}}}}),
+			creds: []string{"dc+sd-jwt, jwk proof, EdDSA"}, didClientID: true,
+			status: http.StatusOK, outcome: "verified",
+			claims: map[string]map[string]any{"resident": {"district": "Eixample"}},
+		},
+		{
+			name: "Presentation Exchange: jwt_vc_json, evaluated by presexch", req: create(map[string]any{"presentationDefinition": map[string]any{
+				"id": "pe-interop-jwt", "input_descriptors": []any{map[string]any{"id": "resident", "format": map[string]any{"jwt_vc_json": map[string]any{}},
+					"constraints": map[string]any{"fields": []any{
+						map[string]any{"path": []any{"$.credentialSubject.district"}, "filter": map[string]any{"type": "string", "const": "Eixample"}}}}}}}}),
+			creds: []string{"jwt_vc_json, did:key proof"}, didClientID: true,
+			status: http.StatusOK, outcome: "verified",
+			claims: map[string]map[string]any{"resident": {"credentialSubject.district": "Eixample"}},
 		},
 		{
 			name: "Key Binding JWT signed by another key", req: create(dcql("resident", "dc+sd-jwt", vct, "district")),
@@ -448,7 +469,11 @@ func TestOpenID4VCWallet(t *testing.T) {
 				if tt.verifier != "" {
 					verifier = tt.verifier
 				}
-				if want := "decentralized_identifier:" + verifier; got.ClientID != want || !strings.HasPrefix(got.Signer, verifier+"#") {
+				want := "decentralized_identifier:" + verifier
+				if tt.didClientID {
+					want = verifier
+				}
+				if got.ClientID != want || !strings.HasPrefix(got.Signer, verifier+"#") {
 					t.Errorf("client_id %q signed by %q; want %q signed by a key of %s", got.ClientID, got.Signer, want, verifier)
 				}
 				if got.Status != tt.status {

@@ -31,6 +31,17 @@ const (
 // its DID (OpenID4VP 1.0 section 5.9.3).
 const ClientIDPrefix = "decentralized_identifier:"
 
+// VerifierDID returns the DID of a verifier's client_id: after
+// ClientIDPrefix (OpenID4VP 1.0), or the client_id itself when it is a
+// DID (the "did" client identifier scheme of the drafts, which Urbis uses
+// for requests with a Presentation Exchange definition).
+func VerifierDID(clientID string) (string, bool) {
+	if d, ok := strings.CutPrefix(clientID, ClientIDPrefix); ok {
+		return d, strings.HasPrefix(d, "did:")
+	}
+	return clientID, strings.HasPrefix(clientID, "did:")
+}
+
 // RequestObjectType is the typ of a signed request object (RFC 9101).
 const RequestObjectType = "oauth-authz-req+jwt"
 
@@ -45,7 +56,7 @@ type Request struct {
 	ID         string
 	AgencyID   string
 	DID        string // the verifier's DID, which signs the request object
-	ClientID   string // ClientIDPrefix + DID
+	ClientID   string // ClientIDPrefix + DID; the DID itself for a Presentation Exchange request
 	Nonce      string
 	State      string
 	Query      *Query      // the DCQL query; or
@@ -269,8 +280,17 @@ func (s *Service) Create(ctx context.Context, agencyID string, in CreateRequest)
 		return nil, err
 	}
 	now := s.cfg.Clock().UTC().Truncate(time.Second)
+	clientID := ClientIDPrefix + in.DID
+	if def != nil {
+		// Presentation Exchange belongs to the drafts of OpenID4VP (up to
+		// draft 25), where a verifier known by its DID has that DID as
+		// client_id (the "did" client identifier scheme); wallets built
+		// on them infer the draft from the request and refuse the
+		// decentralized_identifier: prefix of 1.0 with a definition.
+		clientID = in.DID
+	}
 	r := Request{
-		ID: "vpr_" + random(16), AgencyID: agencyID, DID: in.DID, ClientID: ClientIDPrefix + in.DID,
+		ID: "vpr_" + random(16), AgencyID: agencyID, DID: in.DID, ClientID: clientID,
 		Nonce: random(24), State: random(24), Query: q, Definition: def, Template: in.Template, WebhookURL: in.WebhookURL,
 		Status: StatusPending, CreatedAt: now, ExpiresAt: now.Add(s.cfg.TTL),
 	}
@@ -337,16 +357,17 @@ func (s *Service) objectClaims(r Request) map[string]any {
 	}
 	if r.Definition != nil {
 		// Presentation Exchange belongs to the drafts of OpenID4VP, whose
-		// wallets read vp_formats with the PE format designations.
+		// wallets read vp_formats (vp_formats_supported is 1.0's) with the
+		// PE format designations.
 		c["presentation_definition"] = r.Definition
-		c["client_metadata"].(map[string]any)["vp_formats"] = map[string]any{
+		c["client_metadata"] = map[string]any{"vp_formats": map[string]any{
 			"vc+sd-jwt":   map[string]any{"sd-jwt_alg_values": []string{"EdDSA", "ES256"}, "kb-jwt_alg_values": []string{"EdDSA", "ES256"}},
 			FormatSDJWT:   map[string]any{"sd-jwt_alg_values": []string{"EdDSA", "ES256"}, "kb-jwt_alg_values": []string{"EdDSA", "ES256"}},
 			"jwt_vc_json": map[string]any{"alg": []string{"EdDSA", "ES256"}},
 			"jwt_vp_json": map[string]any{"alg": []string{"EdDSA", "ES256"}},
 			"ldp_vc":      map[string]any{"proof_type": []string{"DataIntegrityProof", "Ed25519Signature2020", "BbsBlsSignatureProof2020"}},
 			"ldp_vp":      map[string]any{"proof_type": []string{"DataIntegrityProof", "Ed25519Signature2020"}},
-		}
+		}}
 	} else {
 		c["dcql_query"] = r.Query
 	}
