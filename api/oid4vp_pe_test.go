@@ -168,7 +168,11 @@ func TestOID4VPPresentationExchange(t *testing.T) {
 					}, nil, `"x" is not an input descriptor`, false},
 					{"value the filter refuses", kreuzberg, func(*oid4vp.RequestObject) map[string]any { return submission("kreuzberg", sdEntry) }, nil,
 						"field 0: the value at $.district does not pass the filter", true},
-					{"claim not disclosed", residentPD, nil, func(ro *oid4vp.RequestObject) any {
+					{"more disclosed than limit_disclosure allows", residentPD, nil, func(ro *oid4vp.RequestObject) any {
+						p, _ := sdjwt.Present(f.sdResident, []string{"/district", "/name"}, &sdjwt.KeyBinding{Signer: h.key, Audience: ro.ClientID, Nonce: ro.Nonce})
+						return p
+					}, "limit_disclosure is required, and the presentation discloses name", true},
+					{"claim not disclosed", kreuzberg, func(*oid4vp.RequestObject) map[string]any { return submission("kreuzberg", sdEntry) }, func(ro *oid4vp.RequestObject) any {
 						p, _ := sdjwt.Present(f.sdResident, []string{"/name"}, &sdjwt.KeyBinding{Signer: h.key, Audience: ro.ClientID, Nonce: ro.Nonce})
 						return p
 					}, "none of $.district is disclosed", true},

@@ -820,7 +820,8 @@ type CreateVPRequest struct {
 
 	// PresentationDefinition A DIF Presentation Exchange 2.0 presentation definition, instead of dcqlQuery
 	// (the request object then carries presentation_definition, as in the OpenID4VP
-	// drafts, and the wallet answers with presentation_submission). Supported: id,
+	// drafts, whose client_id is then the DID itself, and the wallet answers with
+	// presentation_submission). Supported: id,
 	// format, input_descriptors with id, format, constraints.fields (path in a
 	// JSONPath subset, filter, optional) and limit_disclosure (required only for
 	// dc+sd-jwt). Anything else is 400 naming the field; see docs/OID4VP.md.

@@ -156,6 +156,13 @@ func (s *Service) verifySubmission(ctx context.Context, r Request, sub *Submissi
 				continue
 			}
 		}
+		if d.LimitDisclosure && format == FormatSDJWT {
+			tok, _ := p.(string)
+			if extra := d.undisclosable(tok); len(extra) > 0 {
+				fail(CheckQuery, "limit_disclosure is required, and the presentation discloses %s, which no field of %s asks for", strings.Join(extra, ", "), d.ID)
+				continue
+			}
+		}
 		claims, byAries, err := r.Definition.evaluate(d, format, cred)
 		if err != nil {
 			fail(CheckQuery, "%v", err)
@@ -278,4 +285,35 @@ func (def *Definition) ariesMatch(d *InputDescriptor, raw any) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// undisclosable lists the claims an SD-JWT presentation discloses (its
+// object property disclosures) whose names are on no path of d's fields.
+func (d *InputDescriptor) undisclosable(presentation string) []string {
+	asked := map[string]bool{}
+	for _, f := range d.Fields {
+		for _, p := range f.Paths {
+			for _, seg := range p {
+				if name, ok := seg.(string); ok {
+					asked[name] = true
+				}
+			}
+		}
+	}
+	var extra []string
+	parts := strings.Split(presentation, "~")
+	for _, part := range parts[1 : len(parts)-1] {
+		b, err := b64.DecodeString(part)
+		if err != nil {
+			continue // the verifier has refused a malformed disclosure already
+		}
+		var disc []any
+		if json.Unmarshal(b, &disc) != nil || len(disc) != 3 {
+			continue // an array element: its array is on a path
+		}
+		if name, _ := disc[1].(string); !asked[name] && !slices.Contains(extra, name) {
+			extra = append(extra, name)
+		}
+	}
+	return extra
 }
