@@ -32,7 +32,6 @@ type Definition struct {
 	ID          string
 	Descriptors []InputDescriptor
 	raw         json.RawMessage
-	aries       *presexch.PresentationDefinition
 }
 
 // InputDescriptor asks for one credential.
@@ -188,7 +187,6 @@ func ParseDefinition(raw []byte) (*Definition, error) {
 	for i := range def.Descriptors {
 		def.Descriptors[i].constraints = pd.InputDescriptors[i].Constraints
 	}
-	def.aries = &pd
 	if err := pd.ValidateSchema(); err != nil {
 		return nil, errkind.Field(errkind.Invalid, "", "does not validate against the Presentation Exchange schema (presexch): %v", err)
 	}
