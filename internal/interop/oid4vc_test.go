@@ -725,7 +725,7 @@ func TestOpenID4VPVerifierJS(t *testing.T) {
 	types := map[string]any{"type_values": []any{[]any{"ResidentCredential"}}}
 	tests := []struct {
 		name, format string
-		dcql         map[string]any
+		dcql         map[string]any // or {"presentation_definition": ...}
 		id           string
 		// want: the claims the verifier must see, and those it must not.
 		want     map[string]any
@@ -751,14 +751,22 @@ func TestOpenID4VPVerifierJS(t *testing.T) {
 			map[string]any{"district": "Mitte", "id": walletDID}, "", "", true},
 		{"urbis wallet present: jwt_vc_json", "jwt_vc_json", query("resident_jwt", "jwt_vc_json", types, "credentialSubject", "district"), "resident_jwt",
 			map[string]any{"district": "Mitte", "id": walletDID}, "", "", true},
+		{"urbis wallet present: Presentation Exchange, dc+sd-jwt", "dc+sd-jwt", map[string]any{"presentation_definition": map[string]any{
+			"id": "pe-js", "input_descriptors": []any{map[string]any{"id": "resident", "format": map[string]any{"dc+sd-jwt": map[string]any{}},
+				"constraints": map[string]any{"limit_disclosure": "required", "fields": []any{map[string]any{"path": []any{"$.district"}}}}}}}}, "resident",
+			map[string]any{"district": "Mitte", "sub": walletDID}, "name", "", true},
 	}
 	type jsCase struct {
 		Name string         `json:"name"`
-		DCQL map[string]any `json:"dcql_query"`
+		DCQL map[string]any `json:"dcql_query,omitempty"`
+		PD   any            `json:"presentation_definition,omitempty"`
 	}
 	cases := make([]jsCase, len(tests))
 	for i, tt := range tests {
 		cases[i] = jsCase{Name: tt.name, DCQL: tt.dcql}
+		if pd, ok := tt.dcql["presentation_definition"]; ok {
+			cases[i] = jsCase{Name: tt.name, PD: pd}
+		}
 	}
 	b, _ := json.Marshal(cases)
 	casesFile := filepath.Join(dir, "cases.json")
