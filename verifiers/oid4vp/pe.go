@@ -133,8 +133,8 @@ func ParseDefinition(raw []byte) (*Definition, error) {
 		}
 		var d InputDescriptor
 		d.ID, _ = dm["id"].(string)
-		if !idPattern.MatchString(d.ID) || seen[d.ID] {
-			return nil, errkind.Field(errkind.Invalid, at+"/id", "must be a unique non-empty string of letters, digits, _ and -")
+		if strings.TrimSpace(d.ID) == "" || seen[d.ID] {
+			return nil, errkind.Field(errkind.Invalid, at+"/id", "must be a unique non-empty string")
 		}
 		seen[d.ID] = true
 		if d.Formats, err = formatsOf(dm["format"], at+"/format"); err != nil {

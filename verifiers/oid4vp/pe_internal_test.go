@@ -40,7 +40,7 @@ func TestParseJSONPath(t *testing.T) {
 }
 
 func TestEvaluate(t *testing.T) {
-	def, err := ParseDefinition([]byte(`{"id":"d","input_descriptors":[{"id":"a","constraints":{"fields":[
+	def, err := ParseDefinition([]byte(`{"id":"d","input_descriptors":[{"id":"eu.europa.ec.eudi.pid.1","constraints":{"fields":[
 		{"path":["$.vct","$.type"],"filter":{"type":"string","const":"ResidentCredential"}},
 		{"path":["$.age_equal_or_over.18"],"filter":{"type":"boolean","const":true}},
 		{"path":["$.nickname"],"optional":true},
