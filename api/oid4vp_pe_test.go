@@ -258,6 +258,14 @@ func TestOID4VPPresentationExchange(t *testing.T) {
 						t.Errorf("%s: got %d %s %s; want 400 problem+json naming %s", tc.pd, resp.StatusCode, resp.Header.Get("Content-Type"), b, tc.field)
 					}
 				}
+				// A definition as the EUDI reference verifier writes one is accepted.
+				eudi := `{"id":"32f54163-7166-48f1-93d8-ff217bdb0653","input_descriptors":[{"id":"eu.europa.ec.eudi.pid.1","name":"EUDI PID",
+					"purpose":"We need to verify your identity","format":{"vc+sd-jwt":{"sd-jwt_alg_values":["ES256"],"kb-jwt_alg_values":["ES256"]}},
+					"constraints":{"fields":[{"path":["$.vct"],"filter":{"type":"string","const":"urn:eu.europa.ec.eudi:pid:1"}},
+					{"path":["$.family_name"],"intent_to_retain":false}]}}]}`
+				if resp, b := e.do(t, http.MethodPost, "/verifier/requests", e.key, `{"did":"`+f.verifier+`","qrCode":false,"presentationDefinition":`+eudi+`}`); resp.StatusCode != http.StatusCreated {
+					t.Errorf("EUDI-style definition: got %d %s; want 201", resp.StatusCode, b)
+				}
 				body := `{"did":"` + f.verifier + `","template":"residency","presentationDefinition":` + string(must(json.Marshal(residentPD))) + `}`
 				if resp, b := e.do(t, http.MethodPost, "/verifier/requests", e.key, body); resp.StatusCode != 400 {
 					t.Errorf("template and definition: got %d %s; want 400", resp.StatusCode, b)
