@@ -90,6 +90,20 @@ func TestWalletWalkthrough(t *testing.T) {
 	runPage(t, "docs/WALLET-WALKTHROUGH.md", 8)
 }
 
+// TestOID4VPPage runs the walk-through of docs/OID4VP.md (see runPage):
+// a shop's presentation requests from templates, a DCQL query and a
+// Presentation Exchange definition, answered by the test holder.
+func TestOID4VPPage(t *testing.T) {
+	runPage(t, "docs/OID4VP.md", 10)
+}
+
+// TestWalletPage runs docs/WALLET.md (see runPage): the wallet file,
+// did:urbis with its key rotations, a stored credential, a backup, and
+// a presentation of a BBS+ credential with a pairwise DID.
+func TestWalletPage(t *testing.T) {
+	runPage(t, "docs/WALLET.md", 6)
+}
+
 // TestElectionsWalkthrough runs docs/programs/elections.md: a poll, a
 // blind-signed ballot token, a ballot, its inclusion proof, the close and
 // the recount.

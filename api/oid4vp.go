@@ -63,12 +63,15 @@ func (s *Server) CreateVPRequest(c *gin.Context) {
 		s.abortWithError(c, err)
 		return
 	}
-	if req.PresentationDefinition != nil {
-		s.abortWithError(c, errkind.Field(errkind.Unsupported, "/presentationDefinition",
-			"DIF Presentation Exchange is not supported: OpenID4VP 1.0 replaced presentation_definition by DCQL; send dcqlQuery (or a template)"))
-		return
-	}
 	in := oid4vp.CreateRequest{DID: req.Did}
+	if req.PresentationDefinition != nil {
+		b, err := json.Marshal(*req.PresentationDefinition)
+		if err != nil {
+			s.abortWithError(c, errkind.Field(errkind.Invalid, "/presentationDefinition", "%v", err))
+			return
+		}
+		in.Definition = b
+	}
 	if req.DcqlQuery != nil {
 		b, err := json.Marshal(*req.DcqlQuery)
 		if err != nil {
@@ -101,7 +104,12 @@ func (s *Server) CreateVPRequest(c *gin.Context) {
 		}
 		out.QrPng = &png
 	}
-	if err := convert(r.Query, &out.DcqlQuery); err != nil {
+	if r.Definition != nil {
+		if err := convert(r.Definition, &out.PresentationDefinition); err != nil {
+			s.abortWithError(c, err)
+			return
+		}
+	} else if err := convert(r.Query, &out.DcqlQuery); err != nil {
 		s.abortWithError(c, err)
 		return
 	}
@@ -223,14 +231,14 @@ func (s *Server) PostVPResponse(c *gin.Context, requestID VPRequestID) {
 		return
 	}
 	f := c.Request.PostForm
-	for _, k := range []string{"vp_token", "state", "error", "error_description"} {
+	for _, k := range []string{"vp_token", "presentation_submission", "state", "error", "error_description"} {
 		if len(f[k]) > 1 {
 			s.oauthError(c, errkind.Field(errkind.Invalid, k, "is given %d times; give it once", len(f[k])).WithCode(oid4vp.ErrInvalidRequest))
 			return
 		}
 	}
 	_, err = s.vp.Respond(c.Request.Context(), requestID, oid4vp.Response{
-		VPToken: f.Get("vp_token"), State: f.Get("state"), Error: f.Get("error"), ErrorDescription: f.Get("error_description"),
+		VPToken: f.Get("vp_token"), PresentationSubmission: f.Get("presentation_submission"), State: f.Get("state"), Error: f.Get("error"), ErrorDescription: f.Get("error_description"),
 	})
 	if err != nil {
 		s.oauthError(c, err)

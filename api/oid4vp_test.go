@@ -31,6 +31,7 @@ type vpFixture struct {
 	sdResident  string         // dc+sd-jwt ResidentCredential, cnf = holder's key
 	ldpResident map[string]any // ldp_vc ResidentCredential
 	revoked     map[string]any // ldp_vc ResidentCredential, revoked
+	bbsDerived  map[string]any // ldp_vc-bbs ResidentCredential, derived to disclose the district only
 }
 
 func newVPFixture(t *testing.T, e *env) *vpFixture {
@@ -51,6 +52,14 @@ func newVPFixture(t *testing.T, e *env) *vpFixture {
 	if st, b := e.setStatus(t, e.key, f.revoked["id"].(string), "revoked"); st != http.StatusOK {
 		t.Fatalf("revoke: %d %s", st, b)
 	}
+	blsDID := e.newDID(t, e.key, "Bls12381G2")
+	e.createIssuer(t, e.key, blsDID, "ldp_vc-bbs", "ResidentCredential")
+	signed := issued(t, e.issue(t, e.key, "", map[string]any{"@context": vc11Examples, "type": []any{"VerifiableCredential", "ResidentCredential"},
+		"issuer": blsDID, "credentialSubject": ldpSubject}, http.StatusCreated, map[string]any{"format": "ldp_vc-bbs"}))
+	f.bbsDerived = issued(t, e.derive(t, map[string]any{"verifiableCredential": signed, "frame": map[string]any{
+		"@context": vc11Examples, "type": []any{"VerifiableCredential", "ResidentCredential"}, "@explicit": true,
+		"issuer": map[string]any{}, "issuanceDate": map[string]any{}, "credentialSubject": map[string]any{"@explicit": true, "district": map[string]any{}},
+	}}, http.StatusCreated))
 	return f
 }
 
@@ -281,6 +290,19 @@ func TestOID4VPFlow(t *testing.T) {
 				}
 			})
 
+			t.Run("ldp_vc: a BBS+ derived credential in a Data Integrity VP", func(t *testing.T) {
+				c := e.createVP(t, residency)
+				ro := w.fetch(t, c.URI)
+				if st, body := w.answer(t, ro, "residency_ldp", h.ldpVP(t, h.did, ro.Nonce, ro.ClientID, f.bbsDerived)); st != 200 {
+					t.Fatalf("answer: got %d %v; want 200", st, body)
+				}
+				_, r := e.vpResult(t, e.key, c.ID)
+				got := r.VerifiedClaims["residency_ldp"]
+				if r.Status != "verified" || len(got) != 1 || len(got[0].Claims) != 1 || got[0].Claims[0].Value != "Mitte" || !slices.Contains(r.Checks, "holderBinding") {
+					t.Fatalf("result %+v; want verified with the district, bound to the holder", r)
+				}
+			})
+
 			t.Run("age over 18 without the birth date", func(t *testing.T) {
 				c := e.createVP(t, map[string]any{"did": f.verifier, "template": "age_over", "params": map[string]any{"threshold": "18"}})
 				ro := w.fetch(t, c.URI)
@@ -430,6 +452,16 @@ func TestOID4VPFlow(t *testing.T) {
 				{"VP with another challenge", "residency_ldp", func(ro *oid4vp.RequestObject) any {
 					return h.ldpVP(t, h.did, "another-nonce", ro.ClientID, f.ldpResident)
 				}, nil, "challenge", "challenge"},
+				{"BBS+ derived credential with a changed claim", "residency_ldp", func(ro *oid4vp.RequestObject) any {
+					d := map[string]any{}
+					b, _ := json.Marshal(f.bbsDerived)
+					json.Unmarshal(b, &d)
+					d["credentialSubject"].(map[string]any)["district"] = "Kreuzberg"
+					return h.ldpVP(t, h.did, ro.Nonce, ro.ClientID, d)
+				}, nil, "proof", "proof"},
+				{"BBS+ derived credential about someone else", "residency_ldp", func(ro *oid4vp.RequestObject) any {
+					return other.ldpVP(t, other.did, ro.Nonce, ro.ClientID, f.bbsDerived)
+				}, nil, "not the holder", "holderBinding"},
 				{"revoked credential", "residency_ldp", func(ro *oid4vp.RequestObject) any {
 					return h.ldpVP(t, h.did, ro.Nonce, ro.ClientID, f.revoked)
 				}, nil, "status", "status"},
@@ -615,7 +647,7 @@ func TestOID4VPFlow(t *testing.T) {
 					{`{"did":"` + f.verifier + `","dcqlQuery":{"credentials":[{"id":"a","format":"dc+sd-jwt","meta":{},"claims":[{"path":[]}]}]}}`, 400, "/dcqlQuery/credentials/0/claims/0/path"},
 					{`{"did":"` + f.verifier + `","template":"residency","webhookUrl":"ftp://x"}`, 400, "/webhookUrl"},
 					{`{"did":"did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp","template":"residency"}`, 404, "/did"},
-					{`{"did":"` + f.verifier + `","presentationDefinition":{"id":"x","input_descriptors":[]}}`, 501, "/presentationDefinition"},
+					{`{"did":"` + f.verifier + `","presentationDefinition":{"id":"x","input_descriptors":[]}}`, 400, "/presentationDefinition/input_descriptors"},
 				} {
 					resp, b := e.do(t, http.MethodPost, "/verifier/requests", e.key, tc.body)
 					var p struct{ Field string }

@@ -818,8 +818,13 @@ type CreateVPRequest struct {
 	// Params The template's parameters.
 	Params *map[string]string `json:"params,omitempty"`
 
-	// PresentationDefinition A DIF Presentation Exchange definition: not supported (501). OpenID4VP 1.0
-	// replaced it by DCQL; send dcqlQuery.
+	// PresentationDefinition A DIF Presentation Exchange 2.0 presentation definition, instead of dcqlQuery
+	// (the request object then carries presentation_definition, as in the OpenID4VP
+	// drafts, whose client_id is then the DID itself, and the wallet answers with
+	// presentation_submission). Supported: id,
+	// format, input_descriptors with id, format, constraints.fields (path in a
+	// JSONPath subset, filter, optional) and limit_disclosure (required only for
+	// dc+sd-jwt). Anything else is 400 naming the field; see docs/OID4VP.md.
 	PresentationDefinition *map[string]interface{} `json:"presentationDefinition,omitempty"`
 
 	// QrCode false leaves qrPng out of the answer: rendering the QR code costs the
@@ -1795,12 +1800,17 @@ type VPPresentedFormat string
 // VPRequestCreated defines model for VPRequestCreated.
 type VPRequestCreated struct {
 	// ClientId Example: decentralized_identifier:did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp
-	ClientId  string                 `json:"clientId"`
-	DcqlQuery map[string]interface{} `json:"dcqlQuery"`
-	ExpiresAt time.Time              `json:"expiresAt"`
+	ClientId string `json:"clientId"`
+
+	// DcqlQuery The DCQL query of the request (absent for a presentation definition).
+	DcqlQuery *map[string]interface{} `json:"dcqlQuery,omitempty"`
+	ExpiresAt time.Time               `json:"expiresAt"`
 
 	// Id Example: vpr_8ZVtq3FZ1ks0S0dE4j7Y0d
 	Id string `json:"id"`
+
+	// PresentationDefinition The presentation definition of the request, when it has one.
+	PresentationDefinition *map[string]interface{} `json:"presentationDefinition,omitempty"`
 
 	// QrPng The uri as a QR code, a base64 PNG (also at GET /verifier/requests/{requestId}/qr.png); absent when the request asked qrCode false.
 	QrPng *[]byte `json:"qrPng,omitempty"`
@@ -1816,9 +1826,13 @@ type VPRequestCreated struct {
 type VPResponseForm struct {
 	Error            *string `json:"error,omitempty"`
 	ErrorDescription *string `json:"error_description,omitempty"`
-	State            *string `json:"state,omitempty"`
 
-	// VpToken A JSON object from credential query ids to arrays of presentations.
+	// PresentationSubmission For a request with a presentation definition, the DIF presentation submission (JSON).
+	PresentationSubmission *string `json:"presentation_submission,omitempty"`
+	State                  *string `json:"state,omitempty"`
+
+	// VpToken A JSON object from credential query ids to arrays of presentations; for a
+	// request with a presentation definition, a presentation or a JSON array of them.
 	VpToken *string `json:"vp_token,omitempty"`
 }
 
@@ -1843,7 +1857,7 @@ type VPResult struct {
 	Id        string         `json:"id"`
 	Status    VPResultStatus `json:"status"`
 
-	// VerifiedClaims Per DCQL credential query id, the presented credentials with the requested claims only.
+	// VerifiedClaims Per DCQL credential query id (or input descriptor id), the presented credentials with the requested claims only.
 	VerifiedClaims *map[string][]VPPresented `json:"verifiedClaims,omitempty"`
 
 	// Webhook "delivered", or why the webhook delivery failed.

@@ -46,6 +46,11 @@ type PresentationOptions struct {
 type PresentationResult struct {
 	Result
 	Credentials []*Result
+	// Claims are, for an SD-JWT VC presentation whose Key Binding JWT
+	// verified, the claims it discloses (the issuer-signed claims with
+	// its disclosures applied), so that a caller need not verify the
+	// issuer's signature again to read them.
+	Claims map[string]any
 }
 
 // VerifyPresentation verifies a presentation given as the VC-API
@@ -313,6 +318,7 @@ func (v *Verifier) sdJWTVP(ctx context.Context, tok string, opts PresentationOpt
 		r.pass(CheckDomain)
 	}
 	r.pass(CheckCredentials)
+	r.Claims = ver.Claims
 	sub, _ := ver.Claims["sub"].(string)
 	if !strings.HasPrefix(sub, "did:") {
 		r.pass(CheckHolder)

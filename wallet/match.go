@@ -14,34 +14,115 @@ import (
 )
 
 // match picks the most recently received credential that satisfies a
-// DCQL credential query, and the claims it must disclose.
-func (w *Wallet) match(cq *oid4vp.CredentialQuery) (PlanItem, bool) {
+// DCQL credential query, and the claims it must disclose. With a
+// pairwise DID, a credential bound to it comes first, and a credential
+// bound to nothing may be presented as held by it.
+func (w *Wallet) match(cq *oid4vp.CredentialQuery, pairwise ...string) (PlanItem, bool) {
+	pw := ""
+	if len(pairwise) > 0 {
+		pw = pairwise[0]
+	}
+	return w.pick(cq.ID, []string{cq.Format}, pw, func(_ Credential, root map[string]any, vct string, types []string) ([][]any, []Claim, bool) {
+		if !metaMatches(cq, vct, types) {
+			return nil, nil, false
+		}
+		return matchClaims(cq, root)
+	})
+}
+
+// selector says whether a credential (its claims as claimsOf reads them)
+// answers a query, and which claim paths it must reveal for that, with
+// the claims they show.
+type selector func(c Credential, root map[string]any, vct string, types []string) (reveal [][]any, disclosed []Claim, ok bool)
+
+// pick returns, for query id, the most recently received credential of
+// one of formats that sel accepts and that the wallet can prove it
+// holds; with a pairwise DID, those bound to it first.
+func (w *Wallet) pick(id string, formats []string, pairwise string, sel selector) (PlanItem, bool) {
+	if pairwise != "" {
+		if it, ok := w.pickHeldBy(id, formats, pairwise, sel, func(h string) bool { return h == pairwise }); ok {
+			return it, true
+		}
+	}
+	return w.pickHeldBy(id, formats, pairwise, sel, func(string) bool { return true })
+}
+
+// pickHeldBy is pick among the credentials whose holder passes held; an
+// unbound credential's holder is pairwise ("" if none).
+func (w *Wallet) pickHeldBy(id string, formats []string, pairwise string, sel selector, held func(string) bool) (PlanItem, bool) {
 	creds := w.Credentials()
 	for i := len(creds) - 1; i >= 0; i-- {
 		c := creds[i]
-		if c.Format != cq.Format {
+		if !slices.Contains(formats, c.Format) {
 			continue
 		}
 		root, vct, types, err := claimsOf(c)
-		if err != nil || !metaMatches(cq, vct, types) {
+		if err != nil {
 			continue
 		}
-		if _, err := w.holderOf(c); err != nil {
-			continue // not bound to a key of this wallet: it could not prove holding it
+		holder, err := w.holderOf(c)
+		rebound := false
+		if err != nil {
+			if pairwise == "" || !unbound(c) {
+				continue // not bound to a key of this wallet: it could not prove holding it
+			}
+			holder, rebound = pairwise, true
 		}
-		reveal, disclosed, ok := matchClaims(cq, root)
+		if !held(holder) {
+			continue
+		}
+		reveal, disclosed, ok := sel(c, root, vct, types)
 		if !ok {
 			continue
 		}
-		it := PlanItem{Query: cq.ID, Credential: c, Selective: c.Format == FormatSDJWT, reveal: reveal, Disclosed: disclosed}
-		if !it.Selective {
+		it := PlanItem{Query: id, Credential: c, Selective: c.Format == FormatSDJWT || isBBS(c), reveal: reveal, Disclosed: disclosed,
+			Holder: holder, Pairwise: rebound || (pairwise != "" && holder == pairwise)}
+		switch {
+		case !it.Selective:
 			it.Disclosed = subjectClaims(root)
-		} else {
+		case c.Format == FormatSDJWT:
 			it.Always = clearClaims(c)
+		default: // a BBS+ derived credential
+			it.Always = []string{"type", "credentialSubject.id"}
+			for _, k := range bbsKeep {
+				if _, ok := root[k]; ok {
+					it.Always = append(it.Always, k)
+				}
+			}
 		}
 		return it, true
 	}
 	return PlanItem{}, false
+}
+
+// matchDescriptor picks a credential for a Presentation Exchange input
+// descriptor: one of its formats whose claims meet its fields (as the
+// verifier evaluates them, oid4vp.InputDescriptor.Evaluate); with
+// limit_disclosure required, only a credential that can hide the rest.
+func (w *Wallet) matchDescriptor(d *oid4vp.InputDescriptor, pairwise string) (PlanItem, bool) {
+	return w.pick(d.ID, d.Formats, pairwise, func(c Credential, root map[string]any, _ string, _ []string) ([][]any, []Claim, bool) {
+		if d.LimitDisclosure && c.Format != FormatSDJWT && !isBBS(c) {
+			return nil, nil, false
+		}
+		got, err := d.Evaluate(root)
+		if err != nil {
+			return nil, nil, false
+		}
+		var reveal [][]any
+		var shown []Claim
+		for _, g := range got {
+			p := g.Path
+			if i := slices.Index(p, any(nil)); i >= 0 {
+				p = p[:i] // a wildcard: the whole array is revealed
+			}
+			if len(p) == 0 {
+				return nil, nil, false // the whole credential: nothing selective about it
+			}
+			reveal = append(reveal, p)
+			shown = append(shown, Claim{Path: g.Path, Value: g.Value})
+		}
+		return reveal, shown, true
+	})
 }
 
 // metaMatches checks the query's vct_values or type_values.

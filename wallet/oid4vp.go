@@ -14,6 +14,7 @@ import (
 
 	"github.com/urbis-id/urbis/did"
 	"github.com/urbis-id/urbis/internal/errkind"
+	"github.com/urbis-id/urbis/vc/bbs"
 	"github.com/urbis-id/urbis/vc/dataintegrity"
 	"github.com/urbis-id/urbis/vc/jwtvc"
 	"github.com/urbis-id/urbis/vc/ld"
@@ -42,9 +43,27 @@ type Plan struct {
 	// Unanswerable lists the credential queries no held credential
 	// satisfies (with credential_sets, some may not be needed).
 	Unanswerable []string
-	// Query is the request's DCQL query: what is asked.
-	Query *oid4vp.Query
-	ro    *oid4vp.RequestObject
+	// Query is the request's DCQL query: what is asked; or Definition,
+	// its DIF Presentation Exchange definition (Items are then by input
+	// descriptor id).
+	Query      *oid4vp.Query
+	Definition *oid4vp.Definition
+	// Pairwise is the DID the wallet keeps for this verifier (its
+	// client_id) when PlanOptions.Pairwise asked for one; PairwiseNew,
+	// that it was made for this request.
+	Pairwise    string
+	PairwiseNew bool
+	ro          *oid4vp.RequestObject
+}
+
+// PlanOptions tune PlanPresentationWith.
+type PlanOptions struct {
+	// Pairwise asks for the verifier's pairwise DID (see PairwiseDID) as
+	// the holder wherever the credential allows it: a credential its
+	// issuer bound to no DID or key. A credential bound to one of the
+	// wallet's DIDs (a subject id) or keys (an SD-JWT VC's cnf) keeps that
+	// binding, and the plan shows which DID the verifier will see.
+	Pairwise bool
 }
 
 // PlanItem answers one DCQL credential query with one held credential.
@@ -60,7 +79,13 @@ type PlanItem struct {
 	// clear, which every presentation shows (issuer, type, times, the
 	// holder's key in cnf, sub when the issuer put one).
 	Always []string
-	reveal [][]any
+	// Holder is the DID the presentation is bound to; Pairwise, that it
+	// is the pairwise DID of this verifier. Without Pairwise under
+	// PlanOptions.Pairwise, the credential's issuer bound it to Holder,
+	// which the verifier sees.
+	Holder   string
+	Pairwise bool
+	reveal   [][]any
 }
 
 // Claim is a claim path and its value.
@@ -99,25 +124,63 @@ type Outcome struct {
 // case the wallet trusts that host for the verifier's keys, as it trusts
 // it with the request itself, and Plan.ResolvedByRequestHost says so.
 func (w *Wallet) PlanPresentation(ctx context.Context, requestURI string) (*Plan, error) {
+	return w.PlanPresentationWith(ctx, requestURI, PlanOptions{})
+}
+
+// PlanPresentationWith is PlanPresentation with options. With Pairwise,
+// the verifier's pairwise DID is made (and stored) if the wallet has
+// none yet, once the request's signature checked.
+func (w *Wallet) PlanPresentationWith(ctx context.Context, requestURI string, opts PlanOptions) (*Plan, error) {
 	req, err := FetchRequest(ctx, w.client(), requestURI, w.resolver, w.clock())
 	if err != nil {
 		return nil, err
 	}
 	ro := req.Object
-	query, err := oid4vp.ParseQuery(ro.DCQLQuery)
-	if err != nil {
+	var (
+		query *oid4vp.Query
+		def   *oid4vp.Definition
+	)
+	if len(ro.DCQLQuery) == 0 && len(ro.PresentationDefinition) > 0 {
+		if def, err = oid4vp.ParseDefinition(ro.PresentationDefinition); err != nil {
+			return nil, fmt.Errorf("the request's presentation_definition: %w", err)
+		}
+	} else if query, err = oid4vp.ParseQuery(ro.DCQLQuery); err != nil {
 		return nil, fmt.Errorf("the request's dcql_query: %w", err)
 	}
 	verifier := req.Verifier
 	p := &Plan{Verifier: verifier, Name: req.Name, Resolved: req.Resolved, ResolvedByRequestHost: req.ResolvedByRequestHost, ClientID: ro.ClientID,
-		ResponseURI: ro.ResponseURI, Query: query, ro: ro}
+		ResponseURI: ro.ResponseURI, Query: query, Definition: def, ro: ro}
 	if ro.Exp != 0 {
 		p.Expires = time.Unix(ro.Exp, 0).UTC()
+	}
+	if opts.Pairwise {
+		d, created, err := w.PairwiseDID(ro.ClientID)
+		if err != nil {
+			return nil, err
+		}
+		p.Pairwise, p.PairwiseNew = d.DID, created
+	}
+	if def != nil {
+		// Presentation Exchange: every input descriptor is answered.
+		var missing []string
+		for i := range def.Descriptors {
+			d := &def.Descriptors[i]
+			if item, ok := w.matchDescriptor(d, p.Pairwise); ok {
+				p.Items = append(p.Items, item)
+			} else {
+				missing = append(missing, d.ID)
+			}
+		}
+		p.Unanswerable = missing
+		if len(missing) > 0 {
+			return p, fmt.Errorf("the request of %s: %w", verifier, errkind.New(errkind.NotFound, "the wallet holds no credential for %s", strings.Join(missing, ", ")))
+		}
+		return p, nil
 	}
 	matched := map[string]PlanItem{}
 	for i := range query.Credentials {
 		cq := &query.Credentials[i]
-		if item, ok := w.match(cq); ok {
+		if item, ok := w.match(cq, p.Pairwise); ok {
 			matched[cq.ID] = item
 		} else {
 			p.Unanswerable = append(p.Unanswerable, cq.ID)
@@ -217,7 +280,7 @@ func FetchRequest(ctx context.Context, c Client, requestURI, resolverBase string
 	if err != nil {
 		return nil, err
 	}
-	verifier, _ := strings.CutPrefix(q.Get("client_id"), oid4vp.ClientIDPrefix)
+	verifier, _ := oid4vp.VerifierDID(q.Get("client_id"))
 	res := remoteResolver{c: c, base: strings.TrimRight(resolverBase, "/")}
 	if res.base == "" {
 		res.base = baseOf(ru)
@@ -227,7 +290,7 @@ func FetchRequest(ctx context.Context, c Client, requestURI, resolverBase string
 	if err != nil {
 		return nil, fmt.Errorf("refused: the request of %s does not check: %w", verifier, err)
 	}
-	verifier = strings.TrimPrefix(ro.ClientID, oid4vp.ClientIDPrefix)
+	verifier, _ = oid4vp.VerifierDID(ro.ClientID)
 	switch {
 	case ro.Exp != 0 && now.Unix() >= ro.Exp:
 		return nil, errkind.New(errkind.Gone, "refused: the request of %s expired at %s", verifier, time.Unix(ro.Exp, 0).UTC().Format(time.RFC3339))
@@ -252,18 +315,46 @@ func FetchRequest(ctx context.Context, c Client, requestURI, resolverBase string
 // (direct_post) to the verifier.
 func (w *Wallet) Present(ctx context.Context, p *Plan) (Outcome, error) {
 	token := map[string]any{}
+	var (
+		list []any                              // Presentation Exchange: the presentations in order
+		sub  = map[string]any{"id": randomID()} // and the submission that maps them
+		dm   []any
+	)
 	for _, it := range p.Items {
 		pres, err := w.presentation(ctx, it, p.ro)
 		if err != nil {
 			return Outcome{}, fmt.Errorf("%s: %w", it.Query, err)
 		}
 		token[it.Query] = []any{pres}
+		list = append(list, pres)
+		dm = append(dm, descriptorMapping(it, len(p.Items), len(list)-1))
 	}
-	tok, err := json.Marshal(token)
+	var tok []byte
+	var err error
+	switch {
+	case p.Definition != nil && len(list) == 1:
+		if s, ok := list[0].(string); ok {
+			tok = []byte(s) // a compact token is sent as it is
+		} else {
+			tok, err = json.Marshal(list[0])
+		}
+	case p.Definition != nil:
+		tok, err = json.Marshal(list)
+	default:
+		tok, err = json.Marshal(token)
+	}
 	if err != nil {
 		return Outcome{}, err
 	}
 	form := url.Values{"vp_token": {string(tok)}, "state": {p.ro.State}}
+	if p.Definition != nil {
+		sub["definition_id"], sub["descriptor_map"] = p.Definition.ID, dm
+		b, err := json.Marshal(sub)
+		if err != nil {
+			return Outcome{}, err
+		}
+		form.Set("presentation_submission", string(b))
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.ResponseURI, strings.NewReader(form.Encode()))
 	if err != nil {
 		return Outcome{}, errkind.Wrap(errkind.Invalid, err, "response_uri")
@@ -289,17 +380,52 @@ func (w *Wallet) Present(ctx context.Context, p *Plan) (Outcome, error) {
 	return out, nil
 }
 
+// descriptorMapping maps the input descriptor of it to the i-th of n
+// presentations of vp_token (the token itself when n is 1).
+func descriptorMapping(it PlanItem, n, i int) map[string]any {
+	path := "$"
+	if n > 1 {
+		path = fmt.Sprintf("$[%d]", i)
+	}
+	m := map[string]any{"id": it.Query, "path": path}
+	switch it.Credential.Format {
+	case FormatSDJWT:
+		m["format"] = FormatSDJWT
+	case FormatLDP:
+		m["format"] = "ldp_vp"
+		m["path_nested"] = map[string]any{"id": it.Query, "format": FormatLDP, "path": "$.verifiableCredential[0]"}
+	case FormatJWT:
+		m["format"] = "jwt_vp_json"
+		m["path_nested"] = map[string]any{"id": it.Query, "format": FormatJWT, "path": "$.vp.verifiableCredential[0]"}
+	}
+	return m
+}
+
 // presentation builds the presentation of one plan item.
 func (w *Wallet) presentation(ctx context.Context, it PlanItem, ro *oid4vp.RequestObject) (any, error) {
-	holder, err := w.holderOf(it.Credential)
-	if err != nil {
-		return nil, err
+	holder := it.Holder
+	if holder == "" {
+		var err error
+		if holder, err = w.holderOf(it.Credential); err != nil {
+			return nil, err
+		}
 	}
 	signer, vm, err := w.Signer(holder)
 	if err != nil {
 		return nil, err
 	}
-	return Presentation(ctx, it.Credential, it.reveal, Holder{DID: holder, VerificationMethod: vm, Signer: signer}, ro, w.now())
+	return Presentation(ctx, it.Credential, it.reveal, Holder{DID: holder, VerificationMethod: vm, Signer: signer, Issuers: w.issuerResolver(ro)}, ro, w.now())
+}
+
+// issuerResolver resolves issuers' DIDs (for a BBS+ derivation, which
+// needs the issuer's key): did:key and did:jwk locally, others by the
+// Urbis resolver of SetResolver or else of the request's host.
+func (w *Wallet) issuerResolver(ro *oid4vp.RequestObject) did.Resolver {
+	res := remoteResolver{c: w.client(), base: strings.TrimRight(w.resolver, "/")}
+	if res.base == "" {
+		res.base = baseOf(ro.ResponseURI)
+	}
+	return did.NewResolver(did.ResolverConfig{}, did.KeyMethod{}, did.JWKMethod{}, res.method("urbis"), res.method("web"))
 }
 
 // Holder is the key a presentation is bound with: the holder's DID, the
@@ -307,12 +433,17 @@ func (w *Wallet) presentation(ctx context.Context, it PlanItem, ro *oid4vp.Reque
 type Holder struct {
 	DID, VerificationMethod string
 	Signer                  crypto.Signer
+	// Issuers resolves issuers' DIDs, for BBS+ derivations; nil resolves
+	// did:key and did:jwk only.
+	Issuers did.Resolver
 }
 
 // Presentation presents c for the request ro, bound to h: a dc+sd-jwt
 // with only the disclosures of the claim paths in reveal and a Key
-// Binding JWT; an ldp_vc in a Data Integrity presentation; a jwt_vc_json
-// in a JWT-VP (the last two whole).
+// Binding JWT; an ldp_vc in a Data Integrity presentation, whole, or,
+// when it has a BbsBlsSignature2020 proof, as a derived credential
+// (BbsBlsSignatureProof2020) that discloses only the claims in reveal; a
+// jwt_vc_json in a JWT-VP, whole.
 func Presentation(ctx context.Context, c Credential, reveal [][]any, h Holder, ro *oid4vp.RequestObject, now time.Time) (any, error) {
 	signer, vm, holder := h.Signer, h.VerificationMethod, h.DID
 	switch c.Format {
@@ -330,6 +461,17 @@ func Presentation(ctx context.Context, c Credential, reveal [][]any, h Holder, r
 		var cred map[string]any
 		if err := json.Unmarshal(c.Raw, &cred); err != nil {
 			return nil, err
+		}
+		if bbs.IsBBS(cred) {
+			issuers := h.Issuers
+			if issuers == nil {
+				issuers = did.NewResolver(did.ResolverConfig{}, did.KeyMethod{}, did.JWKMethod{})
+			}
+			derived, err := deriveBBS(ctx, c, reveal, issuers)
+			if err != nil {
+				return nil, err
+			}
+			cred = derived
 		}
 		vp := map[string]any{
 			"@context": []any{"https://www.w3.org/ns/credentials/v2"}, "type": []any{"VerifiablePresentation"},

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
@@ -50,7 +51,8 @@ tx_code, POSTs /oid4vci/nonce, and POSTs /oid4vci/credential with a proof
 JWT signed with its key for that c_nonce. A flow counts when the credential
 arrives. It reports flows per second, their ratio to the baseline, p50/p99
 of a flow and of its credential request, errors, and the server's peak
-resident memory.`
+resident memory, and the CPU time (user+sys) per flow of the server and of
+the bench itself.`
 	if kind == "oid4vp" {
 		short = "Measure complete OpenID4VP presentation flows over HTTP against the raw Ed25519 verify rate"
 		long = `Measures, in one run, the raw EdDSA compact-JWS verification rate of this
@@ -71,8 +73,9 @@ verified. A presentation verification is a direct_post answered 200 after
 the verifier checked the presentation and committed the outcome; each flow
 has exactly one, and a flow counts only when the shop reads "verified". It
 reports verifications (= complete flows) per second, their ratio to the
-baseline, p50/p99 of a flow and of its direct_post, errors, and the server's
-peak resident memory.`
+baseline, p50/p99 of a flow and of its direct_post, errors, the server's
+peak resident memory, and the CPU time (user+sys) per flow of the server
+and of the bench itself.`
 	}
 	cmd := &cobra.Command{
 		Use:   kind,
@@ -158,7 +161,13 @@ type flowStats struct {
 	StepP50Millis float64 `json:"step_p50_ms"`
 	StepP99Millis float64 `json:"step_p99_ms"`
 	PeakRSSMiB    float64 `json:"peak_rss_mib"`
-	FirstError    string  `json:"first_error,omitempty"`
+	// ServerCPUMillis is the CPU time (user+sys) the server process used
+	// per complete flow during the load; ClientCPUMillis the bench's own
+	// (the simulated wallets and the shop). On a shared machine these
+	// move less than flows per second.
+	ServerCPUMillis float64 `json:"server_cpu_ms_per_flow"`
+	ClientCPUMillis float64 `json:"client_cpu_ms_per_flow"`
+	FirstError      string  `json:"first_error,omitempty"`
 }
 
 // flowLoad runs one goroutine per wallet for d, each running flow(w)
@@ -335,12 +344,21 @@ func (p *program) benchOID4VC(ctx context.Context, kind string, o oid4vcBenchOpt
 	idle, _ := rssMiB(srv.cmd.Process.Pid, "VmRSS")
 	fmt.Fprintf(p.stderr, "server pid %d on %s, idle RSS %.1f MiB; %d wallets for %s; load average before %s\nrunning %s ...\n",
 		srv.cmd.Process.Pid, srv.base, idle, len(wallets), o.duration, loadBefore, name)
+	srvCPU0, _ := processCPU(srv.cmd.Process.Pid)
+	selfCPU0 := selfCPU()
 	r := flowLoad(ctx, wallets, o.duration, flow)
+	srvCPU1, srvErr := processCPU(srv.cmd.Process.Pid)
+	selfCPU1 := selfCPU()
+	if r.Flows > 0 && srvErr == nil {
+		r.ServerCPUMillis = float64((srvCPU1 - srvCPU0).Microseconds()) / 1000 / float64(r.Flows)
+		r.ClientCPUMillis = float64((selfCPU1 - selfCPU0).Microseconds()) / 1000 / float64(r.Flows)
+	}
 	r.Name, r.StepName = name, step
 	r.Ratio = r.PerSecond / baseline
 	r.PeakRSSMiB, _ = rssMiB(srv.cmd.Process.Pid, "VmHWM")
 	loadAfter := loadAverage()
-	fmt.Fprintf(p.stderr, "  %d flows, %.0f/s, p99 %.2f ms, %d errors\n", r.Flows, r.PerSecond, r.P99Millis, r.Errors)
+	fmt.Fprintf(p.stderr, "  %d flows, %.0f/s, p99 %.2f ms, %d errors; CPU per flow: server %.2f ms, bench client %.2f ms\n",
+		r.Flows, r.PerSecond, r.P99Millis, r.Errors, r.ServerCPUMillis, r.ClientCPUMillis)
 
 	if o.output == "json" {
 		if err := json.NewEncoder(p.stdout).Encode(map[string]any{
@@ -354,6 +372,7 @@ func (p *program) benchOID4VC(ctx context.Context, kind string, o oid4vcBenchOpt
 		fmt.Fprintf(p.stdout, "| flow | flows | errors | per s | %s (baseline) | ratio | p50 ms | p99 ms | %s p50 ms | %s p99 ms | peak RSS MiB |\n|---|---|---|---|---|---|---|---|---|---|---|\n", baselineName, step, step)
 		fmt.Fprintf(p.stdout, "| %s | %d | %d | %.0f | %.0f | %.3f | %.2f | %.2f | %.2f | %.2f | %.1f |\n", r.Name, r.Flows, r.Errors, r.PerSecond, baseline, r.Ratio, r.P50Millis, r.P99Millis, r.StepP50Millis, r.StepP99Millis, r.PeakRSSMiB)
 		fmt.Fprintf(p.stdout, "\n%d cores, %d wallets, %s, idle RSS before load %.1f MiB, load average (1/5/15 min) before %s, after %s\n", runtime.NumCPU(), len(wallets), o.duration, idle, loadBefore, loadAfter)
+		fmt.Fprintf(p.stdout, "CPU (user+sys) per flow: server %.2f ms, bench client %.2f ms\n", r.ServerCPUMillis, r.ClientCPUMillis)
 	}
 	if r.Errors > 0 {
 		return fmt.Errorf("%d of %d flows failed; first: %s", r.Errors, r.Flows+r.Errors, r.FirstError)
@@ -584,4 +603,35 @@ func (b *oid4vcBench) presentationFlow(ctx context.Context, w *benchWallet) (tim
 		return 0, fmt.Errorf("result %.300s: want status %s", raw, oid4vp.StatusVerified)
 	}
 	return step, nil
+}
+
+// processCPU returns the CPU time (user+sys) process pid has used, from
+// /proc/pid/stat (clock ticks of 1/100 s, as on Linux).
+func processCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) may hold spaces; the fields after it
+	// start after its closing parenthesis: state is f[0], utime f[11].
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: too few fields", pid)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: utime %v, stime %v", pid, err1, err2)
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+}
+
+// selfCPU returns the CPU time (user+sys) this process has used.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

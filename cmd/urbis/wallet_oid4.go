@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/urbis-id/urbis/verifiers/oid4vp"
 	"github.com/urbis-id/urbis/wallet"
 )
 
@@ -41,7 +42,7 @@ the credentials, bound to that DID (SD-JWT VCs to its key).`,
 
 // walletPresentCommand answers an OpenID4VP request.
 func (p *program) walletPresentCommand(open func() (*wallet.Wallet, error), f *walletFlags) *cobra.Command {
-	var yes bool
+	var yes, pairwise bool
 	cmd := &cobra.Command{
 		Use:   "present REQUEST_URI",
 		Short: "Answer an openid4vp:// request: show the verifier, what it asks and what would be disclosed, then send on y",
@@ -50,8 +51,17 @@ func (p *program) walletPresentCommand(open func() (*wallet.Wallet, error), f *w
 expired), matches its DCQL query against the wallet's credentials and
 prints the verifier's DID, what it asks for and exactly which claims of which
 credential would be disclosed. Nothing is sent unless the answer to the
-prompt is y (or --yes). SD-JWT VCs disclose only the requested claims;
+prompt is y (or --yes). SD-JWT VCs disclose only the requested claims,
+and so do ldp_vc credentials signed with BBS+ (BbsBlsSignature2020: the
+wallet derives a BbsBlsSignatureProof2020 that reveals only them); other
 ldp_vc and jwt_vc_json credentials cannot hide claims and are shown whole.
+
+With --pairwise the wallet presents as the DID it keeps for this verifier
+(a did:key per client_id, made on first use and stored in the wallet)
+wherever the credential allows it: credentials bound to no DID or key. A
+credential its issuer bound to one of the wallet's DIDs (credentialSubject
+id) or keys (an SD-JWT VC's cnf) cannot be re-bound; the plan says which
+DID the verifier will see.
 
 A verifier's did:key or did:jwk is resolved in the wallet; a did:urbis or
 did:web by the Urbis service of --server (URBIS_SERVER) when it is set,
@@ -66,7 +76,7 @@ for the verifier's keys (the output says so).`,
 			if cmd.Flags().Changed("server") {
 				w.SetResolver(f.server)
 			}
-			plan, err := w.PlanPresentation(cmd.Context(), args[0])
+			plan, err := w.PlanPresentationWith(cmd.Context(), args[0], wallet.PlanOptions{Pairwise: pairwise})
 			if plan != nil {
 				p.printPlan(plan)
 			}
@@ -94,6 +104,7 @@ for the verifier's keys (the output says so).`,
 		},
 	}
 	cmd.Flags().BoolVar(&yes, "yes", false, "send without asking")
+	cmd.Flags().BoolVar(&pairwise, "pairwise", false, "present as this verifier's own did:key where the credential allows it")
 	return cmd
 }
 
@@ -112,8 +123,28 @@ func (p *program) printPlan(plan *wallet.Plan) {
 	if !plan.Expires.IsZero() {
 		fmt.Fprintf(o, "  the request expires at %s\n", plan.Expires.Format("2006-01-02T15:04:05Z"))
 	}
+	if plan.Pairwise != "" {
+		state := "kept for it"
+		if plan.PairwiseNew {
+			state = "new, kept for it from now on"
+		}
+		fmt.Fprintf(o, "pairwise DID for this verifier: %s (%s)\n", plan.Pairwise, state)
+	}
 	fmt.Fprintln(o, "asks for:")
-	for _, q := range plan.Query.Credentials {
+	if d := plan.Definition; d != nil {
+		fmt.Fprintf(o, "  (a Presentation Exchange definition, %s)\n", d.ID)
+		for _, in := range d.Descriptors {
+			fmt.Fprintf(o, "  %s: a %s\n", in.ID, strings.Join(in.Formats, " or "))
+			for _, f := range in.Fields {
+				opt := ""
+				if f.Optional {
+					opt = " (optional)"
+				}
+				fmt.Fprintf(o, "    %s%s\n", strings.Join(f.RawPaths, " or "), opt)
+			}
+		}
+	}
+	for _, q := range planQueries(plan) {
 		what := strings.Join(q.Meta.VCTValues, " or ")
 		for _, tv := range q.Meta.TypeValues {
 			if what != "" {
@@ -135,8 +166,17 @@ func (p *program) printPlan(plan *wallet.Plan) {
 	for _, it := range plan.Items {
 		c := it.Credential
 		fmt.Fprintf(o, "will disclose, for %s, from credential %s (%s %s from %s):\n", it.Query, c.ID, c.Format, strings.Join(c.Types, ","), c.Issuer)
-		if !it.Selective {
+		switch {
+		case !it.Selective:
 			fmt.Fprintf(o, "  (a %s credential cannot hide claims: the verifier sees all of them)\n", c.Format)
+		case c.Format == wallet.FormatLDP:
+			fmt.Fprintln(o, "  (a BBS+ credential: a derived proof reveals only these claims)")
+		}
+		switch {
+		case it.Pairwise:
+			fmt.Fprintf(o, "  presented as the pairwise DID %s\n", it.Holder)
+		case plan.Pairwise != "" && it.Holder != "":
+			fmt.Fprintf(o, "  bound by its issuer to %s, which the verifier sees (it cannot be re-bound to the pairwise DID)\n", it.Holder)
 		}
 		for _, cl := range it.Disclosed {
 			v, _ := json.Marshal(cl.Value)
@@ -149,7 +189,16 @@ func (p *program) printPlan(plan *wallet.Plan) {
 	for _, q := range plan.Unanswerable {
 		fmt.Fprintf(o, "no credential for %s\n", q)
 	}
-	if len(plan.Items) > 0 && len(plan.Items) < len(plan.Query.Credentials)-len(plan.Unanswerable) {
+	if len(plan.Items) > 0 && len(plan.Items) < len(planQueries(plan))-len(plan.Unanswerable) {
 		fmt.Fprintln(o, "(the other queries are alternatives the request does not need answered: nothing is disclosed for them)")
 	}
+}
+
+// planQueries are the DCQL credential queries of plan (none for a
+// Presentation Exchange definition).
+func planQueries(plan *wallet.Plan) []oid4vp.CredentialQuery {
+	if plan.Query == nil {
+		return nil
+	}
+	return plan.Query.Credentials
 }

@@ -384,6 +384,9 @@ func TestOpenID4VCWallet(t *testing.T) {
 		errHas  string // the wallet must fail with this in its error
 		// verifier is the DID that signs the request (d.DID when empty).
 		verifier string
+		// didClientID: the client_id is the verifier's DID itself, as the
+		// drafts with Presentation Exchange have it.
+		didClientID bool
 	}{
 		{
 			name: "residency template: dc+sd-jwt and ldp_vc", req: create(residency),
@@ -408,6 +411,24 @@ func TestOpenID4VCWallet(t *testing.T) {
 			creds:  []string{"jwt_vc_json, did:key proof"},
 			status: http.StatusOK, outcome: "verified",
 			claims: map[string]map[string]any{"resident_jwt": {"credentialSubject.district": "Eixample"}},
+		},
+		{
+			name: "Presentation Exchange: dc+sd-jwt, limit_disclosure required", req: create(map[string]any{"presentationDefinition": map[string]any{
+				"id": "pe-interop", "input_descriptors": []any{map[string]any{"id": "resident", "format": map[string]any{"dc+sd-jwt": map[string]any{}},
+					"constraints": map[string]any{"limit_disclosure": "required", "fields": []any{
+						map[string]any{"path": []any{"$.district"}, "filter": map[string]any{"type": "string", "const": "Eixample"}}}}}}}}),
+			creds: []string{"dc+sd-jwt, jwk proof, EdDSA"}, didClientID: true,
+			status: http.StatusOK, outcome: "verified",
+			claims: map[string]map[string]any{"resident": {"district": "Eixample"}},
+		},
+		{
+			name: "Presentation Exchange: jwt_vc_json, evaluated by presexch", req: create(map[string]any{"presentationDefinition": map[string]any{
+				"id": "pe-interop-jwt", "input_descriptors": []any{map[string]any{"id": "resident", "format": map[string]any{"jwt_vc_json": map[string]any{}},
+					"constraints": map[string]any{"fields": []any{
+						map[string]any{"path": []any{"$.credentialSubject.district"}, "filter": map[string]any{"type": "string", "const": "Eixample"}}}}}}}}),
+			creds: []string{"jwt_vc_json, did:key proof"}, didClientID: true,
+			status: http.StatusOK, outcome: "verified",
+			claims: map[string]map[string]any{"resident": {"credentialSubject.district": "Eixample"}},
 		},
 		{
 			name: "Key Binding JWT signed by another key", req: create(dcql("resident", "dc+sd-jwt", vct, "district")),
@@ -448,7 +469,11 @@ func TestOpenID4VCWallet(t *testing.T) {
 				if tt.verifier != "" {
 					verifier = tt.verifier
 				}
-				if want := "decentralized_identifier:" + verifier; got.ClientID != want || !strings.HasPrefix(got.Signer, verifier+"#") {
+				want := "decentralized_identifier:" + verifier
+				if tt.didClientID {
+					want = verifier
+				}
+				if got.ClientID != want || !strings.HasPrefix(got.Signer, verifier+"#") {
 					t.Errorf("client_id %q signed by %q; want %q signed by a key of %s", got.ClientID, got.Signer, want, verifier)
 				}
 				if got.Status != tt.status {
@@ -632,31 +657,63 @@ func TestOpenID4VPVerifierJS(t *testing.T) {
 		DID string `json:"did"`
 	}
 	s.do(t, "POST", "/dids", map[string]any{"method": "key", "keyType": "Ed25519"}, http.StatusCreated, &d)
-	subject := map[string]any{"id": holder, "name": "Alice", "district": "Mitte"}
-	files := map[string]string{}
-	for _, f := range []string{"dc+sd-jwt", "ldp_vc", "jwt_vc_json"} {
+	formats := []string{"dc+sd-jwt", "ldp_vc", "jwt_vc_json"}
+	for _, f := range formats {
 		// No status list: @digitalbazaar/vc verifies a credentialStatus
 		// only with a status checker of the caller's.
 		s.do(t, "POST", "/issuers", map[string]any{"did": d.DID, "format": f, "types": []string{"ResidentCredential"}, "statusPurposes": []string{}}, http.StatusCreated, nil)
-		contexts := []any{ctxV2}
-		switch f {
-		case "ldp_vc":
-			contexts = append(contexts, ctxUndefined)
-		case "jwt_vc_json":
-			contexts = []any{ctxV1}
+	}
+	// issue writes a credential of each format about subject to files.
+	issue := func(subject string) map[string]string {
+		files := map[string]string{}
+		for _, f := range formats {
+			contexts := []any{ctxV2}
+			switch f {
+			case "ldp_vc":
+				contexts = append(contexts, ctxUndefined)
+			case "jwt_vc_json":
+				contexts = []any{ctxV1}
+			}
+			var issued map[string]any
+			s.do(t, "POST", "/credentials/issue", map[string]any{
+				"credential": map[string]any{
+					"@context": contexts, "type": []any{"VerifiableCredential", "ResidentCredential"},
+					"issuer": d.DID, "credentialSubject": map[string]any{"id": subject, "name": "Alice", "district": "Mitte"},
+				},
+				"options": map[string]any{"format": f, "keyBinding": f == "dc+sd-jwt"},
+			}, http.StatusCreated, &issued)
+			b, _ := json.Marshal(issued)
+			files[f] = filepath.Join(dir, strings.ReplaceAll(subject, ":", "_")+"-"+strings.ReplaceAll(f, "+", "_")+".json")
+			if err := os.WriteFile(files[f], b, 0o600); err != nil {
+				t.Fatal(err)
+			}
 		}
-		var issued map[string]any
-		s.do(t, "POST", "/credentials/issue", map[string]any{
-			"credential": map[string]any{
-				"@context": contexts, "type": []any{"VerifiableCredential", "ResidentCredential"},
-				"issuer": d.DID, "credentialSubject": subject,
-			},
-			"options": map[string]any{"format": f, "keyBinding": f == "dc+sd-jwt"},
-		}, http.StatusCreated, &issued)
-		b, _ := json.Marshal(issued)
-		files[f] = filepath.Join(dir, strings.ReplaceAll(f, "+", "_")+".json")
-		if err := os.WriteFile(files[f], b, 0o600); err != nil {
-			t.Fatal(err)
+		return files
+	}
+	files := issue(holder)
+
+	// Urbis' own wallet (urbis wallet), holding the same credentials
+	// issued to its DID.
+	walletEnv := append(os.Environ(), "URBIS_WALLET_DIR="+filepath.Join(dir, "wallet"), "URBIS_WALLET_PASSPHRASE=correct horse battery")
+	urbisWallet := func(args ...string) (string, error) {
+		cmd := exec.Command(s.bin, append([]string{"wallet"}, args...)...)
+		cmd.Env = walletEnv
+		out, err := cmd.CombinedOutput()
+		return strings.TrimSpace(string(out)), err
+	}
+	init, err := urbisWallet("init")
+	walletDID := ""
+	for _, f := range strings.Fields(init) {
+		if strings.HasPrefix(f, "did:key:") {
+			walletDID = strings.TrimRight(f, ".,:;)")
+		}
+	}
+	if err != nil || walletDID == "" {
+		t.Fatalf("urbis wallet init: %q, %v", init, err)
+	}
+	for f, file := range issue(walletDID) {
+		if out, err := urbisWallet("add", file); err != nil || !strings.Contains(out, "stored "+f) {
+			t.Fatalf("urbis wallet add %s: %q, %v", f, out, err)
 		}
 	}
 
@@ -668,7 +725,7 @@ func TestOpenID4VPVerifierJS(t *testing.T) {
 	types := map[string]any{"type_values": []any{[]any{"ResidentCredential"}}}
 	tests := []struct {
 		name, format string
-		dcql         map[string]any
+		dcql         map[string]any // or {"presentation_definition": ...}
 		id           string
 		// want: the claims the verifier must see, and those it must not.
 		want     map[string]any
@@ -676,23 +733,40 @@ func TestOpenID4VPVerifierJS(t *testing.T) {
 		// replayOf names an earlier case: the wallet's answer to that
 		// request is posted to this one's response_uri, and must fail.
 		replayOf string
+		// urbisWallet: the request is answered by `urbis wallet present`
+		// (the wallet package) instead of the test holder.
+		urbisWallet bool
 	}{
 		{"dc+sd-jwt, district only", "dc+sd-jwt", query("resident", "dc+sd-jwt", map[string]any{"vct_values": []any{"ResidentCredential"}}, "district"), "resident",
-			map[string]any{"district": "Mitte", "sub": holder}, "name", ""},
+			map[string]any{"district": "Mitte", "sub": holder}, "name", "", false},
 		{"ldp_vc", "ldp_vc", query("resident_ldp", "ldp_vc", types, "credentialSubject", "district"), "resident_ldp",
-			map[string]any{"district": "Mitte", "id": holder}, "", ""},
+			map[string]any{"district": "Mitte", "id": holder}, "", "", false},
 		{"jwt_vc_json", "jwt_vc_json", query("resident_jwt", "jwt_vc_json", types, "credentialSubject", "district"), "resident_jwt",
-			map[string]any{"district": "Mitte", "id": holder}, "", ""},
+			map[string]any{"district": "Mitte", "id": holder}, "", "", false},
 		{"an answer to another request", "dc+sd-jwt", query("resident", "dc+sd-jwt", map[string]any{"vct_values": []any{"ResidentCredential"}}, "district"), "resident",
-			nil, "", "dc+sd-jwt, district only"},
+			nil, "", "dc+sd-jwt, district only", false},
+		{"urbis wallet present: dc+sd-jwt, district only", "dc+sd-jwt", query("resident", "dc+sd-jwt", map[string]any{"vct_values": []any{"ResidentCredential"}}, "district"), "resident",
+			map[string]any{"district": "Mitte", "sub": walletDID}, "name", "", true},
+		{"urbis wallet present: ldp_vc", "ldp_vc", query("resident_ldp", "ldp_vc", types, "credentialSubject", "district"), "resident_ldp",
+			map[string]any{"district": "Mitte", "id": walletDID}, "", "", true},
+		{"urbis wallet present: jwt_vc_json", "jwt_vc_json", query("resident_jwt", "jwt_vc_json", types, "credentialSubject", "district"), "resident_jwt",
+			map[string]any{"district": "Mitte", "id": walletDID}, "", "", true},
+		{"urbis wallet present: Presentation Exchange, dc+sd-jwt", "dc+sd-jwt", map[string]any{"presentation_definition": map[string]any{
+			"id": "pe-js", "input_descriptors": []any{map[string]any{"id": "resident", "format": map[string]any{"dc+sd-jwt": map[string]any{}},
+				"constraints": map[string]any{"limit_disclosure": "required", "fields": []any{map[string]any{"path": []any{"$.district"}}}}}}}}, "resident",
+			map[string]any{"district": "Mitte", "sub": walletDID}, "name", "", true},
 	}
 	type jsCase struct {
 		Name string         `json:"name"`
-		DCQL map[string]any `json:"dcql_query"`
+		DCQL map[string]any `json:"dcql_query,omitempty"`
+		PD   any            `json:"presentation_definition,omitempty"`
 	}
 	cases := make([]jsCase, len(tests))
 	for i, tt := range tests {
 		cases[i] = jsCase{Name: tt.name, DCQL: tt.dcql}
+		if pd, ok := tt.dcql["presentation_definition"]; ok {
+			cases[i] = jsCase{Name: tt.name, PD: pd}
+		}
 	}
 	b, _ := json.Marshal(cases)
 	casesFile := filepath.Join(dir, "cases.json")
@@ -730,6 +804,14 @@ func TestOpenID4VPVerifierJS(t *testing.T) {
 			wallet[tt.name] = replay(t, s.bin, holderKey, uris[tt.replayOf], files[tt.format], r.URI)
 			continue
 		}
+		if tt.urbisWallet {
+			out, err := urbisWallet("present", "--yes", r.URI)
+			if err != nil {
+				out += " (" + err.Error() + ")"
+			}
+			wallet[tt.name] = out
+			continue
+		}
 		out, err := exec.Command(s.bin, "holder", "oid4vp", "--key", holderKey, r.URI, files[tt.format]).CombinedOutput()
 		wallet[tt.name] = strings.TrimSpace(string(out))
 		if err != nil {
@@ -750,7 +832,19 @@ func TestOpenID4VPVerifierJS(t *testing.T) {
 				t.Logf("JS verifier refused: %s", got.Error)
 				return
 			}
-			if wallet[tt.name] != "200 {}" {
+			switch {
+			case tt.urbisWallet:
+				// The wallet showed the JS verifier's DID, checked its
+				// request object's signature, and sent.
+				for _, want := range []string{"verifier: did:key:", "signature checked (DID resolved locally)", "sent; the verifier answered 200 {}"} {
+					if !strings.Contains(wallet[tt.name], want) {
+						t.Errorf("urbis wallet present printed %q; want %q", wallet[tt.name], want)
+					}
+				}
+				if tt.withheld != "" && strings.Contains(wallet[tt.name], tt.withheld+":") {
+					t.Errorf("urbis wallet present would disclose %s: %q", tt.withheld, wallet[tt.name])
+				}
+			case wallet[tt.name] != "200 {}":
 				t.Errorf("urbis holder oid4vp printed %q; want 200 {}", wallet[tt.name])
 			}
 			if !got.Answered || !got.Verified || got.Error != "" {

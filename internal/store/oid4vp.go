@@ -41,7 +41,17 @@ func (m dbVPRequest) domain() (oid4vp.Request, error) {
 		Template: m.Template, WebhookURL: m.WebhookURL, Object: m.Object, Status: oid4vp.Status(m.Status),
 		CreatedAt: m.CreatedAt.UTC(), ExpiresAt: m.ExpiresAt.UTC(),
 	}
-	if err := json.Unmarshal([]byte(m.Query), &r.Query); err != nil {
+	// The query column holds the DCQL query, or a presentation
+	// definition as {"presentation_definition": ...}.
+	var pe struct {
+		Definition *oid4vp.Definition `json:"presentation_definition"`
+	}
+	if err := json.Unmarshal([]byte(m.Query), &pe); err != nil {
+		return r, errkind.Wrap(errkind.Internal, err, "presentation request %s: presentation definition", m.ID)
+	}
+	if pe.Definition != nil {
+		r.Definition = pe.Definition
+	} else if err := json.Unmarshal([]byte(m.Query), &r.Query); err != nil {
 		return r, errkind.Wrap(errkind.Internal, err, "presentation request %s: query", m.ID)
 	}
 	if m.Outcome.Valid {
@@ -66,7 +76,13 @@ func (db *DB) CreateVPRequest(ctx context.Context, r oid4vp.Request) error {
 }
 
 func toDBVPRequest(r oid4vp.Request) (dbVPRequest, error) {
-	q, err := json.Marshal(r.Query)
+	var q []byte
+	var err error
+	if r.Definition != nil {
+		q, err = json.Marshal(map[string]any{"presentation_definition": r.Definition})
+	} else {
+		q, err = json.Marshal(r.Query)
+	}
 	if err != nil {
 		return dbVPRequest{}, errkind.Wrap(errkind.Internal, err, "encode query")
 	}

@@ -54,11 +54,15 @@ type RequestObject struct {
 	Nonce        string          `json:"nonce"`
 	State        string          `json:"state"`
 	DCQLQuery    json.RawMessage `json:"dcql_query"`
-	Exp          int64           `json:"exp"`
+	// PresentationDefinition is set instead of DCQLQuery by a request
+	// with a DIF Presentation Exchange definition.
+	PresentationDefinition json.RawMessage `json:"presentation_definition,omitempty"`
+	Exp                    int64           `json:"exp"`
 }
 
 // VerifyObject is the wallet's check of a request object: typ
-// oauth-authz-req+jwt, a decentralized_identifier client_id, a kid that
+// oauth-authz-req+jwt, a decentralized_identifier client_id (or a DID,
+// as the drafts with Presentation Exchange have it), a kid that
 // is a DID URL of that DID, and a signature by that verification method
 // of the resolved DID document. clientID, when not empty, is the
 // client_id of the authorization request URI, which must match.
@@ -81,9 +85,9 @@ func VerifyObject(ctx context.Context, resolver did.Resolver, compact, clientID 
 	if clientID != "" && ro.ClientID != clientID {
 		return nil, errkind.New(errkind.Forbidden, "the request object's client_id %q is not the request's %q", ro.ClientID, clientID)
 	}
-	verifier, ok := strings.CutPrefix(ro.ClientID, ClientIDPrefix)
+	verifier, ok := VerifierDID(ro.ClientID)
 	if !ok {
-		return nil, errkind.New(errkind.Unsupported, "client_id %q does not use the decentralized_identifier prefix", ro.ClientID)
+		return nil, errkind.New(errkind.Unsupported, "client_id %q is neither decentralized_identifier:<DID> nor a DID", ro.ClientID)
 	}
 	kid := h.KeyID()
 	if id, _, _ := strings.Cut(kid, "#"); id != verifier {

@@ -31,6 +31,17 @@ const (
 // its DID (OpenID4VP 1.0 section 5.9.3).
 const ClientIDPrefix = "decentralized_identifier:"
 
+// VerifierDID returns the DID of a verifier's client_id: after
+// ClientIDPrefix (OpenID4VP 1.0), or the client_id itself when it is a
+// DID (the "did" client identifier scheme of the drafts, which Urbis uses
+// for requests with a Presentation Exchange definition).
+func VerifierDID(clientID string) (string, bool) {
+	if d, ok := strings.CutPrefix(clientID, ClientIDPrefix); ok {
+		return d, strings.HasPrefix(d, "did:")
+	}
+	return clientID, strings.HasPrefix(clientID, "did:")
+}
+
 // RequestObjectType is the typ of a signed request object (RFC 9101).
 const RequestObjectType = "oauth-authz-req+jwt"
 
@@ -45,11 +56,12 @@ type Request struct {
 	ID         string
 	AgencyID   string
 	DID        string // the verifier's DID, which signs the request object
-	ClientID   string // ClientIDPrefix + DID
+	ClientID   string // ClientIDPrefix + DID; the DID itself for a Presentation Exchange request
 	Nonce      string
 	State      string
-	Query      *Query // the DCQL query
-	Template   string // the template it was built from, if any
+	Query      *Query      // the DCQL query; or
+	Definition *Definition // the DIF Presentation Exchange definition
+	Template   string      // the template it was built from, if any
 	WebhookURL string
 	Object     string // the signed request object, compact JWS
 	Status     Status
@@ -180,8 +192,9 @@ type Config struct {
 
 // Service is the verifier side of OpenID4VP.
 type Service struct {
-	cfg    Config
-	writes *writeBatcher
+	cfg     Config
+	writes  *writeBatcher
+	pending pendingCache
 }
 
 // NewService returns a Service.
@@ -204,6 +217,7 @@ func NewService(cfg Config) *Service {
 type CreateRequest struct {
 	DID        string
 	Query      json.RawMessage   // a DCQL query; or
+	Definition json.RawMessage   // a DIF Presentation Exchange definition; or
 	Template   string            // a template name, with
 	Params     map[string]string // its parameters
 	WebhookURL string
@@ -220,11 +234,19 @@ type Created struct {
 func (s *Service) Create(ctx context.Context, agencyID string, in CreateRequest) (*Created, error) {
 	var (
 		q   *Query
+		def *Definition
 		err error
 	)
 	switch {
 	case len(in.Query) > 0 && in.Template != "":
 		return nil, errkind.Field(errkind.Invalid, "/template", "give either dcqlQuery or template, not both")
+	case len(in.Definition) > 0 && (len(in.Query) > 0 || in.Template != ""):
+		return nil, errkind.Field(errkind.Invalid, "/presentationDefinition", "give one of dcqlQuery, presentationDefinition and template")
+	case len(in.Definition) > 0:
+		def, err = ParseDefinition(in.Definition)
+		if err != nil {
+			return nil, under(err, "/presentationDefinition")
+		}
 	case len(in.Query) > 0:
 		q, err = ParseQuery(in.Query)
 		if err != nil {
@@ -258,9 +280,18 @@ func (s *Service) Create(ctx context.Context, agencyID string, in CreateRequest)
 		return nil, err
 	}
 	now := s.cfg.Clock().UTC().Truncate(time.Second)
+	clientID := ClientIDPrefix + in.DID
+	if def != nil {
+		// Presentation Exchange belongs to the drafts of OpenID4VP (up to
+		// draft 25), where a verifier known by its DID has that DID as
+		// client_id (the "did" client identifier scheme); wallets built
+		// on them infer the draft from the request and refuse the
+		// decentralized_identifier: prefix of 1.0 with a definition.
+		clientID = in.DID
+	}
 	r := Request{
-		ID: "vpr_" + random(16), AgencyID: agencyID, DID: in.DID, ClientID: ClientIDPrefix + in.DID,
-		Nonce: random(24), State: random(24), Query: q, Template: in.Template, WebhookURL: in.WebhookURL,
+		ID: "vpr_" + random(16), AgencyID: agencyID, DID: in.DID, ClientID: clientID,
+		Nonce: random(24), State: random(24), Query: q, Definition: def, Template: in.Template, WebhookURL: in.WebhookURL,
 		Status: StatusPending, CreatedAt: now, ExpiresAt: now.Add(s.cfg.TTL),
 	}
 	r.Object, err = signObject(s.objectClaims(r), signer, kid)
@@ -270,6 +301,7 @@ func (s *Service) Create(ctx context.Context, agencyID string, in CreateRequest)
 	if err := s.writes.add(ctx, Write{Create: &r}); err != nil {
 		return nil, err
 	}
+	s.pending.put(r, now)
 	reqURI := s.RequestURI(r.ID)
 	return &Created{Request: r, RequestURI: reqURI, URI: authorizationURI(r.ClientID, reqURI)}, nil
 }
@@ -305,7 +337,7 @@ func (s *Service) ResponseURI(id string) string {
 // is not the DID of the signing key, which the client_id (with its
 // decentralized_identifier: prefix) is not.
 func (s *Service) objectClaims(r Request) map[string]any {
-	return map[string]any{
+	c := map[string]any{
 		"aud":           "https://self-issued.me/v2",
 		"client_id":     r.ClientID,
 		"response_type": "vp_token",
@@ -313,23 +345,42 @@ func (s *Service) objectClaims(r Request) map[string]any {
 		"response_uri":  s.ResponseURI(r.ID),
 		"nonce":         r.Nonce,
 		"state":         r.State,
-		"dcql_query":    r.Query,
 		"iat":           r.CreatedAt.Unix(),
 		"exp":           r.ExpiresAt.Unix(),
 		"client_metadata": map[string]any{
 			"vp_formats_supported": map[string]any{
 				FormatSDJWT: map[string]any{"sd-jwt_alg_values": []string{"EdDSA", "ES256"}, "kb-jwt_alg_values": []string{"EdDSA", "ES256"}},
-				FormatLDP:   map[string]any{"proof_type_values": []string{"DataIntegrityProof", "Ed25519Signature2020"}, "cryptosuite_values": []string{"eddsa-rdfc-2022"}},
+				FormatLDP:   map[string]any{"proof_type_values": []string{"DataIntegrityProof", "Ed25519Signature2020", "BbsBlsSignatureProof2020"}, "cryptosuite_values": []string{"eddsa-rdfc-2022"}},
 				FormatJWT:   map[string]any{"alg_values": []string{"EdDSA", "ES256"}},
 			},
 		},
 	}
+	if r.Definition != nil {
+		// Presentation Exchange belongs to the drafts of OpenID4VP, whose
+		// wallets read vp_formats (vp_formats_supported is 1.0's) with the
+		// PE format designations.
+		c["presentation_definition"] = r.Definition
+		c["client_metadata"] = map[string]any{"vp_formats": map[string]any{
+			"vc+sd-jwt":   map[string]any{"sd-jwt_alg_values": []string{"EdDSA", "ES256"}, "kb-jwt_alg_values": []string{"EdDSA", "ES256"}},
+			FormatSDJWT:   map[string]any{"sd-jwt_alg_values": []string{"EdDSA", "ES256"}, "kb-jwt_alg_values": []string{"EdDSA", "ES256"}},
+			"jwt_vc_json": map[string]any{"alg": []string{"EdDSA", "ES256"}},
+			"jwt_vp_json": map[string]any{"alg": []string{"EdDSA", "ES256"}},
+			"ldp_vc":      map[string]any{"proof_type": []string{"DataIntegrityProof", "Ed25519Signature2020", "BbsBlsSignatureProof2020"}},
+			"ldp_vp":      map[string]any{"proof_type": []string{"DataIntegrityProof", "Ed25519Signature2020"}},
+		}}
+	} else {
+		c["dcql_query"] = r.Query
+	}
+	return c
 }
 
 // Object returns the signed request object of id for a wallet: NotFound
 // for an unknown request, Gone (code invalid_request_uri) for one that
 // expired or was answered.
 func (s *Service) Object(ctx context.Context, id string) (string, error) {
+	if r, ok := s.pending.get(id); ok && s.cfg.Clock().Before(r.ExpiresAt) {
+		return r.Object, nil
+	}
 	r, err := s.cfg.Store.VPRequest(ctx, id)
 	if err != nil {
 		if errkind.KindOf(err) == errkind.NotFound {
@@ -366,6 +417,9 @@ func (s *Service) Result(ctx context.Context, agencyID, id string) (Request, err
 		r.Status = StatusFailed
 		r.Outcome = &Outcome{Status: StatusFailed, Checks: []string{}, Errors: []Finding{{Check: CheckExpiry, Detail: "the request expired at " + r.ExpiresAt.Format(time.RFC3339) + " without an answer"}}}
 		return r, nil
+	}
+	if r.Status != StatusPending {
+		s.pending.drop(id)
 	}
 	if r.Outcome != nil && r.Outcome.Claims != nil {
 		if err := s.writes.add(ctx, Write{Erase: id}); err != nil {

@@ -23,13 +23,15 @@ const (
 )
 
 // Response is what a wallet posts to the response_uri (form-encoded):
-// vp_token and state, or error and error_description when the wallet
-// declines.
+// vp_token and state (and presentation_submission when the request
+// carries a presentation definition), or error and error_description
+// when the wallet declines.
 type Response struct {
-	VPToken          string
-	State            string
-	Error            string
-	ErrorDescription string
+	VPToken                string
+	PresentationSubmission string
+	State                  string
+	Error                  string
+	ErrorDescription       string
 }
 
 // Respond verifies a wallet's response to request id and stores the
@@ -42,12 +44,17 @@ type Response struct {
 // request, a wrong state, a malformed vp_token, or presentations that do
 // not verify (the Outcome says why, also to the service).
 func (s *Service) Respond(ctx context.Context, id string, in Response) (*Outcome, error) {
-	r, err := s.cfg.Store.VPRequest(ctx, id)
-	if err != nil {
-		if errkind.KindOf(err) == errkind.NotFound {
-			return nil, errkind.New(errkind.Invalid, "no presentation request %s: the response_uri is unknown", id).WithCode(ErrInvalidRequest)
+	// A request this process holds as pending is not read again: the
+	// conditional UPDATE below refuses it if it was answered meanwhile.
+	r, ok := s.pending.get(id)
+	if !ok {
+		var err error
+		if r, err = s.cfg.Store.VPRequest(ctx, id); err != nil {
+			if errkind.KindOf(err) == errkind.NotFound {
+				return nil, errkind.New(errkind.Invalid, "no presentation request %s: the response_uri is unknown", id).WithCode(ErrInvalidRequest)
+			}
+			return nil, err
 		}
-		return nil, err
 	}
 	now := s.cfg.Clock().UTC()
 	switch {
@@ -61,7 +68,18 @@ func (s *Service) Respond(ctx context.Context, id string, in Response) (*Outcome
 	var o *Outcome
 	if in.Error != "" {
 		o = &Outcome{Status: StatusFailed, Checks: []string{}, Errors: []Finding{{Check: CheckWallet, Detail: strings.TrimSpace(in.Error + ": " + in.ErrorDescription)}}}
+	} else if r.Definition != nil {
+		sub, root, err := parseSubmission(in.VPToken, in.PresentationSubmission, r.Definition)
+		if err != nil {
+			return nil, err
+		}
+		if o, err = s.verifySubmission(ctx, r, sub, root); err != nil {
+			return nil, err
+		}
 	} else {
+		if in.PresentationSubmission != "" {
+			return nil, errkind.Field(errkind.Invalid, "presentation_submission", "is for a request with a presentation definition; this one has a DCQL query").WithCode(ErrInvalidRequest)
+		}
 		tokens, err := parseVPToken(in.VPToken, r.Query)
 		if err != nil {
 			return nil, err
@@ -72,7 +90,11 @@ func (s *Service) Respond(ctx context.Context, id string, in Response) (*Outcome
 		}
 	}
 	o.AnsweredAt = now.Truncate(time.Microsecond)
-	if err := s.writes.add(ctx, Write{Answer: &Answer{ID: id, Outcome: *o}}); err != nil {
+	err := s.writes.add(ctx, Write{Answer: &Answer{ID: id, Outcome: *o}})
+	if err == nil || errkind.KindOf(err) == errkind.Conflict {
+		s.pending.drop(id) // answered, by this answer or another
+	}
+	if err != nil {
 		if errkind.KindOf(err) == errkind.Conflict {
 			return nil, errkind.New(errkind.Conflict, "presentation request %s was already answered; a response (and its nonce) is single use", id).WithCode(ErrInvalidRequest)
 		}
@@ -148,7 +170,6 @@ func (s *Service) verify(ctx context.Context, r Request, tokens map[string][]any
 	}
 	slices.Sort(ids)
 	answered := map[string]bool{}
-	opts := verifiers.PresentationOptions{Challenge: r.Nonce, Domain: r.ClientID}
 	for _, id := range ids {
 		cq, _ := r.Query.credential(id)
 		ok := true
@@ -161,47 +182,11 @@ func (s *Service) verify(ctx context.Context, r Request, tokens map[string][]any
 				o.Errors = append(o.Errors, Finding{Query: where, Check: check, Detail: fmt.Sprintf(format, args...)})
 				ok = false
 			}
-			res, err := s.cfg.Verifier.VerifyPresentation(ctx, p, opts)
+			cred, err := s.checked(ctx, r, cq.Format, p, fail, pass)
 			if err != nil {
-				if errkind.KindOf(err) == errkind.Internal {
-					return nil, err
-				}
-				fail(verifiers.CheckPresentation, "%v", err)
-				continue
+				return nil, err
 			}
-			if want := presentationFormat(cq.Format); res.Format != want {
-				fail(CheckFormat, "the query asks for %s, presented as %s", cq.Format, res.Format)
-				continue
-			}
-			if !res.Verified {
-				// A failed credential is reported with its own checks
-				// (status, proof, ...) rather than as "credentials".
-				credFailed := slices.ContainsFunc(res.Credentials, func(cr *verifiers.Result) bool { return len(cr.Errors) > 0 })
-				for _, f := range res.Errors {
-					if f.Check == verifiers.CheckCredentials && credFailed {
-						continue
-					}
-					fail(f.Check, "%s", f.Message)
-				}
-				for j, cr := range res.Credentials {
-					for _, f := range cr.Errors {
-						fail(f.Check, "credential %d: %s", j, f.Message)
-					}
-				}
-				continue
-			}
-			for _, c := range res.Checks {
-				pass(c)
-			}
-			for _, cr := range res.Credentials {
-				for _, c := range cr.Checks {
-					pass(c)
-				}
-			}
-			pass(CheckFormat)
-			cred, err := s.presented(ctx, cq.Format, p)
-			if err != nil {
-				fail(CheckQuery, "%v", err)
+			if cred == nil {
 				continue
 			}
 			if err := cq.matchMeta(cred.vct, cred.types); err != nil {
@@ -240,6 +225,58 @@ func (s *Service) verify(ctx context.Context, r Request, tokens map[string][]any
 	return o, nil
 }
 
+// checked verifies presentation p, given for a credential of format,
+// with every check of the verifiers package (challenge = the nonce,
+// domain = the client_id), and reads its credential. When p does not
+// verify it reports why through fail and returns nil; an error is an
+// internal one.
+func (s *Service) checked(ctx context.Context, r Request, format string, p any, fail func(check, format string, args ...any), pass func(string)) (*credential, error) {
+	res, err := s.cfg.Verifier.VerifyPresentation(ctx, p, verifiers.PresentationOptions{Challenge: r.Nonce, Domain: r.ClientID})
+	if err != nil {
+		if errkind.KindOf(err) == errkind.Internal {
+			return nil, err
+		}
+		fail(verifiers.CheckPresentation, "%v", err)
+		return nil, nil
+	}
+	if want := presentationFormat(format); res.Format != want {
+		fail(CheckFormat, "the query asks for %s, presented as %s", format, res.Format)
+		return nil, nil
+	}
+	if !res.Verified {
+		// A failed credential is reported with its own checks
+		// (status, proof, ...) rather than as "credentials".
+		credFailed := slices.ContainsFunc(res.Credentials, func(cr *verifiers.Result) bool { return len(cr.Errors) > 0 })
+		for _, f := range res.Errors {
+			if f.Check == verifiers.CheckCredentials && credFailed {
+				continue
+			}
+			fail(f.Check, "%s", f.Message)
+		}
+		for j, cr := range res.Credentials {
+			for _, f := range cr.Errors {
+				fail(f.Check, "credential %d: %s", j, f.Message)
+			}
+		}
+		return nil, nil
+	}
+	for _, c := range res.Checks {
+		pass(c)
+	}
+	for _, cr := range res.Credentials {
+		for _, c := range cr.Checks {
+			pass(c)
+		}
+	}
+	pass(CheckFormat)
+	cred, err := s.presented(ctx, format, p, res)
+	if err != nil {
+		fail(CheckQuery, "%v", err)
+		return nil, nil
+	}
+	return cred, nil
+}
+
 func presentationFormat(f string) string {
 	switch f {
 	case FormatLDP:
@@ -256,14 +293,21 @@ type credential struct {
 	vct    string
 	types  []string
 	claims map[string]any // processed SD-JWT claims, or the credential object
+	raw    any            // the credential as presented in a VP: a JWT-VC string or an object
 }
 
 // presented reads the credential of a presentation that verified: the
-// processed claims of an SD-JWT VC (its issuer signature checked again
-// to process the disclosures), or the one credential of a VP.
-func (s *Service) presented(ctx context.Context, format string, p any) (*credential, error) {
+// processed claims of an SD-JWT VC (those the verifier read, or else its
+// issuer signature is checked again to process the disclosures), or the
+// one credential of a VP.
+func (s *Service) presented(ctx context.Context, format string, p any, res *verifiers.PresentationResult) (*credential, error) {
 	switch format {
 	case FormatSDJWT:
+		if res != nil && res.Claims != nil {
+			iss, _ := res.Claims["iss"].(string)
+			vct, _ := res.Claims["vct"].(string)
+			return &credential{issuer: iss, vct: vct, claims: res.Claims}, nil
+		}
 		tok, _ := p.(string)
 		tok = strings.TrimSpace(tok)
 		// The Key Binding JWT was checked by the verifier; the claims need
@@ -294,7 +338,9 @@ func (s *Service) presented(ctx context.Context, format string, p any) (*credent
 		if !ok {
 			return nil, fmt.Errorf("the ldp_vc presentation must embed the credential as a JSON object")
 		}
-		return fromCredential(m), nil
+		cred := fromCredential(m)
+		cred.raw = m
+		return cred, nil
 	default:
 		tok, _ := p.(string)
 		payload, err := jwtPayload(tok)
@@ -316,6 +362,7 @@ func (s *Service) presented(ctx context.Context, format string, p any) (*credent
 			return nil, fmt.Errorf("the JWT-VC has no vc claim")
 		}
 		cred := fromCredential(m)
+		cred.raw = ctok
 		if iss, _ := cp["iss"].(string); iss != "" {
 			cred.issuer = iss
 		}

@@ -5,7 +5,10 @@
 // port, and for each case creates an OpenID4VP 1.0 request with the
 // library: client_id decentralized_identifier:<did>, a request object
 // signed with the DID's key (JAR, by reference: request_uri), response_mode
-// direct_post, the case's DCQL query. It prints one line per case,
+// direct_post, the case's DCQL query (or, for a case with a
+// presentation_definition, a request of the drafts with Presentation
+// Exchange: client_id the DID, and the answer's presentation_submission
+// checked). It prints one line per case,
 //   {"name", "uri"}
 // (the openid4vp:// URI for the wallet), then, when every request is
 // answered or after 60 s, one line with the results, for each case
@@ -14,7 +17,7 @@
 // The library parses and validates the direct_post answer against the
 // request (state, the DCQL query ids); each presentation is then checked
 // with js/verify.mjs against the request's nonce and client_id. A case is
-//   {name, dcql_query}
+//   {name, dcql_query} or {name, presentation_definition}
 import crypto from 'node:crypto';
 import http from 'node:http';
 
@@ -97,7 +100,34 @@ async function check(s, authorizationResponse) {
     }
     const presentations = {};
     let verified = true;
-    for(const [id, entries] of Object.entries(parsed.dcql.presentations)) {
+    if (parsed.pex) {
+      // Each descriptor_map entry: its presentation (path $ or $[i]) in
+      // its format, bound to the nonce and the client_id (the DID).
+      const credentialFormat = {'dc+sd-jwt': 'dc+sd-jwt', 'vc+sd-jwt': 'dc+sd-jwt', 'ldp_vp': 'ldp_vc', 'jwt_vp_json': 'jwt_vc_json', 'jwt_vp': 'jwt_vc_json'};
+      const submission = parsed.pex.presentationSubmission;
+      if (submission.definition_id !== s.payload.presentation_definition.id) {
+        throw new Error(`definition_id ${submission.definition_id}; want ${s.payload.presentation_definition.id}`);
+      }
+      for(const entry of submission.descriptor_map) {
+        const m = /^\$(?:\[(\d+)\])?$/.exec(entry.path);
+        const presentation = m && parsed.pex.presentations[Number(m[1] || 0)];
+        const format = credentialFormat[entry.format];
+        if (!presentation || !format) {
+          throw new Error(`descriptor_map entry ${JSON.stringify(entry)} does not select a presentation`);
+        }
+        const out = await verify({
+          name: entry.id, format: presentationFormat[format], credential: presentation,
+          binding: {nonce: s.payload.nonce, aud: s.payload.client_id},
+        });
+        verified = verified && out.verified;
+        presentations[entry.id] = [{format, ...out, claims: out.claims || claimsOf(format, presentation)}];
+      }
+      const missing = s.payload.presentation_definition.input_descriptors.filter(d => !presentations[d.id]);
+      if (missing.length > 0) {
+        throw new Error(`input descriptors ${missing.map(d => d.id).join(', ')} are not answered`);
+      }
+    }
+    for(const [id, entries] of Object.entries(parsed.dcql ? parsed.dcql.presentations : {})) {
       const query = s.payload.dcql_query.credentials.find(q => q.id === id);
       presentations[id] = [];
       for(const credential of entries) {
@@ -131,23 +161,41 @@ function claimsOf(format, vp) {
 await new Promise(resolve => server.listen(0, '127.0.0.1', resolve));
 const base = `http://127.0.0.1:${server.address().port}`;
 for(const [i, c] of cases.entries()) {
-  const {authorizationRequest, authorizationRequestPayload, jar} = await verifier.createOpenId4vpAuthorizationRequest({
-    authorizationRequestPayload: {
-      response_type: 'vp_token',
-      client_id: clientId,
-      response_mode: 'direct_post',
-      response_uri: `${base}/response/${i}`,
-      nonce: crypto.randomBytes(16).toString('base64url'),
-      state: crypto.randomBytes(16).toString('base64url'),
-      dcql_query: c.dcql_query,
-      client_metadata: {
-        vp_formats_supported: {
-          'dc+sd-jwt': {'sd-jwt_alg_values': ['EdDSA', 'ES256'], 'kb-jwt_alg_values': ['EdDSA', 'ES256']},
-          'ldp_vc': {proof_type_values: ['DataIntegrityProof'], cryptosuite_values: ['eddsa-rdfc-2022']},
-          'jwt_vc_json': {alg_values: ['EdDSA', 'ES256']},
-        },
+  const common = {
+    response_type: 'vp_token',
+    response_mode: 'direct_post',
+    response_uri: `${base}/response/${i}`,
+    nonce: crypto.randomBytes(16).toString('base64url'),
+    state: crypto.randomBytes(16).toString('base64url'),
+  };
+  // A case with a presentation_definition is a request of the drafts
+  // that have Presentation Exchange: client_id is the DID itself and
+  // client_metadata has vp_formats.
+  const payload = c.presentation_definition ? {
+    ...common,
+    client_id: key.did,
+    presentation_definition: c.presentation_definition,
+    client_metadata: {
+      vp_formats: {
+        'dc+sd-jwt': {'sd-jwt_alg_values': ['EdDSA', 'ES256'], 'kb-jwt_alg_values': ['EdDSA', 'ES256']},
+        'ldp_vp': {proof_type: ['DataIntegrityProof']},
+        'jwt_vp_json': {alg: ['EdDSA', 'ES256']},
       },
     },
+  } : {
+    ...common,
+    client_id: clientId,
+    dcql_query: c.dcql_query,
+    client_metadata: {
+      vp_formats_supported: {
+        'dc+sd-jwt': {'sd-jwt_alg_values': ['EdDSA', 'ES256'], 'kb-jwt_alg_values': ['EdDSA', 'ES256']},
+        'ldp_vc': {proof_type_values: ['DataIntegrityProof'], cryptosuite_values: ['eddsa-rdfc-2022']},
+        'jwt_vc_json': {alg_values: ['EdDSA', 'ES256']},
+      },
+    },
+  };
+  const {authorizationRequest, authorizationRequestPayload, jar} = await verifier.createOpenId4vpAuthorizationRequest({
+    authorizationRequestPayload: payload,
     jar: {
       requestUri: `${base}/request/${i}`,
       jwtSigner: {method: 'did', didUrl: key.kid, alg: 'EdDSA'},

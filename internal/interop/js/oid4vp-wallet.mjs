@@ -13,7 +13,11 @@
 //   {name, request, credentials: [{format, credential, holder: {did, kid,
 //    privateJwk}}], otherKey?: true}
 // with otherKey signing the holder binding with a fresh key instead of
-// the holder's. Presentations, by the query's format:
+// the holder's. A request with a presentation_definition (DIF
+// Presentation Exchange, the OpenID4VP drafts) is answered with one
+// presentation per input descriptor (the first held credential of its
+// formats, disclosing the first path of each field) and a
+// presentation_submission. Presentations, by the query's format:
 //   dc+sd-jwt    the disclosures of the claims the query names and a Key
 //                Binding JWT (@sd-jwt/sd-jwt-vc)
 //   ldp_vc       a VC 2.0 presentation with an eddsa-rdfc-2022
@@ -149,19 +153,54 @@ async function answer(c) {
     authorizationRequestPayload: parsed.params,
   });
   const request = resolved.authorizationRequestPayload;
-  if (!resolved.dcql) {
-    throw new Error('the request has no dcql_query');
-  }
-  const vpToken = {};
-  for(const query of resolved.dcql.query.credentials) {
-    const held = c.credentials.find(h => holds(h, query));
-    if (held) {
-      vpToken[query.id] = [await present(c, held, query, request)];
+  let vpToken = {};
+  let payload;
+  if (resolved.pex) {
+    // A DIF Presentation Exchange definition: one presentation per input
+    // descriptor, disclosing the fields' paths, and the submission that
+    // maps them.
+    const def = resolved.pex.presentation_definition;
+    const entries = [];
+    const answeredIds = [];
+    for(const d of def.input_descriptors) {
+      const formats = Object.keys(d.format || def.format || {'dc+sd-jwt': {}, 'ldp_vc': {}, 'jwt_vc_json': {}});
+      const held = c.credentials.find(h => formats.includes(h.format));
+      if (!held) {
+        continue;
+      }
+      const claims = ((d.constraints || {}).fields || []).map(f => ({path: f.path[0].replace(/^\$\.?/, '').split('.')}));
+      entries.push({id: d.id, format: held.format, presentation: await present(c, held, {format: held.format, claims}, request)});
+      answeredIds.push(d.id);
     }
+    const nested = {ldp_vc: ['ldp_vp', '$.verifiableCredential[0]'], jwt_vc_json: ['jwt_vp_json', '$.vp.verifiableCredential[0]']};
+    const descriptorMap = entries.map((e, i) => {
+      const path = entries.length === 1 ? '$' : `$[${i}]`;
+      if (e.format === 'dc+sd-jwt') {
+        return {id: e.id, format: 'dc+sd-jwt', path};
+      }
+      const [vpFormat, nestedPath] = nested[e.format];
+      return {id: e.id, format: vpFormat, path, path_nested: {id: e.id, format: e.format, path: nestedPath}};
+    });
+    vpToken = entries.length === 1 ? entries[0].presentation : entries.map(e => e.presentation);
+    payload = {
+      vp_token: vpToken,
+      presentation_submission: {id: crypto.randomUUID(), definition_id: def.id, descriptor_map: descriptorMap},
+    };
+    vpToken = Object.fromEntries(answeredIds.map(id => [id, true]));
+  } else if (resolved.dcql) {
+    for(const query of resolved.dcql.query.credentials) {
+      const held = c.credentials.find(h => holds(h, query));
+      if (held) {
+        vpToken[query.id] = [await present(c, held, query, request)];
+      }
+    }
+    payload = {vp_token: vpToken};
+  } else {
+    throw new Error('the request has neither dcql_query nor presentation_definition');
   }
   const {authorizationResponsePayload} = await client.createOpenid4vpAuthorizationResponse({
     authorizationRequestPayload: request,
-    authorizationResponsePayload: {vp_token: vpToken},
+    authorizationResponsePayload: payload,
   });
   const {response} = await client.submitOpenid4vpAuthorizationResponse({
     authorizationRequestPayload: request, authorizationResponsePayload,
