@@ -218,7 +218,6 @@ func (t *chainTx) DIDVersionAt(ctx context.Context, did string, at time.Time) (r
 // flush writes the overlay: the DID versions, then each signer's last
 // nonce, in multi-row statements.
 func (t *chainTx) flush(ctx context.Context) error {
-	per := t.db.opsPerStatement()
 	var versions []*dbDIDVersion
 	var signers []string // in order of first write
 	for i := range t.ov.log {
@@ -230,6 +229,7 @@ func (t *chainTx) flush(ctx context.Context) error {
 			signers = append(signers, w.signer)
 		}
 	}
+	per := t.db.rowsPerStatement(7)
 	for lo := 0; lo < len(versions); lo += per {
 		hi := min(lo+per, len(versions))
 		args := make([]any, 0, 7*(hi-lo))
@@ -241,6 +241,7 @@ func (t *chainTx) flush(ctx context.Context) error {
 			return err
 		}
 	}
+	per = t.db.rowsPerStatement(2)
 	for lo := 0; lo < len(signers); lo += per {
 		hi := min(lo+per, len(signers))
 		args := make([]any, 0, 2*(hi-lo))
@@ -285,7 +286,7 @@ func (t *chainTx) Prefetch(ctx context.Context, dids []string) error {
 		}
 		todo = append(todo, d)
 	}
-	per := t.db.opsPerStatement()
+	per := t.db.rowsPerStatement(1)
 	for lo := 0; lo < len(todo); lo += per {
 		chunk := todo[lo:min(lo+per, len(todo))]
 		args := make([]any, len(chunk))

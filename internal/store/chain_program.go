@@ -155,7 +155,7 @@ func (t *chainTx) PrefetchProgram(ctx context.Context, keys []string) error {
 		t.prog.db[k] = progVal{deleted: true} // unless the database has it
 		todo = append(todo, k)
 	}
-	per := t.db.opsPerStatement()
+	per := t.db.rowsPerStatement(1)
 	for lo := 0; lo < len(todo); lo += per {
 		chunk := todo[lo:min(lo+per, len(todo))]
 		args := make([]any, len(chunk))
@@ -227,7 +227,7 @@ func (t *chainTx) flushPrograms(ctx context.Context) error {
 			puts = append(puts, k, string(v.value))
 		}
 	}
-	per := t.db.opsPerStatement()
+	per := t.db.rowsPerStatement(2)
 	for lo := 0; lo < len(puts)/2; lo += per {
 		hi := min(lo+per, len(puts)/2)
 		if err := t.exec(ctx, "program state", insertRows("INSERT INTO program_state (key, value) VALUES ", "(?, ?)", hi-lo,
@@ -235,6 +235,7 @@ func (t *chainTx) flushPrograms(ctx context.Context) error {
 			return err
 		}
 	}
+	per = t.db.rowsPerStatement(1)
 	for lo := 0; lo < len(dels); lo += per {
 		hi := min(lo+per, len(dels))
 		q := "DELETE FROM program_state WHERE key IN (?" + strings.Repeat(", ?", hi-lo-1) + ")"

@@ -233,14 +233,16 @@ func (t *chainTx) open(name string) (int, error) {
 	return i, nil
 }
 
-// opsPerStatement returns how many operations of a block one INSERT
-// writes: on PostgreSQL, many, for few round trips; on SQLite, fewer,
-// as its driver binds parameters in time quadratic in their number.
-func (db *DB) opsPerStatement() int {
+// rowsPerStatement returns how many rows of cols columns one statement
+// writes or reads: on PostgreSQL, many, for few round trips; on SQLite,
+// about 140 parameters' worth, as its driver finds each parameter's value
+// by a scan of all of them (time quadratic in their number: 700
+// parameters cost more to bind than the rows cost to write).
+func (db *DB) rowsPerStatement(cols int) int {
 	if db.dialect == Postgres {
-		return 500 // 2,500 parameters; the limit is 65,535
+		return 2500 / cols // the limit is 65,535 parameters
 	}
-	return 100
+	return max(1, 140/cols)
 }
 
 // PutBlock implements registry.BlockTx. It stores the header (as its
@@ -262,7 +264,7 @@ func (t *chainTx) PutBlock(ctx context.Context, b registry.Block, opHashes []str
 	if err := t.exec(ctx, what, qPutBlock, m.args()...); err != nil {
 		return err
 	}
-	per := t.db.opsPerStatement()
+	per := t.db.rowsPerStatement(5)
 	for lo := 0; lo < len(b.Ops); lo += per {
 		hi := min(lo+per, len(b.Ops))
 		ops := make([]any, 0, 5*(hi-lo))
