@@ -50,6 +50,8 @@ type Site struct {
 	clock func() time.Time
 	pages map[string]*template.Template
 	mux   *http.ServeMux
+	// sessions are the agency console's signed-in agencies (console.go).
+	sessions *sessions
 }
 
 // New parses the templates and returns the site.
@@ -64,6 +66,7 @@ func New(cfg Config) (*Site, error) {
 		cfg.Clock = time.Now
 	}
 	s := &Site{api: apiClient{h: cfg.API}, log: cfg.Logger, clock: cfg.Clock, pages: map[string]*template.Template{}}
+	s.sessions = newSessions(cfg.Clock)
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -86,7 +89,7 @@ func New(cfg Config) (*Site, error) {
 	m := http.NewServeMux()
 	m.Handle("GET /assets/", http.StripPrefix("/assets/", assets(static)))
 	m.HandleFunc("GET /{$}", s.home)
-	m.HandleFunc("GET /console", s.console)
+	s.consoleRoutes(m)
 	s.routes(m)
 	m.HandleFunc("GET /", s.notFound)
 	s.mux = m
@@ -232,10 +235,4 @@ func (s *Site) notFound(w http.ResponseWriter, r *http.Request) {
 
 func (s *Site) home(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "home", page{Title: "Urbis"})
-}
-
-// console is the agency console's place in the site; the console itself
-// is not built yet (issue 8, second part).
-func (s *Site) console(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "console", page{Title: "Agency console", Nav: "console"})
 }
