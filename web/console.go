@@ -37,6 +37,13 @@ import (
 // replaces that id with a new one (no session fixation).
 
 const (
+	// formAgain is the status of a form sent back with messages about
+	// what to fix (a bad field, a wrong key, a refused change): the page
+	// itself is fine, and a 4xx document would be an error in the
+	// browser's console. Pages that refuse (403), find nothing (404) or
+	// fail keep their status.
+	formAgain = http.StatusOK
+
 	consoleCookie = "urbis_console"
 	// sessionIdle and sessionMax bound a session: it ends after
 	// sessionIdle without a request, and sessionMax after sign-in.
@@ -292,7 +299,7 @@ func (s *Site) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	key := strings.TrimSpace(r.PostForm.Get("key"))
 	if key == "" || len(key) > maxKeyLen || strings.ContainsAny(key, " \t\r\n") {
-		s.signInPage(w, r, http.StatusBadRequest, "Enter your agency's API key: one word, as `urbis agency create` printed it.")
+		s.signInPage(w, r, formAgain, "Enter your agency's API key: one word, as `urbis agency create` printed it.")
 		return
 	}
 	var a api.Agency
@@ -300,9 +307,9 @@ func (s *Site) signIn(w http.ResponseWriter, r *http.Request) {
 		var pe *problemError
 		switch {
 		case errors.As(err, &pe) && pe.Status == http.StatusUnauthorized:
-			s.signInPage(w, r, http.StatusUnauthorized, "This API key is not valid: no agency has it. Check it and try again.")
+			s.signInPage(w, r, formAgain, "This API key is not valid: no agency has it. Check it and try again.")
 		case errors.As(err, &pe) && pe.Status == http.StatusTooManyRequests:
-			s.signInPage(w, r, http.StatusTooManyRequests, "Too many attempts. Wait a minute and try again.")
+			s.signInPage(w, r, formAgain, "Too many attempts. Wait a minute and try again.")
 		default:
 			s.consoleFail(w, r, err)
 		}

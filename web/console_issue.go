@@ -382,7 +382,7 @@ func (s *Site) issuePost(w http.ResponseWriter, r *http.Request, c consoleCtx) {
 		if d.Error == "" {
 			d.Error = "Some fields need fixing; see the messages next to them."
 		}
-		s.renderIssue(w, r, c, http.StatusUnprocessableEntity, d)
+		s.renderIssue(w, r, c, formAgain, d)
 		return
 	}
 	if offer {
@@ -439,8 +439,7 @@ func (s *Site) apiFieldError(w http.ResponseWriter, r *http.Request, c consoleCt
 	default:
 		d.Error = msg
 	}
-	code := pe.Status
-	s.renderIssue(w, r, c, code, d)
+	s.renderIssue(w, r, c, formAgain, d)
 	return true
 }
 

@@ -50,7 +50,7 @@ func (s *Site) renderCredentials(w http.ResponseWriter, r *http.Request, c conso
 	if err := c.call(s, r, http.MethodGet, path, nil, &list); err != nil {
 		var pe *problemError
 		if errors.As(err, &pe) && pe.Status == http.StatusBadRequest {
-			d.Error, code = pe.Detail, http.StatusBadRequest
+			d.Error, code = pe.Detail, formAgain
 		} else {
 			s.consoleFail(w, r, err)
 			return
@@ -80,7 +80,7 @@ func (s *Site) credentialStatus(w http.ResponseWriter, r *http.Request, c consol
 		d.Error = "Give a reason to revoke a credential: revocation is final."
 	}
 	if d.Error != "" {
-		s.renderCredentials(w, r, c, http.StatusBadRequest, &d)
+		s.renderCredentials(w, r, c, formAgain, &d)
 		return
 	}
 	body := map[string]any{"credentialId": id, "reason": reason,
@@ -92,7 +92,7 @@ func (s *Site) credentialStatus(w http.ResponseWriter, r *http.Request, c consol
 			if d.Error == "" {
 				d.Error = pe.Title
 			}
-			s.renderCredentials(w, r, c, pe.Status, &d)
+			s.renderCredentials(w, r, c, formAgain, &d)
 			return
 		}
 		s.consoleFail(w, r, err)
@@ -122,7 +122,7 @@ func (s *Site) electionForm(w http.ResponseWriter, r *http.Request, c consoleCtx
 	if q := strings.TrimSpace(r.URL.Query().Get("open")); q != "" {
 		if !electionID.MatchString(q) {
 			d.Error = "An election id is 1 to 64 lowercase letters, digits and hyphens."
-			s.renderElectionForm(w, r, c, http.StatusBadRequest, d)
+			s.renderElectionForm(w, r, c, formAgain, d)
 			return
 		}
 		http.Redirect(w, r, "/console/elections/"+q, http.StatusSeeOther)
@@ -204,7 +204,7 @@ func (s *Site) electionCreate(w http.ResponseWriter, r *http.Request, c consoleC
 	}
 	if len(d.Errors) > 0 {
 		d.Error = "Some fields need fixing; see the messages next to them."
-		s.renderElectionForm(w, r, c, http.StatusUnprocessableEntity, d)
+		s.renderElectionForm(w, r, c, formAgain, d)
 		return
 	}
 	var e api.Election
@@ -219,7 +219,7 @@ func (s *Site) electionCreate(w http.ResponseWriter, r *http.Request, c consoleC
 			} else {
 				d.Error = pe.Title + ": " + pe.Detail
 			}
-			s.renderElectionForm(w, r, c, pe.Status, d)
+			s.renderElectionForm(w, r, c, formAgain, d)
 			return
 		}
 		s.consoleFail(w, r, err)
@@ -283,7 +283,7 @@ func (s *Site) electionClose(w http.ResponseWriter, r *http.Request, c consoleCt
 	if err := c.call(s, r, http.MethodPost, "/elections/"+id+"/close", nil, &t); err != nil {
 		var pe *problemError
 		if errors.As(err, &pe) && pe.Status == http.StatusConflict {
-			s.showElection(w, r, c, http.StatusConflict, "", fmt.Sprintf("Not closed: %s", pe.Detail))
+			s.showElection(w, r, c, formAgain, "", fmt.Sprintf("Not closed: %s", pe.Detail))
 			return
 		}
 		s.consoleFail(w, r, err)
