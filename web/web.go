@@ -1,5 +1,5 @@
 // Package web serves the pages people use: the public registry explorer,
-// the verifier's page and (later) the agency console. The pages are Go
+// the verifier's page and the agency console. The pages are Go
 // html/template files and plain CSS and JavaScript, embedded in the
 // binary. They read and write only through the REST API that openapi.yaml
 // describes: the server side calls the API's own http.Handler in process
