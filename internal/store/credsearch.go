@@ -6,6 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
 	"github.com/urbis-id/urbis/vc/issuer"
 )
 
@@ -39,21 +42,52 @@ func (db *DB) SearchStatuses(ctx context.Context, agencyID string, f issuer.Cred
 	if err := g.Where("agency_id = ? AND credential_id IN ?", agencyID, list).Order("credential_id, purpose").Find(&ms).Error; err != nil {
 		return nil, fail(err, "credentials of agency "+agencyID)
 	}
+	var notes []dbStatusNote
+	if err := g.Where("agency_id = ? AND credential_id IN ?", agencyID, list).Find(&notes).Error; err != nil {
+		return nil, fail(err, "credentials of agency "+agencyID)
+	}
+	byEntry := make(map[[2]string]dbStatusNote, len(notes))
+	for _, n := range notes {
+		byEntry[[2]string{n.CredentialID, n.Purpose}] = n
+	}
 	out := make([]issuer.StatusRecord, len(ms))
 	for i, m := range ms {
 		out[i] = m.domain()
+		if n, ok := byEntry[[2]string{m.CredentialID, m.Purpose}]; ok {
+			out[i].Reason, out[i].ChangedAt = n.Reason, n.ChangedAt.UTC()
+		}
 	}
 	// Newest credential first, as the first query ordered them.
 	slices.SortStableFunc(out, func(a, b issuer.StatusRecord) int { return order[a.CredentialID] - order[b.CredentialID] })
 	return out, nil
 }
 
-// NoteStatus implements issuer.StatusStore.
+// dbStatusNote is the reason and time of the last change of a status
+// entry (credential_status_notes).
+type dbStatusNote struct {
+	CredentialID string    `gorm:"column:credential_id;primaryKey"`
+	Purpose      string    `gorm:"column:purpose;primaryKey"`
+	AgencyID     string    `gorm:"column:agency_id"`
+	Reason       string    `gorm:"column:reason"`
+	ChangedAt    time.Time `gorm:"column:changed_at;autoCreateTime:false"`
+}
+
+func (dbStatusNote) TableName() string { return "credential_status_notes" }
+
+// NoteStatus implements issuer.StatusStore: it keeps the last note of
+// agencyID's entry, and nothing when the agency has no such entry.
 func (db *DB) NoteStatus(ctx context.Context, agencyID, credentialID, purpose, reason string, at time.Time) error {
-	t := dbTime(at)
-	err := db.gorm.WithContext(ctx).Model(&dbCredentialStatus{}).
-		Where("credential_id = ? AND purpose = ? AND agency_id = ?", credentialID, purpose, agencyID).
-		Updates(map[string]any{"reason": reason, "changed_at": t}).Error
+	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Model(&dbCredentialStatus{}).Where("credential_id = ? AND purpose = ? AND agency_id = ?", credentialID, purpose, agencyID).Count(&n).Error; err != nil || n == 0 {
+			return err
+		}
+		note := dbStatusNote{CredentialID: credentialID, Purpose: purpose, AgencyID: agencyID, Reason: reason, ChangedAt: dbTime(at)}
+		return tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "credential_id"}, {Name: "purpose"}},
+			DoUpdates: clause.AssignmentColumns([]string{"reason", "changed_at"}),
+		}).Create(&note).Error
+	})
 	return fail(err, "credential "+credentialID)
 }
 

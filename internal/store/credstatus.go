@@ -12,29 +12,20 @@ import (
 var _ issuer.StatusStore = (*DB)(nil)
 
 type dbCredentialStatus struct {
-	CredentialID string     `gorm:"column:credential_id;primaryKey"`
-	Purpose      string     `gorm:"column:purpose;primaryKey"`
-	ListID       string     `gorm:"column:list_id"`
-	Idx          int        `gorm:"column:idx"`
-	AgencyID     string     `gorm:"column:agency_id"`
-	IssuerID     string     `gorm:"column:issuer_id"`
-	CreatedAt    time.Time  `gorm:"column:created_at;autoCreateTime:false"`
-	Reason       string     `gorm:"column:reason"`
-	ChangedAt    *time.Time `gorm:"column:changed_at"`
+	CredentialID string    `gorm:"column:credential_id;primaryKey"`
+	Purpose      string    `gorm:"column:purpose;primaryKey"`
+	ListID       string    `gorm:"column:list_id"`
+	Idx          int       `gorm:"column:idx"`
+	AgencyID     string    `gorm:"column:agency_id"`
+	IssuerID     string    `gorm:"column:issuer_id"`
+	CreatedAt    time.Time `gorm:"column:created_at;autoCreateTime:false"`
 }
 
 func (dbCredentialStatus) TableName() string { return "credential_statuses" }
 
 func (m dbCredentialStatus) domain() issuer.StatusRecord {
 	return issuer.StatusRecord{CredentialID: m.CredentialID, Purpose: m.Purpose, ListID: m.ListID, Index: m.Idx,
-		AgencyID: m.AgencyID, IssuerID: m.IssuerID, CreatedAt: m.CreatedAt.UTC(), Reason: m.Reason, ChangedAt: utcOrZero(m.ChangedAt)}
-}
-
-func utcOrZero(t *time.Time) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return t.UTC()
+		AgencyID: m.AgencyID, IssuerID: m.IssuerID, CreatedAt: m.CreatedAt.UTC()}
 }
 
 // AddStatuses implements issuer.StatusStore: Conflict if the credential
