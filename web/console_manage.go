@@ -252,6 +252,22 @@ func (s *Site) showElection(w http.ResponseWriter, r *http.Request, c consoleCtx
 		s.consoleFail(w, r, err)
 		return
 	}
+	// The console manages the agency's own elections; anyone's is public
+	// in the explorer.
+	var dids api.DIDList
+	if err := c.call(s, r, http.MethodGet, "/dids", nil, &dids); err != nil {
+		s.consoleFail(w, r, err)
+		return
+	}
+	own := false
+	for _, rec := range dids.Items {
+		own = own || rec.Did == d.Election.Authority
+	}
+	if !own {
+		s.consoleError(w, r, http.StatusNotFound, "Not your agency's election",
+			"Your agency has no election "+id+". Every election is public in the explorer, at /explorer/elections/"+id+".")
+		return
+	}
 	if err := c.call(s, r, http.MethodGet, "/elections/"+id+"/tally", nil, &d.Tally); err != nil {
 		s.consoleFail(w, r, err)
 		return
