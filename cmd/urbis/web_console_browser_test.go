@@ -20,9 +20,10 @@ func consoleSetup(t *testing.T) (b *browserSession, base, dir string, cli func(.
 	t.Helper()
 	bin := needChromium(t)
 	dir = t.TempDir()
-	base, _, _ = startServe(t, nil, "--data-dir", dir, "--block-interval", "50ms")
+	env := testDatabaseEnv(t) // PostgreSQL when URBIS_TEST_POSTGRES_URL is set
+	base, _, _ = startServe(t, env, "--data-dir", dir, "--block-interval", "50ms")
 	b = newBrowser(t, bin)
-	env := map[string]string{"URBIS_SERVER": base, "URBIS_DATA_DIR": dir}
+	env["URBIS_SERVER"], env["URBIS_DATA_DIR"] = base, dir
 	cli = func(args ...string) string { t.Helper(); return strings.TrimSpace(mustCLI(t, env, args...)) }
 	post = func(path, key, body string) []byte {
 		t.Helper()

@@ -144,8 +144,9 @@ func newConsoleAgency(t *testing.T, base string, cli func(...string) string, dir
 // wrong key; sign-out; the key never in a page, an address or the log.
 func TestConsoleSession(t *testing.T) {
 	dir := t.TempDir()
-	base, logs, _ := startServe(t, nil, "--data-dir", dir)
-	env := map[string]string{"URBIS_SERVER": base, "URBIS_DATA_DIR": dir}
+	env := testDatabaseEnv(t) // PostgreSQL when URBIS_TEST_POSTGRES_URL is set
+	base, logs, _ := startServe(t, env, "--data-dir", dir)
+	env["URBIS_SERVER"], env["URBIS_DATA_DIR"] = base, dir
 	key := strings.TrimSpace(mustCLI(t, env, "agency", "create", "--name", "Civil Registry", "--output", "key"))
 
 	c := &consoleClient{t: t, base: base}
@@ -268,8 +269,9 @@ func mustCLI(t *testing.T, env map[string]string, args ...string) string {
 // or elections.
 func TestConsolePages(t *testing.T) {
 	dir := t.TempDir()
-	base, _, _ := startServe(t, nil, "--data-dir", dir, "--block-interval", "50ms")
-	env := map[string]string{"URBIS_SERVER": base, "URBIS_DATA_DIR": dir}
+	env := testDatabaseEnv(t)
+	base, _, _ := startServe(t, env, "--data-dir", dir, "--block-interval", "50ms")
+	env["URBIS_SERVER"], env["URBIS_DATA_DIR"] = base, dir
 	cli := func(args ...string) string { t.Helper(); return strings.TrimSpace(mustCLI(t, env, args...)) }
 	a := newConsoleAgency(t, base, cli, dir, "Agency A", "ResidentCredential")
 	b := newConsoleAgency(t, base, cli, dir, "Agency B", "ParkingPermit")
