@@ -184,6 +184,16 @@ func TestEveryRouteExample(t *testing.T) {
 								}
 								path = strings.ReplaceAll(path, "{"+prm.Value.Name+"}", v)
 							}
+							// Required query parameters take their example.
+							q := url.Values{}
+							for _, prm := range op.Parameters {
+								if prm.Value.In == "query" && prm.Value.Required {
+									q.Set(prm.Value.Name, fmt.Sprint(prm.Value.Example))
+								}
+							}
+							if len(q) > 0 {
+								path += "?" + q.Encode()
+							}
 							switch op.OperationID {
 							case "submitOperation":
 								body = fx.freshOperation(t)

@@ -19,6 +19,8 @@ type Issuers interface {
 	List(ctx context.Context, agencyID string) ([]issuer.Instance, error)
 	Issue(ctx context.Context, agencyID, issuerID string, cred map[string]any, opts issuer.IssueOptions) (issuer.Issued, error)
 	SetStatus(ctx context.Context, agencyID, credentialID, status string) error
+	SetStatusReason(ctx context.Context, agencyID, credentialID, status, reason string) error
+	Credentials(ctx context.Context, agencyID string, f issuer.CredentialSearch) ([]issuer.IssuedCredential, error)
 	StatusList(ctx context.Context, listID string) (issuer.StatusList, error)
 	StatusListToken(ctx context.Context, listID string) (token string, version uint64, err error)
 	AnchorProof(ctx context.Context, agencyID, ref string) (issuer.AnchorState, error)

@@ -310,6 +310,45 @@ func (e IssueOptionsFormat) Valid() bool {
 	}
 }
 
+// Defines values for IssuedCredentialStatus.
+const (
+	IssuedCredentialStatusActive    IssuedCredentialStatus = "active"
+	IssuedCredentialStatusRevoked   IssuedCredentialStatus = "revoked"
+	IssuedCredentialStatusSuspended IssuedCredentialStatus = "suspended"
+)
+
+// Valid indicates whether the value is a known member of the IssuedCredentialStatus enum.
+func (e IssuedCredentialStatus) Valid() bool {
+	switch e {
+	case IssuedCredentialStatusActive:
+		return true
+	case IssuedCredentialStatusRevoked:
+		return true
+	case IssuedCredentialStatusSuspended:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IssuedCredentialStatusPurposes.
+const (
+	IssuedCredentialStatusPurposesRevocation IssuedCredentialStatusPurposes = "revocation"
+	IssuedCredentialStatusPurposesSuspension IssuedCredentialStatusPurposes = "suspension"
+)
+
+// Valid indicates whether the value is a known member of the IssuedCredentialStatusPurposes enum.
+func (e IssuedCredentialStatusPurposes) Valid() bool {
+	switch e {
+	case IssuedCredentialStatusPurposesRevocation:
+		return true
+	case IssuedCredentialStatusPurposesSuspension:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for IssuerInstanceFormat.
 const (
 	IssuerInstanceFormatDcSdJwt   IssuerInstanceFormat = "dc+sd-jwt"
@@ -1280,6 +1319,37 @@ type IssueOptions struct {
 // IssueOptionsFormat Picks among the agency's issuer instances for credential.issuer.
 type IssueOptionsFormat string
 
+// IssuedCredential defines model for IssuedCredential.
+type IssuedCredential struct {
+	// Id Example: urn:uuid:0f1d6e7a-3a63-4d0e-9f4b-6c2b8a1e5d20
+	Id       string    `json:"id"`
+	IssuedAt time.Time `json:"issuedAt"`
+
+	// IssuerId The issuer instance that issued it.
+	IssuerId string `json:"issuerId"`
+
+	// Reason The reason given with its last status change, if any.
+	Reason *string                `json:"reason,omitempty"`
+	Status IssuedCredentialStatus `json:"status"`
+
+	// StatusChangedAt When its status last changed through POST /credentials/status.
+	StatusChangedAt *time.Time `json:"statusChangedAt,omitempty"`
+
+	// StatusPurposes The purposes of its status entries.
+	StatusPurposes []IssuedCredentialStatusPurposes `json:"statusPurposes"`
+}
+
+// IssuedCredentialStatus defines model for IssuedCredential.Status.
+type IssuedCredentialStatus string
+
+// IssuedCredentialStatusPurposes defines model for IssuedCredential.StatusPurposes.
+type IssuedCredentialStatusPurposes string
+
+// IssuedCredentialList defines model for IssuedCredentialList.
+type IssuedCredentialList struct {
+	Items []IssuedCredential `json:"items"`
+}
+
 // IssuerAccreditations defines model for IssuerAccreditations.
 type IssuerAccreditations struct {
 	Accreditations []Accreditation `json:"accreditations"`
@@ -1674,6 +1744,11 @@ type Schema struct {
 	Type      string                 `json:"type"`
 }
 
+// SchemaList defines model for SchemaList.
+type SchemaList struct {
+	Items []Schema `json:"items"`
+}
+
 // Settlement defines model for Settlement.
 type Settlement struct {
 	From        time.Time         `json:"from"`
@@ -1781,6 +1856,9 @@ type UpdateCredentialStatusRequest struct {
 	// CredentialId The `id` of a credential the agency issued.
 	CredentialId     string                   `json:"credentialId"`
 	CredentialStatus []CredentialStatusUpdate `json:"credentialStatus"`
+
+	// Reason Why the status changes, for the agency's own records (kept off chain, listed by `GET /credentials`). Keep personal data out of it.
+	Reason *string `json:"reason,omitempty"`
 }
 
 // VPPresented defines model for VPPresented.
@@ -1998,6 +2076,18 @@ type ResolveDIDParams struct {
 // ResolveDIDParamsPublicKeyFormat defines parameters for ResolveDID.
 type ResolveDIDParamsPublicKeyFormat string
 
+// ListCredentialsParams defines parameters for ListCredentials.
+type ListCredentialsParams struct {
+	// Q A part of the credential's id (case-insensitive).
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// IssuerId Only credentials issued by this issuer instance of the agency.
+	IssuerId *string `form:"issuerId,omitempty" json:"issuerId,omitempty"`
+
+	// Limit At most this many credentials (default 50).
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
 // GetCurrencyHistoryParams defines parameters for GetCurrencyHistory.
 type GetCurrencyHistoryParams struct {
 	// After The `next` cursor of the previous page.
@@ -2020,6 +2110,12 @@ type GetSettlementParams struct {
 type SubmitOperationParams struct {
 	// Wait Wait for the commit (bounded).
 	Wait *bool `form:"wait,omitempty" json:"wait,omitempty"`
+}
+
+// ListSchemasParams defines parameters for ListSchemas.
+type ListSchemasParams struct {
+	// Type The credential type.
+	Type string `form:"type" json:"type"`
 }
 
 // GetStatusListParams defines parameters for GetStatusList.
@@ -3164,6 +3260,9 @@ type ServerInterface interface {
 	// GetAgency The calling agency
 	// (GET /agency)
 	GetAgency(c *gin.Context)
+	// ListCredentials Search the credentials the agency issued
+	// (GET /credentials)
+	ListCredentials(c *gin.Context, params ListCredentialsParams)
 	// DeriveCredential Derive a credential that discloses only chosen claims (W3C VC-API holder)
 	// (POST /credentials/derive)
 	DeriveCredential(c *gin.Context)
@@ -3323,6 +3422,9 @@ type ServerInterface interface {
 	// GetOperationProof Inclusion proof of a committed operation
 	// (GET /registry/operations/{hash}/proof)
 	GetOperationProof(c *gin.Context, hash OpHash)
+	// ListSchemas The schemas registered on chain for a credential type
+	// (GET /schemas)
+	ListSchemas(c *gin.Context, params ListSchemasParams)
 	// RegisterSchema Register a credential schema, signed by one of the agency's DIDs
 	// (POST /schemas)
 	RegisterSchema(c *gin.Context)
@@ -3477,6 +3579,49 @@ func (siw *ServerInterfaceWrapper) GetAgency(c *gin.Context) {
 	}
 
 	siw.Handler.GetAgency(c)
+}
+
+// ListCredentials operation middleware
+func (siw *ServerInterfaceWrapper) ListCredentials(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCredentialsParams
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", c.Request.URL.Query(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter q: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "issuerId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "issuerId", c.Request.URL.Query(), &params.IssuerId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter issuerId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListCredentials(c, params)
 }
 
 // DeriveCredential operation middleware
@@ -4592,6 +4737,33 @@ func (siw *ServerInterfaceWrapper) GetOperationProof(c *gin.Context) {
 	siw.Handler.GetOperationProof(c, hash)
 }
 
+// ListSchemas operation middleware
+func (siw *ServerInterfaceWrapper) ListSchemas(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListSchemasParams
+
+	// ------------- Required query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "type", c.Request.URL.Query(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter type: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListSchemas(c, params)
+}
+
 // RegisterSchema operation middleware
 func (siw *ServerInterfaceWrapper) RegisterSchema(c *gin.Context) {
 
@@ -4941,6 +5113,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/registry/head", wrapper.GetRegistryHead)
 	router.GET(options.BaseURL+"/registry/blocks/:height", wrapper.GetBlock)
 	router.GET(options.BaseURL+"/trust/issuers/:did", wrapper.GetIssuerAccreditations)
+	router.GET(options.BaseURL+"/credentials", wrapper.ListCredentials)
+	router.GET(options.BaseURL+"/schemas", wrapper.ListSchemas)
 	router.POST(options.BaseURL+"/schemas", wrapper.RegisterSchema)
 	router.GET(options.BaseURL+"/schemas/:id", wrapper.GetSchema)
 	router.GET(options.BaseURL+"/issuers", wrapper.ListIssuers)

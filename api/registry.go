@@ -30,6 +30,8 @@ type Chain interface {
 	Accreditations(ctx context.Context, issuer string) ([]registry.Accreditation, error)
 	AccreditationHistory(ctx context.Context, id string) ([]registry.AccreditationEvent, error)
 	Schema(ctx context.Context, id string) (registry.Schema, error)
+	// SchemasByType returns the schemas registered for typ, oldest first.
+	SchemasByType(ctx context.Context, typ string) ([]registry.Schema, error)
 	// StatusUpdateAt returns the status.update of a status list bit in
 	// force at t; found is false when there is none.
 	StatusUpdateAt(ctx context.Context, list string, index int, purpose string, t time.Time) (u registry.StatusUpdate, found bool, err error)

@@ -36,7 +36,11 @@ func (s *Server) UpdateCredentialStatus(c *gin.Context) {
 		s.abortWithError(c, errkind.Field(errkind.Invalid, "/credentialStatus/0/type", "%q; want %s", t, statuslist.TypeEntry))
 		return
 	}
-	err := s.issuers.SetStatus(c.Request.Context(), a.ID, req.CredentialId, string(req.CredentialStatus[0].Status))
+	reason := ""
+	if req.Reason != nil {
+		reason = *req.Reason
+	}
+	err := s.issuers.SetStatusReason(c.Request.Context(), a.ID, req.CredentialId, string(req.CredentialStatus[0].Status), reason)
 	if err != nil {
 		s.abortWithError(c, bodyPointer(err))
 		return

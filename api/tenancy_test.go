@@ -254,6 +254,29 @@ var tenancyReads = map[string]readCase{
 			t.Errorf("owner: got %d %s; want 200", resp.StatusCode, b)
 		}
 	},
+	"GET /credentials": func(t *testing.T, e *env, a *tenantA) {
+		// B searches for A's credential by its id and by A's instance:
+		// nothing; A finds it with the same searches.
+		for _, q := range []string{"", "?q=" + url.QueryEscape(a.credID), "?issuerId=" + url.QueryEscape(a.issuerID)} {
+			for _, who := range []struct {
+				key  string
+				want bool
+			}{{e.otherKey, false}, {e.key, true}} {
+				resp, b := e.do(t, http.MethodGet, "/credentials"+q, who.key, "")
+				var out struct{ Items []struct{ Id string } }
+				if err := json.Unmarshal(b, &out); err != nil || resp.StatusCode != http.StatusOK {
+					t.Fatalf("GET /credentials%s: got %d %s; want 200", q, resp.StatusCode, b)
+				}
+				var got []string
+				for _, it := range out.Items {
+					got = append(got, it.Id)
+				}
+				if contains(got, a.credID) != who.want {
+					t.Errorf("GET /credentials%s as %s: got %v; want A's %s listed: %v", q, map[bool]string{false: "B", true: "A"}[who.want], got, a.credID, who.want)
+				}
+			}
+		}
+	},
 	"GET /issuers": func(t *testing.T, e *env, a *tenantA) {
 		own := e.createIssuer(t, e.otherKey, e.newDID(t, e.otherKey, "Ed25519"), "ldp_vc", tenancyType)
 		got := e.issuerIDs(t, e.otherKey)

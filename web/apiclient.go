@@ -21,6 +21,7 @@ type problemError struct {
 	Status int    `json:"status"`
 	Title  string `json:"title"`
 	Detail string `json:"detail"`
+	Field  string `json:"field"` // the offending input, a JSON pointer or parameter name
 	Route  string `json:"-"`
 }
 
@@ -35,6 +36,12 @@ func (c apiClient) get(from *http.Request, path string, out any) error {
 }
 
 func (c apiClient) do(from *http.Request, method, path string, body io.Reader, out any) error {
+	return c.doAs(from, "", method, path, body, out)
+}
+
+// doAs is do with bearer, when not empty, as the API key (the agency
+// console's calls on behalf of its signed-in agency).
+func (c apiClient) doAs(from *http.Request, bearer, method, path string, body io.Reader, out any) error {
 	req, err := http.NewRequestWithContext(from.Context(), method, path, body)
 	if err != nil {
 		return fmt.Errorf("web: API request %s %s: %w", method, path, err)
@@ -49,6 +56,9 @@ func (c apiClient) do(from *http.Request, method, path string, body io.Reader, o
 		}
 	}
 	req.Header.Set("Accept", "application/json")
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -1,5 +1,5 @@
 // Package web serves the pages people use: the public registry explorer,
-// the verifier's page and (later) the agency console. The pages are Go
+// the verifier's page and the agency console. The pages are Go
 // html/template files and plain CSS and JavaScript, embedded in the
 // binary. They read and write only through the REST API that openapi.yaml
 // describes: the server side calls the API's own http.Handler in process
@@ -50,6 +50,8 @@ type Site struct {
 	clock func() time.Time
 	pages map[string]*template.Template
 	mux   *http.ServeMux
+	// sessions are the agency console's signed-in agencies (console.go).
+	sessions *sessions
 }
 
 // New parses the templates and returns the site.
@@ -64,6 +66,7 @@ func New(cfg Config) (*Site, error) {
 		cfg.Clock = time.Now
 	}
 	s := &Site{api: apiClient{h: cfg.API}, log: cfg.Logger, clock: cfg.Clock, pages: map[string]*template.Template{}}
+	s.sessions = newSessions(cfg.Clock)
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -86,7 +89,7 @@ func New(cfg Config) (*Site, error) {
 	m := http.NewServeMux()
 	m.Handle("GET /assets/", http.StripPrefix("/assets/", assets(static)))
 	m.HandleFunc("GET /{$}", s.home)
-	m.HandleFunc("GET /console", s.console)
+	s.consoleRoutes(m)
 	s.routes(m)
 	m.HandleFunc("GET /", s.notFound)
 	s.mux = m
@@ -232,10 +235,4 @@ func (s *Site) notFound(w http.ResponseWriter, r *http.Request) {
 
 func (s *Site) home(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "home", page{Title: "Urbis"})
-}
-
-// console is the agency console's place in the site; the console itself
-// is not built yet (issue 8, second part).
-func (s *Site) console(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "console", page{Title: "Agency console", Nav: "console"})
 }

@@ -51,6 +51,7 @@ func TestWebPages(t *testing.T) {
 		{"/explorer/nope", 404, "There is no page at this address"},
 		{"/verify", 200, "Ask a wallet"},
 		{"/console", 200, "Agency console"},
+		{"/console/nope", 404, "no console page"},
 	}
 	for _, c := range cases {
 		t.Run(c.path, func(t *testing.T) {

@@ -29,6 +29,11 @@ type StatusRecord struct {
 	AgencyID     string
 	IssuerID     string
 	CreatedAt    time.Time
+	// Reason and ChangedAt are the reason given with the last change of
+	// this entry through SetStatusReason and when it was made (zero if
+	// never changed).
+	Reason    string
+	ChangedAt time.Time
 }
 
 // StatusStore keeps the status entries of issued credentials.
@@ -39,6 +44,12 @@ type StatusStore interface {
 	Statuses(ctx context.Context, agencyID, credentialID string) ([]StatusRecord, error)
 	// ListRecord returns one entry of list listID; NotFound if none.
 	ListRecord(ctx context.Context, listID string) (StatusRecord, error)
+	// SearchStatuses returns every entry of at most f.Limit of agencyID's
+	// credentials that match f, newest credential first.
+	SearchStatuses(ctx context.Context, agencyID string, f CredentialSearch) ([]StatusRecord, error)
+	// NoteStatus records reason and time at on agencyID's entry of
+	// credentialID for purpose; nothing if there is no such entry.
+	NoteStatus(ctx context.Context, agencyID, credentialID, purpose, reason string, at time.Time) error
 }
 
 // Lists allocates status list indexes and changes statuses
