@@ -42,28 +42,10 @@ func (c apiClient) do(from *http.Request, method, path string, body io.Reader, o
 // doAs is do with bearer, when not empty, as the API key (the agency
 // console's calls on behalf of its signed-in agency).
 func (c apiClient) doAs(from *http.Request, bearer, method, path string, body io.Reader, out any) error {
-	req, err := http.NewRequestWithContext(from.Context(), method, path, body)
+	rec, err := c.serve(from, bearer, method, path, body)
 	if err != nil {
-		return fmt.Errorf("web: API request %s %s: %w", method, path, err)
+		return err
 	}
-	// The API sees the visitor: its rate limit counts them as it counts
-	// their own calls.
-	req.RemoteAddr = from.RemoteAddr
-	req.Host = from.Host
-	for _, h := range []string{"X-Forwarded-For", "X-Real-Ip"} {
-		if v := from.Header.Get(h); v != "" {
-			req.Header.Set(h, v)
-		}
-	}
-	req.Header.Set("Accept", "application/json")
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	rec := &recorder{header: http.Header{}, code: http.StatusOK}
-	c.h.ServeHTTP(rec, req)
 	if rec.code >= 400 {
 		pe := &problemError{Status: rec.code, Route: method + " " + path}
 		_ = json.Unmarshal(rec.body.Bytes(), pe)
@@ -105,4 +87,44 @@ func (r *recorder) WriteHeader(code int) {
 func (r *recorder) Write(b []byte) (int, error) {
 	r.WriteHeader(http.StatusOK)
 	return r.body.Write(b)
+}
+
+// call is do for routes whose error answers the page shows as they are
+// (a verification that failed answers 422 with its checks): it returns
+// the status and the body, and an error only when the request cannot be
+// made.
+func (c apiClient) call(from *http.Request, method, path string, body io.Reader) (int, []byte, error) {
+	rec, err := c.serve(from, "", method, path, body)
+	if err != nil {
+		return 0, nil, err
+	}
+	return rec.code, rec.body.Bytes(), nil
+}
+
+// serve makes the API request on behalf of the visitor's request from,
+// with bearer, when not empty, as the API key.
+func (c apiClient) serve(from *http.Request, bearer, method, path string, body io.Reader) (*recorder, error) {
+	req, err := http.NewRequestWithContext(from.Context(), method, path, body)
+	if err != nil {
+		return nil, fmt.Errorf("web: API request %s %s: %w", method, path, err)
+	}
+	// The API sees the visitor: its rate limit counts them as it counts
+	// their own calls.
+	req.RemoteAddr = from.RemoteAddr
+	req.Host = from.Host
+	for _, h := range []string{"X-Forwarded-For", "X-Real-Ip"} {
+		if v := from.Header.Get(h); v != "" {
+			req.Header.Set(h, v)
+		}
+	}
+	req.Header.Set("Accept", "application/json")
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	rec := &recorder{header: http.Header{}, code: http.StatusOK}
+	c.h.ServeHTTP(rec, req)
+	return rec, nil
 }

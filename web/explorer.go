@@ -33,6 +33,7 @@ func (s *Site) routes(m *http.ServeMux) {
 	m.HandleFunc("GET /explorer/parcels/{id}", s.parcel)
 	m.HandleFunc("GET /explorer/elections/{id}", s.election)
 	m.HandleFunc("GET /verify", s.verify)
+	m.HandleFunc("POST /verify", s.verifyPaste)
 }
 
 type explorerData struct {

@@ -127,5 +127,19 @@ func TestBrowserVerifier(t *testing.T) {
 	if got := b.text("#paste-checks"); !strings.Contains(got, "It has not been revoked or suspended") && !strings.Contains(got, "It is within its validity period") {
 		t.Errorf("pasted credential checks: got %q; want the checks in plain words", got)
 	}
-	b.fitsPhone(base+"/verify", "05-verify-phone")
+
+	// A credential changed after issuance: the page says which check
+	// failed, and the browser logs no error (the harness fails on one).
+	tampered := compact[:len(compact)-4] + "AAAA"
+	if tampered == compact {
+		tampered = compact[:len(compact)-4] + "BBBB"
+	}
+	b.run("paste a tampered credential", chromedp.SetValue(chromedp.CSS("#paste-text"), tampered),
+		chromedp.Click(chromedp.CSS(`#paste-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#paste-verdict.bad")))
+	b.shot("05-pasted-tampered")
+	if got := b.text("#paste-checks"); !strings.Contains(got, "The signature does not verify") {
+		t.Errorf("tampered credential checks: got %q; want the failed signature in plain words", got)
+	}
+	b.fitsPhone(base+"/verify", "06-verify-phone")
 }

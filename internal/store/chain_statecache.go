@@ -3,8 +3,9 @@ package store
 import "sync"
 
 // stateCacheSize bounds the DIDs the state cache holds (about 1 KiB
-// each); when it is full, it starts again empty.
-const stateCacheSize = 50_000
+// each); when it is full, it starts again empty. Small, as a replay of
+// a chain of a million creates fills it with DIDs it will not see again.
+const stateCacheSize = 16_384
 
 // stateCache holds the latest committed version (nil: none) and the nonce
 // of recently used DIDs, so that a block's Prefetch does not read them

@@ -1,28 +1,12 @@
-// Plain words for the named checks of a verification (docs/CREDENTIALS.md
-// "The checks", docs/OID4VP.md "What is checked"), and a list renderer
-// the verifier's page uses for every result.
+// A list renderer for the named checks of a verification, in the plain
+// words web/checks.go gives the page (docs/CREDENTIALS.md "The checks",
+// docs/OID4VP.md "What is checked"); the verifier's page uses it for the
+// OpenID4VP answers it polls.
 'use strict';
 window.UrbisChecks = (function () {
-  const words = {
-    credential: ['The credential is well formed.', 'The credential is not well formed'],
-    proof: ['The signature is genuine: the credential is exactly as its issuer signed it.', 'The signature does not verify: the credential was changed, or its issuer did not sign it'],
-    issuer: ['The issuer is who it says: its DID resolves and holds the key that signed.', 'The issuer could not be confirmed'],
-    accreditation: ['The issuer was accredited by the city for this kind of credential when it issued it.', 'The issuer was not accredited for this kind of credential when it issued it'],
-    schema: ['The contents have the form the city registered for this kind of credential.', 'The contents do not have the registered form'],
-    validity: ['It is within its validity period.', 'It is not within its validity period'],
-    status: ['It has not been revoked or suspended.', 'It has been revoked or suspended, or its status could not be read'],
-    presentation: ['The presentation is well formed.', 'The presentation is not well formed'],
-    challenge: ['It answers this very request (its one-time nonce), so it is not a replay.', 'It does not answer this request\'s nonce: it may be a replay'],
-    domain: ['It was made for this service.', 'It was made for another service'],
-    holder: ['The holder signed the presentation.', 'The holder\'s signature does not verify'],
-    credentials: ['Every credential in it verifies.', 'A credential in it does not verify'],
-    holderBinding: ['The credentials belong to the person who presented them.', 'The credentials are not bound to the person who presented them'],
-    format: ['It is in the format asked for.', 'It is not in the format asked for'],
-    query: ['It is the kind of credential asked for and shows what was asked.', 'It is not what was asked for'],
-    request: ['Everything the request asked for was answered.', 'Not everything the request asked for was answered'],
-    wallet: ['The wallet answered.', 'The wallet declined to answer'],
-    expiry: ['The wallet answered in time.', 'The request expired before the wallet answered']
-  };
+  // The words come from the server (web/checks.go), as JSON in the page.
+  const el = document.getElementById('check-words');
+  const words = el ? JSON.parse(el.textContent) : {};
 
   function item(cls, title, detail) {
     const li = document.createElement('li');

@@ -1,8 +1,8 @@
 // The verifier's page: creates an OpenID4VP presentation request through
 // POST /verifier/requests with the service's API key (kept only in this
 // page's memory), shows its QR code, polls GET /verifier/requests/{id}
-// until the wallet answers, and shows each check in plain words. The paste
-// box verifies through POST /credentials/verify or /presentations/verify.
+// until the wallet answers, and shows each check in plain words. (The
+// paste box is a plain form the server answers.)
 'use strict';
 (function () {
   let apiKey = '';
@@ -139,53 +139,5 @@
     setVerdict('wait', 'Waiting for the wallet… Scan the QR code with it.');
     $('vp-request').classList.remove('hidden');
     polling = window.setInterval(function () { poll(req.id); }, 1500);
-  });
-
-  // The paste box.
-  $('paste-form').addEventListener('submit', async function (ev) {
-    ev.preventDefault();
-    const verdict = $('paste-verdict');
-    const list = $('paste-checks');
-    const kind = $('paste-kind').value;
-    const text = $('paste-text').value.trim();
-    list.textContent = '';
-    verdict.classList.remove('hidden');
-    if (!text) {
-      verdict.className = 'verdict bad';
-      verdict.textContent = 'Paste a credential or presentation first.';
-      return;
-    }
-    let value = text;
-    if (text.startsWith('{')) {
-      try { value = JSON.parse(text); } catch (e) {
-        verdict.className = 'verdict bad';
-        verdict.textContent = 'That is not valid JSON: ' + e.message;
-        return;
-      }
-    }
-    let r;
-    if (kind === 'presentation') {
-      const options = {};
-      if ($('paste-challenge').value.trim()) { options.challenge = $('paste-challenge').value.trim(); }
-      if ($('paste-domain').value.trim()) { options.domain = $('paste-domain').value.trim(); }
-      r = await call('POST', '/presentations/verify', { verifiablePresentation: value, options: options });
-    } else {
-      r = await call('POST', '/credentials/verify', { verifiableCredential: value });
-    }
-    const res = r.data || {};
-    if (r.status !== 200 && r.status !== 422) {
-      verdict.className = 'verdict bad';
-      verdict.textContent = 'Not checked: ' + problemText(res, r.status);
-      return;
-    }
-    window.UrbisChecks.render(list, res);
-    (res.credentials || []).forEach(function (c, i) {
-      const li = document.createElement('li');
-      li.className = c.verified ? 'pass' : 'fail';
-      li.textContent = 'Credential ' + (i + 1) + ' in the presentation: ' + (c.verified ? 'verified' : 'not verified: ' + ((c.errors && c.errors[0]) ? c.errors[0].detail : ''));
-      list.append(li);
-    });
-    verdict.className = res.verified ? 'verdict ok' : 'verdict bad';
-    verdict.textContent = res.verified ? 'Verified: every check passed.' : 'Not verified: a check failed (marked ✗ below).';
   });
 })();
