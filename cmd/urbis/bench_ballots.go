@@ -178,7 +178,9 @@ func (p *program) benchBallots(ctx context.Context, cfg benchBallotsConfig) erro
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan error, 1)
 	go func() { done <- engine.Run(runCtx) }()
-	defer func() { stop(); <-done }()
+	var stopOnce sync.Once
+	stopEngine := func() { stopOnce.Do(func() { stop(); <-done }) }
+	defer stopEngine()
 
 	res := benchBallotsResult{Ballots: cfg.n, Blind: min(cfg.blind, cfg.n), Cores: runtime.NumCPU()}
 	var (
@@ -283,8 +285,11 @@ func (p *program) benchBallots(ctx context.Context, cfg benchBallotsConfig) erro
 	}
 	fmt.Fprintf(p.stderr, "  %.1f s\nrecounting from the blocks ...\n", res.Seconds)
 
-	// The recount is what any node would run on its copy of the chain:
-	// give back what the cast phase no longer needs first.
+	// The recount is what any node would run on its copy of the chain
+	// (urbis election recount): stop the engine, and give back what the
+	// cast phase no longer needs (its caches) first.
+	stopEngine()
+	engine = nil
 	debug.FreeOSMemory()
 	start = time.Now()
 	rc, err := vote.RecountFromBlocks(ctx, db, election, nil)
