@@ -214,14 +214,14 @@ func (t *Trust) ValidateSubjects(s registry.Schema, subjects []map[string]any) e
 		if len(subjects) > 1 {
 			field = fmt.Sprintf("/%d%s", i, field)
 		}
-		return errkind.Field(errkind.Unprocessable, field, "does not match schema %s of %s: %s", s.ID, s.Type, leafMessage(leaf))
+		return errkind.Field(errkind.Unprocessable, field, "does not match schema %s of %s: %s", s.ID, s.Type, SchemaLeafMessage(leaf))
 	}
 	return nil
 }
 
-// leafMessage is the last line of a leaf validation error, without its
-// location prefix: "got number, want string".
-func leafMessage(e *jsonschema.ValidationError) string {
+// SchemaLeafMessage is the last line of a leaf JSON Schema validation
+// error, without its location prefix: "got number, want string".
+func SchemaLeafMessage(e *jsonschema.ValidationError) string {
 	msg := strings.TrimSpace(e.Error())
 	if i := strings.LastIndex(msg, "\n"); i >= 0 {
 		msg = msg[i+1:]

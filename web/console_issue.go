@@ -18,6 +18,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 
 	"github.com/urbis-id/urbis/api"
+	"github.com/urbis-id/urbis/verifiers"
 )
 
 // The issue form: generated from the JSON Schema registered on chain for
@@ -292,7 +293,7 @@ func validateClaims(sch map[string]any, claims map[string]any, fields []formFiel
 			}
 			continue
 		}
-		msg := leafText(leaf)
+		msg := verifiers.SchemaLeafMessage(leaf)
 		if len(leaf.InstanceLocation) == 0 || !setFieldError(fields, leaf.InstanceLocation[0], msg) {
 			others = append(others, msg)
 		}
@@ -306,6 +307,7 @@ func (noLoader) Load(url string) (any, error) {
 	return nil, fmt.Errorf("schema refers to %s; registered schemas are self-contained", url)
 }
 
+// leaves returns the errors at the bottom of e's tree of causes.
 func leaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
 	if len(e.Causes) == 0 {
 		return []*jsonschema.ValidationError{e}
@@ -315,21 +317,6 @@ func leaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
 		out = append(out, leaves(c)...)
 	}
 	return out
-}
-
-// leafText is a leaf error's message without its location.
-func leafText(e *jsonschema.ValidationError) string {
-	msg := strings.TrimSpace(e.Error())
-	if i := strings.LastIndex(msg, "\n"); i >= 0 {
-		msg = msg[i+1:]
-	}
-	msg = strings.TrimPrefix(strings.TrimSpace(msg), "- ")
-	if strings.HasPrefix(msg, "at '") {
-		if j := strings.Index(msg, "': "); j >= 0 {
-			msg = msg[j+3:]
-		}
-	}
-	return msg
 }
 
 // setFieldError puts msg on the field of property name, if there is one
