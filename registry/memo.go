@@ -17,7 +17,14 @@ const memoSize = 1 << 16
 // so that a check a program made ahead of the block (Precheck) is not
 // made again when the operation is applied. It forgets the oldest id
 // when full; a forgotten id only costs the check again.
-type checkMemo struct {
+type checkMemo struct{ *digestSet }
+
+func newCheckMemo(size int) *checkMemo { return &checkMemo{newDigestSet(size)} }
+
+// digestSet is a set of at most a fixed number of 32-byte digests: it
+// forgets the oldest when full. The check memo and the verified-signature
+// cache keep theirs in one.
+type digestSet struct {
 	mu   sync.Mutex
 	set  map[[32]byte]struct{}
 	ring [][32]byte
@@ -25,18 +32,18 @@ type checkMemo struct {
 	next int
 }
 
-func newCheckMemo(size int) *checkMemo {
-	return &checkMemo{set: make(map[[32]byte]struct{}), ring: make([][32]byte, size), used: make([]bool, size)}
+func newDigestSet(size int) *digestSet {
+	return &digestSet{set: make(map[[32]byte]struct{}), ring: make([][32]byte, size), used: make([]bool, size)}
 }
 
-func (c *checkMemo) has(k [32]byte) bool {
+func (c *digestSet) has(k [32]byte) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	_, ok := c.set[k]
 	return ok
 }
 
-func (c *checkMemo) add(k [32]byte) {
+func (c *digestSet) add(k [32]byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.set[k]; ok {

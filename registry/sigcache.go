@@ -6,7 +6,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/sha256"
-	"sync"
 )
 
 // sigCacheSize bounds the signatures the machine remembers as verified:
@@ -20,17 +19,9 @@ const sigCacheSize = 1 << 16
 // any state: the machine still resolves the key from state and only
 // skips the arithmetic. It forgets the oldest pair when full. Pairs are
 // kept as the SHA-256 of the hash and the key (32 bytes each).
-type sigCache struct {
-	mu   sync.Mutex
-	set  map[[32]byte]struct{}
-	ring [][32]byte
-	used []bool
-	next int
-}
+type sigCache struct{ digests *digestSet }
 
-func newSigCache(size int) *sigCache {
-	return &sigCache{set: make(map[[32]byte]struct{}), ring: make([][32]byte, size), used: make([]bool, size)}
-}
+func newSigCache(size int) *sigCache { return &sigCache{newDigestSet(size)} }
 
 func sigKey(hash string, pub crypto.PublicKey) ([32]byte, bool) {
 	var b []byte
@@ -55,31 +46,13 @@ func sigKey(hash string, pub crypto.PublicKey) ([32]byte, bool) {
 
 func (c *sigCache) has(hash string, pub crypto.PublicKey) bool {
 	k, ok := sigKey(hash, pub)
-	if !ok {
-		return false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	_, ok = c.set[k]
-	return ok
+	return ok && c.digests.has(k)
 }
 
 func (c *sigCache) add(hash string, pub crypto.PublicKey) {
-	k, ok := sigKey(hash, pub)
-	if !ok {
-		return
+	if k, ok := sigKey(hash, pub); ok {
+		c.digests.add(k)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.set[k]; ok {
-		return
-	}
-	if c.used[c.next] {
-		delete(c.set, c.ring[c.next])
-	}
-	c.ring[c.next], c.used[c.next] = k, true
-	c.next = (c.next + 1) % len(c.ring)
-	c.set[k] = struct{}{}
 }
 
 // preverify verifies p's signature with the key state gives its signer

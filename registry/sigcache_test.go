@@ -25,7 +25,7 @@ func TestSigCache(t *testing.T) {
 		t.Errorf("after a third pair: op1 %v, op2 %v, op3 %v; want false, true, true",
 			c.has("op1", pub1), c.has("op2", pub1), c.has("op3", pub2))
 	}
-	if len(c.set) != 2 {
-		t.Errorf("cache holds %d pairs; want 2", len(c.set))
+	if len(c.digests.set) != 2 {
+		t.Errorf("cache holds %d pairs; want 2", len(c.digests.set))
 	}
 }
