@@ -32,7 +32,7 @@ func (m *Machine) applyOps(ctx context.Context, tx *blockState, h Header, prevRo
 	const sp = "op"
 	rel, canRelease := tx.BlockTx.(savepointReleaser)
 	out := applied{reasons: make([]string, len(ops)), effects: make([][]byte, len(ops)), header: h}
-	if err := m.prefetch(ctx, tx.BlockTx, ops); err != nil {
+	if err := m.prefetch(ctx, tx.BlockTx, ops, tx.c.newSigner); err != nil {
 		return applied{}, err
 	}
 	m.preverifyBatch(ctx, tx, ops)

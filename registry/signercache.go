@@ -4,7 +4,10 @@ import (
 	"container/list"
 	"context"
 	"errors"
+	"strings"
 	"sync"
+
+	"github.com/bits-and-blooms/bloom/v3"
 
 	"github.com/urbis-id/urbis/internal/errkind"
 )
@@ -30,7 +33,26 @@ type signerCache struct {
 	gen   uint64 // bumped by every commit and reset
 	items map[string]*list.Element
 	lru   list.List // of *signerEntry, most recently used first
+
+	// signed holds every DID that holds a nonce in the store, and maybe
+	// others (a Bloom filter): a DID it does not hold has nonce 0, which
+	// spares a read of the store for the first operation of a new
+	// signer (every ballot has one). It is nil until loadSigners has
+	// filled it from the store; the sequencer notes a signer there
+	// before the block that sets its nonce commits (see noteSigner).
+	signed  *bloom.BloomFilter
+	loading []string // noted while loadSigners runs
 }
+
+// Sizing of the signer filter: room for twice the signers in the store
+// when it is loaded, and at least minSignerFilter, at a false-positive
+// rate of 1% (about 1.2 bytes per signer). Past its room the filter
+// answers "maybe" more often, which costs reads, never a wrong nonce.
+const (
+	minSignerFilter     = 1 << 22
+	signerFilterFPRate  = 0.01
+	signerFilterHeadway = 2
+)
 
 // signerEntry is what the cache knows of one signer DID.
 type signerEntry struct {
@@ -121,6 +143,80 @@ func (c *signerCache) committed(b *blockState) {
 	}
 }
 
+// signerLister is a store that can list the DIDs that hold a nonce.
+type signerLister interface {
+	CountSigners(ctx context.Context) (int, error)
+	EachSigner(ctx context.Context, fn func(did string)) error
+}
+
+// beginLoad starts a load of the signer filter: from now on, noted
+// signers are kept for it. Call it before any block is made, then
+// loadSigners.
+func (c *signerCache) beginLoad() {
+	c.mu.Lock()
+	c.loading = []string{}
+	c.mu.Unlock()
+}
+
+// loadSigners fills the signer filter from the store, after beginLoad.
+// Until it returns nil, precheck reads every new signer's nonce from
+// the store. The filter then holds the signers of the store's snapshot
+// and every signer noted since beginLoad, so every signer committed.
+func (c *signerCache) loadSigners(ctx context.Context, st signerLister) error {
+	n, err := st.CountSigners(ctx)
+	if err != nil {
+		c.stopLoading()
+		return err
+	}
+	f := bloom.NewWithEstimates(uint(max(minSignerFilter, signerFilterHeadway*n)), signerFilterFPRate)
+	err = st.EachSigner(ctx, func(did string) { f.AddString(did) })
+	if err != nil {
+		c.stopLoading()
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, did := range c.loading {
+		f.AddString(did)
+	}
+	c.signed, c.loading = f, nil
+	return nil
+}
+
+func (c *signerCache) stopLoading() {
+	c.mu.Lock()
+	c.loading = nil
+	c.mu.Unlock()
+}
+
+// noteSigner records that did may hold a nonce. The sequencer calls it
+// when it sets a nonce, before the block commits, so that the filter
+// holds a signer before the store does.
+func (c *signerCache) noteSigner(did string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.signed != nil:
+		c.signed.AddString(did)
+	case c.loading != nil:
+		c.loading = append(c.loading, did)
+	}
+}
+
+// newSigner reports whether did is a did:key or did:jwk (whose state is
+// its nonce only) that surely holds no nonce in the store: the block
+// need not read it ahead.
+func (c *signerCache) newSigner(did string) bool {
+	return !strings.HasPrefix(did, "did:"+MethodURBIS+":") && c.neverSigned(did)
+}
+
+// neverSigned reports whether did surely holds no nonce in the store.
+func (c *signerCache) neverSigned(did string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.signed != nil && !c.signed.TestString(did)
+}
+
 // reset forgets everything: after a block whose commit may or may not
 // have happened.
 func (c *signerCache) reset() {
@@ -144,6 +240,9 @@ func (s cachedState) Nonce(ctx context.Context, signerDID string) (uint64, error
 	e, ok, gen := s.c.lookup(signerDID)
 	if ok && e.nonceOK {
 		return e.nonce, nil
+	}
+	if s.c.neverSigned(signerDID) {
+		return 0, nil
 	}
 	n, err := s.StateReader.Nonce(ctx, signerDID)
 	if err != nil {
@@ -258,6 +357,12 @@ func (b *blockState) Nonce(ctx context.Context, signerDID string) (uint64, error
 	if k := b.known(signerDID); k.nonceOK {
 		return k.nonce, nil
 	}
+	// Not written in this block either (that would be known).
+	if b.c.neverSigned(signerDID) {
+		e := b.blockEntry(signerDID)
+		e.nonce, e.nonceOK = 0, true
+		return 0, nil
+	}
 	n, err := b.BlockTx.Nonce(ctx, signerDID)
 	if err != nil {
 		return 0, err
@@ -290,6 +395,7 @@ func (b *blockState) LatestDIDVersion(ctx context.Context, did string) (DIDVersi
 
 // SetNonce implements StateTx.
 func (b *blockState) SetNonce(ctx context.Context, signerDID string, n uint64) error {
+	b.c.noteSigner(signerDID)
 	if err := b.BlockTx.SetNonce(ctx, signerDID, n); err != nil {
 		return err
 	}

@@ -99,13 +99,16 @@ type programPrefetcher interface {
 }
 
 // prefetch reads ahead, if tx can, the state of the DIDs ops touch (their
-// signers' and the DIDs they update or deactivate) and the program state
-// keys their kinds say they read.
-func (m *Machine) prefetch(ctx context.Context, tx BlockTx, ops []*parsed) error {
+// signers', except those that skip, if not nil, says are known, and the
+// DIDs they update or deactivate) and the program state keys their kinds
+// say they read.
+func (m *Machine) prefetch(ctx context.Context, tx BlockTx, ops []*parsed, skip func(did string) bool) error {
 	if pf, ok := tx.(prefetcher); ok {
 		dids := make([]string, 0, 2*len(ops))
 		for _, p := range ops {
-			dids = append(dids, p.signerDID)
+			if skip == nil || !skip(p.signerDID) {
+				dids = append(dids, p.signerDID)
+			}
 			switch body := p.body.(type) {
 			case *DIDUpdate:
 				dids = append(dids, body.DID)

@@ -31,6 +31,14 @@ func (s *Solo) Run(ctx context.Context) error {
 		s.close()
 		return err
 	}
+	if st, ok := s.cfg.Store.(signerLister); ok {
+		s.signers.beginLoad()
+		go func() {
+			if err := s.signers.loadSigners(ctx, st); err != nil && ctx.Err() == nil {
+				s.cfg.Logger.Warn("registry: the signer filter did not load; new signers' nonces are read from the store", "err", err)
+			}
+		}()
+	}
 	tick := time.NewTicker(s.cfg.Interval)
 	defer tick.Stop()
 	for {

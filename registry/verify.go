@@ -304,7 +304,7 @@ func (r *replay) block(ctx context.Context, h uint64, f fetched) error {
 	}
 	var root string
 	err := r.fresh.InBlockTx(ctx, func(tx BlockTx) error {
-		if err := r.m.prefetch(ctx, tx, f.ops); err != nil {
+		if err := r.m.prefetch(ctx, tx, f.ops, nil); err != nil {
 			return err
 		}
 		effects := make([][]byte, len(f.ops))

@@ -318,3 +318,29 @@ func (db *DB) SampleDIDs(ctx context.Context, n int) ([]string, error) {
 	}
 	return out, db.chainFail(rows.Err(), "sample DIDs")
 }
+
+// CountSigners returns how many DIDs hold a nonce: those that have
+// signed a committed operation.
+func (db *DB) CountSigners(ctx context.Context) (int, error) {
+	var n int
+	err := db.sql.QueryRowContext(ctx, db.text(newQuery("SELECT COUNT(*) FROM nonces"))).Scan(&n)
+	return n, db.chainFail(err, "count signers")
+}
+
+// EachSigner calls fn with every DID that holds a nonce, in no
+// particular order, from one snapshot of the committed state.
+func (db *DB) EachSigner(ctx context.Context, fn func(did string)) error {
+	rows, err := db.sql.QueryContext(ctx, db.text(newQuery("SELECT signer FROM nonces")))
+	if err != nil {
+		return db.chainFail(err, "list signers")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			return db.chainFail(err, "list signers")
+		}
+		fn(d)
+	}
+	return db.chainFail(rows.Err(), "list signers")
+}
