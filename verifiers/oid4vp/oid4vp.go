@@ -391,10 +391,11 @@ func (s *Service) objectClaims(r Request) map[string]any {
 // with the code invalid_request_uri.
 func (s *Service) Object(ctx context.Context, id string) (string, error) {
 	r, err := s.open(ctx, id)
-	if e := (*errkind.Error)(nil); errors.As(err, &e) && (e.Kind == errkind.NotFound || e.Kind == errkind.Gone) {
-		return "", e.WithCode(ErrInvalidRequestURI)
-	}
 	if err != nil {
+		var e *errkind.Error
+		if errors.As(err, &e) && (e.Kind == errkind.NotFound || e.Kind == errkind.Gone) {
+			e.WithCode(ErrInvalidRequestURI)
+		}
 		return "", err
 	}
 	return r.Object, nil
