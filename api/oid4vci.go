@@ -24,7 +24,7 @@ type OID4VCI interface {
 	AuthServerMetadata() oid4vci.AuthServerMetadata
 	CreateOffer(ctx context.Context, agencyID string, req oid4vci.OfferRequest) (oid4vci.Created, error)
 	Offer(ctx context.Context, ref string) (oid4vci.CredentialOffer, error)
-	OfferURI(ref string) string
+	OfferLink(ctx context.Context, ref string) (string, time.Time, error)
 	Token(ctx context.Context, req oid4vci.TokenRequest) (oid4vci.Token, error)
 	Nonce() string
 	Credential(ctx context.Context, accessToken string, req oid4vci.CredentialRequest) ([]any, error)
@@ -150,22 +150,18 @@ func (s *Server) GetCredentialOffer(c *gin.Context, offerID OfferID) {
 	c.JSON(http.StatusOK, o)
 }
 
-// GetCredentialOfferQR serves a PNG QR code of an offer's URI.
+// GetCredentialOfferQR serves a PNG QR code of an offer's URI, rendered
+// when fetched.
 func (s *Server) GetCredentialOfferQR(c *gin.Context, offerID OfferID) {
 	if !s.oid4vciReady(c) {
 		return
 	}
-	if _, err := s.oid4vci.Offer(c.Request.Context(), offerID); err != nil {
-		s.abortWithError(c, err)
-		return
-	}
-	png, err := qrPNG("openid-credential-offer://?credential_offer_uri=" + url.QueryEscape(s.oid4vci.OfferURI(offerID)))
+	link, expires, err := s.oid4vci.OfferLink(c.Request.Context(), offerID)
 	if err != nil {
 		s.abortWithError(c, err)
 		return
 	}
-	c.Header("Cache-Control", "no-store")
-	c.Data(http.StatusOK, "image/png", png)
+	s.serveQR(c, link, expires)
 }
 
 // Oid4vciToken is the token endpoint of the pre-authorized code grant.

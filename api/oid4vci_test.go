@@ -20,6 +20,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/lestrrat-go/jwx/v2/jws"
+	"github.com/skip2/go-qrcode"
 
 	"github.com/urbis-id/urbis/api"
 	"github.com/urbis-id/urbis/did"
@@ -393,8 +394,20 @@ func TestOID4VCIOfferQR(t *testing.T) {
 	if sz := img.Bounds().Size(); sz != (image.Point{320, 320}) {
 		t.Errorf("QR size %v; want 320x320", sz)
 	}
+	if want, err := qrcode.Encode(out["offerUri"].(string), qrcode.Medium, 320); err != nil || !bytes.Equal(b, want) {
+		t.Errorf("the QR code is not the rendering of offerUri %s (%v)", out["offerUri"], err)
+	}
+	expiresAt, _ := time.Parse(time.RFC3339Nano, out["expiresAt"].(string))
+	expires, err := http.ParseTime(resp.Header.Get("Expires"))
+	if cc := resp.Header.Get("Cache-Control"); cc != "private" || err != nil || !expires.Equal(expiresAt.Truncate(time.Second)) {
+		t.Errorf("caching: got Cache-Control %q, Expires %q; want private, %s", cc, resp.Header.Get("Expires"), expiresAt.Format(http.TimeFormat))
+	}
 	if resp, _ := e.do(t, http.MethodGet, "/oid4vci/offers/nope/qr.png", "", ""); resp.StatusCode != 404 {
 		t.Errorf("QR of an unknown offer: got %d; want 404", resp.StatusCode)
+	}
+	e.oidClock.advance(time.Until(expiresAt) + time.Second)
+	if resp, _ := e.do(t, http.MethodGet, strings.TrimPrefix(qr, testPublicURL), "", ""); resp.StatusCode != 404 {
+		t.Errorf("QR of an expired offer: got %d; want 404", resp.StatusCode)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -17,7 +18,7 @@ import (
 type VPRequests interface {
 	Create(ctx context.Context, agencyID string, in oid4vp.CreateRequest) (*oid4vp.Created, error)
 	Object(ctx context.Context, id string) (string, error)
-	URI(ctx context.Context, id string) (string, error)
+	PendingURI(ctx context.Context, id string) (string, time.Time, error)
 	Result(ctx context.Context, agencyID, id string) (oid4vp.Request, error)
 	Respond(ctx context.Context, id string, in oid4vp.Response) (*oid4vp.Outcome, error)
 }
@@ -95,8 +96,8 @@ func (s *Server) CreateVPRequest(c *gin.Context) {
 		return
 	}
 	r := created.Request
-	out := VPRequestCreated{Id: r.ID, ClientId: r.ClientID, RequestUri: created.RequestURI, Uri: created.URI, ExpiresAt: r.ExpiresAt}
-	if req.QrCode == nil || *req.QrCode {
+	out := VPRequestCreated{Id: r.ID, ClientId: r.ClientID, RequestUri: created.RequestURI, Uri: created.URI, QrUrl: created.QRURL, ExpiresAt: r.ExpiresAt}
+	if req.QrCode != nil && *req.QrCode {
 		png, err := qrPNG(created.URI)
 		if err != nil {
 			s.abortWithError(c, err)
@@ -191,23 +192,19 @@ func (s *Server) GetVPRequestObject(c *gin.Context, requestID VPRequestID) {
 	c.Data(http.StatusOK, "application/oauth-authz-req+jwt", []byte(obj))
 }
 
-// GetVPRequestQR serves the request's openid4vp URI as a QR code PNG.
+// GetVPRequestQR serves the openid4vp URI of a pending request as a QR
+// code PNG, rendered when fetched.
 func (s *Server) GetVPRequestQR(c *gin.Context, requestID VPRequestID) {
 	if s.vp == nil {
 		s.abortWithError(c, errkind.New(errkind.NotFound, "presentation request %s not found", requestID))
 		return
 	}
-	uri, err := s.vp.URI(c.Request.Context(), requestID)
+	uri, expires, err := s.vp.PendingURI(c.Request.Context(), requestID)
 	if err != nil {
 		s.abortWithError(c, err)
 		return
 	}
-	png, err := qrPNG(uri)
-	if err != nil {
-		s.abortWithError(c, err)
-		return
-	}
-	c.Data(http.StatusOK, "image/png", png)
+	s.serveQR(c, uri, expires)
 }
 
 // PostVPResponse receives a wallet's direct_post answer.

@@ -54,7 +54,7 @@ func TestOID4VPPresentationExchange(t *testing.T) {
 			sdEntry := map[string]any{"id": "resident", "format": "dc+sd-jwt", "path": "$"}
 
 			t.Run("dc+sd-jwt, own evaluation", func(t *testing.T) {
-				c := e.createVP(t, map[string]any{"did": f.verifier, "presentationDefinition": residentPD, "qrCode": false})
+				c := e.createVP(t, map[string]any{"did": f.verifier, "presentationDefinition": residentPD})
 				ro := w.fetch(t, c.URI)
 				if len(ro.PresentationDefinition) == 0 || len(ro.DCQLQuery) != 0 {
 					t.Fatalf("request object: presentation_definition %s, dcql_query %s; want the definition only", ro.PresentationDefinition, ro.DCQLQuery)
@@ -95,7 +95,7 @@ func TestOID4VPPresentationExchange(t *testing.T) {
 				}
 				entry := map[string]any{"id": "accreditation", "format": "jwt_vp_json", "path": "$",
 					"path_nested": map[string]any{"id": "accreditation", "format": "jwt_vc_json", "path": "$.vp.verifiableCredential[0]"}}
-				c := e.createVP(t, map[string]any{"did": f.verifier, "presentationDefinition": pd("LandTitle"), "qrCode": false})
+				c := e.createVP(t, map[string]any{"did": f.verifier, "presentationDefinition": pd("LandTitle")})
 				ro := w.fetch(t, c.URI)
 				if st, body := w.answerPE(t, ro, h.jwtVP(t, ro.ClientID, ro.Nonce, accr), submission("accr-pd", entry)); st != 200 {
 					t.Fatalf("answer: got %d %v; want 200", st, body)
@@ -109,7 +109,7 @@ func TestOID4VPPresentationExchange(t *testing.T) {
 					t.Errorf("checks %v lack presexch", r.Checks)
 				}
 				// presexch refuses the same credential for another type, with the field that fails.
-				c = e.createVP(t, map[string]any{"did": f.verifier, "presentationDefinition": pd("ResidentCredential"), "qrCode": false})
+				c = e.createVP(t, map[string]any{"did": f.verifier, "presentationDefinition": pd("ResidentCredential")})
 				ro = w.fetch(t, c.URI)
 				st, body := w.answerPE(t, ro, h.jwtVP(t, ro.ClientID, ro.Nonce, accr), submission("accr-pd", entry))
 				desc, _ := body["error_description"].(string)
@@ -128,7 +128,7 @@ func TestOID4VPPresentationExchange(t *testing.T) {
 						map[string]any{"path": []any{"$.credentialSubject.district"}, "filter": map[string]any{"const": "Mitte"}},
 						map[string]any{"path": []any{"$.credentialSubject.nickname"}, "optional": true},
 					}}}}}
-				c := e.createVP(t, map[string]any{"did": f.verifier, "presentationDefinition": pd, "qrCode": false})
+				c := e.createVP(t, map[string]any{"did": f.verifier, "presentationDefinition": pd})
 				ro := w.fetch(t, c.URI)
 				vp := h.ldpVP(t, h.did, ro.Nonce, ro.ClientID, f.ldpResident)
 				entry := map[string]any{"id": "resident", "format": "ldp_vp", "path": "$[0]",
@@ -186,7 +186,7 @@ func TestOID4VPPresentationExchange(t *testing.T) {
 					}, nil, "selects no presentation", true},
 				} {
 					t.Run(tc.name, func(t *testing.T) {
-						c := e.createVP(t, map[string]any{"did": f.verifier, "presentationDefinition": tc.pd, "qrCode": false})
+						c := e.createVP(t, map[string]any{"did": f.verifier, "presentationDefinition": tc.pd})
 						ro := w.fetch(t, c.URI)
 						var p any
 						if tc.pres != nil {
@@ -215,7 +215,7 @@ func TestOID4VPPresentationExchange(t *testing.T) {
 			})
 
 			t.Run("a DCQL request refuses a presentation_submission", func(t *testing.T) {
-				c := e.createVP(t, map[string]any{"did": f.verifier, "template": "residency", "qrCode": false})
+				c := e.createVP(t, map[string]any{"did": f.verifier, "template": "residency"})
 				ro := w.fetch(t, c.URI)
 				p, _ := sdjwt.Present(f.sdResident, []string{"/district"}, &sdjwt.KeyBinding{Signer: h.key, Audience: ro.ClientID, Nonce: ro.Nonce})
 				tok, _ := json.Marshal(map[string]any{"residency_sd_jwt": []any{p}})
@@ -263,7 +263,7 @@ func TestOID4VPPresentationExchange(t *testing.T) {
 					"purpose":"We need to verify your identity","format":{"vc+sd-jwt":{"sd-jwt_alg_values":["ES256"],"kb-jwt_alg_values":["ES256"]}},
 					"constraints":{"fields":[{"path":["$.vct"],"filter":{"type":"string","const":"urn:eu.europa.ec.eudi:pid:1"}},
 					{"path":["$.family_name"],"intent_to_retain":false}]}}]}`
-				if resp, b := e.do(t, http.MethodPost, "/verifier/requests", e.key, `{"did":"`+f.verifier+`","qrCode":false,"presentationDefinition":`+eudi+`}`); resp.StatusCode != http.StatusCreated {
+				if resp, b := e.do(t, http.MethodPost, "/verifier/requests", e.key, `{"did":"`+f.verifier+`","presentationDefinition":`+eudi+`}`); resp.StatusCode != http.StatusCreated {
 					t.Errorf("EUDI-style definition: got %d %s; want 201", resp.StatusCode, b)
 				}
 				body := `{"did":"` + f.verifier + `","template":"residency","presentationDefinition":` + string(must(json.Marshal(residentPD))) + `}`

@@ -866,10 +866,10 @@ type CreateVPRequest struct {
 	// dc+sd-jwt). Anything else is 400 naming the field; see docs/OID4VP.md.
 	PresentationDefinition *map[string]interface{} `json:"presentationDefinition,omitempty"`
 
-	// QrCode false leaves qrPng out of the answer: rendering the QR code costs the
-	// server a few milliseconds of CPU per request, which a same-device flow or
-	// a kiosk that renders uri itself does not need. GET
-	// /verifier/requests/{requestId}/qr.png still serves it.
+	// QrCode true also puts the QR code PNG in the answer (qrPng), for a client that
+	// cannot fetch qrUrl. Rendering it costs the server a few milliseconds of
+	// CPU per request, more than the rest of the flow, so by default the answer
+	// carries only qrUrl, which renders it when a page shows it.
 	QrCode *bool `json:"qrCode,omitempty"`
 
 	// Template A template name from GET /verifier/templates, instead of dcqlQuery.
@@ -1890,8 +1890,13 @@ type VPRequestCreated struct {
 	// PresentationDefinition The presentation definition of the request, when it has one.
 	PresentationDefinition *map[string]interface{} `json:"presentationDefinition,omitempty"`
 
-	// QrPng The uri as a QR code, a base64 PNG (also at GET /verifier/requests/{requestId}/qr.png); absent when the request asked qrCode false.
+	// QrPng The uri as a QR code, a base64 PNG; only when the request asked qrCode true.
 	QrPng *[]byte `json:"qrPng,omitempty"`
+
+	// QrUrl Where the uri's QR code PNG is served while the request is pending (GET /verifier/requests/{requestId}/qr.png), rendered when fetched.
+	//
+	// Example: http://127.0.0.1:8080/verifier/requests/vpr_8ZVtq3FZ1ks0S0dE4j7Y0d/qr.png
+	QrUrl string `json:"qrUrl"`
 
 	// RequestUri Example: http://127.0.0.1:8080/verifier/requests/vpr_8ZVtq3FZ1ks0S0dE4j7Y0d/object
 	RequestUri string `json:"requestUri"`

@@ -1,6 +1,10 @@
 package api
 
 import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
 	"github.com/skip2/go-qrcode"
 
 	"github.com/urbis-id/urbis/internal/errkind"
@@ -18,4 +22,19 @@ func qrPNG(content string) ([]byte, error) {
 		return nil, errkind.Wrap(errkind.Internal, err, "QR code")
 	}
 	return png, nil
+}
+
+// serveQR renders content as a QR code PNG and answers it, cacheable by
+// the browser that shows it until expires: the content never changes
+// while its offer or request lives, and after that the route is 404. The
+// time comes from the service's clock, so the handler reads none.
+func (s *Server) serveQR(c *gin.Context, content string, expires time.Time) {
+	png, err := qrPNG(content)
+	if err != nil {
+		s.abortWithError(c, err)
+		return
+	}
+	c.Header("Cache-Control", "private")
+	c.Header("Expires", expires.UTC().Format(http.TimeFormat))
+	c.Data(http.StatusOK, "image/png", png)
 }

@@ -48,6 +48,7 @@ type env struct {
 	issuers  *issuer.Service
 	oidClock *offsetClock // the OpenID4VCI service's clock
 	vp       *oid4vp.Service
+	vpClock  *offsetClock // the OpenID4VP verifier's clock
 }
 
 // anchorerWith returns another anchorer of the env's issuance service.
@@ -202,8 +203,9 @@ func newEnv(t *testing.T, name string, db *store.DB, cfg api.Config) *env {
 		Store: db, Issuer: issuers, Instances: issuers, Resolver: resolver, IssuerURL: testPublicURL,
 		BatchSize: 5, MetadataTTL: -1, Clock: oidClock.now,
 	})
+	vpClock := &offsetClock{}
 	vp := oid4vp.NewService(oid4vp.Config{
-		Store: db, DIDs: agencies, Resolver: resolver, Verifier: verifier, PublicURL: testPublicURL,
+		Store: db, DIDs: agencies, Resolver: resolver, Verifier: verifier, PublicURL: testPublicURL, Clock: vpClock.now,
 		Keys: oid4vp.KeysFunc(func(ctx context.Context, agencyID, keyID string) (crypto.Signer, error) {
 			s, err := keys.Signer(ctx, agencyID, keyID)
 			if err != nil {
@@ -241,7 +243,7 @@ func newEnv(t *testing.T, name string, db *store.DB, cfg api.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{name: name, srv: srv, api: s, db: db, agencies: agencies, key: key, otherKey: other, chain: chain, anchorer: anchorer, issuers: issuers, oidClock: oidClock, vp: vp}
+	return &env{name: name, srv: srv, api: s, db: db, agencies: agencies, key: key, otherKey: other, chain: chain, anchorer: anchorer, issuers: issuers, oidClock: oidClock, vp: vp, vpClock: vpClock}
 }
 
 // do sends a request and returns the response with its body read.

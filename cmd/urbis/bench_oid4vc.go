@@ -63,8 +63,12 @@ DID and a dc+sd-jwt issuer instance of ResidentCredential, and issues every
 simulated wallet (--concurrency of them, each with its own Ed25519 did:key)
 a ResidentCredential with key binding through POST /credentials/issue. For
 --duration, each wallet then runs flows: the shop (the agency) POSTs
-/verifier/requests with --template (residency or age_over) and qrCode
---qr-code (true: the answer carries the QR code PNG); the wallet GETs
+/verifier/requests with --template (residency or age_over); with --qr
+fetch it then GETs the request's qrUrl, as a page that shows the QR code
+with <img src> would, and with --qr inline it asks for the PNG in the
+answer (qrCode true); by default (--qr none) no QR code PNG is rendered, as
+in a same-device flow or a page that renders uri itself, so the run
+measures the presentation flow, not PNG encoding. The wallet GETs
 the request object and checks its signature, presents its SD-JWT VC with
 only the requested claims disclosed and a KB-JWT (nonce of the request,
 aud = client_id), POSTs vp_token and state to the response_uri
@@ -92,6 +96,9 @@ and of the bench itself.`
 			if kind == "oid4vp" && o.template != "residency" && o.template != "age_over" {
 				return fmt.Errorf("--template %q: want residency or age_over", o.template)
 			}
+			if kind == "oid4vp" && !slices.Contains([]string{"none", "fetch", "inline"}, o.qr) {
+				return fmt.Errorf("--qr %q: want none, fetch or inline", o.qr)
+			}
 			if o.concurrency < 1 {
 				return fmt.Errorf("--concurrency must be at least 1")
 			}
@@ -113,7 +120,7 @@ and of the bench itself.`
 		cmd.Flags().StringVar(&o.format, "format", "jwt_vc_json", "format of the issuer instance: jwt_vc_json, dc+sd-jwt or ldp_vc (dc+sd-jwt: no status entry)")
 	} else {
 		cmd.Flags().StringVar(&o.template, "template", "residency", "request template: residency or age_over")
-		cmd.Flags().BoolVar(&o.qrCode, "qr-code", true, "have the shop's requests answer the QR code PNG (qrCode); false for a same-device flow")
+		cmd.Flags().StringVar(&o.qr, "qr", "none", "QR code PNG per flow: none (not rendered), fetch (the shop GETs qrUrl, rendered then) or inline (qrCode true: in the POST answer)")
 	}
 	return cmd
 }
@@ -125,7 +132,7 @@ type oid4vcBenchOptions struct {
 	binary      string
 	format      string
 	template    string
-	qrCode      bool
+	qr          string // oid4vp: none, fetch or inline
 }
 
 // benchWallet is a simulated wallet with its own Ed25519 did:key.
@@ -326,14 +333,15 @@ func (p *program) benchOID4VC(ctx context.Context, kind string, o oid4vcBenchOpt
 			}
 		}
 		b.request = map[string]any{"did": b.verifierDID, "template": o.template}
-		if !o.qrCode {
-			b.request["qrCode"] = false
+		if o.qr == "inline" {
+			b.request["qrCode"] = true
 		}
+		b.fetchQR = o.qr == "fetch"
 		if o.template == "age_over" {
 			b.request["params"] = map[string]any{"threshold": "18"}
 		}
 		b.resolver = did.NewResolver(did.ResolverConfig{}, did.KeyMethod{}, did.JWKMethod{})
-		flow, name, step = b.presentationFlow, "OpenID4VP flow (template "+o.template+", dc+sd-jwt + KB-JWT, qrCode "+strconv.FormatBool(o.qrCode)+")", "direct_post"
+		flow, name, step = b.presentationFlow, "OpenID4VP flow (template "+o.template+", dc+sd-jwt + KB-JWT, QR code "+o.qr+")", "direct_post"
 	}
 	// One flow per wallet first: it must pass, and it warms up the caches.
 	for _, w := range wallets[:min(4, len(wallets))] {
@@ -390,6 +398,7 @@ type oid4vcBench struct {
 
 	verifierDID string // oid4vp
 	request     map[string]any
+	fetchQR     bool // GET the request's qrUrl in each flow
 	resolver    did.Resolver
 }
 
@@ -540,11 +549,28 @@ func (b *oid4vcBench) issueResident(ctx context.Context, instance string, w *ben
 // of its direct_post.
 func (b *oid4vcBench) presentationFlow(ctx context.Context, w *benchWallet) (time.Duration, error) {
 	var created struct {
-		ID  string `json:"id"`
-		URI string `json:"uri"`
+		ID    string `json:"id"`
+		URI   string `json:"uri"`
+		QRURL string `json:"qrUrl"`
+		QRPNG []byte `json:"qrPng"`
 	}
 	if err := postJSON(ctx, b.client, b.base+"/verifier/requests", b.auth, b.request, &created); err != nil {
 		return 0, err
+	}
+	if b.request["qrCode"] == true && !bytes.HasPrefix(created.QRPNG, []byte("\x89PNG")) {
+		return 0, fmt.Errorf("POST /verifier/requests with qrCode true: the answer has no PNG in qrPng")
+	}
+	if b.fetchQR {
+		if created.QRURL == "" { // a server from before qrUrl
+			created.QRURL = b.base + "/verifier/requests/" + created.ID + "/qr.png"
+		}
+		png, err := b.do(ctx, http.MethodGet, created.QRURL, "", nil, nil)
+		if err != nil {
+			return 0, err
+		}
+		if !bytes.HasPrefix(png, []byte("\x89PNG")) {
+			return 0, fmt.Errorf("GET %s: not a PNG", created.QRURL)
+		}
 	}
 	u, err := url.Parse(created.URI)
 	if err != nil || u.Scheme != "openid4vp" {

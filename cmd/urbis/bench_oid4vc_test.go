@@ -6,7 +6,8 @@ import (
 )
 
 // TestBenchOID4VC runs both benches briefly against a real urbis serve
-// child (the test binary acting as urbis): every flow must complete.
+// child (the test binary acting as urbis): every flow must complete, and
+// with --qr fetch every flow's QR code PNG must load.
 func TestBenchOID4VC(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts urbis serve and runs flows for a second each")
@@ -15,6 +16,7 @@ func TestBenchOID4VC(t *testing.T) {
 	for _, args := range [][]string{
 		{"oid4vci", "--concurrency", "3"},
 		{"oid4vp", "--concurrency", "3", "--template", "age_over"},
+		{"oid4vp", "--concurrency", "3", "--qr", "fetch"}, // each flow also GETs its qrUrl
 	} {
 		t.Run(args[0]+" "+args[len(args)-1], func(t *testing.T) {
 			out, err := runCLI(t, nil, append([]string{"bench"}, append(args, "--duration", "1s", "--output", "json")...)...)

@@ -73,7 +73,7 @@ func TestWalletPresentBBSAndPairwise(t *testing.T) {
 		return out
 	}
 	request := func(verifier, query string) (id, uri string) {
-		b := post(shopKey, "/verifier/requests", `{"did":"`+verifier+`","qrCode":false,"dcqlQuery":{"credentials":[`+query+`]}}`)
+		b := post(shopKey, "/verifier/requests", `{"did":"`+verifier+`","dcqlQuery":{"credentials":[`+query+`]}}`)
 		var r struct{ ID, URI string }
 		json.Unmarshal(b, &r)
 		return r.ID, r.URI
@@ -116,7 +116,7 @@ func TestWalletPresentBBSAndPairwise(t *testing.T) {
 		add(post(regKey, "/credentials/issue", `{"options":{"keyBinding":true},"credential":{"@context":["https://www.w3.org/ns/credentials/v2"],
 			"type":["VerifiableCredential","ResidentCredential"],"issuer":"`+sdIssuer+`",
 			"credentialSubject":{"id":"`+holder+`","name":"Alice Example","district":"Gracia"}}}`))
-		b := post(shopKey, "/verifier/requests", `{"did":"`+shop+`","qrCode":false,"presentationDefinition":{"id":"pe-1","input_descriptors":[
+		b := post(shopKey, "/verifier/requests", `{"did":"`+shop+`","presentationDefinition":{"id":"pe-1","input_descriptors":[
 			{"id":"resident","format":{"dc+sd-jwt":{}},"constraints":{"limit_disclosure":"required","fields":[
 				{"path":["$.vct"],"filter":{"type":"string","const":"ResidentCredential"}},{"path":["$.district"]}]}},
 			{"id":"degree","format":{"ldp_vc":{}},"constraints":{"fields":[

@@ -79,13 +79,21 @@ func TestBrowserVerifier(t *testing.T) {
 	b.shot("02-qr-code")
 	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
 	defer cancel()
-	qr, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(function(){const i=document.getElementById('vp-qr');return i.complete && i.naturalWidth > 0 ? i.src.slice(0, 22) : 'not loaded';})()`))
-	if err != nil || qr != "data:image/png;base64," {
-		t.Errorf("QR image: got %q, %v; want a loaded PNG", qr, err)
-	}
 	uri, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('vp-id').dataset.uri`))
 	if err != nil || !strings.HasPrefix(uri, "openid4vp://?") {
 		t.Fatalf("request URI on the page: got %q, %v; want openid4vp://?…", uri, err)
+	}
+	reqID, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('vp-id').textContent`))
+	// The page loads the PNG from the request's qrUrl, which renders it.
+	var qr string
+	for range 50 {
+		if qr, err = chromedp.Run(ctx, chromedp.Evaluate[string](`(function(){const i=document.getElementById('vp-qr');return i.complete && i.naturalWidth > 0 ? i.src : 'not loaded';})()`)); err != nil || qr != "not loaded" {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if want := base + "/verifier/requests/" + reqID + "/qr.png"; err != nil || qr != want {
+		t.Errorf("QR image: got %q, %v; want a PNG loaded from %s", qr, err, want)
 	}
 
 	// The wallet answers; the page notices by itself.

@@ -160,7 +160,7 @@ func (s *Service) CreateOffer(ctx context.Context, agencyID string, req OfferReq
 		return Created{}, err
 	}
 	out.Offer = s.offerObject(o, grant)
-	out.URI = "openid-credential-offer://?credential_offer_uri=" + url.QueryEscape(out.OfferURI)
+	out.URI = s.offerLink(ref)
 	return out, nil
 }
 
@@ -190,11 +190,23 @@ func (s *Service) Offer(ctx context.Context, ref string) (CredentialOffer, error
 	return s.offerObject(o, grant), nil
 }
 
-// OfferExists reports whether ref names an offer that has not expired
-// (for the QR code of its URI).
-func (s *Service) OfferExists(ctx context.Context, ref string) error {
-	_, err := s.Offer(ctx, ref)
-	return err
+// OfferLink returns the openid-credential-offer:// URI of the offer ref
+// and when the offer expires, for its QR code. An unknown or expired offer
+// is NotFound.
+func (s *Service) OfferLink(ctx context.Context, ref string) (string, time.Time, error) {
+	o, err := s.cfg.Store.Offer(ctx, hashOf(ref))
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	if !s.now().Before(o.ExpiresAt) {
+		return "", time.Time{}, errkind.New(errkind.NotFound, "the credential offer has expired")
+	}
+	return s.offerLink(ref), o.ExpiresAt, nil
+}
+
+// offerLink is the openid-credential-offer:// URI of the offer ref.
+func (s *Service) offerLink(ref string) string {
+	return "openid-credential-offer://?credential_offer_uri=" + url.QueryEscape(s.OfferURI(ref))
 }
 
 // digits returns n random decimal digits.

@@ -228,6 +228,7 @@ type Created struct {
 	Request    Request
 	RequestURI string // where the wallet GETs the request object
 	URI        string // openid4vp://?client_id=...&request_uri=...&request_uri_method=get
+	QRURL      string // where the QR code PNG of URI is served while the request is pending
 }
 
 // Create makes and stores a signed presentation request for agencyID.
@@ -303,17 +304,22 @@ func (s *Service) Create(ctx context.Context, agencyID string, in CreateRequest)
 	}
 	s.pending.put(r, now)
 	reqURI := s.RequestURI(r.ID)
-	return &Created{Request: r, RequestURI: reqURI, URI: authorizationURI(r.ClientID, reqURI)}, nil
+	return &Created{Request: r, RequestURI: reqURI, URI: authorizationURI(r.ClientID, reqURI), QRURL: s.QRURL(r.ID)}, nil
 }
 
-// URI returns the openid4vp:// authorization request of the request id
-// (for its QR code); NotFound for an unknown request.
-func (s *Service) URI(ctx context.Context, id string) (string, error) {
-	r, err := s.cfg.Store.VPRequest(ctx, id)
+// PendingURI returns the openid4vp:// authorization request of the
+// request id and its expiry while a wallet may still answer it (for its
+// QR code): NotFound for an unknown request, and for one that expired or
+// was answered.
+func (s *Service) PendingURI(ctx context.Context, id string) (string, time.Time, error) {
+	r, err := s.open(ctx, id)
 	if err != nil {
-		return "", err
+		if errkind.KindOf(err) == errkind.Gone {
+			return "", time.Time{}, errkind.New(errkind.NotFound, "%v", err)
+		}
+		return "", time.Time{}, err
 	}
-	return authorizationURI(r.ClientID, s.RequestURI(r.ID)), nil
+	return authorizationURI(r.ClientID, s.RequestURI(r.ID)), r.ExpiresAt, nil
 }
 
 func authorizationURI(clientID, requestURI string) string {
@@ -324,6 +330,12 @@ func authorizationURI(clientID, requestURI string) string {
 // RequestURI is where the wallet fetches the request object of id.
 func (s *Service) RequestURI(id string) string {
 	return s.cfg.PublicURL + "/verifier/requests/" + id + "/object"
+}
+
+// QRURL is where the QR code PNG of the request id is served (rendered
+// when fetched, while the request is pending).
+func (s *Service) QRURL(id string) string {
+	return s.cfg.PublicURL + "/verifier/requests/" + id + "/qr.png"
 }
 
 // ResponseURI is where the wallet posts its answer to id.
@@ -375,26 +387,41 @@ func (s *Service) objectClaims(r Request) map[string]any {
 }
 
 // Object returns the signed request object of id for a wallet: NotFound
-// for an unknown request, Gone (code invalid_request_uri) for one that
-// expired or was answered.
+// for an unknown request, Gone for one that expired or was answered, both
+// with the code invalid_request_uri.
 func (s *Service) Object(ctx context.Context, id string) (string, error) {
+	r, err := s.open(ctx, id)
+	if err != nil {
+		var e *errkind.Error
+		if errors.As(err, &e) && (e.Kind == errkind.NotFound || e.Kind == errkind.Gone) {
+			e.WithCode(ErrInvalidRequestURI)
+		}
+		return "", err
+	}
+	return r.Object, nil
+}
+
+// open returns the request id while a wallet may still answer it:
+// NotFound for an unknown request, Gone for one that expired or was
+// answered. A request this process created comes from memory.
+func (s *Service) open(ctx context.Context, id string) (Request, error) {
 	if r, ok := s.pending.get(id); ok && s.cfg.Clock().Before(r.ExpiresAt) {
-		return r.Object, nil
+		return r, nil
 	}
 	r, err := s.cfg.Store.VPRequest(ctx, id)
 	if err != nil {
 		if errkind.KindOf(err) == errkind.NotFound {
-			return "", errkind.New(errkind.NotFound, "no presentation request %s", id).WithCode("invalid_request_uri")
+			return Request{}, errkind.New(errkind.NotFound, "no presentation request %s", id)
 		}
-		return "", err
+		return Request{}, err
 	}
 	switch {
 	case r.Status != StatusPending:
-		return "", errkind.New(errkind.Gone, "presentation request %s was already answered", id).WithCode("invalid_request_uri")
+		return Request{}, errkind.New(errkind.Gone, "presentation request %s was already answered", id)
 	case !s.cfg.Clock().Before(r.ExpiresAt):
-		return "", errkind.New(errkind.Gone, "presentation request %s expired at %s", id, r.ExpiresAt.Format(time.RFC3339)).WithCode("invalid_request_uri")
+		return Request{}, errkind.New(errkind.Gone, "presentation request %s expired at %s", id, r.ExpiresAt.Format(time.RFC3339))
 	}
-	return r.Object, nil
+	return r, nil
 }
 
 // Result returns agencyID's request id with its outcome: NotFound for

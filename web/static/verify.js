@@ -129,7 +129,10 @@
     const r = await call('POST', '/verifier/requests', { did: didSelect.value, template: templateSelect.value, params: params });
     if (!r.ok) { showError('The request was not created: ' + problemText(r.data, r.status)); return; }
     const req = r.data;
-    $('vp-qr').src = req.qrPng ? 'data:image/png;base64,' + req.qrPng : '/verifier/requests/' + encodeURIComponent(req.id) + '/qr.png';
+    // The server renders the QR code when the image is fetched. The page
+    // calls the API on its own origin, so it loads the path of qrUrl
+    // there (the Content-Security-Policy allows images from 'self').
+    $('vp-qr').src = new URL(req.qrUrl).pathname;
     $('vp-uri').href = req.uri;
     $('vp-id').textContent = req.id;
     $('vp-id').dataset.uri = req.uri;
