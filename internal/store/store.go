@@ -31,13 +31,15 @@ const (
 
 // sqlitePragmas are applied to every SQLite connection: WAL for
 // concurrent readers, a busy timeout instead of immediate SQLITE_BUSY,
-// enforced foreign keys, and synchronous=FULL so that an acknowledged
-// commit survives a crash or kill -9 (and power loss).
+// enforced foreign keys, synchronous=FULL so that an acknowledged commit
+// survives a crash or kill -9 (and power loss), and no checkpoint inside
+// commits: the DB's checkpointer runs them (checkpoint.go).
 var sqlitePragmas = []string{
 	"journal_mode(WAL)",
 	"busy_timeout(5000)",
 	"foreign_keys(ON)",
 	"synchronous(FULL)",
+	"wal_autocheckpoint(0)",
 }
 
 // poolSize bounds the open database connections, and is how many stay
@@ -50,7 +52,8 @@ type DB struct {
 	sql     *sql.DB
 	dialect string
 	cache   *readCaches
-	latest  *stateCache // the chain state's latest DID versions and nonces
+	latest  *stateCache   // the chain state's latest DID versions and nonces
+	ckpt    *checkpointer // SQLite only
 }
 
 // Open opens the database at url: a postgres:// or postgresql:// URL for
@@ -97,6 +100,9 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		sqlDB.Close()
 		return nil, err
 	}
+	if dialect == SQLite {
+		db.ckpt = startCheckpointer(sqlDB, checkpointEvery, checkpointRestartFrames)
+	}
 	return db, nil
 }
 
@@ -138,8 +144,14 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the database.
-func (db *DB) Close() error { return db.sql.Close() }
+// Close closes the database (the last SQLite connection to close copies
+// the write-ahead log into the database file).
+func (db *DB) Close() error {
+	if db.ckpt != nil {
+		db.ckpt.close()
+	}
+	return db.sql.Close()
+}
 
 // fail converts a database error into an error of a kind: NotFound for a
 // missing row, Conflict for a unique violation, NotFound for a reference
