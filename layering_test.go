@@ -16,7 +16,7 @@ const module = "github.com/urbis-id/urbis"
 
 // domainPackages are the packages that hold types and behaviour and must
 // stay free of transport and persistence.
-var domainPackages = []string{"did", "vc", "vc/ld", "vc/dataintegrity", "vc/bbs", "vc/statuslist", "vc/sdjwt", "vc/jwtvc", "vc/issuer", "vc/oid4vci", "registry", "verifiers", "verifiers/oid4vp", "wallet", "kms", "internal/agency", "internal/errkind", "civic", "civic/land", "civic/provenance", "civic/currency", "civic/energy", "civic/vote", "internal/chainop", "internal/edsig"}
+var domainPackages = []string{"did", "vc", "vc/ld", "vc/dataintegrity", "vc/bbs", "vc/statuslist", "vc/sdjwt", "vc/jwtvc", "vc/issuer", "vc/oid4vci", "registry", "verifiers", "verifiers/oid4vp", "wallet", "kms", "internal/agency", "internal/errkind", "civic", "civic/land", "civic/provenance", "civic/currency", "civic/energy", "civic/vote", "internal/chainop", "internal/edsig", "internal/ttlcache"}
 
 // forbiddenForDomain are import paths (or prefixes ending in "/") that a
 // domain package must not import.

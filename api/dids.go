@@ -107,9 +107,12 @@ func (s *Server) RotateDID(c *gin.Context, id OwnDID) {
 		s.abortWithError(c, bodyPointer(err))
 		return
 	}
-	// The old DID issues no more: drop the issuance service's cached signer.
-	if f, ok := s.issuers.(interface{ ForgetDID(agencyID, id string) }); ok {
-		f.ForgetDID(a.ID, raw)
+	// The old DID issues and asks no more: drop the issuance and
+	// verifier services' cached signers.
+	for _, svc := range []any{s.issuers, s.vp} {
+		if f, ok := svc.(interface{ ForgetDID(agencyID, id string) }); ok {
+			f.ForgetDID(a.ID, raw)
+		}
 	}
 	s.renderDID(c, http.StatusCreated, rec)
 }

@@ -1,7 +1,6 @@
 package issuer
 
 import (
-	"container/list"
 	"crypto"
 	"sync"
 	"time"
@@ -18,99 +17,11 @@ const (
 	cacheCapacity = 1024
 )
 
-// ttlLRU is a bounded, concurrency-safe LRU map whose entries expire ttl
-// after they were put.
-type ttlLRU[V any] struct {
-	mu    sync.Mutex
-	cap   int
-	ttl   time.Duration
-	clock func() time.Time
-	ll    *list.List
-	items map[string]*list.Element
-}
-
-type lruEntry[V any] struct {
-	key     string
-	val     V
-	expires time.Time
-}
-
-func newTTLLRU[V any](capacity int, ttl time.Duration, clock func() time.Time) *ttlLRU[V] {
-	return &ttlLRU[V]{cap: capacity, ttl: ttl, clock: clock, ll: list.New(), items: map[string]*list.Element{}}
-}
-
-func (c *ttlLRU[V]) get(key string) (V, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var zero V
-	el, ok := c.items[key]
-	if !ok {
-		return zero, false
-	}
-	e := el.Value.(*lruEntry[V])
-	if !c.clock().Before(e.expires) {
-		c.ll.Remove(el)
-		delete(c.items, key)
-		return zero, false
-	}
-	c.ll.MoveToFront(el)
-	return e.val, true
-}
-
-func (c *ttlLRU[V]) put(key string, v V) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	exp := c.clock().Add(c.ttl)
-	if el, ok := c.items[key]; ok {
-		e := el.Value.(*lruEntry[V])
-		e.val, e.expires = v, exp
-		c.ll.MoveToFront(el)
-		return
-	}
-	c.items[key] = c.ll.PushFront(&lruEntry[V]{key: key, val: v, expires: exp})
-	for c.ll.Len() > c.cap {
-		last := c.ll.Back()
-		c.ll.Remove(last)
-		delete(c.items, last.Value.(*lruEntry[V]).key)
-	}
-}
-
-// remove drops key's entry.
-func (c *ttlLRU[V]) remove(key string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.items[key]; ok {
-		c.ll.Remove(el)
-		delete(c.items, key)
-	}
-}
-
-func (c *ttlLRU[V]) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.ll.Len()
-}
-
 // cachedSigner is a signer of a DID with the verification method of its key.
 type cachedSigner struct {
 	signer crypto.Signer
 	vm     string
 	keyID  string
-}
-
-func cacheKey(parts ...string) string {
-	n := 0
-	for _, p := range parts {
-		n += len(p) + 1
-	}
-	b := make([]byte, 0, n)
-	for i, p := range parts {
-		if i > 0 {
-			b = append(b, 0)
-		}
-		b = append(b, p...)
-	}
-	return string(b)
 }
 
 // parsedListEntries bounds parsedLists; on overflow it starts over.

@@ -82,7 +82,7 @@ func (s *Service) Create(ctx context.Context, agencyID string, req CreateRequest
 	if err := s.store.CreateIssuer(ctx, in); err != nil {
 		return Instance{}, err
 	}
-	s.agencyIns.remove(agencyID)
+	s.agencyIns.Remove(agencyID)
 	return in, nil
 }
 

@@ -1,6 +1,8 @@
 package issuer
 
 import (
+	"github.com/urbis-id/urbis/internal/ttlcache"
+
 	"context"
 	"crypto"
 	"errors"
@@ -208,15 +210,15 @@ func (s *Service) instanceFor(ctx context.Context, agencyID, issuerID string, cr
 // instance returns agencyID's instance id, cached for InstanceTTL
 // (instances do not change once created).
 func (s *Service) instance(ctx context.Context, agencyID, id string) (Instance, error) {
-	k := cacheKey(agencyID, id)
-	if in, ok := s.instances.get(k); ok {
+	k := ttlcache.Key(agencyID, id)
+	if in, ok := s.instances.Get(k); ok {
 		return in, nil
 	}
 	in, err := s.store.Issuer(ctx, agencyID, id)
 	if err != nil {
 		return Instance{}, err
 	}
-	s.instances.put(k, in)
+	s.instances.Put(k, in)
 	return in, nil
 }
 
@@ -224,7 +226,7 @@ func (s *Service) instance(ctx context.Context, agencyID, id string) (Instance, 
 // unless fresh; Create drops the agency's entry.
 func (s *Service) agencyInstances(ctx context.Context, agencyID string, fresh bool) ([]Instance, error) {
 	if !fresh {
-		if all, ok := s.agencyIns.get(agencyID); ok {
+		if all, ok := s.agencyIns.Get(agencyID); ok {
 			return all, nil
 		}
 	}
@@ -232,7 +234,7 @@ func (s *Service) agencyInstances(ctx context.Context, agencyID string, fresh bo
 	if err != nil {
 		return nil, err
 	}
-	s.agencyIns.put(agencyID, all)
+	s.agencyIns.Put(agencyID, all)
 	return all, nil
 }
 
@@ -292,22 +294,22 @@ func (s *Service) prepare(in Instance, cred map[string]any, now time.Time) (*vc.
 // verification method of its key in the DID document. It is cached per
 // (agency, DID) for at most SignerTTL; ForgetDID drops it at once.
 func (s *Service) signer(ctx context.Context, in Instance) (crypto.Signer, string, error) {
-	k := cacheKey(in.AgencyID, in.DID)
-	if c, ok := s.signers.get(k); ok {
+	k := ttlcache.Key(in.AgencyID, in.DID)
+	if c, ok := s.signers.Get(k); ok {
 		return c.signer, c.vm, nil
 	}
 	signer, vm, keyID, err := s.loadSigner(ctx, in)
 	if err != nil {
 		return nil, "", err
 	}
-	s.signers.put(k, cachedSigner{signer: signer, vm: vm, keyID: keyID})
+	s.signers.Put(k, cachedSigner{signer: signer, vm: vm, keyID: keyID})
 	return signer, vm, nil
 }
 
 // ForgetDID drops what the Service caches of agencyID's DID id (its
 // signer): call it when the DID's key is rotated or the DID deactivated.
 func (s *Service) ForgetDID(agencyID, id string) {
-	s.signers.remove(cacheKey(agencyID, id))
+	s.signers.Remove(ttlcache.Key(agencyID, id))
 }
 
 // loadSigner reads the signer of the instance's DID from the DID record

@@ -17,6 +17,8 @@
 package issuer
 
 import (
+	"github.com/urbis-id/urbis/internal/ttlcache"
+
 	"context"
 	"crypto"
 	"time"
@@ -119,9 +121,9 @@ type Service struct {
 	anchors     AnchorStore // nil: issued credentials are not anchored
 	anchorChain AnchorChain
 
-	signers   *ttlLRU[cachedSigner] // by (agency, DID), SignerTTL
-	instances *ttlLRU[Instance]     // by (agency, instance id), InstanceTTL
-	agencyIns *ttlLRU[[]Instance]   // an agency's instances, InstanceTTL
+	signers   *ttlcache.LRU[cachedSigner] // by (agency, DID), SignerTTL
+	instances *ttlcache.LRU[Instance]     // by (agency, instance id), InstanceTTL
+	agencyIns *ttlcache.LRU[[]Instance]   // an agency's instances, InstanceTTL
 }
 
 // Config holds the Service's dependencies. A nil Clock means time.Now.
@@ -158,9 +160,9 @@ func NewService(cfg Config) *Service {
 	s := &Service{signed: signed, store: cfg.Store, dids: cfg.DIDs, keys: cfg.Keys, resolver: cfg.Resolver, trust: cfg.Trust, clock: cfg.Clock,
 		lists: cfg.Lists, versions: cfg.Versions, statuses: cfg.Statuses, publicURL: cfg.PublicURL, chain: cfg.Chain,
 		anchors: cfg.Anchors, anchorChain: cfg.AnchorChain,
-		signers:   newTTLLRU[cachedSigner](cacheCapacity, SignerTTL, cfg.Clock),
-		instances: newTTLLRU[Instance](cacheCapacity, InstanceTTL, cfg.Clock),
-		agencyIns: newTTLLRU[[]Instance](cacheCapacity, InstanceTTL, cfg.Clock)}
+		signers:   ttlcache.New[cachedSigner](cacheCapacity, SignerTTL, cfg.Clock),
+		instances: ttlcache.New[Instance](cacheCapacity, InstanceTTL, cfg.Clock),
+		agencyIns: ttlcache.New[[]Instance](cacheCapacity, InstanceTTL, cfg.Clock)}
 	s.statusWriter = &statusBatcher{write: s.writeIssued}
 	if cfg.Chain != nil {
 		s.ops = chainop.New(cfg.Chain, &s.chainLocks, nil, nil)

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"github.com/urbis-id/urbis/internal/ttlcache"
 	"net/url"
 	"strings"
 	"time"
@@ -195,6 +196,22 @@ type Service struct {
 	cfg     Config
 	writes  *writeBatcher
 	pending pendingCache
+	signers *ttlcache.LRU[requestSigner] // by (agency, DID), SignerTTL
+}
+
+// SignerTTL is how long the signer of a verifier DID, once read from the
+// DID record and key custody, signs request objects without being read
+// again: a DID rotated through another path than this Service (which
+// forgets it at once, see ForgetDID) stops signing within SignerTTL.
+const SignerTTL = 5 * time.Second
+
+// signerCacheSize bounds the cached signers.
+const signerCacheSize = 1024
+
+// requestSigner is the signer of a verifier DID and the DID URL of its key.
+type requestSigner struct {
+	signer crypto.Signer
+	kid    string
 }
 
 // NewService returns a Service.
@@ -209,7 +226,7 @@ func NewService(cfg Config) *Service {
 		cfg.ResultTTL = DefaultResultTTL
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	return &Service{cfg: cfg, writes: &writeBatcher{store: cfg.Store}}
+	return &Service{cfg: cfg, writes: &writeBatcher{store: cfg.Store}, signers: ttlcache.New[requestSigner](signerCacheSize, SignerTTL, cfg.Clock)}
 }
 
 // CreateRequest is what a service asks for: the DID that signs the
@@ -462,9 +479,30 @@ func (s *Service) Purge(ctx context.Context) (int, error) {
 	return s.cfg.Store.PurgeVPRequests(ctx, s.cfg.Clock().Add(-s.cfg.ResultTTL))
 }
 
+// ForgetDID drops the cached signer of agencyID's DID id: call it when
+// the DID's key is rotated or the DID deactivated.
+func (s *Service) ForgetDID(agencyID, id string) {
+	s.signers.Remove(ttlcache.Key(agencyID, id))
+}
+
 // signer returns the signer of agencyID's DID id and the DID URL of its
-// key in the DID document.
+// key in the DID document, cached for SignerTTL.
 func (s *Service) signer(ctx context.Context, agencyID, id string) (crypto.Signer, string, error) {
+	k := ttlcache.Key(agencyID, id)
+	if c, ok := s.signers.Get(k); ok {
+		return c.signer, c.kid, nil
+	}
+	signer, kid, err := s.loadSigner(ctx, agencyID, id)
+	if err != nil {
+		return nil, "", err
+	}
+	s.signers.Put(k, requestSigner{signer: signer, kid: kid})
+	return signer, kid, nil
+}
+
+// loadSigner reads the signer of agencyID's DID id from the DID record
+// and key custody, and the DID URL of its key in the DID document.
+func (s *Service) loadSigner(ctx context.Context, agencyID, id string) (crypto.Signer, string, error) {
 	rec, err := s.cfg.DIDs.DID(ctx, agencyID, id)
 	if err != nil {
 		if errkind.KindOf(err) == errkind.NotFound {
