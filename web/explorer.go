@@ -34,6 +34,8 @@ func (s *Site) routes(m *http.ServeMux) {
 	m.HandleFunc("GET /explorer/elections/{id}", s.election)
 	m.HandleFunc("GET /verify", s.verify)
 	m.HandleFunc("POST /verify", s.verifyPaste)
+	m.HandleFunc("POST /verify/key", s.verifyKey)
+	m.HandleFunc("POST /verify/requests", s.verifyRequest)
 }
 
 type explorerData struct {

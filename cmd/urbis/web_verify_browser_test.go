@@ -68,7 +68,28 @@ func TestBrowserVerifier(t *testing.T) {
 
 	b.run("open the verifier's page", chromedp.Navigate(base+"/verify"), chromedp.WaitVisible(chromedp.CSS("#api-key")))
 	b.shot("01-verify")
-	b.run("enter the API key", chromedp.SendKeys(chromedp.CSS("#api-key"), key), chromedp.Focus(chromedp.CSS("#vp-template")),
+	// A wrong key, then a bad parameter: the page says what is wrong, and
+	// the browser logs no error (the harness fails on one).
+	b.run("enter a wrong API key", chromedp.SendKeys(chromedp.CSS("#api-key"), "urbis_not-a-key"), chromedp.Focus(chromedp.CSS("#vp-template")),
+		chromedp.WaitVisible(chromedp.CSS("#vp-error")))
+	b.run("ask with the wrong key", chromedp.Click(chromedp.CSS("#vp-create")), chromedp.WaitVisible(chromedp.CSS("#vp-error")))
+	b.shot("01b-wrong-key")
+	if got := b.text("#vp-error"); !strings.Contains(got, "This API key is not valid") {
+		t.Errorf("wrong key: got %q; want This API key is not valid", got)
+	}
+	if got := b.evalString(`document.getElementById('api-key').getAttribute('aria-invalid') + ' ' + document.getElementById('vp-request').className`); got != "true hidden" {
+		t.Errorf("wrong key: got aria-invalid and request box %q; want true hidden", got)
+	}
+	b.run("enter the API key and a bad threshold", chromedp.SetValue(chromedp.CSS("#api-key"), key),
+		chromedp.Focus(chromedp.CSS("#vp-template")), chromedp.WaitReady(chromedp.CSS(`#vp-did option[value="`+verifierDID+`"]`)),
+		chromedp.SetValue(chromedp.CSS("#vp-did"), verifierDID), chromedp.SetValue(chromedp.CSS("#vp-template"), "age_over"),
+		chromedp.SetValue(chromedp.CSS("#p-age_over-threshold"), "abc"), chromedp.Click(chromedp.CSS("#vp-create")),
+		chromedp.WaitVisible(chromedp.CSS("#vp-error")))
+	b.shot("01c-bad-parameter")
+	if got := b.text("#vp-error"); !strings.Contains(got, "The request was not created") || !strings.Contains(got, "whole number") {
+		t.Errorf("bad threshold: got %q; want the API's reason", got)
+	}
+	b.run("enter the API key", chromedp.SetValue(chromedp.CSS("#api-key"), key), chromedp.Focus(chromedp.CSS("#vp-template")),
 		chromedp.WaitReady(chromedp.CSS(`#vp-did option[value="`+verifierDID+`"]`)),
 		chromedp.SetValue(chromedp.CSS("#vp-did"), verifierDID),
 		chromedp.SetValue(chromedp.CSS("#vp-template"), "residency"),
