@@ -9,7 +9,9 @@
   const turnout = document.getElementById('turnout');
   const rows = document.querySelectorAll('#counts tbody tr');
   const bars = document.querySelectorAll('#chart g');
-  const width = 480;
+  // The longest bar's width: the chart's, less room for the value.
+  const chart = document.getElementById('chart');
+  const width = chart ? chart.viewBox.baseVal.width - 120 : 0;
   async function poll() {
     let t;
     try {
