@@ -51,20 +51,21 @@ type blockRow struct {
 	OpCount int
 }
 
+// explorer is the front page: the chain head and the latest blocks, from
+// one call of GET /registry/blocks.
 func (s *Site) explorer(w http.ResponseWriter, r *http.Request) {
-	var head api.Head
-	if err := s.api.get(r, "/registry/head", &head); err != nil {
+	var list api.BlockList
+	if err := s.api.get(r, "/registry/blocks?limit="+strconv.Itoa(recentBlocks), &list); err != nil {
 		s.fail(w, r, err, "/")
 		return
 	}
-	d := explorerData{Head: head}
-	for h := head.Height; h >= 1 && h > head.Height-recentBlocks; h-- {
-		var b api.Block
-		if err := s.api.get(r, "/registry/blocks/"+strconv.FormatInt(h, 10), &b); err != nil {
-			s.fail(w, r, err, "/")
-			return
+	d := explorerData{Head: api.Head{Chain: list.Chain, Height: list.Height}}
+	for i, b := range list.Items {
+		if i == 0 && b.Header.Height == list.Height {
+			hash, header := b.Hash, b.Header
+			d.Head.Hash, d.Head.Header = &hash, &header
 		}
-		d.Blocks = append(d.Blocks, blockRow{Height: h, Hash: b.Hash, Time: stamp(b.Header.Time), OpCount: b.Header.OpCount})
+		d.Blocks = append(d.Blocks, blockRow{Height: b.Header.Height, Hash: b.Hash, Time: stamp(b.Header.Time), OpCount: b.Header.OpCount})
 	}
 	s.render(w, r, http.StatusOK, "explorer", page{Title: "Registry explorer", Nav: "explorer", Data: d})
 }
