@@ -125,6 +125,19 @@ func (s *Site) electionForm(w http.ResponseWriter, r *http.Request, c consoleCtx
 			s.renderElectionForm(w, r, c, formAgain, d)
 			return
 		}
+		// An id that finds nothing is said on this form (an answer, not
+		// a 404 page: the browser logs no error for it).
+		var e api.Election
+		err := c.call(s, r, http.MethodGet, "/elections/"+q, nil, &e)
+		if isStatus(err, http.StatusNotFound) {
+			d.Error = "There is no election " + strconv.Quote(q) + "."
+			s.renderElectionForm(w, r, c, formAgain, d)
+			return
+		}
+		if err != nil {
+			s.consoleFail(w, r, err)
+			return
+		}
 		http.Redirect(w, r, "/console/elections/"+q, http.StatusSeeOther)
 		return
 	}

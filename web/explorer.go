@@ -87,7 +87,7 @@ func (s *Site) search(w http.ResponseWriter, r *http.Request) {
 		return
 	case strings.HasPrefix(q, "did:"):
 		if strings.ContainsAny(q, "/?# ") {
-			s.badRequest(w, r, "A DID has no '/', '?', '#' or spaces; give the DID alone.", "/explorer")
+			s.searchAgain(w, r, "Not a DID", "A DID has no '/', '?', '#' or spaces; give the DID alone.")
 			return
 		}
 		http.Redirect(w, r, "/explorer/dids/"+q, http.StatusSeeOther)
@@ -99,7 +99,7 @@ func (s *Site) search(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/explorer/operations/"+strings.ToLower(q), http.StatusSeeOther)
 		return
 	case !idChars.MatchString(q):
-		s.badRequest(w, r, "Search for a DID (did:…), a block height, an operation hash (64 hex characters), a parcel id or an election id.", "/explorer")
+		s.searchAgain(w, r, "Nothing to search for", "Search for a DID (did:…), a block height, an operation hash (64 hex characters), a parcel id or an election id.")
 		return
 	}
 	id := url.PathEscape(q)
@@ -123,9 +123,17 @@ func (s *Site) search(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err, "/explorer")
 		return
 	}
-	s.render(w, r, http.StatusNotFound, "error", page{Title: "Nothing found", Nav: "explorer", Data: problemPage{
-		Status: http.StatusNotFound, Title: "Nothing found",
-		Detail: fmt.Sprintf("%q is neither a parcel nor an election this registry knows.", q), Back: "/explorer",
+	s.searchAgain(w, r, "Nothing found", fmt.Sprintf("%q is neither a parcel nor an election this registry knows.", q))
+}
+
+// searchAgain answers a search that found nothing, or that is no DID,
+// height, hash or id, with a page that says so. It is an answer, not a
+// failed request: its status is 200, as a form sent back with what to
+// fix, so the browser logs no error (a link to something that does not
+// exist, as /explorer/blocks/999999, stays a 404).
+func (s *Site) searchAgain(w http.ResponseWriter, r *http.Request, title, detail string) {
+	s.render(w, r, http.StatusOK, "error", page{Title: title, Nav: "explorer", Data: problemPage{
+		Title: title, Detail: detail, Back: "/explorer",
 	}})
 }
 

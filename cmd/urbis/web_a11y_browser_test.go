@@ -172,6 +172,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	b.checkPhonePage(base, "/explorer/issuers/"+regDID, "07-issuer", "h1")
 	b.checkPhonePage(base, "/explorer/parcels/ES-08019-0001", "08-parcel", "h1")
 	b.checkPhonePage(base, "/explorer/elections/tram-2027", "09-election", "#tally")
+	b.checkPhonePage(base, "/explorer/search?q=nothing-here", "10-search-nothing-found", "h1")
 	b.checkPhonePage(base, "/verify", "11-verify", "h1")
 	b.run("a wrong key on the verifier's page", chromedp.SetValue(chromedp.CSS("#api-key"), "urbis_wrong"), chromedp.WaitVisible(chromedp.CSS("#vp-error")))
 	b.auditPage("/verify with a wrong key", "12-verify-wrong-key")
@@ -204,6 +205,9 @@ func TestBrowserAccessibility(t *testing.T) {
 	b.run("sign in as the election office", chromedp.SendKeys(chromedp.CSS("#api-key"), elec), chromedp.Click(chromedp.CSS("#signin")),
 		chromedp.WaitVisible(chromedp.CSS("nav.consolebar")))
 	b.checkPhonePage(base, "/console/elections", "23-elections", "#election-form")
+	b.run("open an election that does not exist", chromedp.SendKeys(chromedp.CSS("#open"), "no-such-poll"), chromedp.KeyEvent(kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS("#form-error")))
+	b.auditPage("/console/elections?open=no-such-poll", "23b-no-such-election")
 	b.checkPhonePage(base, "/console/elections/tram-2027", "24-election", "#tally")
 }
 

@@ -365,6 +365,7 @@ func TestConsolePages(t *testing.T) {
 		{"POST", "/console/elections", url.Values{"csrf": {csrfA}, "did": {a.did}, "id": {"poll-1"}, "title": {"t"}, "options": {"a\nb"}, "credentialType": {"ResidentCredential"}, "opens": {"tomorrow"}, "closes": {"2099-01-01T00:00"}}, 200, "must be a date and time"},
 		{"POST", "/console/elections", url.Values{"csrf": {csrfA}, "did": {b.did}, "id": {"poll-1"}, "title": {"t"}, "options": {"a\nb"}, "credentialType": {"ResidentCredential"}, "opens": {"2026-01-01T00:00"}, "closes": {"2099-01-01T00:00"}}, 200, "not found"},
 		{"GET", "/console/elections?open=%3Cx%3E", nil, 200, "lowercase letters"},
+		{"GET", "/console/elections?open=no-such-poll", nil, 200, `There is no election &#34;no-such-poll&#34;.`},
 		{"GET", "/console/elections/%3Cx%3E", nil, 400, "lowercase letters"},
 		{"GET", "/console/elections/no-such-poll", nil, 404, "Error 404"},
 		{"POST", "/console/elections/no-such-poll/close", url.Values{"csrf": {csrfA}}, 404, "Error 404"},
