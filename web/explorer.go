@@ -436,7 +436,15 @@ func turnout(ballots, tokens int64) string {
 	if tokens == 0 {
 		return "no ballot tokens issued yet"
 	}
-	return fmt.Sprintf("%.1f%% (%d ballots cast of %d ballot tokens issued)", 100*float64(ballots)/float64(tokens), ballots, tokens)
+	return fmt.Sprintf("%.1f%% (%s cast of %s issued)", 100*float64(ballots)/float64(tokens), count(ballots, "ballot"), count(tokens, "ballot token"))
+}
+
+// count is n things in words: "1 ballot", "2 ballots".
+func count(n int64, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 func shortDID(id string) string {

@@ -97,7 +97,9 @@ func TestBarChartAndTurnout(t *testing.T) {
 		want            string
 	}{
 		{0, 0, "no ballot tokens issued yet"},
-		{1, 2, "50.0% (1 ballots cast of 2 ballot tokens issued)"},
+		{1, 2, "50.0% (1 ballot cast of 2 ballot tokens issued)"},
+		{2, 1, "200.0% (2 ballots cast of 1 ballot token issued)"},
+		{3, 4, "75.0% (3 ballots cast of 4 ballot tokens issued)"},
 	} {
 		if got := turnout(c.ballots, c.tokens); got != c.want {
 			t.Errorf("turnout(%d, %d): got %q; want %q", c.ballots, c.tokens, got, c.want)

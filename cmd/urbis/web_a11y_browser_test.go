@@ -85,7 +85,8 @@ func (b *browserSession) checkPhonePage(base, path, name, waitFor string) {
 	b.auditPage(path, name)
 }
 
-// auditPage checks the page that is open (see checkPhonePage).
+// auditPage checks the page that is open, at the screen's width (see
+// checkPhonePage).
 func (b *browserSession) auditPage(what, name string) {
 	b.t.Helper()
 	b.shot(name)
@@ -111,7 +112,7 @@ func (b *browserSession) auditPage(what, name string) {
 		b.t.Fatalf("%s: run axe-core: %v", what, err)
 	}
 	for _, v := range append(found, violations...) {
-		b.t.Errorf("%s at %d px: %s", what, phoneWidth, v)
+		b.t.Errorf("%s (%s px wide): %s", what, b.evalString(`String(window.innerWidth)`), v)
 	}
 }
 

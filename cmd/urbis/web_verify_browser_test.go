@@ -22,6 +22,7 @@ import (
 // credential by hand.
 func TestBrowserVerifier(t *testing.T) {
 	bin := needChromium(t)
+	axe := needAxe(t)
 	dir := t.TempDir()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -32,6 +33,7 @@ func TestBrowserVerifier(t *testing.T) {
 	env := testDatabaseEnv(t)
 	base, _, _ := startServe(t, env, "--data-dir", filepath.Join(dir, "data"), "--addr", addr, "--public-url", "http://"+addr)
 	b := newBrowser(t, bin)
+	b.axe = axe
 	out, err := runCLI(t, env, "agency", "create", "--name", "Corner Shop", "--output", "key", "--data-dir", filepath.Join(dir, "data"))
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +117,7 @@ func TestBrowserVerifier(t *testing.T) {
 		t.Fatalf("holder oid4vp: got %q, %v; want 200 {}", out, err)
 	}
 	b.run("wait for the answer", chromedp.WaitVisible(chromedp.CSS("#vp-verdict.ok")))
-	b.shot("03-verified")
+	b.auditPage("/verify, verified", "03-verified")
 	if got := b.text("#vp-verdict"); !strings.Contains(got, "Verified") {
 		t.Errorf("verdict: got %q; want Verified", got)
 	}
@@ -158,7 +160,7 @@ func TestBrowserVerifier(t *testing.T) {
 	b.run("paste a tampered credential", chromedp.SetValue(chromedp.CSS("#paste-text"), tampered),
 		chromedp.Click(chromedp.CSS(`#paste-form button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#paste-verdict.bad")))
-	b.shot("05-pasted-tampered")
+	b.auditPage("/verify, a tampered credential pasted", "05-pasted-tampered")
 	if got := b.text("#paste-checks"); !strings.Contains(got, "The signature does not verify") {
 		t.Errorf("tampered credential checks: got %q; want the failed signature in plain words", got)
 	}
