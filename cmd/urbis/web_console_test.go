@@ -402,6 +402,14 @@ func TestConsolePages(t *testing.T) {
 			t.Errorf("B's %s lists credentials; want none of A's", p)
 		}
 	}
+	// Opening an election by its id: A's own opens; B is told it is not
+	// its agency's (elections are public), on the form.
+	if r := ca.do(http.MethodGet, "/console/elections?open=poll-a", nil); r.code != http.StatusSeeOther || r.loc != "/console/elections/poll-a" {
+		t.Errorf("A opens poll-a: got %d %q; want 303 to its page", r.code, r.loc)
+	}
+	if r := cb.do(http.MethodGet, "/console/elections?open=poll-a", nil); r.code != http.StatusOK || !strings.Contains(r.body, "is not your agency&#39;s") {
+		t.Errorf("B opens poll-a: got %d\n%.2000s; want 200 with the form saying it is not B's", r.code, r.body)
+	}
 	if r := cb.do(http.MethodGet, "/console/credentials?q="+url.QueryEscape(a.credID), nil); !strings.Contains(r.body, "No credentials match") {
 		t.Errorf("B searching A's credential: want no match\n%s", r.body)
 	}
