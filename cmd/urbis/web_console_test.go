@@ -245,8 +245,9 @@ func TestConsoleSession(t *testing.T) {
 		t.Errorf("a console page after sign-out: got %d %q; want 303 to the sign-in page", r.code, r.loc)
 	}
 	c.cookie = &http.Cookie{Name: "urbis_console", Value: session}
-	if r := c.do(http.MethodPost, "/console/credentials/status", url.Values{"csrf": {sessCSRF}}); r.code != http.StatusUnauthorized {
-		t.Errorf("a POST with the ended session's token: got %d; want 401 (signed out)", r.code)
+	if r := c.do(http.MethodPost, "/console/credentials/status", url.Values{"csrf": {sessCSRF}}); r.code != http.StatusOK ||
+		!strings.Contains(r.body, "Your console session has ended") || !strings.Contains(r.body, `id="signin-form"`) {
+		t.Errorf("a POST with the ended session's token: got %d\n%.2000s; want the sign-in page saying the session ended", r.code, r.body)
 	}
 	time.Sleep(100 * time.Millisecond) // let the log catch up
 	if strings.Contains(logs.String(), key) {
