@@ -746,6 +746,21 @@ type Block struct {
 	Signatures []Signature `json:"signatures"`
 }
 
+// BlockList defines model for BlockList.
+type BlockList struct {
+	Chain string `json:"chain"`
+
+	// Height The head's height; 0 before the first block.
+	Height int64          `json:"height"`
+	Items  []BlockSummary `json:"items"`
+}
+
+// BlockSummary defines model for BlockSummary.
+type BlockSummary struct {
+	Hash   string `json:"hash"`
+	Header Header `json:"header"`
+}
+
 // BurnRequest defines model for BurnRequest.
 type BurnRequest struct {
 	Amount int64 `json:"amount"`
@@ -2111,6 +2126,15 @@ type GetSettlementParams struct {
 	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
 }
 
+// ListBlocksParams defines parameters for ListBlocks.
+type ListBlocksParams struct {
+	// Before Only blocks below this height (by default, up to the head).
+	Before *int64 `form:"before,omitempty" json:"before,omitempty"`
+
+	// Limit At most this many blocks (default 10).
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
 // SubmitOperationParams defines parameters for SubmitOperation.
 type SubmitOperationParams struct {
 	// Wait Wait for the commit (bounded).
@@ -3412,6 +3436,9 @@ type ServerInterface interface {
 	// GetReadyz Readiness
 	// (GET /readyz)
 	GetReadyz(c *gin.Context)
+	// ListBlocks The latest blocks' headers
+	// (GET /registry/blocks)
+	ListBlocks(c *gin.Context, params ListBlocksParams)
 	// GetBlock A block
 	// (GET /registry/blocks/{height})
 	GetBlock(c *gin.Context, height int64)
@@ -4627,6 +4654,41 @@ func (siw *ServerInterfaceWrapper) GetReadyz(c *gin.Context) {
 	siw.Handler.GetReadyz(c)
 }
 
+// ListBlocks operation middleware
+func (siw *ServerInterfaceWrapper) ListBlocks(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListBlocksParams
+
+	// ------------- Optional query parameter "before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "before", c.Request.URL.Query(), &params.Before, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter before: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListBlocks(c, params)
+}
+
 // GetBlock operation middleware
 func (siw *ServerInterfaceWrapper) GetBlock(c *gin.Context) {
 
@@ -5116,6 +5178,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/registry/operations/:hash", wrapper.GetOperation)
 	router.GET(options.BaseURL+"/registry/operations/:hash/proof", wrapper.GetOperationProof)
 	router.GET(options.BaseURL+"/registry/head", wrapper.GetRegistryHead)
+	router.GET(options.BaseURL+"/registry/blocks", wrapper.ListBlocks)
 	router.GET(options.BaseURL+"/registry/blocks/:height", wrapper.GetBlock)
 	router.GET(options.BaseURL+"/trust/issuers/:did", wrapper.GetIssuerAccreditations)
 	router.GET(options.BaseURL+"/credentials", wrapper.ListCredentials)

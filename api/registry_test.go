@@ -93,6 +93,24 @@ func TestRegistryOperationLifecycle(t *testing.T) {
 			if resp.StatusCode != 200 || head.Height < st.Height || len(head.Hash) != 64 {
 				t.Errorf("head: got %d %s; want height >= %d with a hash", resp.StatusCode, got, st.Height)
 			}
+			resp, got = e.do(t, http.MethodGet, "/registry/blocks?limit=2", "", "")
+			var list struct {
+				Height int64
+				Items  []struct {
+					Hash   string
+					Header struct{ Height int64 }
+				}
+			}
+			if err := json.Unmarshal(got, &list); err != nil || resp.StatusCode != 200 || list.Height != head.Height ||
+				len(list.Items) == 0 || len(list.Items) > 2 || list.Items[0].Hash != head.Hash || list.Items[0].Header.Height != head.Height {
+				t.Errorf("block list: got %d %s; want the head's header first, at most 2", resp.StatusCode, got)
+			}
+			resp, got = e.do(t, http.MethodGet, "/registry/blocks?limit=1&before="+jsonNumber(head.Height), "", "")
+			list.Items = nil
+			if err := json.Unmarshal(got, &list); err != nil || resp.StatusCode != 200 || head.Height > 1 &&
+				(len(list.Items) != 1 || list.Items[0].Header.Height != head.Height-1) {
+				t.Errorf("block list before %d: got %d %s; want the block below it", head.Height, resp.StatusCode, got)
+			}
 			resp, got = e.do(t, http.MethodGet, "/registry/blocks/"+jsonNumber(st.Height), "", "")
 			if resp.StatusCode != 200 || !strings.Contains(string(got), hash[:16]) && !strings.Contains(string(got), `"operations":["ey`) {
 				t.Errorf("block: got %d %s; want the block with the operation", resp.StatusCode, got)
@@ -174,7 +192,8 @@ func TestRegistryBadSubmissions(t *testing.T) {
 			}
 		})
 	}
-	for _, path := range []string{"/registry/operations/xyz", "/registry/blocks/0", "/registry/blocks/999999", "/schemas/nothex", "/trust/issuers/not-a-did",
+	for _, path := range []string{"/registry/operations/xyz", "/registry/blocks/0", "/registry/blocks/999999",
+		"/registry/blocks?limit=0", "/registry/blocks?limit=101", "/registry/blocks?before=0", "/registry/blocks?limit=x", "/schemas/nothex", "/trust/issuers/not-a-did",
 		"/registry/operations/" + strings.Repeat("0", 64)} {
 		resp, got := e.do(t, http.MethodGet, path, "", "")
 		if resp.StatusCode < 400 || resp.StatusCode >= 500 || resp.Header.Get("Content-Type") != "application/problem+json" {

@@ -173,7 +173,8 @@ type consolePage struct {
 type consoleHandler func(w http.ResponseWriter, r *http.Request, c consoleCtx)
 
 // signedIn wraps h: a visitor without a session is sent to the sign-in
-// page (a GET) or refused (a POST); a POST needs the session's CSRF token.
+// page (a GET) or shown it with why nothing was done (a POST); a POST
+// needs the session's CSRF token.
 func (s *Site) signedIn(h consoleHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := cookieID(r)
@@ -184,7 +185,9 @@ func (s *Site) signedIn(h consoleHandler) http.HandlerFunc {
 		}
 		if !ok {
 			if r.Method == http.MethodPost {
-				s.consoleError(w, r, http.StatusUnauthorized, "Signed out", "Your console session has ended. Sign in again, then resend the form.")
+				// The sign-in page again, as an answer (200): a session
+				// that ended is no error of the page.
+				s.signInPage(w, r, formAgain, "Your console session has ended (30 minutes without use, 12 hours after sign-in, or a sign-out), so nothing was changed. Sign in again, then resend the form.")
 				return
 			}
 			http.Redirect(w, r, "/console", http.StatusSeeOther)

@@ -125,6 +125,29 @@ func (s *Site) electionForm(w http.ResponseWriter, r *http.Request, c consoleCtx
 			s.renderElectionForm(w, r, c, formAgain, d)
 			return
 		}
+		// An id that finds nothing is said on this form (an answer, not
+		// a 404 page: the browser logs no error for it).
+		var e api.Election
+		err := c.call(s, r, http.MethodGet, "/elections/"+q, nil, &e)
+		if isStatus(err, http.StatusNotFound) {
+			d.Error = "There is no election " + strconv.Quote(q) + "."
+			s.renderElectionForm(w, r, c, formAgain, d)
+			return
+		}
+		if err != nil {
+			s.consoleFail(w, r, err)
+			return
+		}
+		own, err := c.ownsDID(s, r, e.Authority)
+		if err != nil {
+			s.consoleFail(w, r, err)
+			return
+		}
+		if !own {
+			d.Error = "Election " + strconv.Quote(q) + " is not your agency's. Every election is public in the explorer, at /explorer/elections/" + q + "."
+			s.renderElectionForm(w, r, c, formAgain, d)
+			return
+		}
 		http.Redirect(w, r, "/console/elections/"+q, http.StatusSeeOther)
 		return
 	}
@@ -254,14 +277,10 @@ func (s *Site) showElection(w http.ResponseWriter, r *http.Request, c consoleCtx
 	}
 	// The console manages the agency's own elections; anyone's is public
 	// in the explorer.
-	var dids api.DIDList
-	if err := c.call(s, r, http.MethodGet, "/dids", nil, &dids); err != nil {
+	own, err := c.ownsDID(s, r, d.Election.Authority)
+	if err != nil {
 		s.consoleFail(w, r, err)
 		return
-	}
-	own := false
-	for _, rec := range dids.Items {
-		own = own || rec.Did == d.Election.Authority
 	}
 	if !own {
 		s.consoleError(w, r, http.StatusNotFound, "Not your agency's election",
@@ -306,4 +325,18 @@ func (s *Site) electionClose(w http.ResponseWriter, r *http.Request, c consoleCt
 		return
 	}
 	http.Redirect(w, r, "/console/elections/"+id, http.StatusSeeOther)
+}
+
+// ownsDID reports whether did is one of the agency's DIDs (GET /dids).
+func (c consoleCtx) ownsDID(s *Site, r *http.Request, did string) (bool, error) {
+	var dids api.DIDList
+	if err := c.call(s, r, http.MethodGet, "/dids", nil, &dids); err != nil {
+		return false, err
+	}
+	for _, rec := range dids.Items {
+		if rec.Did == did {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -34,6 +34,8 @@ func (s *Site) routes(m *http.ServeMux) {
 	m.HandleFunc("GET /explorer/elections/{id}", s.election)
 	m.HandleFunc("GET /verify", s.verify)
 	m.HandleFunc("POST /verify", s.verifyPaste)
+	m.HandleFunc("POST /verify/key", s.verifyKey)
+	m.HandleFunc("POST /verify/requests", s.verifyRequest)
 }
 
 type explorerData struct {
@@ -49,20 +51,21 @@ type blockRow struct {
 	OpCount int
 }
 
+// explorer is the front page: the chain head and the latest blocks, from
+// one call of GET /registry/blocks.
 func (s *Site) explorer(w http.ResponseWriter, r *http.Request) {
-	var head api.Head
-	if err := s.api.get(r, "/registry/head", &head); err != nil {
+	var list api.BlockList
+	if err := s.api.get(r, "/registry/blocks?limit="+strconv.Itoa(recentBlocks), &list); err != nil {
 		s.fail(w, r, err, "/")
 		return
 	}
-	d := explorerData{Head: head}
-	for h := head.Height; h >= 1 && h > head.Height-recentBlocks; h-- {
-		var b api.Block
-		if err := s.api.get(r, "/registry/blocks/"+strconv.FormatInt(h, 10), &b); err != nil {
-			s.fail(w, r, err, "/")
-			return
+	d := explorerData{Head: api.Head{Chain: list.Chain, Height: list.Height}}
+	for i, b := range list.Items {
+		if i == 0 && b.Header.Height == list.Height {
+			hash, header := b.Hash, b.Header
+			d.Head.Hash, d.Head.Header = &hash, &header
 		}
-		d.Blocks = append(d.Blocks, blockRow{Height: h, Hash: b.Hash, Time: stamp(b.Header.Time), OpCount: b.Header.OpCount})
+		d.Blocks = append(d.Blocks, blockRow{Height: b.Header.Height, Hash: b.Hash, Time: stamp(b.Header.Time), OpCount: b.Header.OpCount})
 	}
 	s.render(w, r, http.StatusOK, "explorer", page{Title: "Registry explorer", Nav: "explorer", Data: d})
 }
@@ -84,7 +87,7 @@ func (s *Site) search(w http.ResponseWriter, r *http.Request) {
 		return
 	case strings.HasPrefix(q, "did:"):
 		if strings.ContainsAny(q, "/?# ") {
-			s.badRequest(w, r, "A DID has no '/', '?', '#' or spaces; give the DID alone.", "/explorer")
+			s.searchAgain(w, r, "Not a DID", "A DID has no '/', '?', '#' or spaces; give the DID alone.")
 			return
 		}
 		http.Redirect(w, r, "/explorer/dids/"+q, http.StatusSeeOther)
@@ -96,7 +99,7 @@ func (s *Site) search(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/explorer/operations/"+strings.ToLower(q), http.StatusSeeOther)
 		return
 	case !idChars.MatchString(q):
-		s.badRequest(w, r, "Search for a DID (did:…), a block height, an operation hash (64 hex characters), a parcel id or an election id.", "/explorer")
+		s.searchAgain(w, r, "Nothing to search for", "Search for a DID (did:…), a block height, an operation hash (64 hex characters), a parcel id or an election id.")
 		return
 	}
 	id := url.PathEscape(q)
@@ -120,9 +123,17 @@ func (s *Site) search(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err, "/explorer")
 		return
 	}
-	s.render(w, r, http.StatusNotFound, "error", page{Title: "Nothing found", Nav: "explorer", Data: problemPage{
-		Status: http.StatusNotFound, Title: "Nothing found",
-		Detail: fmt.Sprintf("%q is neither a parcel nor an election this registry knows.", q), Back: "/explorer",
+	s.searchAgain(w, r, "Nothing found", fmt.Sprintf("%q is neither a parcel nor an election this registry knows.", q))
+}
+
+// searchAgain answers a search that found nothing, or that is no DID,
+// height, hash or id, with a page that says so. It is an answer, not a
+// failed request: its status is 200, as a form sent back with what to
+// fix, so the browser logs no error (a link to something that does not
+// exist, as /explorer/blocks/999999, stays a 404).
+func (s *Site) searchAgain(w http.ResponseWriter, r *http.Request, title, detail string) {
+	s.render(w, r, http.StatusOK, "error", page{Title: title, Nav: "explorer", Data: problemPage{
+		Title: title, Detail: detail, Back: "/explorer",
 	}})
 }
 
@@ -425,7 +436,15 @@ func turnout(ballots, tokens int64) string {
 	if tokens == 0 {
 		return "no ballot tokens issued yet"
 	}
-	return fmt.Sprintf("%.1f%% (%d ballots cast of %d ballot tokens issued)", 100*float64(ballots)/float64(tokens), ballots, tokens)
+	return fmt.Sprintf("%.1f%% (%s cast of %s issued)", 100*float64(ballots)/float64(tokens), count(ballots, "ballot"), count(tokens, "ballot token"))
+}
+
+// count is n things in words: "1 ballot", "2 ballots".
+func count(n int64, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 func shortDID(id string) string {

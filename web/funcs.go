@@ -73,7 +73,10 @@ type bar struct {
 }
 
 const (
-	chartWidth  = 600
+	// chartWidth is the chart's width in its own units; its text is 14
+	// units high, so the page shows it no wider than a phone's screen
+	// (.chart in site.css) and the text stays readable there.
+	chartWidth  = 360
 	chartLabelW = 0
 	barHeight   = 28
 	barGap      = 30

@@ -4,8 +4,12 @@
 // binary. They read and write only through the REST API that openapi.yaml
 // describes: the server side calls the API's own http.Handler in process
 // (an http.Request to the REST route, decoding the JSON it answers), and
-// the browser side calls the same routes with fetch. Every answer carries
-// a strict Content-Security-Policy: no inline scripts or styles.
+// the browser side calls the same routes with fetch, except where an
+// answer of 4xx is to be expected from what the visitor typed (the
+// verifier page's key check and request, verify_ask.go): a browser logs
+// every such fetch as an error, so the server makes that call and answers
+// 200 with the API's answer or its reason. Every answer carries a strict
+// Content-Security-Policy: no inline scripts or styles.
 package web
 
 import (

@@ -97,7 +97,9 @@ func TestBarChartAndTurnout(t *testing.T) {
 		want            string
 	}{
 		{0, 0, "no ballot tokens issued yet"},
-		{1, 2, "50.0% (1 ballots cast of 2 ballot tokens issued)"},
+		{1, 2, "50.0% (1 ballot cast of 2 ballot tokens issued)"},
+		{2, 1, "200.0% (2 ballots cast of 1 ballot token issued)"},
+		{3, 4, "75.0% (3 ballots cast of 4 ballot tokens issued)"},
 	} {
 		if got := turnout(c.ballots, c.tokens); got != c.want {
 			t.Errorf("turnout(%d, %d): got %q; want %q", c.ballots, c.tokens, got, c.want)
@@ -114,5 +116,33 @@ func TestSummarizeReadsTheSignedOperation(t *testing.T) {
 	}
 	if bad := summarize(0, "not a jws"); bad.Kind != "(unreadable)" {
 		t.Errorf("got %+v for a broken operation; want it marked unreadable", bad)
+	}
+}
+
+// TestExplorerFrontPageOneCall checks that the explorer's front page
+// reads the head and the recent blocks with one GET /registry/blocks.
+func TestExplorerFrontPageOneCall(t *testing.T) {
+	var saw []string
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		saw = append(saw, r.Method+" "+r.URL.RequestURI())
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"chain":"urbis-test","height":12,"items":[
+			{"hash":"` + strings.Repeat("a", 64) + `","header":{"chain":"urbis-test","height":12,"previous":"","time":"2026-01-02T03:04:05Z","opCount":3,"opsRoot":"","stateRoot":"` + strings.Repeat("5", 64) + `","proposer":"v"}},
+			{"hash":"` + strings.Repeat("b", 64) + `","header":{"chain":"urbis-test","height":11,"previous":"","time":"2026-01-02T03:04:00Z","opCount":1,"opsRoot":"","stateRoot":"","proposer":"v"}}]}`))
+	})
+	site, err := New(Config{API: api})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	site.Mount(api).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/explorer", nil))
+	if len(saw) != 1 || saw[0] != "GET /registry/blocks?limit=10" {
+		t.Errorf("the page called %q; want only GET /registry/blocks?limit=10", saw)
+	}
+	body := rec.Body.String()
+	for _, want := range []string{"<code>urbis-test</code>", `<a href="/explorer/blocks/12">12</a>`, strings.Repeat("5", 64), `<a href="/explorer/blocks/11">11</a>`, "2026-01-02 03:04:05 UTC"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("got %d, a page without %q", rec.Code, want)
+		}
 	}
 }

@@ -41,6 +41,7 @@ type browserSession struct {
 	mu     sync.Mutex
 	errors []string
 	shots  string
+	axe    string // axe-core's source, for auditPage
 }
 
 // needChromium returns the Chromium binary, or skips t (fails it under CI)

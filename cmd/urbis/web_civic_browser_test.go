@@ -107,7 +107,7 @@ func TestBrowserCivic(t *testing.T) {
 
 	b.run("open the election", chromedp.Navigate(base+"/explorer/elections/tram-2027"), chromedp.WaitVisible(chromedp.CSS("#chart")))
 	b.shot("03-election-open")
-	if got := b.text("#turnout"); got != "50.0% (1 ballots cast of 2 ballot tokens issued)" {
+	if got := b.text("#turnout"); got != "50.0% (1 ballot cast of 2 ballot tokens issued)" {
 		t.Errorf("turnout: got %q; want 1 of 2", got)
 	}
 	// Bob votes while the page is open: it updates by itself.

@@ -245,8 +245,9 @@ func TestConsoleSession(t *testing.T) {
 		t.Errorf("a console page after sign-out: got %d %q; want 303 to the sign-in page", r.code, r.loc)
 	}
 	c.cookie = &http.Cookie{Name: "urbis_console", Value: session}
-	if r := c.do(http.MethodPost, "/console/credentials/status", url.Values{"csrf": {sessCSRF}}); r.code != http.StatusUnauthorized {
-		t.Errorf("a POST with the ended session's token: got %d; want 401 (signed out)", r.code)
+	if r := c.do(http.MethodPost, "/console/credentials/status", url.Values{"csrf": {sessCSRF}}); r.code != http.StatusOK ||
+		!strings.Contains(r.body, "Your console session has ended") || !strings.Contains(r.body, `id="signin-form"`) {
+		t.Errorf("a POST with the ended session's token: got %d\n%.2000s; want the sign-in page saying the session ended", r.code, r.body)
 	}
 	time.Sleep(100 * time.Millisecond) // let the log catch up
 	if strings.Contains(logs.String(), key) {
@@ -365,6 +366,7 @@ func TestConsolePages(t *testing.T) {
 		{"POST", "/console/elections", url.Values{"csrf": {csrfA}, "did": {a.did}, "id": {"poll-1"}, "title": {"t"}, "options": {"a\nb"}, "credentialType": {"ResidentCredential"}, "opens": {"tomorrow"}, "closes": {"2099-01-01T00:00"}}, 200, "must be a date and time"},
 		{"POST", "/console/elections", url.Values{"csrf": {csrfA}, "did": {b.did}, "id": {"poll-1"}, "title": {"t"}, "options": {"a\nb"}, "credentialType": {"ResidentCredential"}, "opens": {"2026-01-01T00:00"}, "closes": {"2099-01-01T00:00"}}, 200, "not found"},
 		{"GET", "/console/elections?open=%3Cx%3E", nil, 200, "lowercase letters"},
+		{"GET", "/console/elections?open=no-such-poll", nil, 200, `There is no election &#34;no-such-poll&#34;.`},
 		{"GET", "/console/elections/%3Cx%3E", nil, 400, "lowercase letters"},
 		{"GET", "/console/elections/no-such-poll", nil, 404, "Error 404"},
 		{"POST", "/console/elections/no-such-poll/close", url.Values{"csrf": {csrfA}}, 404, "Error 404"},
@@ -400,6 +402,14 @@ func TestConsolePages(t *testing.T) {
 		if strings.Contains(r.body, `class="cred-status"`) && p != "/console/credentials" {
 			t.Errorf("B's %s lists credentials; want none of A's", p)
 		}
+	}
+	// Opening an election by its id: A's own opens; B is told it is not
+	// its agency's (elections are public), on the form.
+	if r := ca.do(http.MethodGet, "/console/elections?open=poll-a", nil); r.code != http.StatusSeeOther || r.loc != "/console/elections/poll-a" {
+		t.Errorf("A opens poll-a: got %d %q; want 303 to its page", r.code, r.loc)
+	}
+	if r := cb.do(http.MethodGet, "/console/elections?open=poll-a", nil); r.code != http.StatusOK || !strings.Contains(r.body, "is not your agency&#39;s") {
+		t.Errorf("B opens poll-a: got %d\n%.2000s; want 200 with the form saying it is not B's", r.code, r.body)
 	}
 	if r := cb.do(http.MethodGet, "/console/credentials?q="+url.QueryEscape(a.credID), nil); !strings.Contains(r.body, "No credentials match") {
 		t.Errorf("B searching A's credential: want no match\n%s", r.body)

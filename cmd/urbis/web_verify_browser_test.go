@@ -22,6 +22,7 @@ import (
 // credential by hand.
 func TestBrowserVerifier(t *testing.T) {
 	bin := needChromium(t)
+	axe := needAxe(t)
 	dir := t.TempDir()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -32,6 +33,7 @@ func TestBrowserVerifier(t *testing.T) {
 	env := testDatabaseEnv(t)
 	base, _, _ := startServe(t, env, "--data-dir", filepath.Join(dir, "data"), "--addr", addr, "--public-url", "http://"+addr)
 	b := newBrowser(t, bin)
+	b.axe = axe
 	out, err := runCLI(t, env, "agency", "create", "--name", "Corner Shop", "--output", "key", "--data-dir", filepath.Join(dir, "data"))
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +70,28 @@ func TestBrowserVerifier(t *testing.T) {
 
 	b.run("open the verifier's page", chromedp.Navigate(base+"/verify"), chromedp.WaitVisible(chromedp.CSS("#api-key")))
 	b.shot("01-verify")
-	b.run("enter the API key", chromedp.SendKeys(chromedp.CSS("#api-key"), key), chromedp.Focus(chromedp.CSS("#vp-template")),
+	// A wrong key, then a bad parameter: the page says what is wrong, and
+	// the browser logs no error (the harness fails on one).
+	b.run("enter a wrong API key", chromedp.SendKeys(chromedp.CSS("#api-key"), "urbis_not-a-key"), chromedp.Focus(chromedp.CSS("#vp-template")),
+		chromedp.WaitVisible(chromedp.CSS("#vp-error")))
+	b.run("ask with the wrong key", chromedp.Click(chromedp.CSS("#vp-create")), chromedp.WaitVisible(chromedp.CSS("#vp-error")))
+	b.shot("01b-wrong-key")
+	if got := b.text("#vp-error"); !strings.Contains(got, "This API key is not valid") {
+		t.Errorf("wrong key: got %q; want This API key is not valid", got)
+	}
+	if got := b.evalString(`document.getElementById('api-key').getAttribute('aria-invalid') + ' ' + document.getElementById('vp-request').className`); got != "true hidden" {
+		t.Errorf("wrong key: got aria-invalid and request box %q; want true hidden", got)
+	}
+	b.run("enter the API key and a bad threshold", chromedp.SetValue(chromedp.CSS("#api-key"), key),
+		chromedp.Focus(chromedp.CSS("#vp-template")), chromedp.WaitReady(chromedp.CSS(`#vp-did option[value="`+verifierDID+`"]`)),
+		chromedp.SetValue(chromedp.CSS("#vp-did"), verifierDID), chromedp.SetValue(chromedp.CSS("#vp-template"), "age_over"),
+		chromedp.SetValue(chromedp.CSS("#p-age_over-threshold"), "abc"), chromedp.Click(chromedp.CSS("#vp-create")),
+		chromedp.WaitVisible(chromedp.CSS("#vp-error")))
+	b.shot("01c-bad-parameter")
+	if got := b.text("#vp-error"); !strings.Contains(got, "The request was not created") || !strings.Contains(got, "whole number") {
+		t.Errorf("bad threshold: got %q; want the API's reason", got)
+	}
+	b.run("enter the API key", chromedp.SetValue(chromedp.CSS("#api-key"), key), chromedp.Focus(chromedp.CSS("#vp-template")),
 		chromedp.WaitReady(chromedp.CSS(`#vp-did option[value="`+verifierDID+`"]`)),
 		chromedp.SetValue(chromedp.CSS("#vp-did"), verifierDID),
 		chromedp.SetValue(chromedp.CSS("#vp-template"), "residency"),
@@ -102,7 +125,7 @@ func TestBrowserVerifier(t *testing.T) {
 		t.Fatalf("holder oid4vp: got %q, %v; want 200 {}", out, err)
 	}
 	b.run("wait for the answer", chromedp.WaitVisible(chromedp.CSS("#vp-verdict.ok")))
-	b.shot("03-verified")
+	b.auditPage("/verify, verified", "03-verified")
 	if got := b.text("#vp-verdict"); !strings.Contains(got, "Verified") {
 		t.Errorf("verdict: got %q; want Verified", got)
 	}
@@ -145,7 +168,7 @@ func TestBrowserVerifier(t *testing.T) {
 	b.run("paste a tampered credential", chromedp.SetValue(chromedp.CSS("#paste-text"), tampered),
 		chromedp.Click(chromedp.CSS(`#paste-form button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#paste-verdict.bad")))
-	b.shot("05-pasted-tampered")
+	b.auditPage("/verify, a tampered credential pasted", "05-pasted-tampered")
 	if got := b.text("#paste-checks"); !strings.Contains(got, "The signature does not verify") {
 		t.Errorf("tampered credential checks: got %q; want the failed signature in plain words", got)
 	}

@@ -9,7 +9,10 @@
   const turnout = document.getElementById('turnout');
   const rows = document.querySelectorAll('#counts tbody tr');
   const bars = document.querySelectorAll('#chart g');
-  const width = 480;
+  // The longest bar's width: the chart's, less room for the value.
+  const chart = document.getElementById('chart');
+  const width = chart ? chart.viewBox.baseVal.width - 120 : 0;
+  function count(n, thing) { return n === 1 ? '1 ' + thing : n + ' ' + thing + 's'; }
   async function poll() {
     let t;
     try {
@@ -21,7 +24,7 @@
     }
     if (t.closed) { window.location.reload(); return; }
     turnout.textContent = t.tokens === 0 ? 'no ballot tokens issued yet'
-      : (100 * t.ballots / t.tokens).toFixed(1) + '% (' + t.ballots + ' ballots cast of ' + t.tokens + ' ballot tokens issued)';
+      : (100 * t.ballots / t.tokens).toFixed(1) + '% (' + count(t.ballots, 'ballot') + ' cast of ' + count(t.tokens, 'ballot token') + ' issued)';
     const max = Math.max.apply(null, t.counts.concat([0]));
     const total = t.counts.reduce(function (a, b) { return a + b; }, 0);
     t.counts.forEach(function (n, i) {

@@ -1,8 +1,12 @@
-// The verifier's page: creates an OpenID4VP presentation request through
-// POST /verifier/requests with the service's API key (kept only in this
-// page's memory), shows its QR code, polls GET /verifier/requests/{id}
-// until the wallet answers, and shows each check in plain words. (The
-// paste box is a plain form the server answers.)
+// The verifier's page: checks the service's API key and creates an
+// OpenID4VP presentation request through this site's POST /verify/key
+// and POST /verify/requests (the server calls GET /dids and
+// POST /verifier/requests with the key and answers 200 with the API's
+// answer or what is wrong, so a wrong key or parameter is a message on
+// the page, not a failed fetch in the browser's console). Then it shows
+// the QR code, polls GET /verifier/requests/{id} with the key (kept only
+// in this page's memory) until the wallet answers, and shows each check
+// in plain words. (The paste box is a plain form the server answers.)
 'use strict';
 (function () {
   let apiKey = '';
@@ -18,9 +22,10 @@
     if (body && (body.detail || body.title)) { return (body.title ? body.title + ': ' : '') + (body.detail || ''); }
     return 'the service answered ' + status;
   }
+  // call calls url; the API's own routes get the key as the Bearer token.
   async function call(method, url, body) {
     const headers = { Accept: 'application/json' };
-    if (apiKey) { headers.Authorization = 'Bearer ' + apiKey; }
+    if (apiKey && url.indexOf('/verify/') !== 0) { headers.Authorization = 'Bearer ' + apiKey; }
     if (body !== undefined) { headers['Content-Type'] = 'application/json'; }
     const resp = await fetch(url, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'omit' });
     const data = await resp.json().catch(function () { return null; });
@@ -40,19 +45,40 @@
   templateSelect.addEventListener('change', showParams);
   showParams();
 
-  async function loadDIDs() {
-    apiKey = keyInput.value.trim();
+  // ask posts body with the key to one of this site's /verify routes;
+  // the answer is {problem, field} or the API's answer.
+  async function ask(url, body) {
+    body.key = apiKey;
+    const r = await call('POST', url, body);
+    if (!r.ok || !r.data) { return { problem: problemText(r.data, r.status) }; }
+    return r.data;
+  }
+
+  // loadDIDs checks the key once and lists its active DIDs; while a
+  // check of the same key is under way it waits for that one.
+  let checked = { key: null, promise: null };
+  function loadDIDs() {
+    const key = keyInput.value.trim();
+    if (key !== checked.key || checked.promise === null) {
+      checked = { key: key, promise: listDIDs(key) };
+    }
+    return checked.promise;
+  }
+  async function listDIDs(key) {
+    apiKey = key;
     didSelect.textContent = '';
-    if (!apiKey) { return; }
-    const r = await call('GET', '/dids');
-    if (!r.ok) {
-      const o = new Option('No DIDs: ' + problemText(r.data, r.status), '');
-      didSelect.append(o);
-      showError('The API key was not accepted: ' + problemText(r.data, r.status));
+    keyInput.removeAttribute('aria-invalid');
+    if (!apiKey) { didSelect.append(new Option('Enter the API key to list your DIDs', '')); return; }
+    const r = await ask('/verify/key', {});
+    if (r.problem) {
+      didSelect.append(new Option('No DIDs: the API key was not accepted', ''));
+      if (r.field === 'key') { keyInput.setAttribute('aria-invalid', 'true'); }
+      showError(r.problem);
+      checked.promise = null;
       return;
     }
     clearError();
-    const active = (r.data.items || []).filter(function (d) { return d.status === 'active'; });
+    const active = r.dids || [];
     if (active.length === 0) { didSelect.append(new Option('This service has no active DID: create one first', '')); }
     active.forEach(function (d) { didSelect.append(new Option(d.did + ' (' + d.method + ')', d.did)); });
   }
@@ -119,19 +145,20 @@
     stopPolling();
     apiKey = keyInput.value.trim();
     if (!apiKey) { showError('Enter your service\'s API key.'); keyInput.focus(); return; }
-    if (!didSelect.value) { await loadDIDs(); }
+    await loadDIDs();
+    if (!errorBox.classList.contains('hidden')) { keyInput.focus(); return; }
     if (!didSelect.value) { showError('Choose the DID that signs the request.'); didSelect.focus(); return; }
     const params = {};
     const fs = document.querySelector('fieldset.params[data-template="' + templateSelect.value + '"]');
     if (fs) {
       fs.querySelectorAll('input[data-param]').forEach(function (i) { if (i.value.trim() !== '') { params[i.dataset.param] = i.value.trim(); } });
     }
-    const r = await call('POST', '/verifier/requests', { did: didSelect.value, template: templateSelect.value, params: params });
-    if (!r.ok) { showError('The request was not created: ' + problemText(r.data, r.status)); return; }
-    const req = r.data;
-    // The server renders the QR code when the image is fetched. The page
-    // calls the API on its own origin, so it loads the path of qrUrl
-    // there (the Content-Security-Policy allows images from 'self').
+    const r = await ask('/verify/requests', { did: didSelect.value, template: templateSelect.value, params: params });
+    if (r.problem) { showError('The request was not created: ' + r.problem); return; }
+    const req = r.request;
+    // The server renders the QR code when the image is fetched; the page
+    // loads the path of qrUrl on its own origin (the Content-Security-Policy
+    // allows images from 'self').
     $('vp-qr').src = new URL(req.qrUrl).pathname;
     $('vp-uri').href = req.uri;
     $('vp-id').textContent = req.id;
