@@ -29,9 +29,9 @@ import (
 // the governance removes it from the set and adds a fifth validator that
 // joined, and with another one killed, writes go on; a proof signed by
 // the changed set checks with the validator-set history it carries, and
-// not with a link of it forged; the registry replays node0's blocks
-// (some proposed by node4) and names the first block node3 signed once
-// removed and node4 before it was added.
+// not with a link of it forged; the registry replays the blocks of
+// node0, node3 (removed) and node4 (a full node before it was added),
+// each vouched for by its CometBFT commit.
 func TestNodeFaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts four validator processes")
@@ -347,29 +347,20 @@ func TestNodeFaults(t *testing.T) {
 		}
 	}
 
-	// The registry replays from the blocks: on node0, which signed every
-	// block it stored as a validator in force, with blocks proposed by
-	// node4 (added) and node3 (removed later), it checks; node3 signed
-	// the blocks it stored after its removal, node4 those it stored
-	// before it was added: replaying them names the first such block.
+	// The registry replays from the blocks, each vouched for by its
+	// CometBFT commit (more than two thirds of the validators in force at
+	// its height, node4 added, node3 removed), on every node: node0, in
+	// the set throughout; node3, which stored blocks after its removal;
+	// node4, which stored blocks before it was added.
 	for _, i := range []int{0, 3, 4} {
 		l.signal(i, syscall.SIGKILL) // stopped (each block is committed before it counts)
 	}
 	verify := func(i int) (string, error) {
 		return runCLI(t, nil, "registry", "verify", "--data-dir", filepath.Join(l.home(i), "urbis"))
 	}
-	if out, err := verify(0); err != nil || !strings.HasPrefix(out, "OK: chain urbis-localnet") {
-		t.Errorf("registry verify of node0: got %q, %v; want OK", out, err)
-	}
-	for i, want := range map[int][]string{
-		3: {`header is signed by "node3", which is not a validator in force at block`, "removed it from consensus height"},
-		4: {`block 1: header is signed by "node4", which is not a validator in force at block 1`, "nor a validator change before this block made it a validator"},
-	} {
-		out, err := verify(i)
-		for _, w := range want {
-			if err == nil || !strings.Contains(out, w) {
-				t.Errorf("registry verify of node%d: got %q, %v; want FAILED saying %q", i, out, err, w)
-			}
+	for _, i := range []int{0, 3, 4} {
+		if out, err := verify(i); err != nil || !strings.HasPrefix(out, "OK: chain urbis-localnet") || !strings.Contains(out, "CometBFT commits") {
+			t.Errorf("registry verify of node%d: got %q, %v; want OK, checked against the CometBFT commits", i, out, err)
 		}
 	}
 }
