@@ -3,7 +3,9 @@ package node
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -35,6 +37,8 @@ type cometChain struct {
 	metas   map[int64]*cmttypes.BlockMeta
 	commits map[int64]*cmttypes.Commit
 	appHash []byte // after the last block
+	results map[int64][]*abci.ExecTxResult
+	sets    map[int64]*cmttypes.ValidatorSet
 	// signers, if it returns a list, picks the addresses that sign the
 	// commit of a height (else every validator in force signs).
 	signers func(height int64, inForce []string) []string
@@ -47,7 +51,7 @@ func newCometChain(t testing.TB, g *registry.Genesis, keys ...ed25519.PrivateKey
 	c := &cometChain{t: t, chainID: g.ChainID, doc: &cmttypes.GenesisDoc{ChainID: g.ChainID, GenesisTime: g.Time},
 		keys: make(map[string]ed25519.PrivateKey), power: make(map[string]int64), updates: make(map[int64][]abci.ValidatorUpdate),
 		blocks: make(map[int64]*cmttypes.Block), metas: make(map[int64]*cmttypes.BlockMeta), commits: make(map[int64]*cmttypes.Commit),
-		appHash: hashBytes(g.Hash())}
+		appHash: hashBytes(g.Hash()), results: make(map[int64][]*abci.ExecTxResult), sets: make(map[int64]*cmttypes.ValidatorSet)}
 	for _, k := range keys {
 		c.keys[Address(k.Public().(ed25519.PublicKey))] = k
 	}
@@ -62,10 +66,15 @@ func newCometChain(t testing.TB, g *registry.Genesis, keys ...ed25519.PrivateKey
 	return c
 }
 
-// set returns the validator set of the powers in force.
-func (c *cometChain) set() *cmttypes.ValidatorSet {
+// set returns the validator set of the powers in force, with the
+// updates ups applied.
+func (c *cometChain) set(ups ...abci.ValidatorUpdate) *cmttypes.ValidatorSet {
+	power := maps.Clone(c.power)
+	for _, u := range ups {
+		power[Address(u.PubKeyBytes)] = u.Power
+	}
 	var ms []SetMember
-	for addr, p := range c.power {
+	for addr, p := range power {
 		k, ok := c.keys[addr]
 		if !ok {
 			c.t.Fatalf("no key for validator %s", addr)
@@ -97,6 +106,10 @@ func (c *cometChain) finalize(a *App, proposer ed25519.PrivateKey, ops ...string
 		delete(c.updates, height-1)
 	}
 	set := c.set()
+	nextSet := c.set(c.updates[height-1]...) // CometBFT's header names the set of the next height
+	if c.early {
+		nextSet = set
+	}
 	txs := make([]cmttypes.Tx, len(ops))
 	for i, op := range ops {
 		txs[i] = cmttypes.Tx(op)
@@ -107,8 +120,9 @@ func (c *cometChain) finalize(a *App, proposer ed25519.PrivateKey, ops ...string
 	if height > 1 {
 		last = c.metas[height-1].BlockID
 	}
-	b.Header.Populate(cmtversion.Consensus{Block: version.BlockProtocol}, c.chainID, at, last, set.Hash(), set.Hash(), nil, c.appHash, nil,
-		cmted.PubKey(proposer.Public().(ed25519.PublicKey)).Address())
+	b.Header.Populate(cmtversion.Consensus{Block: version.BlockProtocol}, c.chainID, at, last, set.Hash(), nextSet.Hash(), nil, c.appHash,
+		cmttypes.NewResults(c.results[height-1]).Hash(), cmted.PubKey(proposer.Public().(ed25519.PublicKey)).Address())
+	c.sets[height] = set
 	ps, err := b.MakePartSet(cmttypes.BlockPartSizeBytes)
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +151,30 @@ func (c *cometChain) finalize(a *App, proposer ed25519.PrivateKey, ops ...string
 	resp := finalize(t, a, height, hexAddr(t, proposer), ops...)
 	c.updates[height] = resp.ValidatorUpdates
 	c.appHash = resp.AppHash
+	c.results[height] = resp.TxResults
 	return resp
+}
+
+// commitProof returns the commit proof of transaction i of block
+// height, as FetchCommitProof reads it from a validator (the block after
+// it must be made), with the validator-set changes up to it.
+func (c *cometChain) commitProof(height int64, i int) *CommitProof {
+	b := c.blocks[height]
+	p := &CommitProof{Operation: string(b.Txs[i]), Height: height, Index: uint32(i), TxProof: b.Txs.Proof(i),
+		SignedHeader: &cmttypes.SignedHeader{Header: &b.Header, Commit: c.commits[height]},
+		Result:       abci.DeterministicExecTxResult(c.results[height][i]), ResultProof: cmttypes.NewResults(c.results[height]).ProveResult(i),
+		NextHeader: &cmttypes.SignedHeader{Header: &c.blocks[height+1].Header, Commit: c.commits[height+1]}}
+	for h := int64(1); h < height; h++ {
+		if len(c.updates[h]) == 0 {
+			continue
+		}
+		var ms []SetMember
+		for _, v := range c.sets[h+2].Validators {
+			ms = append(ms, SetMember{PublicKey: v.PubKey.Bytes(), Power: v.VotingPower})
+		}
+		p.History = append(p.History, SetChange{Height: h + 1, SignedHeader: &cmttypes.SignedHeader{Header: &c.blocks[h+1].Header, Commit: c.commits[h+1]}, Validators: ms})
+	}
+	return p
 }
 
 func (c *cometChain) LoadBlock(h int64) (*cmttypes.Block, *cmttypes.BlockMeta) {
@@ -281,4 +318,92 @@ func TestVerifyWithoutCommits(t *testing.T) {
 
 func validatorPrograms(g *registry.Genesis) []registry.Program {
 	return append(civic.Programs(), ValidatorProgram(g))
+}
+
+// TestProofAfterValidatorChanges checks the REST API's proof of an
+// operation committed after validator.set added v3 and removed v2: the
+// registry's Merkle path and header, vouched for by the CometBFT commit
+// proof in Consensus, which carries the validator-set history; it checks
+// against the genesis, and fails without the history, without the
+// commit proof, with another operation's, or with the header altered.
+func TestProofAfterValidatorChanges(t *testing.T) {
+	ctx := context.Background()
+	g, keys := testGenesis(t, 2)
+	k3 := seedKey("validator-3")
+	db := openDB(t, dbKinds()[0])
+	a, err := NewApp(ctx, AppConfig{Store: db, Genesis: g, Programs: civic.Programs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain := newCometChain(t, g, keys[0], keys[1], k3)
+	gov := keySigner(t, "gov")
+	alice, createA := create(t, g.ChainID, "alice")
+	for _, b := range []struct {
+		proposer ed25519.PrivateKey
+		ops      []string
+	}{
+		{keys[0], []string{gov.setValidator(t, g.ChainID, 1, "v3", k3.Public().(ed25519.PublicKey), 10), createA}},
+		{keys[0], []string{gov.setValidator(t, g.ChainID, 2, "v2", keys[1].Public().(ed25519.PublicKey), 0)}},
+		{k3, nil},
+		{k3, []string{alice.update(t, g.ChainID)}},
+		{keys[0], nil},
+	} {
+		chain.finalize(a, b.proposer, b.ops...)
+	}
+	proofOf := func(height int64, i int) registry.Proof {
+		t.Helper()
+		op := string(chain.blocks[height].Txs[i])
+		st, err := db.OpStatus(ctx, opHash(op))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := registry.ProofFrom(ctx, db, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cp := chain.commitProof(height, i)
+		if p.Consensus, err = json.Marshal(cp); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	check := ConsensusCheck(chain.doc)
+	good := proofOf(4, 0)
+	if len(good.Signatures) != 0 || good.Header.ConsensusHeight != 4 {
+		t.Fatalf("proof: got %d signatures at consensus height %d; want none, at 4", len(good.Signatures), good.Header.ConsensusHeight)
+	}
+	for _, c := range []struct {
+		name  string
+		edit  func(p *registry.Proof)
+		check registry.ConsensusCheck
+		want  string
+	}{
+		{"as served", func(*registry.Proof) {}, check, ""},
+		{"without the validator-set history", func(p *registry.Proof) {
+			var cp CommitProof
+			_ = json.Unmarshal(p.Consensus, &cp)
+			cp.History = nil
+			p.Consensus, _ = json.Marshal(cp)
+		}, check, "is signed by another validator set than the one in force"},
+		{"checked without a consensus check", func(*registry.Proof) {}, nil, "the proof rests on its commit"},
+		{"without the commit proof", func(p *registry.Proof) { p.Consensus = nil }, check, "carries no signature"},
+		{"with another operation's commit proof", func(p *registry.Proof) { p.Consensus = proofOf(2, 0).Consensus }, check, "the commit proof is of another operation"},
+		{"with the header's state root altered", func(p *registry.Proof) { p.Header.StateRoot = g.Hash() }, check, "the header's state root is " + g.Hash()},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := good
+			p.Consensus = slices.Clone(good.Consensus)
+			c.edit(&p)
+			err := registry.CheckProofWith(p, g, c.check)
+			if c.want == "" {
+				if err != nil {
+					t.Fatalf("CheckProofWith: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("CheckProofWith: got %v; want a failure saying %q", err, c.want)
+			}
+		})
+	}
 }
