@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -405,5 +407,56 @@ func TestProofAfterValidatorChanges(t *testing.T) {
 				t.Fatalf("CheckProofWith: got %v; want a failure saying %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestLoadGenesis reads the genesis a proof is checked against from a
+// registry genesis and from a CometBFT genesis: the same registry
+// genesis, and the CometBFT validators (those of GenesisDoc for the
+// registry genesis, the file's own for the CometBFT one).
+func TestLoadGenesis(t *testing.T) {
+	g, _ := testGenesis(t, 2)
+	dir := t.TempDir()
+	regFile, cmtFile := filepath.Join(dir, "registry.json"), filepath.Join(dir, "genesis.json")
+	b, err := json.Marshal(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(regFile, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := GenesisDoc(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc.Validators[1].Power = 30 // a genesis assembled by hand
+	doc.AppState = b
+	if err := doc.SaveAs(cmtFile); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		file   string
+		powers []int64
+	}{
+		{regFile, []int64{GenesisPower, GenesisPower}},
+		{cmtFile, []int64{GenesisPower, 30}},
+	} {
+		gotG, gotDoc, err := LoadGenesis(c.file)
+		if err != nil {
+			t.Fatalf("LoadGenesis(%s): %v", c.file, err)
+		}
+		if gotG.Hash() != g.Hash() || gotDoc.ChainID != g.ChainID {
+			t.Errorf("LoadGenesis(%s): got genesis %s of chain %s; want %s of %s", c.file, gotG.Hash(), gotDoc.ChainID, g.Hash(), g.ChainID)
+		}
+		var powers []int64
+		for _, v := range gotDoc.Validators {
+			powers = append(powers, v.Power)
+		}
+		if !slices.Equal(powers, c.powers) {
+			t.Errorf("LoadGenesis(%s): got powers %v; want %v", c.file, powers, c.powers)
+		}
+	}
+	if _, _, err := LoadGenesis(filepath.Join(dir, "missing.json")); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("LoadGenesis of a missing file: got %v; want the registry's error", err)
 	}
 }
