@@ -28,8 +28,9 @@ import (
 // disagrees and halts, saying why, and put back from a backup catches up;
 // the governance removes it from the set and adds a fifth validator that
 // joined, and with another one killed, writes go on; a proof signed by
-// the changed set checks with the validator-set history it carries, and
-// not with a link of it forged; the registry replays the blocks of
+// the changed set checks with the validator-set history it carries (as
+// the REST API serves it too, from node4), and not with a link of it
+// forged; the registry replays the blocks of
 // node0, node3 (removed) and node4 (a full node before it was added),
 // each vouched for by its CometBFT commit.
 func TestNodeFaults(t *testing.T) {
@@ -290,6 +291,23 @@ func TestNodeFaults(t *testing.T) {
 	}
 	if out, err := checkProof("last.json", last); err != nil || !strings.Contains(out, "proof checks: operation "+acked[len(acked)-1]) {
 		t.Errorf("check-proof after validator-set changes: got %q, %v; want it to check", out, err)
+	}
+	// The REST API's proof of it, from node4 (which the genesis does not
+	// list), carries that commit proof and checks with urbis registry
+	// check-proof against the registry genesis.
+	resp, err = client.Get(l.url(4) + "/registry/operations/" + acked[len(acked)-1] + "/proof")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	restPath := filepath.Join(l.dir, "rest-proof.json")
+	if err := os.WriteFile(restPath, rest, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err = runCLI(t, nil, "registry", "check-proof", restPath, "--genesis", filepath.Join(l.home(0), "urbis", "genesis.json"))
+	if err != nil || !strings.Contains(out, "OK: operation "+acked[len(acked)-1]) || !strings.Contains(out, "committed by more than two thirds of the voting power") {
+		t.Errorf("registry check-proof of node4's REST proof: got %q, %v (status %d); want OK, vouched for by the commit", out, err, resp.StatusCode)
 	}
 	var pr map[string]any
 	if err := json.Unmarshal([]byte(last), &pr); err != nil {
