@@ -51,9 +51,7 @@ func anchorBody(st issuer.AnchorState) CredentialAnchor {
 	out.Status = CredentialAnchorStatusAnchored
 	out.LeafIndex, out.BatchSize, out.MerklePath = &p.LeafIndex, &p.BatchSize, &path
 	out.Root, out.OpHash, out.Height, out.Time = &p.Root, &op.Hash, &height, &op.Header.Time
-	out.Proof = &Proof{
-		Operation: op.Operation, Hash: op.Hash, Index: op.Index, Path: nonNil(op.Path),
-		Header: headerBody(op.Header), Signatures: signaturesBody(op.Signatures),
-	}
+	body := proofBody(op)
+	out.Proof = &body
 	return out
 }

@@ -142,8 +142,7 @@ func (s *Server) GetParcelHistory(c *gin.Context, parcelID ParcelID) {
 		ev := ParcelEvent{
 			Kind: ParcelEventKind(e.Kind), Operation: e.Operation, Height: int64(e.Height), Time: e.Time,
 			Signer: e.Signer, Title: e.Title, Owners: ownersOut(e.Owners),
-			Proof: Proof{Operation: p.Operation, Hash: p.Hash, Index: p.Index, Path: nonNil(p.Path),
-				Header: headerBody(p.Header), Signatures: signaturesBody(p.Signatures)},
+			Proof: proofBody(p),
 		}
 		if e.Encumbrance != "" {
 			enc := e.Encumbrance

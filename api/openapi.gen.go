@@ -1624,11 +1624,18 @@ type Problem struct {
 
 // Proof defines model for Proof.
 type Proof struct {
-	Hash       string      `json:"hash"`
-	Header     Header      `json:"header"`
-	Index      int         `json:"index"`
-	Operation  string      `json:"operation"`
-	Path       []string    `json:"path"`
+	// Consensus Under `urbis node`, the CometBFT commit proof that vouches for the
+	// header (fields `operation`, `height`, `index`, `txProof`,
+	// `signedHeader`, `result`, `resultProof`, `nextSignedHeader`,
+	// `history`, in CometBFT's JSON); absent under `urbis serve`.
+	Consensus *map[string]interface{} `json:"consensus,omitempty"`
+	Hash      string                  `json:"hash"`
+	Header    Header                  `json:"header"`
+	Index     int                     `json:"index"`
+	Operation string                  `json:"operation"`
+	Path      []string                `json:"path"`
+
+	// Signatures The solo engine's validator signatures of the header hash; empty for a block made by CometBFT (urbis node), whose authority is `consensus`.
 	Signatures []Signature `json:"signatures"`
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -190,11 +191,22 @@ func (s *Server) GetOperationProof(c *gin.Context, hash OpHash) {
 	c.JSON(http.StatusOK, proofBody(p))
 }
 
+// proofBody renders a proof; its consensus part, which the engine
+// encoded, is passed on as is (numbers kept exact).
 func proofBody(p registry.Proof) Proof {
-	return Proof{
+	out := Proof{
 		Operation: p.Operation, Hash: p.Hash, Index: p.Index, Path: nonNil(p.Path),
 		Header: headerBody(p.Header), Signatures: signaturesBody(p.Signatures),
 	}
+	if len(p.Consensus) > 0 {
+		var c map[string]any
+		dec := json.NewDecoder(bytes.NewReader(p.Consensus))
+		dec.UseNumber()
+		if dec.Decode(&c) == nil {
+			out.Consensus = &c
+		}
+	}
+	return out
 }
 
 // GetRegistryHead answers with the latest block header.

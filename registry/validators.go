@@ -39,9 +39,17 @@ const validatorDelay = 2
 // replay follows the chain's validator-set changes from the genesis.
 type validatorSets struct {
 	chain   string
-	inForce map[string]ed25519.PublicKey // validator id -> key
-	pending []pendingChange              // made, not yet in force, in block order
-	fate    map[string]string            // validator id -> its last change, for messages
+	inForce map[string]inForce // validator id -> key and power
+	pending []pendingChange    // made, not yet in force, in block order
+	fate    map[string]string  // validator id -> its last change, for messages
+}
+
+// inForce is a validator in force: its key (and its Multikey), and its
+// voting power.
+type inForce struct {
+	pub   ed25519.PublicKey
+	mk    string
+	power int64
 }
 
 // pendingChange is a change made by block `block`, in force from
@@ -53,14 +61,19 @@ type pendingChange struct {
 	from  uint64
 }
 
-func newValidatorSets(g *Genesis) (*validatorSets, error) {
-	s := &validatorSets{chain: g.ChainID, inForce: make(map[string]ed25519.PublicKey, len(g.Validators)), fate: make(map[string]string)}
+// newValidatorSets starts from the genesis validators, each with the
+// power power gives it (nil: 1).
+func newValidatorSets(g *Genesis, power func(Validator) int64) (*validatorSets, error) {
+	s := &validatorSets{chain: g.ChainID, inForce: make(map[string]inForce, len(g.Validators)), fate: make(map[string]string)}
 	for _, v := range g.Validators {
 		pub, err := validatorKey(v)
 		if err != nil {
 			return nil, err
 		}
-		s.inForce[v.ID] = pub
+		s.inForce[v.ID] = inForce{pub, v.PublicKey, 1}
+		if power != nil {
+			s.inForce[v.ID] = inForce{pub, v.PublicKey, power(v)}
+		}
 	}
 	return s, nil
 }
@@ -80,7 +93,7 @@ func (s *validatorSets) at(h Header) {
 		if p.Power == 0 {
 			delete(s.inForce, p.ID)
 		} else {
-			s.inForce[p.ID] = p.pub
+			s.inForce[p.ID] = inForce{p.pub, p.PublicKey, p.Power}
 		}
 		s.pending = s.pending[1:]
 	}
@@ -110,8 +123,8 @@ func (s *validatorSets) change(h Header, k Kind, c ValidatorChange) error {
 // key returns the key of validator id if it is in force; otherwise an
 // error that says why it is not.
 func (s *validatorSets) key(id string, h Header) (ed25519.PublicKey, error) {
-	if pub, ok := s.inForce[id]; ok {
-		return pub, nil
+	if v, ok := s.inForce[id]; ok {
+		return v.pub, nil
 	}
 	at := fmt.Sprintf("block %d", h.Height)
 	if h.ConsensusHeight > 0 {
@@ -122,6 +135,16 @@ func (s *validatorSets) key(id string, h Header) (ed25519.PublicKey, error) {
 		why = "neither the genesis of chain " + s.chain + " nor a validator change before this block made it a validator"
 	}
 	return nil, errkind.New(errkind.Invalid, "%q, which is not a validator in force at %s: %s (in force: %s)", id, at, why, s.ids())
+}
+
+// members returns the validators in force, by id, with their power.
+func (s *validatorSets) members() []ValidatorChange {
+	out := make([]ValidatorChange, 0, len(s.inForce))
+	for id, v := range s.inForce {
+		out = append(out, ValidatorChange{Validator: Validator{ID: id, PublicKey: v.mk}, Power: v.power})
+	}
+	slices.SortFunc(out, func(a, b ValidatorChange) int { return strings.Compare(a.ID, b.ID) })
+	return out
 }
 
 func (s *validatorSets) ids() string {

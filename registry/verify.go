@@ -50,7 +50,20 @@ func mismatch(h uint64, format string, args ...any) error {
 // called after each block. Run it against a stopped node: blocks added
 // meanwhile are replayed too, but a live chain can still outrun it.
 // programs are the civic programs the chain runs (as the node's engine).
+// A block made by a consensus engine (with a consensus height) needs
+// signatures as a solo block does: VerifyWith checks it against the
+// engine's commit instead.
 func Verify(ctx context.Context, live ChainStore, fresh ChainStore, g *Genesis, progress func(height, head uint64), programs ...Program) error {
+	return VerifyWith(ctx, live, fresh, g, VerifyOptions{Progress: progress}, programs...)
+}
+
+// VerifyWith is Verify with options: with opts.Consensus, the authority
+// of a block with a consensus height is the consensus engine's commit,
+// checked by opts.Consensus against the validators in force at that
+// height (with their voting power), and the signatures the block may
+// carry (older nodes stored their own) are not checked.
+func VerifyWith(ctx context.Context, live ChainStore, fresh ChainStore, g *Genesis, opts VerifyOptions, programs ...Program) error {
+	progress := opts.Progress
 	if err := g.Validate(); err != nil {
 		return err
 	}
@@ -59,12 +72,16 @@ func Verify(ctx context.Context, live ChainStore, fresh ChainStore, g *Genesis, 
 	} else if !errors.Is(err, errkind.NotFound) {
 		return err
 	}
-	sets, err := newValidatorSets(g)
+	var power func(Validator) int64
+	if opts.Consensus != nil {
+		power = opts.Consensus.GenesisPower
+	}
+	sets, err := newValidatorSets(g, power)
 	if err != nil {
 		return err
 	}
 	r := &replay{m: NewMachine(g, programs...), g: g, live: live, fresh: fresh, prevHash: ZeroHash, prevRoot: g.Hash(), prevTime: g.Time.UTC(),
-		hints: &keyHints{StateReader: fresh, docs: make(map[string]DIDVersion)}, sets: sets}
+		hints: &keyHints{StateReader: fresh, docs: make(map[string]DIDVersion)}, sets: sets, consensus: opts.Consensus}
 	for _, p := range programs {
 		if s, ok := p.(ValidatorSetter); ok {
 			r.setters = append(r.setters, s)
@@ -131,6 +148,7 @@ type replay struct {
 	prevCons    uint64    // the previous block's consensus height
 	sets        *validatorSets
 	setters     []ValidatorSetter
+	consensus   Consensus // nil: blocks with a consensus height need signatures
 }
 
 // fetched is a block read ahead, its operations parsed.
@@ -299,8 +317,18 @@ func (r *replay) block(ctx context.Context, h uint64, f fetched) error {
 	if root := MerkleRoot(hashes); root != hd.OpsRoot {
 		return mismatch(h, "operations root is %s; the operations give %s (an operation was changed, added, removed or reordered)", hd.OpsRoot, root)
 	}
-	if err := checkSignaturesBy(hd, b.Signatures, "its key", keyOf); err != nil {
-		return mismatch(h, "%v", err)
+	switch {
+	case hd.ConsensusHeight > 0 && r.consensus != nil:
+		if err := r.consensus.Vouch(ctx, hd, b.Ops, r.sets.members()); err != nil {
+			return mismatch(h, "%v", err)
+		}
+	case hd.ConsensusHeight > 0 && len(b.Signatures) == 0:
+		return mismatch(h, "made at consensus height %d, it carries no signature: its authority is the consensus engine's commit; "+
+			"verify it with the commits of a validator's home (urbis registry verify --data-dir HOME/urbis finds HOME/config and HOME/data)", hd.ConsensusHeight)
+	default:
+		if err := checkSignaturesBy(hd, b.Signatures, "its key", keyOf); err != nil {
+			return mismatch(h, "%v", err)
+		}
 	}
 	var root string
 	err := r.fresh.InBlockTx(ctx, func(tx BlockTx) error {

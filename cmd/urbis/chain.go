@@ -132,7 +132,9 @@ as the validator.set operations replayed so far change them), every
 operation and every state root, then compare the replayed state with the
 live state. It names the first block that does not match. Run it on the
 host of urbis serve, with the same --data-dir or --database-url, or of a
-stopped validator (--data-dir HOME/urbis).`,
+stopped validator (--data-dir HOME/urbis): there, the authority of each
+block is CometBFT's commit in HOME/data, signed by more than two thirds
+of the voting power of the validators in force at its height.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := p.loadConfig(cmd, &cfg, false); err != nil {
@@ -173,22 +175,38 @@ func (p *program) verifyChain(ctx context.Context, cfg *config) error {
 	if _, err := fresh.MigrateUp(ctx); err != nil {
 		return err
 	}
+	opts := registry.VerifyOptions{}
+	// A validator's database (HOME/urbis) has CometBFT's commits beside it.
+	home := filepath.Dir(filepath.Clean(cfg.DataDir))
+	if _, err := os.Stat(filepath.Join(home, "config", "config.toml")); err == nil && cfg.DataDir != "" && filepath.Clean(cfg.DataDir) == node.DataDir(home) {
+		commits, err := node.OpenCommits(home)
+		if err != nil {
+			return err
+		}
+		defer commits.Close()
+		opts.Consensus = commits
+	}
 	start := time.Now()
 	last := time.Now()
 	var replayed uint64
-	err = registry.Verify(ctx, live, fresh, g, func(height, head uint64) {
+	opts.Progress = func(height, head uint64) {
 		replayed = height
 		if time.Since(last) >= time.Second || height == head {
 			last = time.Now()
 			fmt.Fprintf(p.stderr, "verified %d of %d blocks (%.0f%%)\n", height, head, 100*float64(height)/float64(max(head, 1)))
 		}
-	}, append(civic.Programs(), node.ValidatorProgram(g))...) // validator.set: chains run by urbis node
+	}
+	err = registry.VerifyWith(ctx, live, fresh, g, opts, append(civic.Programs(), node.ValidatorProgram(g))...) // validator.set: chains run by urbis node
 	if err != nil {
 		fmt.Fprintf(p.stdout, "FAILED after %d good blocks: %v\n", replayed, err)
 		return errReported
 	}
-	fmt.Fprintf(p.stdout, "OK: chain %s, %d blocks replayed from genesis in %s; hashes, signatures, Merkle roots, state roots and the live state all match\n",
-		g.ChainID, replayed, time.Since(start).Round(time.Millisecond))
+	what := "signatures"
+	if opts.Consensus != nil {
+		what = "CometBFT commits"
+	}
+	fmt.Fprintf(p.stdout, "OK: chain %s, %d blocks replayed from genesis in %s; hashes, %s, Merkle roots, state roots and the live state all match\n",
+		g.ChainID, replayed, time.Since(start).Round(time.Millisecond), what)
 	return nil
 }
 
@@ -196,14 +214,23 @@ func (p *program) checkProofCommand() *cobra.Command {
 	var genesis string
 	cmd := &cobra.Command{
 		Use:   "check-proof FILE --genesis GENESIS",
-		Short: "Check an inclusion proof offline against the genesis validator keys",
+		Short: "Check an inclusion proof offline against the genesis",
 		Long: `Check an inclusion proof (the JSON of GET /registry/operations/{hash}/proof;
 FILE "-" reads standard input) with nothing but the genesis file: the
-operation's hash, its Merkle path to the block's operations root, and the
-validators' signatures over the block header.`,
+operation's hash, its Merkle path to the block's operations root, and
+what vouches for the block header: under urbis serve, the validator's
+signature (a genesis validator's key); under urbis node, the CometBFT
+commit proof the proof carries in "consensus" (as urbis node check-proof
+checks it: more than two thirds of the voting power of the validators
+in force, reached from the genesis through the validator-set changes it
+carries), of the same operation, at the header's consensus height, with
+the header's state root as the next block's app hash. GENESIS is the
+registry genesis (a validator's urbis/genesis.json: its validators with
+the power urbis node gives them) or the CometBFT genesis
+(config/genesis.json).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			g, err := registry.LoadGenesis(genesis)
+			g, doc, err := node.LoadGenesis(genesis)
 			if err != nil {
 				return err
 			}
@@ -218,12 +245,16 @@ validators' signatures over the block header.`,
 			if err := dec.Decode(&proof); err != nil {
 				return fmt.Errorf("%s is not an inclusion proof: %v", args[0], err)
 			}
-			if err := registry.CheckProof(proof, g); err != nil {
+			if err := registry.CheckProofWith(proof, g, node.ConsensusCheck(doc)); err != nil {
 				fmt.Fprintf(p.stdout, "INVALID: %v\n", err)
 				return errReported
 			}
-			fmt.Fprintf(p.stdout, "OK: operation %s is in block %d of chain %s (header %s, signed by %d validator(s))\n",
-				proof.Hash, proof.Header.Height, proof.Header.Chain, proof.Header.Hash(), len(proof.Signatures))
+			by := fmt.Sprintf("signed by %d validator(s)", len(proof.Signatures))
+			if len(proof.Consensus) > 0 {
+				by = fmt.Sprintf("CometBFT block %d committed by more than two thirds of the voting power", proof.Header.ConsensusHeight)
+			}
+			fmt.Fprintf(p.stdout, "OK: operation %s is in block %d of chain %s (header %s, %s)\n",
+				proof.Hash, proof.Header.Height, proof.Header.Chain, proof.Header.Hash(), by)
 			return nil
 		},
 	}

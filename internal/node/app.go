@@ -48,21 +48,20 @@ const (
 
 // AppConfig configures the application.
 type AppConfig struct {
-	Store   registry.ChainStore
-	Genesis *registry.Genesis
-	// ValidatorID and ValidatorKey sign the registry block headers this
-	// node stores (the CometBFT commit signs them for the network).
-	ValidatorID  string
-	ValidatorKey ed25519.PrivateKey
-	Programs     []registry.Program
-	Logger       *slog.Logger
+	Store    registry.ChainStore
+	Genesis  *registry.Genesis
+	Programs []registry.Program
+	Logger   *slog.Logger
 }
 
 // App is the ABCI application of the registry. CheckTx makes the checks
 // committed state decides (format, chain, nonce, key and signature);
 // FinalizeBlock applies a decided block's operations in one database
 // transaction, which Commit commits; the app hash is the registry's state
-// root. Block time is CometBFT's.
+// root. Block time is CometBFT's. The registry blocks it stores carry no
+// signature: their authority is CometBFT's commit, more than two thirds
+// of the voting power (Commits checks it offline), not the key of the
+// node that stores them, which may not be a validator at all.
 type App struct {
 	abci.BaseApplication
 	cfg     AppConfig

@@ -80,7 +80,7 @@ func openDB(t testing.TB, kind string) *store.DB {
 
 func newApp(t testing.TB, db *store.DB, g *registry.Genesis, keys []ed25519.PrivateKey, i int) *App {
 	t.Helper()
-	a, err := NewApp(context.Background(), AppConfig{Store: db, Genesis: g, ValidatorID: g.Validators[i].ID, ValidatorKey: keys[i], Programs: civic.Programs()})
+	a, err := NewApp(context.Background(), AppConfig{Store: db, Genesis: g, Programs: civic.Programs()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -20,6 +21,13 @@ type broadcaster interface {
 	BroadcastTxSync(ctx context.Context, tx cmttypes.Tx) (*ctypes.ResultBroadcastTx, error)
 }
 
+// cometClient is the CometBFT client of the engine: it submits to the
+// mempool and reads commit proofs.
+type cometClient interface {
+	broadcaster
+	proofClient
+}
+
 // maxWaiting bounds the operations submitted here and not yet decided.
 const maxWaiting = 100_000
 
@@ -31,7 +39,7 @@ const maxWaiting = 100_000
 type Engine struct {
 	app   *App
 	store registry.ChainStore
-	bc    broadcaster
+	bc    cometClient
 	// syncing reports whether the mempool still refuses transactions
 	// because the node is catching up (nil: never).
 	syncing func() bool
@@ -45,7 +53,7 @@ type waiter struct {
 	status registry.OpStatus // final once done is closed; guarded by Engine.mu
 }
 
-func newEngine(app *App, st registry.ChainStore, bc broadcaster) *Engine {
+func newEngine(app *App, st registry.ChainStore, bc cometClient) *Engine {
 	e := &Engine{app: app, store: st, bc: bc, waiting: make(map[string]*waiter)}
 	app.OnFinal(e.final)
 	app.OnDrop(e.drop)
@@ -184,7 +192,11 @@ func (e *Engine) Wait(ctx context.Context, hash string) (registry.OpStatus, erro
 	}
 }
 
-// Proof returns the inclusion proof of a committed operation.
+// Proof returns the inclusion proof of a committed operation: the
+// registry's (Merkle path and block header), with, in Consensus, the
+// CometBFT commit proof (CommitProof) that vouches for it, read from
+// this validator's block store and transaction index. It waits for the
+// block after the operation's, which records its result.
 func (e *Engine) Proof(ctx context.Context, hash string) (registry.Proof, error) {
 	st, err := e.stored(ctx, hash)
 	if err != nil {
@@ -193,5 +205,16 @@ func (e *Engine) Proof(ctx context.Context, hash string) (registry.Proof, error)
 	if st.Status != registry.StatusCommitted {
 		return registry.Proof{}, errkind.New(errkind.NotFound, "operation %s is %s, not committed: only committed operations have proofs", hash, st.Status)
 	}
-	return registry.ProofFrom(ctx, e.store, st)
+	p, err := registry.ProofFrom(ctx, e.store, st)
+	if err != nil || p.Header.ConsensusHeight == 0 {
+		return p, err
+	}
+	cp, err := commitProof(ctx, e.bc, hash)
+	if err != nil {
+		return registry.Proof{}, errkind.Wrap(errkind.Unavailable, err, "the commit proof of operation %s; retry", hash)
+	}
+	if p.Consensus, err = json.Marshal(cp); err != nil {
+		return registry.Proof{}, errkind.Wrap(errkind.Internal, err, "encode the commit proof")
+	}
+	return p, nil
 }

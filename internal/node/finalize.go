@@ -108,8 +108,8 @@ func (a *App) FinalizeBlock(ctx context.Context, req *abci.FinalizeBlockRequest)
 // codeRejected is the FinalizeBlock code of a rejected operation.
 const codeRejected uint32 = 1
 
-// applyIn applies ops in tx, stores the block (signed by this node) and
-// the record of the CometBFT height.
+// applyIn applies ops in tx, stores the block (unsigned: the CometBFT
+// commit vouches for it) and the record of the CometBFT height.
 func (a *App) applyIn(ctx context.Context, tx registry.BlockTx, h registry.Header, root string, height int64, ops []string) (*registry.AppliedBlock, error) {
 	b, err := a.ap.Apply(ctx, tx, h, root, ops)
 	if err != nil {
@@ -117,7 +117,7 @@ func (a *App) applyIn(ctx context.Context, tx registry.BlockTx, h registry.Heade
 	}
 	if b.Block != nil {
 		root = b.Block.Header.StateRoot
-		b.Block.Signatures = []registry.Signature{registry.SignHeader(b.Block.Header, a.cfg.ValidatorID, a.cfg.ValidatorKey)}
+		b.Block.Signatures = []registry.Signature{}
 		if err := tx.PutBlock(ctx, *b.Block, b.Hashes); err != nil {
 			return nil, err
 		}

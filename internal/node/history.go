@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	cmted "github.com/cometbft/cometbft/crypto/ed25519"
-	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	cmttypes "github.com/cometbft/cometbft/types"
 )
 
@@ -111,7 +110,7 @@ func (w *setWalker) at(h int64) (*cmttypes.ValidatorSet, error) {
 // height h+1: for each block that committed a validator.set, the next
 // header (signed by the set then in force, naming the new one) and the
 // new set.
-func fetchHistory(ctx context.Context, c *rpchttp.HTTP, h int64) ([]SetChange, error) {
+func fetchHistory(ctx context.Context, c proofClient, h int64) ([]SetChange, error) {
 	var heights []int64
 	for page, perPage := 1, 100; ; page++ {
 		res, err := c.TxSearch(ctx, validatorSetEvent+".op EXISTS", false, &page, &perPage, "asc")

@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
+	cmted "github.com/cometbft/cometbft/crypto/ed25519"
 	"github.com/cometbft/cometbft/crypto/merkle"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	ctypes "github.com/cometbft/cometbft/rpc/core/types"
@@ -43,17 +45,31 @@ type CommitProof struct {
 	History []SetChange `json:"history,omitempty"`
 }
 
+// proofClient is the part of a CometBFT RPC client (remote, or local
+// to the node) a commit proof is read with.
+type proofClient interface {
+	Tx(ctx context.Context, hash []byte, prove bool) (*ctypes.ResultTx, error)
+	Commit(ctx context.Context, height *int64) (*ctypes.ResultCommit, error)
+	BlockResults(ctx context.Context, height *int64) (*ctypes.ResultBlockResults, error)
+	TxSearch(ctx context.Context, query string, prove bool, page, perPage *int, orderBy string) (*ctypes.ResultTxSearch, error)
+	Validators(ctx context.Context, height *int64, page, perPage *int) (*ctypes.ResultValidators, error)
+}
+
 // FetchCommitProof builds the commit proof of the operation with the
 // given hash from a validator's CometBFT RPC (http://host:port). The
 // operation must be committed and the next block made.
 func FetchCommitProof(ctx context.Context, rpc, hash string) (*CommitProof, error) {
-	h, err := hex.DecodeString(hash)
-	if err != nil || len(h) != sha256.Size {
-		return nil, errkind.Field(errkind.Invalid, "hash", "%q is not an operation hash (64 hex characters)", hash)
-	}
 	c, err := rpchttp.New(rpc)
 	if err != nil {
 		return nil, err
+	}
+	return commitProof(ctx, c, hash)
+}
+
+func commitProof(ctx context.Context, c proofClient, hash string) (*CommitProof, error) {
+	h, err := hex.DecodeString(hash)
+	if err != nil || len(h) != sha256.Size {
+		return nil, errkind.Field(errkind.Invalid, "hash", "%q is not an operation hash (64 hex characters)", hash)
 	}
 	tx, err := c.Tx(ctx, h, true)
 	// CometBFT indexes a block's transactions after the block commits:
@@ -68,7 +84,7 @@ func FetchCommitProof(ctx context.Context, rpc, hash string) (*CommitProof, erro
 		tx, err = c.Tx(ctx, h, true)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("find operation %s through %s: %w", hash, rpc, err)
+		return nil, fmt.Errorf("find operation %s in the CometBFT transaction index: %w", hash, err)
 	}
 	p := &CommitProof{Operation: string(tx.Tx), Height: tx.Height, Index: tx.Index, TxProof: tx.Proof}
 	commit, err := c.Commit(ctx, &tx.Height)
@@ -161,4 +177,68 @@ func CheckCommitProof(p *CommitProof, doc *cmttypes.GenesisDoc) (registry.Signed
 		return bad("the operation is for chain %q; the genesis is of chain %q", op.Op.Chain, doc.ChainID)
 	}
 	return op, nil
+}
+
+// GenesisDoc returns the CometBFT genesis of the registry genesis g as
+// urbis node init and localnet write it: its chain, and its validators,
+// each with power GenesisPower.
+func GenesisDoc(g *registry.Genesis) (*cmttypes.GenesisDoc, error) {
+	doc := &cmttypes.GenesisDoc{ChainID: g.ChainID, GenesisTime: g.Time}
+	for _, v := range g.Validators {
+		pub, err := validatorPub(v)
+		if err != nil {
+			return nil, err
+		}
+		doc.Validators = append(doc.Validators, cmttypes.GenesisValidator{PubKey: cmted.PubKey(pub), Power: GenesisPower, Name: v.ID})
+	}
+	return doc, nil
+}
+
+// ConsensusCheck returns the registry.ConsensusCheck of the chain whose
+// CometBFT genesis is doc: a proof's Consensus is a CommitProof that
+// checks (CheckCommitProof), of the proof's operation, made at the
+// header's consensus height and time, and whose next block records the
+// header's state root as the app hash.
+func ConsensusCheck(doc *cmttypes.GenesisDoc) registry.ConsensusCheck {
+	return func(p registry.Proof, g *registry.Genesis) error {
+		if doc.ChainID != g.ChainID {
+			return fmt.Errorf("the CometBFT genesis is of chain %q; the registry genesis of chain %q", doc.ChainID, g.ChainID)
+		}
+		var cp CommitProof
+		if err := json.Unmarshal(p.Consensus, &cp); err != nil {
+			return fmt.Errorf("consensus is not a CometBFT commit proof: %v", err)
+		}
+		if _, err := CheckCommitProof(&cp, doc); err != nil {
+			return err
+		}
+		switch {
+		case cp.Operation != p.Operation:
+			return fmt.Errorf("the commit proof is of another operation")
+		case cp.Height != int64(p.Header.ConsensusHeight):
+			return fmt.Errorf("the commit proof is of CometBFT block %d; the header was made at consensus height %d", cp.Height, p.Header.ConsensusHeight)
+		case !blockTime(cp.SignedHeader.Time, time.Time{}).Equal(p.Header.Time):
+			return fmt.Errorf("the header's time is %s; CometBFT block %d was made at %s", p.Header.Time.UTC(), cp.Height, blockTime(cp.SignedHeader.Time, time.Time{}))
+		case hex.EncodeToString(cp.NextHeader.AppHash) != p.Header.StateRoot:
+			return fmt.Errorf("the header's state root is %s; CometBFT block %d records the app hash %x after block %d", p.Header.StateRoot, cp.Height+1, cp.NextHeader.AppHash, cp.Height)
+		}
+		return nil
+	}
+}
+
+// LoadGenesis reads a genesis file a proof is checked against: a
+// registry genesis (urbis/genesis.json), whose CometBFT genesis is then
+// GenesisDoc's, or a CometBFT genesis (config/genesis.json), with the
+// registry genesis as its app_state.
+func LoadGenesis(path string) (*registry.Genesis, *cmttypes.GenesisDoc, error) {
+	g, err := registry.LoadGenesis(path)
+	if err == nil {
+		doc, err := GenesisDoc(g)
+		return g, doc, err
+	}
+	doc, cerr := cmttypes.GenesisDocFromFile(path)
+	if cerr != nil || len(doc.AppState) == 0 {
+		return nil, nil, err // not a CometBFT genesis either: the registry's error says why
+	}
+	g, err = registryGenesis(doc, path)
+	return g, doc, err
 }

@@ -107,7 +107,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if valID == "" {
 		valID = "node-" + Address(key.Public().(ed25519.PublicKey))[:8]
 	}
-	app, err := NewApp(ctx, AppConfig{Store: cfg.Store, Genesis: g, ValidatorID: valID, ValidatorKey: key, Programs: cfg.Programs, Logger: cfg.Logger})
+	app, err := NewApp(ctx, AppConfig{Store: cfg.Store, Genesis: g, Programs: cfg.Programs, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}

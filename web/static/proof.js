@@ -2,7 +2,9 @@
 // the operation's hash, its Merkle path (RFC 6962/9162) to the block's
 // operations root, the block header's hash against the block this
 // registry serves, and, given a validator key from the reader's own
-// genesis.json, the validator's Ed25519 signature of the header.
+// genesis.json, the validator's Ed25519 signature of the header (a block
+// made by CometBFT carries its commit instead, which
+// `urbis registry check-proof` checks, not this page).
 'use strict';
 (function () {
   const section = document.getElementById('proof-check');
@@ -62,11 +64,14 @@
 
   // headerBytes is the canonical encoding the registry hashes: Go's
   // encoding/json of the Header struct, fields in declaration order.
+  // consensusHeight (urbis node) is omitted when zero, as Go omits it.
   function headerBytes(h) {
-    const text = JSON.stringify({
+    const fields = {
       chain: h.chain, height: h.height, previous: h.previous, time: h.time,
       opCount: h.opCount, opsRoot: h.opsRoot, stateRoot: h.stateRoot, proposer: h.proposer
-    }).replace(/[<>&\u2028\u2029]/g, function (c) { return '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'); });
+    };
+    if (h.consensusHeight) { fields.consensusHeight = h.consensusHeight; }
+    const text = JSON.stringify(fields).replace(/[<>&\u2028\u2029]/g, function (c) { return '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'); });
     return utf8.encode(text);
   }
 
@@ -155,9 +160,14 @@
       ? 'this registry has no block ' + h.height + '.'
       : (sameBlock ? 'the header hashes to ' + toHex(headerHash) + ', the hash of block ' + h.height + ' as this registry serves it.'
         : 'the header hashes to ' + toHex(headerHash) + ', but block ' + h.height + ' of this registry has hash ' + block.hash + '.'));
-    // 5. A validator's signature, with the key the reader trusts.
+    // 5. A validator's signature, with the key the reader trusts. A block
+    // made by CometBFT carries none: its commit vouches for it.
     const key = keyInput ? keyInput.value.trim() : '';
-    if (!key) {
+    if (proof.consensus && (proof.signatures || []).length === 0) {
+      add('Validator signature', null, 'not checked in this browser: block ' + h.height + ' was made by CometBFT (consensus height ' +
+        h.consensusHeight + '), and the proof carries its commit, signed by more than two thirds of the validators\' voting power; ' +
+        'check it offline with urbis registry check-proof and your own copy of the genesis.');
+    } else if (!key) {
       add('Validator signature', null, 'not checked: give the proposer\'s public key from your own copy of genesis.json above; this page does not take the key from the server it is checking.');
     } else {
       let ok = false;
