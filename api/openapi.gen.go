@@ -882,9 +882,8 @@ type CreateVPRequest struct {
 	PresentationDefinition *map[string]interface{} `json:"presentationDefinition,omitempty"`
 
 	// QrCode true also puts the QR code PNG in the answer (qrPng), for a client that
-	// cannot fetch qrUrl. Rendering it costs the server a few milliseconds of
-	// CPU per request, more than the rest of the flow, so by default the answer
-	// carries only qrUrl, which renders it when a page shows it.
+	// cannot fetch qrUrl. By default the answer carries only qrUrl, which
+	// renders the PNG when a page shows it (a same-device flow never does).
 	QrCode *bool `json:"qrCode,omitempty"`
 
 	// Template A template name from GET /verifier/templates, instead of dcqlQuery.

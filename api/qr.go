@@ -5,23 +5,26 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/skip2/go-qrcode"
+	"rsc.io/qr"
 
 	"github.com/urbis-id/urbis/internal/errkind"
 )
 
-// qrSize is the side of the QR code PNGs in pixels.
+// qrSize is about the side of the QR code PNGs in pixels: each module
+// is drawn as a square of whole pixels, as many as fit, with the
+// four-module quiet zone around the code.
 const qrSize = 320
 
 // qrPNG encodes content (an openid-credential-offer:// or openid4vp://
 // URI) as a PNG QR code with medium error correction. It is shared by the
 // OpenID4VCI offer and OpenID4VP request routes.
 func qrPNG(content string) ([]byte, error) {
-	png, err := qrcode.Encode(content, qrcode.Medium, qrSize)
+	code, err := qr.Encode(content, qr.M)
 	if err != nil {
 		return nil, errkind.Wrap(errkind.Internal, err, "QR code")
 	}
-	return png, nil
+	code.Scale = max(1, qrSize/(code.Size+8))
+	return code.PNG(), nil
 }
 
 // serveQR renders content as a QR code PNG and answers it, cacheable by
