@@ -1,8 +1,6 @@
 package issuer
 
 import (
-	"github.com/urbis-id/urbis/internal/ttlcache"
-
 	"context"
 	"crypto"
 	"errors"
@@ -13,6 +11,7 @@ import (
 	"github.com/urbis-id/urbis/did"
 	"github.com/urbis-id/urbis/internal/agency"
 	"github.com/urbis-id/urbis/internal/errkind"
+	"github.com/urbis-id/urbis/internal/ttlcache"
 	"github.com/urbis-id/urbis/vc"
 	"github.com/urbis-id/urbis/vc/bbs"
 	"github.com/urbis-id/urbis/vc/dataintegrity"

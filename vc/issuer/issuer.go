@@ -17,8 +17,6 @@
 package issuer
 
 import (
-	"github.com/urbis-id/urbis/internal/ttlcache"
-
 	"context"
 	"crypto"
 	"time"
@@ -26,6 +24,7 @@ import (
 	"github.com/urbis-id/urbis/did"
 	"github.com/urbis-id/urbis/internal/agency"
 	"github.com/urbis-id/urbis/internal/chainop"
+	"github.com/urbis-id/urbis/internal/ttlcache"
 	"github.com/urbis-id/urbis/vc/statuslist"
 )
 

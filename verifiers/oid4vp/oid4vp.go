@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"github.com/urbis-id/urbis/internal/ttlcache"
 	"net/url"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/urbis-id/urbis/did"
 	"github.com/urbis-id/urbis/internal/agency"
 	"github.com/urbis-id/urbis/internal/errkind"
+	"github.com/urbis-id/urbis/internal/ttlcache"
 	"github.com/urbis-id/urbis/verifiers"
 )
 
