@@ -215,6 +215,13 @@ func (pc *Call) Get(ctx context.Context, key string, v any) error {
 	return nil
 }
 
+// GetRaw returns the canonical JSON stored at key (NotFound if there is
+// none), for a program that keeps what it decoded from it: the same bytes
+// decode to the same value. The caller must not modify them.
+func (pc *Call) GetRaw(ctx context.Context, key string) ([]byte, error) {
+	return pc.c.tx.ProgramGet(ctx, key)
+}
+
 // Has reports whether key holds a value.
 func (pc *Call) Has(ctx context.Context, key string) (bool, error) {
 	_, err := pc.c.tx.ProgramGet(ctx, key)

@@ -29,6 +29,16 @@ type Program struct {
 	// for precheckCast alone: an election's key never changes, and a
 	// wrong guess would only miss the memo (its id holds the key).
 	electionKeys sync.Map
+	// elections holds election id -> decodedElection, the last record
+	// decoded: applying a ballot compares the stored bytes with it
+	// instead of decoding them again.
+	elections sync.Map
+}
+
+// decodedElection is an election record as stored, and its decoding.
+type decodedElection struct {
+	raw string
+	e   Election
 }
 
 var _ registry.Program = (*Program)(nil)
@@ -126,14 +136,22 @@ func (p *Program) applyCreate(ctx context.Context, c *registry.Call) (any, error
 }
 
 // election reads election id from the chain's state.
-func election(ctx context.Context, c *registry.Call, id string) (Election, error) {
-	var e Election
-	if err := c.Get(ctx, electionKey(id), &e); err != nil {
+func (p *Program) election(ctx context.Context, c *registry.Call, id string) (Election, error) {
+	b, err := c.GetRaw(ctx, electionKey(id))
+	if err != nil {
 		if errors.Is(err, errkind.NotFound) {
-			return e, errkind.Field(errkind.NotFound, "election", "no election %s on the chain", id)
+			return Election{}, errkind.Field(errkind.NotFound, "election", "no election %s on the chain", id)
 		}
-		return e, err
+		return Election{}, err
 	}
+	if d, ok := p.elections.Load(id); ok && d.(decodedElection).raw == string(b) {
+		return d.(decodedElection).e, nil
+	}
+	var e Election
+	if err := json.Unmarshal(b, &e); err != nil {
+		return Election{}, errkind.Wrap(errkind.Internal, err, "state at %s", electionKey(id))
+	}
+	p.elections.Store(id, decodedElection{raw: string(b), e: e})
 	return e, nil
 }
 
@@ -145,7 +163,7 @@ func (p *Program) applyToken(ctx context.Context, c *registry.Call) (any, error)
 	if err := body.Check(); err != nil {
 		return nil, err
 	}
-	e, err := election(ctx, c, body.Election)
+	e, err := p.election(ctx, c, body.Election)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +211,7 @@ func (p *Program) applyCast(ctx context.Context, c *registry.Call) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	e, err := election(ctx, c, body.Election)
+	e, err := p.election(ctx, c, body.Election)
 	if err != nil {
 		return nil, err
 	}
@@ -303,7 +321,7 @@ func (p *Program) applyClose(ctx context.Context, c *registry.Call) (any, error)
 	if err := body.Check(); err != nil {
 		return nil, err
 	}
-	e, err := election(ctx, c, body.Election)
+	e, err := p.election(ctx, c, body.Election)
 	if err != nil {
 		return nil, err
 	}
