@@ -65,6 +65,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		Logger:                 logger.Discard, // gorm's logger would print SQL arguments
 		TranslateError:         true,
 		SkipDefaultTransaction: true,
+		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 		// Model reads name their columns instead of "SELECT *". The
 		// SQLite driver takes a query's column names when it prepares
 		// it, from the connection's cached schema; a connection that
@@ -74,7 +75,6 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		// read one column too few: an issuer instance without its
 		// status purposes. Named columns prepare the same both times.
 		QueryFields: true,
-		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	}
 	var (
 		dialector gorm.Dialector
