@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"crypto/ed25519"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -163,6 +162,7 @@ func newEnvs(t *testing.T, cfg api.Config) []*env {
 func newEnv(t *testing.T, name string, db *store.DB, cfg api.Config) *env {
 	t.Helper()
 	ctx := context.Background()
+	log := newTestLogger(t)
 	master, err := kms.ParseMasterKey("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
 	if err != nil {
 		t.Fatal(err)
@@ -228,7 +228,7 @@ func newEnv(t *testing.T, name string, db *store.DB, cfg api.Config) *env {
 		Issuers: issuers, Verifier: verifier, OID4VCI: oid, VPRequests: vp,
 		Land: titles, Provenance: provenance.NewService(verifier, trust),
 		Currency: currency.NewService(db, custody, issuers, time.Now), Energy: energy.NewService(db, custody),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Spec: urbis.OpenAPI,
+		Logger: log, Spec: urbis.OpenAPI,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -66,6 +66,15 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		TranslateError:         true,
 		SkipDefaultTransaction: true,
 		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		// Model reads name their columns instead of "SELECT *". The
+		// SQLite driver takes a query's column names when it prepares
+		// it, from the connection's cached schema; a connection that
+		// loaded the schema before a migration changed a table (one the
+		// checkpointer opened in the middle of MigrateUp) had SQLite
+		// prepare "*" again, with more columns, only when it ran, and
+		// read one column too few: an issuer instance without its
+		// status purposes. Named columns prepare the same both times.
+		QueryFields: true,
 	}
 	var (
 		dialector gorm.Dialector
