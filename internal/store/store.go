@@ -31,15 +31,13 @@ const (
 
 // sqlitePragmas are applied to every SQLite connection: WAL for
 // concurrent readers, a busy timeout instead of immediate SQLITE_BUSY,
-// enforced foreign keys, synchronous=FULL so that an acknowledged commit
-// survives a crash or kill -9 (and power loss), and no checkpoint inside
-// commits: the DB's checkpointer runs them (checkpoint.go).
+// enforced foreign keys, and synchronous=FULL so that an acknowledged
+// commit survives a crash or kill -9 (and power loss).
 var sqlitePragmas = []string{
 	"journal_mode(WAL)",
 	"busy_timeout(5000)",
 	"foreign_keys(ON)",
 	"synchronous(FULL)",
-	"wal_autocheckpoint(0)",
 }
 
 // poolSize bounds the open database connections, and is how many stay
@@ -52,8 +50,7 @@ type DB struct {
 	sql     *sql.DB
 	dialect string
 	cache   *readCaches
-	latest  *stateCache   // the chain state's latest DID versions and nonces
-	ckpt    *checkpointer // SQLite only
+	latest  *stateCache // the chain state's latest DID versions and nonces
 }
 
 // Open opens the database at url: a postgres:// or postgresql:// URL for
@@ -70,7 +67,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		// SQLite driver takes a query's column names when it prepares
 		// it, from the connection's cached schema; a connection that
 		// loaded the schema before a migration changed a table (one the
-		// checkpointer opened in the middle of MigrateUp) had SQLite
+		// pool opened for another query in the middle of MigrateUp) had SQLite
 		// prepare "*" again, with more columns, only when it ran, and
 		// read one column too few: an issuer instance without its
 		// status purposes. Named columns prepare the same both times.
@@ -108,9 +105,6 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err := db.Ping(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err
-	}
-	if dialect == SQLite {
-		db.ckpt = startCheckpointer(sqlDB, checkpointEvery, checkpointRestartFrames)
 	}
 	return db, nil
 }
@@ -153,14 +147,8 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the database (the last SQLite connection to close copies
-// the write-ahead log into the database file).
-func (db *DB) Close() error {
-	if db.ckpt != nil {
-		db.ckpt.close()
-	}
-	return db.sql.Close()
-}
+// Close closes the database.
+func (db *DB) Close() error { return db.sql.Close() }
 
 // fail converts a database error into an error of a kind: NotFound for a
 // missing row, Conflict for a unique violation, NotFound for a reference
