@@ -360,6 +360,17 @@ type BlockTx interface {
 	PutOpStatus(ctx context.Context, s OpStatus) error
 }
 
+// LazyChainStore is a ChainStore whose block transactions can commit
+// without waiting for the disk: InBlockTxLazy commits (readers see the
+// block) and SyncBlocks makes every block committed so far durable. The
+// solo engine applies the next block while the last ones are synced, and
+// acknowledges their operations only once SyncBlocks returns.
+type LazyChainStore interface {
+	ChainStore
+	InBlockTxLazy(ctx context.Context, fn func(tx BlockTx) error) error
+	SyncBlocks(ctx context.Context) error
+}
+
 // ChainStore is what the engine needs of the database.
 type ChainStore interface {
 	StateReader

@@ -68,6 +68,18 @@ type Solo struct {
 	head      Header
 	headHash  string
 	stateRoot string
+	// With a LazyChainStore: committed blocks on their way to the disk,
+	// and the syncer's failure.
+	lazy     LazyChainStore
+	syncq    chan synced
+	syncErr  chan error
+	syncDone chan struct{}
+}
+
+// synced is a committed block whose waiters are told once it is durable.
+type synced struct {
+	h    Header
+	outs []outcome
 }
 
 // entry is a pending operation.
@@ -320,7 +332,9 @@ func (s *Solo) Wait(ctx context.Context, hash string) (OpStatus, error) {
 	}
 	select {
 	case <-e.done:
-		return s.statusOf(e), nil
+		// Final, and written before done was closed: no lock needed, so
+		// that the waiters of a block do not queue on s.mu.
+		return e.status, nil
 	case <-ctx.Done():
 		return s.statusOf(e), errkind.Wrap(errkind.Unavailable, ctx.Err(), "operation %s is still pending", hash)
 	}

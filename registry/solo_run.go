@@ -18,8 +18,10 @@ import (
 // and only then tells the waiters. An interval with nothing pending
 // makes no block. When ctx ends, Run refuses new submissions, commits
 // what is pending and returns nil; it returns an error only if the store
-// fails at start or while committing the last operations.
-func (s *Solo) Run(ctx context.Context) error {
+// fails at start or while committing the last operations, or (with a
+// LazyChainStore) if committed blocks cannot be synced to disk, which
+// stops it at once.
+func (s *Solo) Run(ctx context.Context) (err error) {
 	s.mu.Lock()
 	if s.running || s.closed {
 		s.mu.Unlock()
@@ -39,12 +41,29 @@ func (s *Solo) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	if ls, ok := s.cfg.Store.(LazyChainStore); ok {
+		s.lazy, s.syncq = ls, make(chan synced, syncQueue)
+		s.syncErr, s.syncDone = make(chan error, 1), make(chan struct{})
+		go s.syncBlocks()
+		defer func() {
+			close(s.syncq)
+			<-s.syncDone
+			select {
+			case serr := <-s.syncErr: // a failure while draining
+				err = errors.Join(err, serr)
+			default:
+			}
+		}()
+	}
 	tick := time.NewTicker(s.cfg.Interval)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return s.drain()
+		case serr := <-s.syncErr: // nil channel without a lazy store
+			s.close()
+			return serr
 		case <-tick.C:
 		case <-s.wake:
 		}
@@ -178,7 +197,11 @@ func (s *Solo) produce(ctx context.Context) (int, error) {
 		blk  *Block
 		bs   *blockState
 	)
-	err := s.cfg.Store.InBlockTx(context.WithoutCancel(ctx), func(tx BlockTx) error {
+	inTx := s.cfg.Store.InBlockTx
+	if s.lazy != nil {
+		inTx = s.lazy.InBlockTxLazy
+	}
+	err := inTx(context.WithoutCancel(ctx), func(tx BlockTx) error {
 		var err error
 		bs = newBlockState(tx, s.signers)
 		outs, blk, err = s.applyBatch(context.WithoutCancel(ctx), bs, h, batch)
@@ -194,12 +217,56 @@ func (s *Solo) produce(ctx context.Context) (int, error) {
 		s.head, s.headHash, s.stateRoot = blk.Header, blk.Header.Hash(), blk.Header.StateRoot
 	}
 	s.signers.committed(bs)
-	s.complete(h, outs)
 	if blk != nil {
 		s.cfg.Logger.Debug("registry: block committed", "height", h.Height, "ops", blk.Header.OpCount,
 			"rejected", len(outs)-blk.Header.OpCount, "took", time.Since(start))
 	}
+	if s.lazy != nil {
+		s.syncq <- synced{h: h, outs: outs}
+	} else {
+		s.complete(h, outs)
+	}
 	return len(batch), nil
+}
+
+// syncQueue bounds the committed blocks waiting for the disk; beyond it
+// the sequencer waits.
+const syncQueue = 64
+
+// syncBlocks makes the committed blocks of syncq durable, one sync for
+// all those waiting, and then tells their waiters, in block order. If a
+// sync fails, nobody is told (the blocks may not be on disk), the error
+// goes to Run, which stops, and the rest of syncq is only drained.
+func (s *Solo) syncBlocks() {
+	defer close(s.syncDone)
+	failed := false
+	for b := range s.syncq {
+		batch := []synced{b}
+	more:
+		for {
+			select {
+			case b, ok := <-s.syncq:
+				if !ok {
+					break more
+				}
+				batch = append(batch, b)
+			default:
+				break more
+			}
+		}
+		if failed {
+			continue
+		}
+		if err := s.lazy.SyncBlocks(context.Background()); err != nil {
+			failed = true
+			s.cfg.Logger.Error("registry: committed blocks could not be synced to disk; stopping", "height", batch[len(batch)-1].h.Height, "err", err)
+			s.syncErr <- err
+			continue
+		}
+		for _, b := range batch {
+			s.complete(b.h, b.outs)
+		}
+	}
 }
 
 // applyBatch applies batch in tx and stores the block (nil if every
@@ -236,10 +303,11 @@ func (s *Solo) applyBatch(ctx context.Context, tx *blockState, h Header, batch [
 	return outs, blk, nil
 }
 
-// complete tells the waiters of a committed batch.
+// complete tells the waiters of a committed batch. It closes their
+// channels after releasing s.mu, so that the woken handlers do not
+// queue on the lock the submitters and the sequencer need.
 func (s *Solo) complete(h Header, outs []outcome) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	i := 0
 	for _, o := range outs {
 		st := OpStatus{Hash: o.e.p.Hash, Kind: o.e.p.Op.Kind, Time: h.Time}
@@ -253,13 +321,16 @@ func (s *Solo) complete(h Header, outs []outcome) {
 		if st.Status == StatusCommitted {
 			s.recent.add(st)
 		}
-		close(o.e.done)
 		delete(s.pending, o.e.p.Hash)
 		if s.bySigner[o.e.p.signerDID]--; s.bySigner[o.e.p.signerDID] <= 0 {
 			delete(s.bySigner, o.e.p.signerDID)
 		}
 	}
 	s.recent.seal()
+	s.mu.Unlock()
+	for _, o := range outs {
+		close(o.e.done)
+	}
 }
 
 // opHashes returns the hashes of compact JWS operations.

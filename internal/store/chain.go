@@ -3,8 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
+	"io/fs"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -152,19 +155,121 @@ func (db *DB) Anchor(ctx context.Context, root string) (registry.Anchor, error) 
 // InBlockTx returns as it is) or panics. The BlockTx is not safe for
 // concurrent use and not valid after fn returns.
 func (db *DB) InBlockTx(ctx context.Context, fn func(tx registry.BlockTx) error) error {
-	conn, err := db.sql.Conn(ctx)
+	return db.inBlockTx(ctx, fn, false)
+}
+
+// InBlockTxLazy is InBlockTx without waiting for the disk at the commit:
+// on SQLite the block is written to the write-ahead log, where readers
+// see it, but not yet synced (synchronous=NORMAL for its transaction);
+// SyncBlocks makes it durable. A crash of the process loses nothing
+// either way (the log's pages are in the kernel's cache); a power
+// failure before SyncBlocks may lose the block. The engine acknowledges
+// a block's operations only after SyncBlocks, and meanwhile applies the
+// next block instead of waiting for the disk. On PostgreSQL it is
+// InBlockTx.
+func (db *DB) InBlockTxLazy(ctx context.Context, fn func(tx registry.BlockTx) error) error {
+	return db.inBlockTx(ctx, fn, db.dialect == SQLite)
+}
+
+// SyncBlocks implements registry.LazyChainStore: it makes every block
+// committed by InBlockTxLazy so far durable, by syncing SQLite's
+// write-ahead log to disk (what a commit with synchronous=FULL does). A
+// log that is gone was checkpointed into the database file, which SQLite
+// synced then.
+func (db *DB) SyncBlocks(context.Context) error {
+	if db.walPath == "" {
+		return nil
+	}
+	f, err := os.Open(db.walPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return errkind.Wrap(errkind.Unavailable, err, "sync committed blocks: open the write-ahead log")
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return errkind.Wrap(errkind.Unavailable, err, "sync committed blocks to disk")
+	}
+	return nil
+}
+
+func (db *DB) inBlockTx(ctx context.Context, fn func(tx registry.BlockTx) error, lazy bool) error {
+	if db.dialect != SQLite {
+		conn, err := db.sql.Conn(ctx)
+		if err != nil {
+			return db.chainFail(err, "begin block transaction")
+		}
+		defer conn.Close()
+		return db.blockTx(ctx, conn, fn)
+	}
+	db.block.mu.Lock()
+	defer db.block.mu.Unlock()
+	conn, err := db.blockConn(ctx, lazy)
 	if err != nil {
 		return db.chainFail(err, "begin block transaction")
 	}
-	defer conn.Close()
-	if db.dialect == SQLite {
-		if _, err := conn.ExecContext(ctx, sqliteBlockPragmas); err != nil {
-			return db.chainFail(err, "begin block transaction")
-		}
-		// Give the block's page cache back, so that pooled connections do
-		// not each keep 16 MiB (registry verify held over 500 MiB so).
-		defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), sqliteIdlePragmas) }()
+	if err := db.blockTx(ctx, conn, fn); err != nil {
+		// Whatever state the connection is in, the next block gets a
+		// new one.
+		db.dropBlockConn()
+		return err
 	}
+	return nil
+}
+
+// blockConn is the SQLite connection that block transactions use, one
+// at a time: its page cache (16 MiB) stays warm from one block to the
+// next instead of being read again, and it checkpoints the write-ahead
+// log only past 10,000 pages (40 MiB), so that a busy chain does not
+// sync the log and the database file for every block. It syncs each
+// commit (synchronous=FULL, as every connection) unless lazy, then
+// leaving that to SyncBlocks. Call with db.block.mu held.
+func (db *DB) blockConn(ctx context.Context, lazy bool) (*sql.Conn, error) {
+	b := &db.block
+	if b.conn == nil {
+		conn, err := db.sql.Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := conn.ExecContext(ctx, sqliteBlockPragmas); err != nil {
+			discard(conn)
+			return nil, err
+		}
+		b.conn, b.lazy = conn, false
+	}
+	if b.lazy != lazy {
+		mode := "FULL"
+		if lazy {
+			mode = "NORMAL"
+		}
+		if _, err := b.conn.ExecContext(ctx, "PRAGMA synchronous = "+mode); err != nil {
+			db.dropBlockConn()
+			return nil, err
+		}
+		b.lazy = lazy
+	}
+	return b.conn, nil
+}
+
+// dropBlockConn closes the block connection (not returning it to the
+// pool, where other writers would find its pragmas). Call with
+// db.block.mu held.
+func (db *DB) dropBlockConn() {
+	if db.block.conn != nil {
+		discard(db.block.conn)
+		db.block.conn = nil
+	}
+}
+
+// discard closes conn for good instead of returning it to the pool.
+func discard(conn *sql.Conn) {
+	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	_ = conn.Close()
+}
+
+// blockTx runs fn in a transaction of conn and commits it.
+func (db *DB) blockTx(ctx context.Context, conn *sql.Conn, fn func(tx registry.BlockTx) error) error {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return db.chainFail(err, "begin block transaction")
@@ -198,14 +303,12 @@ func (db *DB) InBlockTx(ctx context.Context, fn func(tx registry.BlockTx) error)
 	return nil
 }
 
-// sqliteBlockPragmas set up the connection of a block transaction:
-// savepoint journals in memory rather than in a temporary file, and a
-// page cache large enough to hold a block's writes until the commit
-// instead of spilling them to the WAL as it goes.
-const sqliteBlockPragmas = "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16384"
-
-// sqliteIdlePragmas restore SQLite's default page cache (2 MiB) after a block.
-const sqliteIdlePragmas = "PRAGMA cache_size = -2000"
+// sqliteBlockPragmas set up the connection of block transactions:
+// savepoint journals in memory rather than in a temporary file, a page
+// cache large enough to hold a block's writes until the commit instead
+// of spilling them to the WAL as it goes, and checkpoints past 10,000
+// log pages.
+const sqliteBlockPragmas = "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16384; PRAGMA wal_autocheckpoint = 10000"
 
 var (
 	qHead     = newQuery("SELECT height, header FROM blocks ORDER BY height DESC LIMIT 1")

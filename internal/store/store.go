@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -51,6 +52,12 @@ type DB struct {
 	dialect string
 	cache   *readCaches
 	latest  *stateCache // the chain state's latest DID versions and nonces
+	walPath string      // SQLite: the write-ahead log SyncBlocks syncs ("" in memory)
+	block   struct {    // SQLite: the connection of block transactions
+		mu   sync.Mutex
+		conn *sql.Conn // nil until the first block, or after a failed one
+		lazy bool      // conn commits with synchronous=NORMAL
+	}
 }
 
 // Open opens the database at url: a postgres:// or postgresql:// URL for
@@ -106,7 +113,29 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		sqlDB.Close()
 		return nil, err
 	}
+	if dialect == SQLite {
+		if db.walPath, err = sqliteWALPath(ctx, sqlDB); err != nil {
+			sqlDB.Close()
+			return nil, err
+		}
+	}
 	return db, nil
+}
+
+// sqliteWALPath returns the path of the main database's write-ahead log,
+// or "" for an in-memory database.
+func sqliteWALPath(ctx context.Context, db *sql.DB) (string, error) {
+	var (
+		seq        int
+		name, file string
+	)
+	if err := db.QueryRowContext(ctx, "PRAGMA database_list").Scan(&seq, &name, &file); err != nil {
+		return "", errkind.Wrap(errkind.Unavailable, err, "sqlite: read the database file name")
+	}
+	if file == "" {
+		return "", nil
+	}
+	return file + "-wal", nil
 }
 
 // sqliteDSN turns a path or file: URI into a DSN for the glebarez driver
@@ -148,7 +177,15 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 // Close closes the database.
-func (db *DB) Close() error { return db.sql.Close() }
+func (db *DB) Close() error {
+	db.block.mu.Lock()
+	if db.block.conn != nil {
+		_ = db.block.conn.Close()
+		db.block.conn = nil
+	}
+	db.block.mu.Unlock()
+	return db.sql.Close()
+}
 
 // fail converts a database error into an error of a kind: NotFound for a
 // missing row, Conflict for a unique violation, NotFound for a reference
