@@ -26,7 +26,7 @@ import (
 // building and reflective scanning added some 40% to each statement on
 // SQLite in a benchmark.
 
-var _ registry.ChainStore = (*DB)(nil)
+var _ registry.LazyChainStore = (*DB)(nil)
 
 // sqlConn is what chain statements run on: the database, or the
 // transaction of one block.
