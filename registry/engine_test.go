@@ -3,6 +3,7 @@ package registry_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -227,5 +228,38 @@ func TestSoloBlockTimeNeverGoesBack(t *testing.T) {
 				t.Errorf("got last block time %s; want the first block's, %s", last, genesisTime.Add(59*time.Minute))
 			}
 		})
+	}
+}
+
+// TestSoloStartsBlockAtATenth checks the group commit under load: with
+// an interval that never ends, fewer than a tenth of MaxOps pending
+// operations wait, and the operation that makes a tenth starts a block
+// of all of them at once.
+func TestSoloStartsBlockAtATenth(t *testing.T) {
+	st := openStores(t)[0].st
+	g, _, val := newGenesis(t)
+	s := startSolo(t, st, g, val, batched(1000))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ops := make([]registry.SignedOp, 100)
+	for i := range ops {
+		ops[i], _ = create(t, g, seedKey(fmt.Sprintf("tenth-%d", i)))
+	}
+	for _, op := range ops[:99] {
+		if _, err := s.Submit(ctx, op.JWS); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	if _, err := st.Head(ctx); !errors.Is(err, errkind.NotFound) {
+		t.Fatalf("got head error %v with 99 operations pending; want no block before a tenth of MaxOps (100)", err)
+	}
+	if _, err := s.Submit(ctx, ops[99].JWS); err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range ops {
+		if got, err := s.Wait(ctx, op.Hash); err != nil || got.Status != registry.StatusCommitted || got.Height != 1 {
+			t.Fatalf("got %+v, %v; want committed in block 1", got, err)
+		}
 	}
 }

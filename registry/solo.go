@@ -46,8 +46,8 @@ type SoloConfig struct {
 }
 
 // Solo is the embedded engine: one sequencer that batches submitted
-// operations into a block every Interval, or as soon as MaxOps are
-// pending, and commits each block in one database transaction (group
+// operations into a block every Interval, or as soon as a tenth of
+// MaxOps are pending (at most MaxOps per block), and commits each block in one database transaction (group
 // commit). A submitter learns the fate of its operation only after the
 // block that decides it is committed.
 type Solo struct {
@@ -243,7 +243,7 @@ func (s *Solo) enqueue(p *parsed) (OpStatus, error) {
 	s.pending[p.Hash] = e
 	s.bySigner[p.signerDID]++
 	s.queue = append(s.queue, e)
-	if len(s.queue) >= s.cfg.MaxOps {
+	if len(s.queue) >= s.eager() {
 		select {
 		case s.wake <- struct{}{}:
 		default:

@@ -10,10 +10,10 @@ import (
 	"github.com/urbis-id/urbis/internal/errkind"
 )
 
-// Run sequences blocks until ctx ends: every Interval, or as soon as
-// MaxOps operations are pending, or at once after a block if a tenth of
-// MaxOps arrived while it was made, it applies the pending operations in
-// arrival order, each inside a savepoint (a rejected one is rolled back
+// Run sequences blocks until ctx ends: every Interval, or as soon as a
+// tenth of MaxOps operations are pending (at once after a block if they
+// arrived while it was made), it takes up to MaxOps pending operations,
+// applies them in arrival order, each inside a savepoint (a rejected one is rolled back
 // and recorded with its reason), stores the signed block and commits,
 // and only then tells the waiters. An interval with nothing pending
 // makes no block. When ctx ends, Run refuses new submissions, commits
@@ -80,11 +80,12 @@ func (s *Solo) Run(ctx context.Context) (err error) {
 	}
 }
 
-// eager is how many operations must be pending when a block ends for
-// the next to start at once rather than at the next tick (group commit):
-// a tenth of MaxOps, a load that fills blocks. Under it, and for tiny
-// blocks, blocks wait for the tick, so that a trickle of operations
-// makes one block per Interval.
+// eager is how many pending operations start a block at once rather
+// than at the next tick (group commit under load): a tenth of MaxOps, or
+// MaxOps when it is under 100. Under it blocks wait for the tick, so that
+// a trickle of operations makes one block per Interval; under load the
+// sequencer does not sit idle until the tick while a block's worth
+// waits.
 func (s *Solo) eager() int {
 	if s.cfg.MaxOps < 100 {
 		return s.cfg.MaxOps

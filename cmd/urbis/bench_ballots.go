@@ -86,7 +86,7 @@ per second, peak RSS of this process (VmHWM) and the recount time.`,
 	f.IntVar(&n, "ballots", 100_000, "ballots to cast")
 	f.IntVar(&clients, "clients", 2000, "concurrent submitters")
 	f.IntVar(&blind, "blind", 1000, "tokens made through the whole blind protocol (the rest are signed directly)")
-	f.IntVar(&maxOps, "max-block-ops", 5000, "the engine makes a block when this many operations are pending")
+	f.IntVar(&maxOps, "max-block-ops", 5000, "as urbis serve --max-block-ops: most operations in one block; a tenth of this many pending start a block at once")
 	f.DurationVar(&interval, "block-interval", 250*time.Millisecond, "the engine makes a block this often")
 	f.StringVar(&dir, "dir", "", "directory for the database and the prepared ballots (default: a temporary one)")
 	f.BoolVar(&keep, "keep", false, "keep the directory")

@@ -66,7 +66,7 @@ func (c *config) bindServe(fs *pflag.FlagSet) {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 1<<20, "largest request body accepted")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let in-flight requests finish on SIGTERM")
 	fs.DurationVar(&c.BlockInterval, "block-interval", 250*time.Millisecond, "the registry makes a block of pending operations this often")
-	fs.IntVar(&c.MaxBlockOps, "max-block-ops", 5000, "the registry makes a block at once when this many operations are pending")
+	fs.IntVar(&c.MaxBlockOps, "max-block-ops", 5000, "most operations in one block; a tenth of this many pending start a block at once")
 	fs.DurationVar(&c.AnchorInterval, "anchor-interval", time.Second, "how often the hashes of issued credentials are anchored on the registry (one Merkle root per issuer DID)")
 	fs.IntVar(&c.AnchorMaxBatch, "anchor-max-batch", 10000, "most issued credentials one anchor operation covers")
 	fs.DurationVar(&c.OfferTTL, "offer-ttl", 5*time.Minute, "OpenID4VCI: default lifetime of a credential offer and its pre-authorized code")
