@@ -18,25 +18,41 @@ import (
 // be JSON, unknown fields are refused, and exactly one value is allowed.
 // Each failure says what is wrong and where.
 func decodeJSON(c *gin.Context, v any) error {
+	body, err := readJSON(c)
+	if err != nil {
+		return err
+	}
+	return decodeStrict(body, v)
+}
+
+// readJSON reads a request body that must be JSON: its content type
+// must say so and it must not be empty.
+func readJSON(c *gin.Context) ([]byte, error) {
 	ct := c.GetHeader("Content-Type")
 	if ct == "" {
-		return errkind.New(errkind.BadMediaType, "missing Content-Type; send the body as application/json")
+		return nil, errkind.New(errkind.BadMediaType, "missing Content-Type; send the body as application/json")
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-		return unsupportedMedia(ct)
+		return nil, unsupportedMedia(ct)
 	}
 	body, err := io.ReadAll(c.Request.Body)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return errkind.New(errkind.TooLarge, "request body exceeds the limit of %d bytes", tooBig.Limit)
+			return nil, errkind.New(errkind.TooLarge, "request body exceeds the limit of %d bytes", tooBig.Limit)
 		}
-		return errkind.Wrap(errkind.Invalid, err, "reading request body")
+		return nil, errkind.Wrap(errkind.Invalid, err, "reading request body")
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		return errkind.New(errkind.Invalid, "request body is empty; send a JSON object")
+		return nil, errkind.New(errkind.Invalid, "request body is empty; send a JSON object")
 	}
+	return body, nil
+}
+
+// decodeStrict decodes exactly one JSON value from body into v, refusing
+// unknown fields.
+func decodeStrict(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
