@@ -10,6 +10,7 @@ import (
 	"crypto/sha512"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -207,7 +208,7 @@ func (p *program) benchBallots(ctx context.Context, cfg benchBallotsConfig) erro
 		}
 		fmt.Fprintf(p.stderr, "preparing %d tokens and signed ballots (%d through the blind protocol) on %d cores ...\n", cfg.n, res.Blind, runtime.NumCPU())
 		start := time.Now()
-		if err := prepareBallots(file, g.ChainID, election, poll.Options, priv, cfg.n, res.Blind); err != nil {
+		if err := prepareBallots(file, g.ChainID, election, poll.Options, priv, cfg.n, res.Blind, p.stderr); err != nil {
 			return err
 		}
 		res.PrepSeconds = time.Since(start).Seconds()
@@ -252,6 +253,7 @@ func (p *program) benchBallots(ctx context.Context, cfg benchBallotsConfig) erro
 		defer pf.Close()
 	}
 	start := time.Now()
+	stopProgress := reportProgress(p.stderr, "cast", int64(cfg.n), func() int64 { return committed.Load() + failed.Load() })
 	for range cfg.clients {
 		wg.Add(1)
 		go func() {
@@ -269,6 +271,7 @@ func (p *program) benchBallots(ctx context.Context, cfg benchBallotsConfig) erro
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	stopProgress()
 	if cfg.profile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -370,7 +373,7 @@ func castOne(ctx context.Context, engine *registry.Solo, jws string) error {
 
 // prepareBallots writes n signed ballot.cast operations to file, one per
 // line, made on every core.
-func prepareBallots(file, chain, election string, options []string, priv *rsa.PrivateKey, n, blind int) error {
+func prepareBallots(file, chain, election string, options []string, priv *rsa.PrivateKey, n, blind int, progress io.Writer) error {
 	out, err := os.Create(file)
 	if err != nil {
 		return err
@@ -410,12 +413,15 @@ func prepareBallots(file, chain, election string, options []string, priv *rsa.Pr
 		wg.Wait()
 		close(lines)
 	}()
+	var written atomic.Int64
+	defer reportProgress(progress, "prepared", int64(n), written.Load)()
 	for l := range lines {
 		if l == "" {
 			continue
 		}
 		w.WriteString(l)
 		w.WriteByte('\n')
+		written.Add(1)
 	}
 	select {
 	case err := <-errc:
@@ -450,4 +456,29 @@ func benchToken(priv *rsa.PrivateKey, blind bool) (tok, sig []byte, err error) {
 	h := sha512.Sum384(tok)
 	sig, err = rsa.SignPSS(rand.Reader, priv, crypto.SHA384, h[:], &rsa.PSSOptions{SaltLength: sha512.Size384})
 	return tok, sig, err
+}
+
+// reportProgress writes to w, every 10 seconds until the returned stop
+// is called, how many of total are done and at what rate since the start.
+func reportProgress(w io.Writer, what string, total int64, done func() int64) (stop func()) {
+	quit, finished := make(chan struct{}), make(chan struct{})
+	start := time.Now()
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(10 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				n := done()
+				fmt.Fprintf(w, "  %s %d of %d (%.0f%%), %.0f/s\n", what, n, total, 100*float64(n)/float64(max(total, 1)), float64(n)/time.Since(start).Seconds())
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-finished
+	}
 }
