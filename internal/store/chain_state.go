@@ -23,7 +23,7 @@ type state struct {
 var (
 	qLatestDIDVersion     = newQuery("SELECT " + didVersionCols + " FROM did_versions WHERE did = ? ORDER BY version DESC LIMIT 1")
 	qDIDVersion           = newQuery("SELECT " + didVersionCols + " FROM did_versions WHERE did = ? AND version = ?")
-	qDIDVersionAt         = newQuery("SELECT " + didVersionCols + " FROM did_versions WHERE did = ? AND time <= ? ORDER BY version DESC LIMIT 1")
+	qDIDVersionAtMost     = newQuery("SELECT " + didVersionCols + " FROM did_versions WHERE did = ? AND version <= ? ORDER BY version DESC LIMIT 1")
 	qNonce                = newQuery("SELECT nonce FROM nonces WHERE signer = ?")
 	qAccreditation        = newQuery("SELECT " + accreditationCols + " FROM accreditations WHERE id = ?")
 	qAccreditations       = newQuery("SELECT " + accreditationCols + " FROM accreditations WHERE issuer = ? ORDER BY seq")
@@ -61,9 +61,44 @@ func (s state) DIDVersion(ctx context.Context, did string, v uint64) (registry.D
 }
 
 // DIDVersionAt implements registry.StateReader: the highest version whose
-// block time is at or before t.
+// block time is at or before t. Block times never go back, so a DID's
+// versions are in time order, and a binary search over its versions
+// finds it, one primary-key lookup per step (there is no index on time
+// for the sequencer to keep up).
 func (s state) DIDVersionAt(ctx context.Context, did string, t time.Time) (registry.DIDVersion, error) {
-	return s.didVersion(ctx, did+" at "+t.UTC().Format(time.RFC3339Nano), qDIDVersionAt, did, dbTime(t))
+	what := did + " at " + t.UTC().Format(time.RFC3339Nano)
+	limit := dbTime(t)
+	latest, err := s.didVersion(ctx, what, qLatestDIDVersion, did)
+	if err != nil || !latest.Time.After(limit) {
+		return latest, err
+	}
+	var (
+		found registry.DIDVersion
+		ok    bool
+	)
+	// The answer is below latest: search versions lo..hi.
+	for lo, hi := uint64(1), latest.Version-1; lo <= hi && hi > 0; {
+		mid := lo + (hi-lo)/2
+		n, err := toInt64(mid, "version")
+		if err != nil {
+			return registry.DIDVersion{}, err
+		}
+		v, err := s.didVersion(ctx, what, qDIDVersionAtMost, did, n) // the highest version up to mid
+		switch {
+		case errors.Is(err, errkind.NotFound):
+			lo = mid + 1
+		case err != nil:
+			return registry.DIDVersion{}, err
+		case v.Time.After(limit):
+			hi = v.Version - 1
+		default:
+			found, ok, lo = v, true, mid+1
+		}
+	}
+	if !ok {
+		return registry.DIDVersion{}, s.db.chainFail(sql.ErrNoRows, what)
+	}
+	return found, nil
 }
 
 // Nonce implements registry.StateReader: 0 for a signer that has none.

@@ -728,8 +728,10 @@ func TestOpsStoredOnceMigration(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if v, err := db.MigrateDown(ctx); err != nil || v != "00014_ops_stored_once.sql" {
-			t.Fatalf("MigrateDown = %q, %v; want 00014_ops_stored_once.sql undone", v, err)
+		for _, want := range []string{"00015_did_versions_time_index.sql", "00014_ops_stored_once.sql"} {
+			if v, err := db.MigrateDown(ctx); err != nil || v != want {
+				t.Fatalf("MigrateDown = %q, %v; want %s undone", v, err, want)
+			}
 		}
 		for i, h := range h1 {
 			if n := storetest.Exec(t, db, "UPDATE op_status SET kind = kind WHERE hash = ? AND status = 'committed' AND height = 1 AND idx = ? AND kind = 'anchor'", h, i); n != 1 {
@@ -750,6 +752,66 @@ func TestOpsStoredOnceMigration(t *testing.T) {
 		}
 		if got, err := db.OpStatus(ctx, rejected); err != nil || got.Status != "rejected" || got.Reason != "nonce" {
 			t.Errorf("after up: OpStatus(rejected) = %+v, %v; want the rejection", got, err)
+		}
+	})
+}
+
+// TestDIDVersionAtSearch checks the binary search of DIDVersionAt
+// against a scan of the versions: a DID with versions whose block times
+// repeat (several in one block) and jump, read at every version's time,
+// just before and after it, before the first and after the last, both
+// through the database and inside a block transaction.
+func TestDIDVersionAtSearch(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		const did = "did:urbis:search"
+		var versions []registry.DIDVersion
+		at := t1
+		for v := uint64(1); v <= 37; v++ {
+			if v%3 != 0 { // every third version shares its block with the one before
+				at = at.Add(time.Duration(v) * time.Second)
+			}
+			versions = append(versions, didVersion(did, v, v, at))
+		}
+		err := db.InBlockTx(t.Context(), func(tx registry.BlockTx) error {
+			for _, v := range versions {
+				if err := tx.PutDIDVersion(t.Context(), v); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var times []time.Time
+		for _, v := range versions {
+			times = append(times, v.Time.Add(-time.Microsecond), v.Time, v.Time.Add(time.Microsecond))
+		}
+		times = append(times, t1.Add(-time.Hour), at.Add(time.Hour))
+		check := func(t *testing.T, r registry.StateReader) {
+			for _, q := range times {
+				var want *registry.DIDVersion
+				for i := range versions {
+					if !versions[i].Time.After(q) {
+						want = &versions[i]
+					}
+				}
+				got, err := r.DIDVersionAt(t.Context(), did, q)
+				switch {
+				case want == nil && !errors.Is(err, errkind.NotFound):
+					t.Errorf("DIDVersionAt(%s) = version %d, %v; want NotFound (before the first version)", q, got.Version, err)
+				case want != nil && (err != nil || !reflect.DeepEqual(got, *want)):
+					t.Errorf("DIDVersionAt(%s) = version %d, %v; want version %d", q, got.Version, err, want.Version)
+				}
+			}
+		}
+		check(t, db)
+		err = db.InBlockTx(t.Context(), func(tx registry.BlockTx) error {
+			check(t, tx)
+			return errors.New("roll back")
+		})
+		if err == nil {
+			t.Fatal("InBlockTx: want the rollback error")
 		}
 	})
 }

@@ -31,7 +31,7 @@ func wantKind(t *testing.T, what string, err error, k errkind.Kind) {
 }
 
 func TestMigrateUpDownStatus(t *testing.T) {
-	all := []string{"00001_init.sql", "00002_registry.sql", "00003_status_lists.sql", "00004_issuers.sql", "00005_issuer_status.sql", "00006_status_updates.sql", "00007_credential_anchors.sql", "00008_bbs.sql", "00010_oid4vci.sql", "00011_oid4vp.sql", "00012_program_state.sql", "00013_credential_status_reason.sql", "00014_ops_stored_once.sql"}
+	all := []string{"00001_init.sql", "00002_registry.sql", "00003_status_lists.sql", "00004_issuers.sql", "00005_issuer_status.sql", "00006_status_updates.sql", "00007_credential_anchors.sql", "00008_bbs.sql", "00010_oid4vci.sql", "00011_oid4vp.sql", "00012_program_state.sql", "00013_credential_status_reason.sql", "00014_ops_stored_once.sql", "00015_did_versions_time_index.sql"}
 	for _, db := range storetest.OpenUnmigrated(t) {
 		t.Run(db.Dialect(), func(t *testing.T) {
 			ctx := t.Context()
