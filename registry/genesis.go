@@ -53,7 +53,25 @@ type Validator struct {
 type Params struct {
 	BlockIntervalMillis int `json:"blockIntervalMillis"`
 	MaxBlockOps         int `json:"maxBlockOps"`
+	// SignatureRule is the rule the chain's Ed25519 operation signatures
+	// are verified by: SignatureRuleStdlib (absent) or SignatureRuleZIP215.
+	SignatureRule string `json:"signatureRule,omitempty"`
 }
+
+// The rules a chain may verify its operations' Ed25519 signatures by.
+// Every node of a chain must use the chain's own, so it is in the
+// genesis. A signature made by a conforming signer verifies under both;
+// they differ only on signatures crafted with points of small order.
+const (
+	// SignatureRuleStdlib (a genesis that names no rule) is exactly
+	// crypto/ed25519's rule (RFC 8032, cofactorless).
+	SignatureRuleStdlib = ""
+	// SignatureRuleZIP215 is the rule of ZIP 215 (cofactored), which
+	// CometBFT also uses: under it the engine verifies the signatures of
+	// concurrent submissions, and of a block, in batches, in about 60%
+	// of the time. New chains use it.
+	SignatureRuleZIP215 = "zip215"
+)
 
 // LoadGenesis reads and validates the genesis file at path.
 func LoadGenesis(path string) (*Genesis, error) {
@@ -113,8 +131,8 @@ func writeNew(path string, b []byte, perm fs.FileMode, what string) error {
 
 // Validate checks g: a chain id of 1 to 64 letters, digits, "-", "_" or
 // ".", a time, at least one governance DID (did:key or did:urbis), at
-// least one validator with a unique id and an Ed25519 Multikey, and
-// positive parameters.
+// least one validator with a unique id and an Ed25519 Multikey, positive
+// parameters and a known signature rule.
 func (g *Genesis) Validate() error {
 	if err := checkChainID(g.ChainID); err != nil {
 		return err
@@ -161,6 +179,9 @@ func (g *Genesis) Validate() error {
 	}
 	if p := g.Params; p.BlockIntervalMillis < 1 || p.MaxBlockOps < 1 || p.MaxBlockOps > maxBlockOps {
 		return errkind.Field(errkind.Invalid, "params", "blockIntervalMillis must be at least 1 and maxBlockOps 1 to %d; got %d and %d", maxBlockOps, p.BlockIntervalMillis, p.MaxBlockOps)
+	}
+	if r := g.Params.SignatureRule; r != SignatureRuleStdlib && r != SignatureRuleZIP215 {
+		return errkind.Field(errkind.Invalid, "params/signatureRule", "signature rule %q is not known; leave it out (crypto/ed25519's rule) or write %q", r, SignatureRuleZIP215)
 	}
 	return nil
 }
@@ -214,7 +235,8 @@ func (g *Genesis) Hash() string {
 
 // NewDevGenesis returns a development genesis for chainID at time t with
 // one governance did:key and one validator ("validator-1"), and their
-// fresh private keys, with the default parameters.
+// fresh private keys, with the default parameters and the ZIP 215
+// signature rule.
 func NewDevGenesis(chainID string, t time.Time) (g *Genesis, governance ed25519.PrivateKey, validator ed25519.PrivateKey, err error) {
 	govPub, governance, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -237,7 +259,7 @@ func NewDevGenesis(chainID string, t time.Time) (g *Genesis, governance ed25519.
 		Time:       t.UTC(),
 		Governance: []string{govDID.String()},
 		Validators: []Validator{{ID: "validator-1", PublicKey: mk}},
-		Params:     Params{BlockIntervalMillis: DefaultBlockIntervalMillis, MaxBlockOps: DefaultMaxBlockOps},
+		Params:     Params{BlockIntervalMillis: DefaultBlockIntervalMillis, MaxBlockOps: DefaultMaxBlockOps, SignatureRule: SignatureRuleZIP215},
 	}
 	if err := g.Validate(); err != nil {
 		return nil, nil, nil, err

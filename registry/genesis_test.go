@@ -3,6 +3,7 @@ package registry
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,6 +54,7 @@ func TestGenesisValidate(t *testing.T) {
 		{"validator bad key", func(g *Genesis) { g.Validators[0].PublicKey = "z1" }, "validators/0/publicKey"},
 		{"zero interval", func(g *Genesis) { g.Params.BlockIntervalMillis = 0 }, "blockIntervalMillis"},
 		{"too many ops", func(g *Genesis) { g.Params.MaxBlockOps = maxBlockOps + 1 }, "maxBlockOps"},
+		{"unknown signature rule", func(g *Genesis) { g.Params.SignatureRule = "ed448" }, `signature rule "ed448" is not known`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -99,4 +101,24 @@ func TestKeyFile(t *testing.T) {
 	os.WriteFile(junk, []byte("hello"), 0o600)
 	_, err = ReadKeyFile(junk)
 	wantErr(t, err, errkind.Invalid, "PKCS#8")
+}
+
+// TestGenesisWithoutSignatureRule checks that a genesis naming no rule
+// encodes, and so hashes, as genesis files written before the rule
+// existed (their chains keep their hashes and crypto/ed25519's rule), and
+// that a dev genesis names ZIP 215.
+func TestGenesisWithoutSignatureRule(t *testing.T) {
+	g, _, _ := testGenesis(t)
+	g.Params.SignatureRule = SignatureRuleStdlib
+	b, err := Canonical(*g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "signatureRule") {
+		t.Errorf("got %s; want no signatureRule member", b)
+	}
+	dev, _, _, err := NewDevGenesis("dev", time.Now())
+	if err != nil || dev.Params.SignatureRule != SignatureRuleZIP215 {
+		t.Errorf("NewDevGenesis: rule %q, %v; want %q", dev.Params.SignatureRule, err, SignatureRuleZIP215)
+	}
 }

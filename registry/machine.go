@@ -39,6 +39,9 @@ type Machine struct {
 	memo  *checkMemo           // passed pure checks of programs (Call.Once)
 	kinds map[Kind]ProgramKind // the programs' kinds; looked up, never iterated
 	names []Kind               // every kind the machine applies, core first
+
+	zip215  bool        // the chain's signature rule is SignatureRuleZIP215
+	batcher *sigBatcher // joins concurrent submissions' checks (zip215 only)
 }
 
 // NewMachine returns the state machine of the chain of g, applying the
@@ -50,7 +53,11 @@ func NewMachine(g *Genesis, programs ...Program) *Machine {
 	for _, d := range g.Governance {
 		gov[d] = true
 	}
-	m := &Machine{g: g, gov: gov, sigs: newSigCache(sigCacheSize), memo: newCheckMemo(memoSize), kinds: make(map[Kind]ProgramKind), names: slices.Clone(kinds)}
+	m := &Machine{g: g, gov: gov, sigs: newSigCache(sigCacheSize), memo: newCheckMemo(memoSize), kinds: make(map[Kind]ProgramKind), names: slices.Clone(kinds),
+		zip215: g.Params.SignatureRule == SignatureRuleZIP215}
+	if m.zip215 {
+		m.batcher = &sigBatcher{}
+	}
 	for _, p := range programs {
 		for _, pk := range p.Kinds() {
 			if newBody(pk.Kind) != nil || m.kinds[pk.Kind].Apply != nil || pk.Apply == nil || !validKindName(string(pk.Kind)) {
@@ -231,7 +238,7 @@ func (m *Machine) checkSig(p *parsed, pub crypto.PublicKey) error {
 	if m.sigs.has(p.Hash, pub) {
 		return nil
 	}
-	return p.verify(pub)
+	return p.verify(pub, m.zip215)
 }
 
 // checkNonce checks that the operation's nonce follows the signer's.

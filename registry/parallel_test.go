@@ -1,6 +1,7 @@
 package registry_test
 
 import (
+	"cmp"
 	"context"
 	"strings"
 	"testing"
@@ -76,43 +77,49 @@ func applyAlone(t *testing.T, st registry.ChainStore, g *registry.Genesis, ops [
 // TestBatchVerificationRejectsAsSequential checks that the operations
 // the engine verifies on every core before a block (those whose signer
 // had another pending) get exactly the verdicts they get when each is
-// applied alone, and that the chain replays to the same state roots.
+// applied alone, and that the chain replays to the same state roots,
+// under both signature rules (ZIP 215 verifies in batches).
 func TestBatchVerificationRejectsAsSequential(t *testing.T) {
 	for _, k := range storeKinds() {
-		t.Run(k.name, func(t *testing.T) {
-			g, _, val := newGenesis(t)
-			setup, ops, want := pendingOps(t, g)
-			live := k.open(t)
-			s := startSolo(t, live, g, val, batched(len(ops)))
-			submitAll(t, s, setup...)
-			ctx := context.Background()
-			for _, jws := range ops {
-				if _, err := s.Submit(ctx, jws); err != nil {
-					t.Fatalf("Submit: %v", err)
-				}
-			}
-			var batched []string
-			for _, jws := range ops {
-				p, _ := registry.ParseSigned(jws)
-				got, err := s.Wait(ctx, p.Hash)
-				if err != nil {
-					t.Fatal(err)
-				}
-				batched = append(batched, got.Reason)
-			}
-			var setupJWS []string
-			for _, op := range setup {
-				setupJWS = append(setupJWS, op.JWS)
-			}
-			alone := applyAlone(t, k.open(t), g, append(setupJWS, ops...))[len(setup):]
-			for i := range ops {
-				if batched[i] != alone[i] || !strings.Contains(batched[i], want[i]) || (want[i] == "") != (batched[i] == "") {
-					t.Errorf("operation %d: got %q in one block and %q alone; want both %q", i, batched[i], alone[i], want[i])
-				}
-			}
-			if err := registry.Verify(ctx, live, k.open(t), g, nil); err != nil {
-				t.Errorf("Verify: %v", err)
-			}
-		})
+		for _, rule := range []string{registry.SignatureRuleZIP215, registry.SignatureRuleStdlib} {
+			t.Run(k.name+"/"+cmp.Or(rule, "stdlib"), func(t *testing.T) { batchVerificationRejectsAsSequential(t, k, rule) })
+		}
+	}
+}
+
+func batchVerificationRejectsAsSequential(t *testing.T, k storeKind, rule string) {
+	g, _, val := newGenesis(t)
+	g.Params.SignatureRule = rule
+	setup, ops, want := pendingOps(t, g)
+	live := k.open(t)
+	s := startSolo(t, live, g, val, batched(len(ops)))
+	submitAll(t, s, setup...)
+	ctx := context.Background()
+	for _, jws := range ops {
+		if _, err := s.Submit(ctx, jws); err != nil {
+			t.Fatalf("Submit: %v", err)
+		}
+	}
+	var batched []string
+	for _, jws := range ops {
+		p, _ := registry.ParseSigned(jws)
+		got, err := s.Wait(ctx, p.Hash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		batched = append(batched, got.Reason)
+	}
+	var setupJWS []string
+	for _, op := range setup {
+		setupJWS = append(setupJWS, op.JWS)
+	}
+	alone := applyAlone(t, k.open(t), g, append(setupJWS, ops...))[len(setup):]
+	for i := range ops {
+		if batched[i] != alone[i] || !strings.Contains(batched[i], want[i]) || (want[i] == "") != (batched[i] == "") {
+			t.Errorf("operation %d: got %q in one block and %q alone; want both %q", i, batched[i], alone[i], want[i])
+		}
+	}
+	if err := registry.Verify(ctx, live, k.open(t), g, nil); err != nil {
+		t.Errorf("Verify: %v", err)
 	}
 }

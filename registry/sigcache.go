@@ -64,7 +64,7 @@ func (m *Machine) preverify(p *parsed, pub crypto.PublicKey) error {
 	if m.sigs.has(p.Hash, pub) {
 		return nil
 	}
-	if err := p.verify(pub); err != nil {
+	if err := p.verify(pub, m.zip215); err != nil {
 		return err
 	}
 	m.sigs.add(p.Hash, pub)
@@ -95,8 +95,9 @@ func (m *Machine) preverifyBatch(ctx context.Context, st StateReader, ops []*par
 	if len(todo) < 2 {
 		return
 	}
-	parallel(len(todo), func(j int) {
-		i := todo[j]
-		_ = m.preverify(ops[i], keys[i])
-	})
+	batch, batchKeys := make([]*parsed, len(todo)), make([]crypto.PublicKey, len(todo))
+	for j, i := range todo {
+		batch[j], batchKeys[j] = ops[i], keys[i]
+	}
+	m.preverifyMany(batch, batchKeys)
 }

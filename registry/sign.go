@@ -283,8 +283,10 @@ func decodeBody(b json.RawMessage, v any) error {
 	return decodeStrict(b, v)
 }
 
-// verify checks the JWS signature with pub, whose type must match alg.
-func (p *parsed) verify(pub crypto.PublicKey) error {
+// verify checks the JWS signature with pub, whose type must match alg;
+// an Ed25519 signature by ZIP 215's rule if zip215, else by
+// crypto/ed25519's.
+func (p *parsed) verify(pub crypto.PublicKey, zip215 bool) error {
 	alg, err := algFor(pub)
 	if err != nil || alg != p.alg {
 		return errkind.New(errkind.Forbidden, "key %s cannot verify a %s signature (it is a %s key)", p.Op.Signer, p.alg, keyName(pub))
@@ -292,8 +294,11 @@ func (p *parsed) verify(pub crypto.PublicKey) error {
 	if k, ok := pub.(ed25519.PublicKey); ok && alg == AlgEdDSA && len(k) == ed25519.PublicKeySize {
 		// What jws.Verify does for EdDSA, without parsing the JWS again:
 		// parse has checked that the header holds nothing else.
-		input := p.JWS[:strings.LastIndexByte(p.JWS, '.')]
-		if !edsig.Verify(k, []byte(input), p.sig) {
+		verify := edsig.Verify
+		if zip215 {
+			verify = edsig.VerifyZIP215
+		}
+		if !verify(k, p.signingInput(), p.sig) {
 			return errkind.New(errkind.Forbidden, "signature does not verify with key %s", p.Op.Signer)
 		}
 		return nil
@@ -302,6 +307,12 @@ func (p *parsed) verify(pub crypto.PublicKey) error {
 		return errkind.New(errkind.Forbidden, "signature does not verify with key %s", p.Op.Signer)
 	}
 	return nil
+}
+
+// signingInput is what the JWS signature signs: the protected header and
+// the payload, as they are in the JWS.
+func (p *parsed) signingInput() []byte {
+	return []byte(p.JWS[:strings.LastIndexByte(p.JWS, '.')])
 }
 
 func keyName(pub crypto.PublicKey) string {

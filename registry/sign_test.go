@@ -77,8 +77,10 @@ func TestSignParseRoundTrip(t *testing.T) {
 			if string(p.Op.Payload) != string(op.Payload) || p.Op.Nonce != 7 {
 				t.Errorf("got operation %+v; want %+v", p.Op, op)
 			}
-			if err := p.verify(tt.pub); err != nil {
-				t.Errorf("verify: %v", err)
+			for _, zip215 := range []bool{false, true} {
+				if err := p.verify(tt.pub, zip215); err != nil {
+					t.Errorf("verify (ZIP 215 %v): %v", zip215, err)
+				}
 			}
 		})
 	}
@@ -177,7 +179,9 @@ func TestVerifyRefuses(t *testing.T) {
 			if err != nil {
 				t.Fatalf("parse: %v", err)
 			}
-			wantErr(t, p.verify(tt.pub), errkind.Forbidden, tt.want)
+			for _, zip215 := range []bool{false, true} {
+				wantErr(t, p.verify(tt.pub, zip215), errkind.Forbidden, tt.want)
+			}
 		})
 	}
 }

@@ -283,7 +283,7 @@ func (s *Solo) precheck(ctx context.Context, p *parsed, busy bool) (OpStatus, er
 	if err != nil {
 		return OpStatus{}, err
 	}
-	return OpStatus{}, s.m.preverify(p, pub)
+	return OpStatus{}, s.m.preverifyJoined(p, pub)
 }
 
 // statusOf returns e's status under the lock.

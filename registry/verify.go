@@ -223,10 +223,8 @@ func (r *replay) fetch(ctx context.Context, h uint64) fetched {
 		keys[i], _ = r.m.keyFor(ctx, r.hints, p)
 		r.hints.note(p)
 	}
+	r.m.preverifyMany(ops, keys) // a failure is the machine's to report
 	parallel(len(ops), func(i int) {
-		if keys[i] != nil {
-			_ = r.m.preverify(ops[i], keys[i]) // a failure is the machine's to report
-		}
 		r.m.precheckProgram(ctx, r.fresh, ops[i])
 	})
 	return fetched{b: b, ops: ops}

@@ -3,6 +3,7 @@ package edsig
 import (
 	"crypto/ed25519"
 	"encoding/hex"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -55,6 +56,71 @@ func TestVerifyAgreesWithStdlib(t *testing.T) {
 	}
 	if Verify(make([]byte, 31), msg, make([]byte, 64)) || Verify(make([]byte, 32), msg, make([]byte, 63)) {
 		t.Error("a key or signature of the wrong length verified")
+	}
+}
+
+// TestBatchAgreesWithVerifyZIP215 checks that a batch gives each
+// signature the verdict VerifyZIP215 gives it, for batches of valid
+// signatures and for batches mixing in altered ones, keys of small order
+// and wrong lengths; and that the two rule sets differ where ZIP 215 says
+// they do.
+func TestBatchAgreesWithVerifyZIP215(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	seed := make([]byte, ed25519.SeedSize)
+	smallOrder, _ := hex.DecodeString("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a")
+	for round := range 60 {
+		n := 1 + r.IntN(70)
+		b := NewBatch(n)
+		type item struct{ pub, msg, sig []byte }
+		items := make([]item, n)
+		for i := range items {
+			for j := range seed {
+				seed[j] = byte(r.Uint32())
+			}
+			priv := ed25519.NewKeyFromSeed(seed)
+			msg := []byte(fmt.Sprintf("operation %d of batch %d", i, round))
+			it := item{priv.Public().(ed25519.PublicKey), msg, ed25519.Sign(priv, msg)}
+			if round%2 == 1 { // every other batch has bad entries
+				switch r.IntN(6) {
+				case 0:
+					it.sig[r.IntN(64)] ^= 1 << r.IntN(8)
+				case 1:
+					it.msg = append(it.msg, '!')
+				case 2:
+					it.pub, it.sig = smallOrder, make([]byte, 64)
+				case 3:
+					it.sig = it.sig[:63]
+				}
+			}
+			items[i] = it
+			b.Add(it.pub, it.msg, it.sig)
+		}
+		got := b.Verify()
+		for i, it := range items {
+			if want := VerifyZIP215(it.pub, it.msg, it.sig); got[i] != want {
+				t.Fatalf("batch %d, signature %d: batch says %v, VerifyZIP215 %v", round, i, got[i], want)
+			}
+			if round%2 == 0 && !got[i] {
+				t.Fatalf("batch %d, signature %d: a valid signature does not verify", round, i)
+			}
+		}
+	}
+	// A key of order 8, R the identity and S = 0: the cofactored equation
+	// holds for every message, the cofactorless one only when the
+	// challenge is a multiple of 8.
+	sig := append([]byte{1}, make([]byte, 63)...)
+	differ := false
+	for i := range 64 {
+		msg := []byte(fmt.Sprintf("message %d", i))
+		if !VerifyZIP215(smallOrder, msg, sig) {
+			t.Fatalf("message %d: ZIP 215 refuses a small-order key's signature it accepts by definition", i)
+		}
+		if !Verify(smallOrder, msg, sig) {
+			differ = true
+		}
+	}
+	if !differ {
+		t.Error("the standard library's rules accepted all 64 small-order signatures; want some refused")
 	}
 }
 

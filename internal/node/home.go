@@ -121,7 +121,8 @@ func CreateNet(dirs []string, govKeyPath string, o NetOptions) (*Net, error) {
 		return nil, err
 	}
 	g := &registry.Genesis{ChainID: o.ChainID, Time: o.Now.UTC().Truncate(time.Millisecond), Governance: []string{gov.String()},
-		Params: registry.Params{BlockIntervalMillis: int(o.BlockInterval / time.Millisecond), MaxBlockOps: o.MaxBlockOps}}
+		Params: registry.Params{BlockIntervalMillis: int(o.BlockInterval / time.Millisecond), MaxBlockOps: o.MaxBlockOps,
+			SignatureRule: registry.SignatureRuleZIP215}}
 	n := &Net{Genesis: g, GovernanceKey: govKeyPath}
 	var pvs []*privval.FilePV
 	var peers []string
