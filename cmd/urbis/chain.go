@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -147,6 +148,10 @@ of the voting power of the validators in force at its height.`,
 	return cmd
 }
 
+// verifyMemoryLimit is the soft limit on the Go heap of urbis registry
+// verify (runtime/debug.SetMemoryLimit).
+const verifyMemoryLimit = 160 << 20
+
 func (p *program) verifyChain(ctx context.Context, cfg *config) error {
 	g, err := registry.LoadGenesis(filesIn(cfg.DataDir).Genesis)
 	if err != nil {
@@ -185,6 +190,13 @@ func (p *program) verifyChain(ctx context.Context, cfg *config) error {
 		}
 		defer commits.Close()
 		opts.Consensus = commits
+	}
+	// The replay's own memory is bounded (it reads ahead a few blocks);
+	// what the garbage collector lets grow above it is not needed, so a
+	// soft limit keeps the process small on a long chain, unless the
+	// user set GOMEMLIMIT.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(verifyMemoryLimit)
 	}
 	start := time.Now()
 	last := time.Now()

@@ -51,34 +51,49 @@ func VerifyZIP215(pub ed25519.PublicKey, msg, sig []byte) bool {
 // fails, each signature is verified on its own. Not safe for concurrent
 // use.
 type Batch struct {
-	bv    *voi.BatchVerifier
-	valid []bool // per Add: whether it went into bv (wrong lengths do not)
+	items []batchItem
+}
+
+type batchItem struct {
+	pub      ed25519.PublicKey
+	msg, sig []byte
 }
 
 // NewBatch returns a batch with room for n signatures.
 func NewBatch(n int) *Batch {
-	return &Batch{bv: voi.NewBatchVerifierWithCapacity(n), valid: make([]bool, 0, n)}
+	return &Batch{items: make([]batchItem, 0, n)}
 }
 
 // Add adds pub's signature sig of msg to the batch.
 func (b *Batch) Add(pub ed25519.PublicKey, msg, sig []byte) {
-	ok := len(pub) == ed25519.PublicKeySize && len(sig) == ed25519.SignatureSize
-	if ok {
-		b.bv.AddWithOptions(voi.PublicKey(pub), msg, sig, zip215)
-	}
-	b.valid = append(b.valid, ok)
+	b.items = append(b.items, batchItem{pub, msg, sig})
 }
 
 // Verify returns, in the order of Add, whether each signature verifies.
+// Fewer than two signatures are verified one by one: for one, the batch
+// equation costs more than VerifyZIP215.
 func (b *Batch) Verify() []bool {
-	out := make([]bool, len(b.valid))
-	_, ok := b.bv.Verify(rand.Reader)
-	j := 0
-	for i, added := range b.valid {
-		if added {
-			out[i] = ok[j]
-			j++
+	out := make([]bool, len(b.items))
+	if len(b.items) < 2 {
+		for i, it := range b.items {
+			out[i] = VerifyZIP215(it.pub, it.msg, it.sig)
 		}
+		return out
+	}
+	bv := voi.NewBatchVerifierWithCapacity(len(b.items))
+	var added []int // wrong lengths are not added: they do not verify
+	for i, it := range b.items {
+		if len(it.pub) == ed25519.PublicKeySize && len(it.sig) == ed25519.SignatureSize {
+			bv.AddWithOptions(voi.PublicKey(it.pub), it.msg, it.sig, zip215)
+			added = append(added, i)
+		}
+	}
+	if len(added) == 0 {
+		return out
+	}
+	_, ok := bv.Verify(rand.Reader)
+	for j, i := range added {
+		out[i] = ok[j]
 	}
 	return out
 }
