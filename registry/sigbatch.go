@@ -3,6 +3,7 @@ package registry
 import (
 	"crypto"
 	"crypto/ed25519"
+	"runtime"
 	"sync"
 	"time"
 
@@ -58,14 +59,17 @@ func (m *Machine) preverifyMany(ops []*parsed, keys []crypto.PublicKey) {
 			single = append(single, i)
 		}
 	}
-	chunks := (len(batched) + sigBatchMax - 1) / sigBatchMax
+	// Batches of up to sigBatchMax, at least one per core.
+	cores := runtime.GOMAXPROCS(0)
+	size := max(1, min(sigBatchMax, (len(batched)+cores-1)/cores))
+	chunks := (len(batched) + size - 1) / size
 	parallel(chunks+len(single), func(c int) {
 		if c >= chunks {
 			i := single[c-chunks]
 			_ = m.preverify(ops[i], keys[i])
 			return
 		}
-		part := batched[c*sigBatchMax : min((c+1)*sigBatchMax, len(batched))]
+		part := batched[c*size : min((c+1)*size, len(batched))]
 		b := edsig.NewBatch(len(part))
 		for _, i := range part {
 			b.Add(keys[i].(ed25519.PublicKey), ops[i].signingInput(), ops[i].sig)
