@@ -66,6 +66,12 @@ func (m didMethod) Resolve(ctx context.Context, id did.DID, opts did.ResolveOpti
 		}
 		md.Created = stamp(first.Time)
 	}
+	if opts.VersionID == "" && opts.VersionTime == "" {
+		// The current version has no next one: no second lookup, which
+		// could also see a version committed after the first.
+		md.Compromised = compromised(v)
+		return m.resolution(v, md), nil
+	}
 	next, err := m.st.DIDVersion(ctx, v.DID, v.Version+1)
 	switch {
 	case err == nil:
@@ -81,11 +87,16 @@ func (m didMethod) Resolve(ctx context.Context, id did.DID, opts did.ResolveOpti
 	default:
 		md.Compromised = compromised(v)
 	}
+	return m.resolution(v, md), nil
+}
+
+// resolution is the answer for version v with metadata md.
+func (didMethod) resolution(v DIDVersion, md did.DocumentMetadata) *did.Resolution {
 	return &did.Resolution{
 		Document:           v.Document.Expand(v.DID),
 		ResolutionMetadata: did.ResolutionMetadata{ContentType: did.ContentTypeDIDLDJSON},
 		DocumentMetadata:   md,
-	}, nil
+	}
 }
 
 // version returns the version opts ask for.

@@ -88,3 +88,50 @@ func TestDIDMethod(t *testing.T) {
 		})
 	}
 }
+
+// countingState counts the DID version lookups made through it.
+type countingState struct {
+	StateReader
+	latest, byVersion int
+}
+
+func (s *countingState) LatestDIDVersion(ctx context.Context, id string) (DIDVersion, error) {
+	s.latest++
+	return s.StateReader.LatestDIDVersion(ctx, id)
+}
+
+func (s *countingState) DIDVersion(ctx context.Context, id string, v uint64) (DIDVersion, error) {
+	s.byVersion++
+	return s.StateReader.DIDVersion(ctx, id, v)
+}
+
+// TestDIDMethodCurrentLooksUpOnce: resolving the current version of a
+// DID at version 1 reads one version from the state (the current one has
+// no next version to look for); a past version still looks for its next.
+func TestDIDMethodCurrentLooksUpOnce(t *testing.T) {
+	c, _ := newChain(t)
+	alice := c.create("alice")
+	c.must(c.op(alice, KindDIDUpdate, DIDUpdate{DID: alice.did, PreviousVersion: 1, Document: oneKeySpec(t, seedKey("alice-2"))}))
+	bob := c.create("bob")
+	tests := []struct {
+		name              string
+		url               string
+		latest, byVersion int
+	}{
+		{"current, version 1", bob.did, 1, 0},
+		{"current, version 2 (created needs version 1)", alice.did, 1, 1},
+		{"versionId 1 (looks for version 2, and the current for compromised keys)", alice.did + "?versionId=1", 1, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := &countingState{StateReader: c.st}
+			r := did.NewResolver(did.ResolverConfig{}, NewDIDMethod(st))
+			if _, err := r.Resolve(context.Background(), tt.url, did.ResolveOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if st.latest != tt.latest || st.byVersion != tt.byVersion {
+				t.Errorf("lookups: %d latest, %d by version; want %d, %d", st.latest, st.byVersion, tt.latest, tt.byVersion)
+			}
+		})
+	}
+}

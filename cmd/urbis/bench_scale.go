@@ -25,18 +25,21 @@ import (
 
 func (p *program) benchScaleCommand() *cobra.Command {
 	var (
-		dids, small int
-		duration    time.Duration
-		binary, dir string
+		dids, small      int
+		duration, warmup time.Duration
+		binary, dir      string
 	)
 	cmd := &cobra.Command{
 		Use:   "scale",
 		Short: "Resolve did:urbis with a million DIDs in state against a thousand, and time registry verify",
 		Long: `Builds two chains on SQLite with an in-process solo engine: one with --small
 did:urbis DIDs and one with --dids (each a signed did.create, committed in
-blocks). For each it starts urbis serve as a child process and measures
-did:urbis resolution throughput over HTTP for --duration with 16 clients on
-randomly chosen DIDs, and reports the ratio of the large to the small.
+blocks). For each it starts urbis serve as a child process, runs the load
+unmeasured for --warmup (the server loads its signer filter in the
+background after it is ready, and its caches fill), then measures did:urbis
+resolution throughput over HTTP for --duration with 16 clients on randomly
+chosen DIDs of a sample of 1,000 (the first in key order), and reports the
+ratio of the large to the small.
 Then it runs urbis registry verify on the large chain as a child process and
 reports operations replayed per second and its peak resident memory.`,
 		Args: cobra.NoArgs,
@@ -56,18 +59,19 @@ reports operations replayed per second and its peak resident memory.`,
 				defer os.RemoveAll(d)
 				dir = d
 			}
-			return p.benchScale(cmd.Context(), binary, dir, small, dids, duration)
+			return p.benchScale(cmd.Context(), binary, dir, small, dids, warmup, duration)
 		},
 	}
 	cmd.Flags().IntVar(&dids, "dids", 1_000_000, "DIDs in the large chain")
 	cmd.Flags().IntVar(&small, "small", 1_000, "DIDs in the small chain")
-	cmd.Flags().DurationVar(&duration, "duration", 5*time.Second, "how long each resolution phase runs")
+	cmd.Flags().DurationVar(&duration, "duration", 5*time.Second, "how long each resolution phase is measured")
+	cmd.Flags().DurationVar(&warmup, "warmup", 3*time.Second, "how long each resolution phase runs before it is measured")
 	cmd.Flags().StringVar(&binary, "binary", "", "urbis binary to start (default: this one)")
 	cmd.Flags().StringVar(&dir, "dir", "", "where to build the chains (default: a temporary directory, removed after)")
 	return cmd
 }
 
-func (p *program) benchScale(ctx context.Context, binary, dir string, small, large int, d time.Duration) error {
+func (p *program) benchScale(ctx context.Context, binary, dir string, small, large int, warmup, d time.Duration) error {
 	type result struct {
 		dids      int
 		perSecond []float64
@@ -87,7 +91,7 @@ func (p *program) benchScale(ctx context.Context, binary, dir string, small, lar
 	// Small, large, small, large: the machine's noise hits both alike.
 	for round := range 2 {
 		for i, r := range res {
-			lr, err := p.resolveLoad(ctx, binary, dirs[i], samples[i], d)
+			lr, err := p.resolveLoad(ctx, binary, dirs[i], samples[i], warmup, d)
 			if err != nil {
 				return err
 			}
@@ -273,8 +277,8 @@ func signedDIDCreate(chain string) (string, registry.SignedOp, error) {
 }
 
 // resolveLoad serves dataDir with a child urbis serve and resolves
-// random DIDs of sample for d.
-func (p *program) resolveLoad(ctx context.Context, binary, dataDir string, sample []string, d time.Duration) (benchResult, error) {
+// random DIDs of sample for warmup, then for d, measured.
+func (p *program) resolveLoad(ctx context.Context, binary, dataDir string, sample []string, warmup, d time.Duration) (benchResult, error) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 64, MaxIdleConnsPerHost: 64}, Timeout: 10 * time.Second}
 	srv, err := p.startServeChild(ctx, binary, dataDir, client)
 	if err != nil {
@@ -289,6 +293,11 @@ func (p *program) resolveLoad(ctx context.Context, binary, dataDir string, sampl
 	pick := func(int) string {
 		k, _ := rand.Int(rand.Reader, big.NewInt(int64(len(urls))))
 		return urls[k.Int64()]
+	}
+	if warmup > 0 {
+		if w := loadPhase(ctx, client, pick, warmup, 16); w.Errors > 0 {
+			return w, fmt.Errorf("warm-up: %d of %d resolutions failed", w.Errors, w.Requests)
+		}
 	}
 	r := loadPhase(ctx, client, pick, d, 16)
 	if r.Errors > 0 {
