@@ -12,8 +12,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,6 +27,7 @@ import (
 func (p *program) benchScaleCommand() *cobra.Command {
 	var (
 		dids, small      int
+		rounds           int
 		duration, warmup time.Duration
 		binary, dir      string
 	)
@@ -38,8 +40,9 @@ blocks). For each it starts urbis serve as a child process, runs the load
 unmeasured for --warmup (the server loads its signer filter in the
 background after it is ready, and its caches fill), then measures did:urbis
 resolution throughput over HTTP for --duration with 16 clients on randomly
-chosen DIDs of a sample of 1,000 (the first in key order), and reports the
-ratio of the large to the small.
+chosen DIDs of a sample of 1,000 (the first in key order). It alternates
+small and large for --rounds rounds, so that the machine's noise hits both
+alike, and reports the ratio of the large chain's mean to the small's.
 Then it runs urbis registry verify on the large chain as a child process and
 reports operations replayed per second and its peak resident memory.`,
 		Args: cobra.NoArgs,
@@ -59,19 +62,23 @@ reports operations replayed per second and its peak resident memory.`,
 				defer os.RemoveAll(d)
 				dir = d
 			}
-			return p.benchScale(cmd.Context(), binary, dir, small, dids, warmup, duration)
+			if rounds < 1 {
+				return errkind.New(errkind.Invalid, "--rounds %d: want at least 1", rounds)
+			}
+			return p.benchScale(cmd.Context(), binary, dir, small, dids, rounds, warmup, duration)
 		},
 	}
 	cmd.Flags().IntVar(&dids, "dids", 1_000_000, "DIDs in the large chain")
 	cmd.Flags().IntVar(&small, "small", 1_000, "DIDs in the small chain")
 	cmd.Flags().DurationVar(&duration, "duration", 5*time.Second, "how long each resolution phase is measured")
+	cmd.Flags().IntVar(&rounds, "rounds", 2, "resolution rounds, each measuring the small chain then the large")
 	cmd.Flags().DurationVar(&warmup, "warmup", 3*time.Second, "how long each resolution phase runs before it is measured")
 	cmd.Flags().StringVar(&binary, "binary", "", "urbis binary to start (default: this one)")
 	cmd.Flags().StringVar(&dir, "dir", "", "where to build the chains (default: a temporary directory, removed after)")
 	return cmd
 }
 
-func (p *program) benchScale(ctx context.Context, binary, dir string, small, large int, warmup, d time.Duration) error {
+func (p *program) benchScale(ctx context.Context, binary, dir string, small, large, rounds int, warmup, d time.Duration) error {
 	type result struct {
 		dids      int
 		perSecond []float64
@@ -89,7 +96,7 @@ func (p *program) benchScale(ctx context.Context, binary, dir string, small, lar
 		samples[i] = sample
 	}
 	// Small, large, small, large: the machine's noise hits both alike.
-	for round := range 2 {
+	for round := range rounds {
 		for i, r := range res {
 			lr, err := p.resolveLoad(ctx, binary, dirs[i], samples[i], warmup, d)
 			if err != nil {
@@ -112,21 +119,58 @@ func (p *program) benchScale(ctx context.Context, binary, dir string, small, lar
 	vcmd := exec.CommandContext(ctx, binary, "registry", "verify", "--data-dir", largeDir, "--log-level", "error")
 	vcmd.Stdout, vcmd.Stderr = io.Discard, io.Discard
 	vstart := time.Now()
-	if err := vcmd.Run(); err != nil {
+	if err := vcmd.Start(); err != nil {
+		return fmt.Errorf("start registry verify: %w", err)
+	}
+	peak := peakRSS(vcmd.Process.Pid)
+	err := vcmd.Wait()
+	vtime := time.Since(vstart)
+	if err != nil {
 		return fmt.Errorf("registry verify failed on the benchmark chain: %w", err)
 	}
-	vtime := time.Since(vstart)
-	peak := float64(0)
-	if ru, ok := vcmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		peak = float64(ru.Maxrss) / 1024
-	}
-	fmt.Fprintf(p.stdout, "| DIDs in state | did:urbis resolutions/s (mean of 2 rounds) | rounds | p99 ms | ratio to %d DIDs |\n|---|---|---|---|---|\n", small)
+	fmt.Fprintf(p.stdout, "| DIDs in state | did:urbis resolutions/s (mean of %d rounds) | rounds | p99 ms | ratio to %d DIDs |\n|---|---|---|---|---|\n", rounds, small)
 	for _, r := range res {
-		fmt.Fprintf(p.stdout, "| %d | %.0f | %.0f, %.0f | %.2f | %.2f |\n", r.dids, mean(r.perSecond), r.perSecond[0], r.perSecond[1], mean(r.p99), mean(r.perSecond)/mean(res[0].perSecond))
+		each := make([]string, len(r.perSecond))
+		for i, v := range r.perSecond {
+			each[i] = strconv.FormatFloat(v, 'f', 0, 64)
+		}
+		fmt.Fprintf(p.stdout, "| %d | %.0f | %s | %.2f | %.2f |\n", r.dids, mean(r.perSecond), strings.Join(each, ", "), mean(r.p99), mean(r.perSecond)/mean(res[0].perSecond))
 	}
 	fmt.Fprintf(p.stdout, "\nregistry verify: %d operations replayed in %s = %.0f ops/s, peak RSS %.1f MiB\n",
-		large, vtime.Round(time.Millisecond), float64(large)/vtime.Seconds(), peak)
+		large, vtime.Round(time.Millisecond), float64(large)/vtime.Seconds(), peak())
 	return nil
+}
+
+// peakRSS watches the high-water mark of pid's resident memory (VmHWM)
+// until the process is gone, and returns a function giving the last
+// reading (call it after waiting for the process). The kernel's own
+// peak for a child (rusage maxrss) is no use here: it counts the memory
+// of this process, which the child shared until it exec'd.
+func peakRSS(pid int) func() float64 {
+	var (
+		mu   sync.Mutex
+		peak float64
+	)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			v, err := rssMiB(pid, "VmHWM")
+			if err != nil {
+				return // exited (or a zombie, which has no memory)
+			}
+			mu.Lock()
+			peak = max(peak, v)
+			mu.Unlock()
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	return func() float64 {
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		return peak
+	}
 }
 
 // chainFor reuses the chain in dataDir if there is one, or builds it, and
