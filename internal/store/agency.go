@@ -16,7 +16,7 @@ var _ agency.Store = (*DB)(nil)
 // CreateAgency implements agency.Store: the agency and its first API key
 // are stored in one transaction.
 func (db *DB) CreateAgency(ctx context.Context, a agency.Agency, key agency.APIKey) error {
-	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return db.writeTx(ctx, func(tx *gorm.DB) error {
 		m := toDBAgency(a)
 		if err := tx.Create(&m).Error; err != nil {
 			return fail(err, "agency "+a.ID)
@@ -82,7 +82,7 @@ func (db *DB) AgencyByAPIKeyHash(ctx context.Context, hash string) (agency.Agenc
 // CreateKeyAndDID implements agency.Store: the key and the DID are
 // stored in one transaction.
 func (db *DB) CreateKeyAndDID(ctx context.Context, key kms.Record, d agency.DIDRecord) error {
-	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return db.writeTx(ctx, func(tx *gorm.DB) error {
 		if err := createKey(tx, key); err != nil {
 			return err
 		}
@@ -145,7 +145,7 @@ func findDID(tx *gorm.DB, agencyID, did string) (agency.DIDRecord, error) {
 // the old DID's key rotated (replaced by key) unless that key was
 // already rotated on its own.
 func (db *DB) RotateDID(ctx context.Context, agencyID, old string, key kms.Record, next agency.DIDRecord) error {
-	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return db.writeTx(ctx, func(tx *gorm.DB) error {
 		prev, err := findDID(tx, agencyID, old)
 		if err != nil {
 			return err
@@ -178,7 +178,7 @@ func (db *DB) AddDID(ctx context.Context, d agency.DIDRecord) error {
 // RebindDIDKey implements agency.Store: in one transaction it binds did to
 // newKeyID and marks oldKeyID rotated, replaced by newKeyID.
 func (db *DB) RebindDIDKey(ctx context.Context, agencyID, did, oldKeyID, newKeyID string) error {
-	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return db.writeTx(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&dbDID{}).
 			Where("did = ? AND agency_id = ? AND key_id = ?", did, agencyID, oldKeyID).
 			Update("key_id", newKeyID)

@@ -54,7 +54,7 @@ func (db *DB) AddIssued(ctx context.Context, statuses []issuer.StatusRecord, lea
 	if len(leaves) == 0 {
 		return db.AddStatuses(ctx, statuses)
 	}
-	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return db.writeTx(ctx, func(tx *gorm.DB) error {
 		if err := addStatuses(tx, statuses); err != nil {
 			return err
 		}
@@ -86,7 +86,7 @@ const leafChunk = 1000
 // the next round.
 func (db *DB) FileIssued(ctx context.Context) (int, error) {
 	var n int64
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.writeTx(ctx, func(tx *gorm.DB) error {
 		res := tx.Exec(`INSERT INTO credential_anchors (seq, agency_id, issuer_id, issuer_did, credential_id, leaf, created_at)
 SELECT seq, agency_id, issuer_id, issuer_did, credential_id, leaf, created_at FROM issued_leaves l
 WHERE NOT EXISTS (SELECT 1 FROM credential_anchors c WHERE c.seq = l.seq) ORDER BY seq`)
@@ -147,7 +147,7 @@ func (db *DB) MarkAnchored(ctx context.Context, b issuer.AnchorBatch) error {
 	if !slices.IsSorted(b.Seqs) {
 		return errkind.New(errkind.Internal, "anchor batch %s: leaves not in issuance order", b.Root)
 	}
-	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return db.writeTx(ctx, func(tx *gorm.DB) error {
 		for seqs := range slices.Chunk(b.Seqs, markChunk) {
 			res := tx.Exec(`UPDATE credential_anchors SET batch_root = ?, op_hash = ?, batch_size = ? WHERE batch_root IS NULL AND seq IN ?`,
 				b.Root, b.OpHash, len(b.Seqs), seqs)

@@ -77,7 +77,7 @@ func (dbStatusNote) TableName() string { return "credential_status_notes" }
 // NoteStatus implements issuer.StatusStore: it keeps the last note of
 // agencyID's entry, and nothing when the agency has no such entry.
 func (db *DB) NoteStatus(ctx context.Context, agencyID, credentialID, purpose, reason string, at time.Time) error {
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.writeTx(ctx, func(tx *gorm.DB) error {
 		var n int64
 		if err := tx.Model(&dbCredentialStatus{}).Where("credential_id = ? AND purpose = ? AND agency_id = ?", credentialID, purpose, agencyID).Count(&n).Error; err != nil || n == 0 {
 			return err

@@ -49,7 +49,7 @@ func (db *DB) ListKeys(ctx context.Context, agencyID string) ([]kms.Record, erro
 // RotateKey implements kms.Store: it stores next and marks oldID rotated
 // in one transaction.
 func (db *DB) RotateKey(ctx context.Context, agencyID, oldID string, next kms.Record) error {
-	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return db.writeTx(ctx, func(tx *gorm.DB) error {
 		if err := createKey(tx, next); err != nil {
 			return err
 		}

@@ -192,7 +192,7 @@ var errNotApplied = errors.New("oid4vci: write did not apply")
 // one needs none (a write that does not apply changed nothing).
 func (db *DB) Apply(ctx context.Context, groups [][]oid4vci.Write) ([]oid4vci.Applied, error) {
 	out := make([]oid4vci.Applied, len(groups))
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.writeTx(ctx, func(tx *gorm.DB) error {
 		for i, g := range groups {
 			out[i] = oid4vci.Applied{Failed: -1}
 			if len(g) > 1 {

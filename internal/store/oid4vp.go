@@ -170,7 +170,7 @@ func (db *DB) WriteVPRequests(ctx context.Context, writes []oid4vp.Write) ([]err
 		}
 	}
 	errs := make([]error, len(writes))
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.writeTx(ctx, func(tx *gorm.DB) error {
 		for i, w := range writes {
 			switch {
 			case w.Create != nil:

@@ -167,7 +167,7 @@ func (db *DB) Allocate(ctx context.Context, listID string, index int) error {
 
 // sqliteAllocate is Allocate for SQLite.
 func (db *DB) sqliteAllocate(ctx context.Context, listID string, index int) error {
-	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return db.writeTx(ctx, func(tx *gorm.DB) error {
 		var m dbStatusList
 		if err := tx.Select("id, size, closed, used").Where("id = ?", listID).Take(&m).Error; err != nil {
 			return fail(err, listWhat(listID))
@@ -198,7 +198,7 @@ func (db *DB) AllocateMany(ctx context.Context, listID string, indexes []int, li
 		claimed []int
 		used    *statuslist.Bitstring
 	)
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.writeTx(ctx, func(tx *gorm.DB) error {
 		claimed, used = nil, nil
 		q := tx.Select("id, size, closed, used").Where("id = ?", listID)
 		if db.dialect == Postgres {
@@ -301,7 +301,7 @@ func (db *DB) SetStatus(ctx context.Context, listID string, index int, value boo
 
 // sqliteSetStatus is SetStatus for SQLite.
 func (db *DB) sqliteSetStatus(ctx context.Context, listID string, index int, value bool, at time.Time) error {
-	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return db.writeTx(ctx, func(tx *gorm.DB) error {
 		var m dbStatusList
 		if err := tx.Select("id, size, bits, used").Where("id = ?", listID).Take(&m).Error; err != nil {
 			return fail(err, listWhat(listID))

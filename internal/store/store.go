@@ -58,6 +58,25 @@ type DB struct {
 		conn *sql.Conn // nil until the first block, or after a failed one
 		lazy bool      // conn commits with synchronous=NORMAL
 	}
+	writes sync.Mutex // SQLite: held by each of writeTx's transactions
+}
+
+// writeTx runs fn in a transaction that writes. SQLite lets one
+// transaction write at a time, and one that finds the write lock taken
+// waits in SQLite's busy handler, which sleeps 1, 2, 5, 10 ms and longer
+// between tries: while issuance's batches of status indexes and of issued
+// credentials and the anchorer took turns, the lock often sat free with
+// every writer asleep. On SQLite these transactions therefore queue on a
+// mutex of this process first, and the next one starts as soon as the
+// last commits. (Block transactions, on their own connection, and
+// another process's writes still meet the busy handler.) fn must not
+// start another writeTx: it would wait for itself.
+func (db *DB) writeTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if db.dialect == SQLite {
+		db.writes.Lock()
+		defer db.writes.Unlock()
+	}
+	return db.gorm.WithContext(ctx).Transaction(fn)
 }
 
 // Open opens the database at url: a postgres:// or postgresql:// URL for
