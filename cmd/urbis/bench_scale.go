@@ -147,10 +147,7 @@ func (p *program) benchScale(ctx context.Context, binary, dir string, small, lar
 // peak for a child (rusage maxrss) is no use here: it counts the memory
 // of this process, which the child shared until it exec'd.
 func peakRSS(pid int) func() float64 {
-	var (
-		mu   sync.Mutex
-		peak float64
-	)
+	var peak float64 // read only after done is closed
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -159,16 +156,12 @@ func peakRSS(pid int) func() float64 {
 			if err != nil {
 				return // exited (or a zombie, which has no memory)
 			}
-			mu.Lock()
 			peak = max(peak, v)
-			mu.Unlock()
 			time.Sleep(50 * time.Millisecond)
 		}
 	}()
 	return func() float64 {
 		<-done
-		mu.Lock()
-		defer mu.Unlock()
 		return peak
 	}
 }
