@@ -64,9 +64,9 @@ type DB struct {
 // writeTx runs fn in a transaction that writes. SQLite lets one
 // transaction write at a time, and one that finds the write lock taken
 // waits in SQLite's busy handler, which sleeps 1, 2, 5, 10 ms and longer
-// between tries: while issuance's batches of status indexes and of issued
-// credentials and the anchorer took turns, the lock often sat free with
-// every writer asleep. On SQLite these transactions therefore queue on a
+// between tries, so the lock can sit free while every writer sleeps (as
+// issuance's batches of status indexes and of issued credentials and the
+// anchorer take turns). On SQLite these transactions therefore queue on a
 // mutex of this process first, and the next one starts as soon as the
 // last commits. (Block transactions, on their own connection, and
 // another process's writes still meet the busy handler.) fn must not
