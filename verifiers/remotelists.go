@@ -94,12 +94,13 @@ func NewRemoteLists(cfg RemoteListsConfig) (*RemoteLists, error) {
 }
 
 // FetchList implements ListFetcher.
-func (l *RemoteLists) FetchList(ctx context.Context, url string) (map[string]any, error) {
+func (l *RemoteLists) FetchList(ctx context.Context, url string) (map[string]any, []byte, error) {
 	if l.cfg.Local != nil && l.cfg.LocalPrefix != "" && strings.HasPrefix(url, l.cfg.LocalPrefix) {
 		return l.cfg.Local.FetchList(ctx, url)
 	}
 	if body, ok := l.cache.Get(url); ok {
-		return parseList(url, body)
+		m, err := parseList(url, body)
+		return m, body, err
 	}
 	ch := l.flight.DoChan(url, func() (any, error) {
 		// The shared fetch must not fail because the first caller gave up.
@@ -107,12 +108,14 @@ func (l *RemoteLists) FetchList(ctx context.Context, url string) (map[string]any
 	})
 	select {
 	case <-ctx.Done():
-		return nil, errkind.Wrap(errkind.Unavailable, ctx.Err(), "fetch %s", url)
+		return nil, nil, errkind.Wrap(errkind.Unavailable, ctx.Err(), "fetch %s", url)
 	case out := <-ch:
 		if out.Err != nil {
-			return nil, out.Err
+			return nil, nil, out.Err
 		}
-		return parseList(url, out.Val.([]byte))
+		body := out.Val.([]byte)
+		m, err := parseList(url, body)
+		return m, body, err
 	}
 }
 

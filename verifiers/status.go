@@ -25,9 +25,12 @@ import (
 // present only when the credential has one.
 const CheckStatus = "status"
 
-// ListFetcher gets the status list credential published at a URL.
+// ListFetcher gets the status list credential published at a URL: the
+// credential (read, never changed) and the bytes it was published as
+// (the JSON object, or the compact JWT). The verifier remembers a list
+// whose proof verified by those bytes.
 type ListFetcher interface {
-	FetchList(ctx context.Context, url string) (map[string]any, error)
+	FetchList(ctx context.Context, url string) (list map[string]any, raw []byte, err error)
 }
 
 // UseStatusLists makes v check credentialStatus with lists from f.
@@ -86,14 +89,14 @@ func (v *Verifier) statusEntry(ctx context.Context, issuer string, e map[string]
 	if v.lists == nil {
 		return errkind.New(errkind.Unavailable, "status list %s cannot be fetched: this verifier fetches no status lists", url).WithCode(statuslist.CodeRetrieval)
 	}
-	list, err := v.lists.FetchList(ctx, url)
+	list, raw, err := v.lists.FetchList(ctx, url)
 	if err != nil {
 		if errkind.KindOf(err) == errkind.Internal {
 			return errkind.New(errkind.Unavailable, "status list %s could not be had", url).WithCode(statuslist.CodeRetrieval)
 		}
 		return errkind.Wrap(errkind.KindOf(err), err, "status list %s", url).WithCode(statuslist.CodeRetrieval)
 	}
-	list, err = v.verifyListCached(ctx, issuer, list)
+	list, err = v.verifyListCached(ctx, issuer, list, raw)
 	if err != nil {
 		return errkind.Wrap(errkind.KindOf(err), err, "status list %s", url).WithCode(statuslist.CodeVerification)
 	}
@@ -121,8 +124,9 @@ const listProofTTL = time.Minute
 const maxVerifiedLists = 1024
 
 // verifiedLists remembers status list credentials whose proof verified,
-// by issuer and SHA-256 of their JSON encoding, so that verifying many
-// credentials against one list canonicalises and verifies it once.
+// by issuer and SHA-256 of the bytes they were published as, so that
+// verifying many credentials against one list canonicalises and verifies
+// it once.
 type verifiedLists struct {
 	mu   sync.Mutex
 	seen map[[32]byte]verifiedList
@@ -135,13 +139,22 @@ type verifiedList struct {
 
 // verifyListCached verifies a list as verifyList does, skipping the proof
 // when the same list from the same issuer verified within listProofTTL,
-// and returns the list credential to read the entry from.
-func (v *Verifier) verifyListCached(ctx context.Context, issuer string, list map[string]any) (map[string]any, error) {
-	b, err := json.Marshal(list)
-	if err != nil {
-		return nil, errkind.Wrap(errkind.Invalid, err, "status list credential is not JSON")
+// and returns the list credential to read the entry from. raw is list as
+// published; without it, list's JSON encoding stands in.
+func (v *Verifier) verifyListCached(ctx context.Context, issuer string, list map[string]any, raw []byte) (map[string]any, error) {
+	if len(raw) == 0 {
+		b, err := json.Marshal(list)
+		if err != nil {
+			return nil, errkind.Wrap(errkind.Invalid, err, "status list credential is not JSON")
+		}
+		raw = b
 	}
-	key := sha256.Sum256(append(append([]byte(issuer), 0), b...))
+	h := sha256.New()
+	h.Write([]byte(issuer))
+	h.Write([]byte{0})
+	h.Write(raw)
+	var key [32]byte
+	h.Sum(key[:0])
 	now := v.clock()
 	v.verified.mu.Lock()
 	seen, ok := v.verified.seen[key]

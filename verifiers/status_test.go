@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +20,14 @@ import (
 // fetchFunc adapts a function to verifiers.ListFetcher.
 type fetchFunc func(url string) (map[string]any, error)
 
-func (f fetchFunc) FetchList(_ context.Context, url string) (map[string]any, error) { return f(url) }
+func (f fetchFunc) FetchList(_ context.Context, url string) (map[string]any, []byte, error) {
+	m, err := f(url)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := json.Marshal(m)
+	return m, b, err
+}
 
 type signer struct {
 	did  string

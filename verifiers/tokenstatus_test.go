@@ -17,8 +17,8 @@ import (
 // verifiers.TokenFetcher.
 type tokenFunc func(uri string) (string, error)
 
-func (f tokenFunc) FetchList(context.Context, string) (map[string]any, error) {
-	return nil, errkind.New(errkind.Unsupported, "no W3C lists here")
+func (f tokenFunc) FetchList(context.Context, string) (map[string]any, []byte, error) {
+	return nil, nil, errkind.New(errkind.Unsupported, "no W3C lists here")
 }
 
 func (f tokenFunc) FetchStatusToken(_ context.Context, uri string) (string, error) { return f(uri) }

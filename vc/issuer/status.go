@@ -305,21 +305,22 @@ func uuid() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// FetchList returns the signed status list credential published at url
-// when url is one of this service's lists (under PublicURL/status/).
+// FetchList returns the signed status list credential published at url,
+// and its JSON as published, when url is one of this service's lists
+// (under PublicURL/status/).
 // Fetching other issuers' lists over the network is not built:
 // Unsupported.
-func (s *Service) FetchList(ctx context.Context, url string) (map[string]any, error) {
+func (s *Service) FetchList(ctx context.Context, url string) (map[string]any, []byte, error) {
 	prefix := strings.TrimRight(s.publicURL, "/") + "/status/"
 	id, ok := strings.CutPrefix(url, prefix)
 	if !ok || s.publicURL == "" || id == "" || strings.ContainsAny(id, "/?#") {
-		return nil, errkind.New(errkind.Unsupported, "status list %s is not published by this service; fetching status lists from elsewhere is not supported yet", url)
+		return nil, nil, errkind.New(errkind.Unsupported, "status list %s is not published by this service; fetching status lists from elsewhere is not supported yet", url)
 	}
 	l, err := s.StatusList(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return l.Credential, nil
+	return l.Credential, l.JSON, nil
 }
 
 // TokenTTL is the ttl claim of a Status List Token: how long, in seconds,

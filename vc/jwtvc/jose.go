@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
@@ -197,6 +199,9 @@ type jwsHeader struct {
 func protectedHeader(token, what string) (jwsHeader, string, error) {
 	head, rest, _ := strings.Cut(token, ".")
 	payload, _, _ := strings.Cut(rest, ".")
+	if h, ok := headers.get(head); ok {
+		return h, payload, nil
+	}
 	b, err := base64.RawURLEncoding.DecodeString(head)
 	if err != nil {
 		return jwsHeader{}, "", errkind.New(errkind.Invalid, "parse %s: protected header is not base64url: %v", what, err)
@@ -205,7 +210,44 @@ func protectedHeader(token, what string) (jwsHeader, string, error) {
 	if err := json.Unmarshal(b, &h); err != nil {
 		return jwsHeader{}, "", errkind.New(errkind.Invalid, "parse %s: protected header is not a JSON object with string alg, kid and typ: %v", what, err)
 	}
+	headers.put(head, h)
 	return h, payload, nil
+}
+
+// headers remembers decoded protected headers by their encoded form:
+// every token signed with one key carries the same header, and decoding
+// it is a fair part of verifying a short JWT. Only headers that decoded
+// are kept; their Crit slices are shared, read only.
+var headers headerCache
+
+// headerCache is a bounded map of decoded headers, emptied when full.
+type headerCache struct {
+	m sync.Map // encoded header → jwsHeader
+	n atomic.Int64
+}
+
+const (
+	maxCachedHeaders   = 1024
+	maxCachedHeaderLen = 512
+)
+
+func (c *headerCache) get(head string) (jwsHeader, bool) {
+	h, ok := c.m.Load(head)
+	if !ok {
+		return jwsHeader{}, false
+	}
+	return h.(jwsHeader), true
+}
+
+func (c *headerCache) put(head string, h jwsHeader) {
+	if len(head) > maxCachedHeaderLen {
+		return
+	}
+	if c.n.Add(1) > maxCachedHeaders {
+		c.m.Clear()
+		c.n.Store(1)
+	}
+	c.m.Store(strings.Clone(head), h)
 }
 
 // impliedKid is the key id of a JWT without a kid header whose iss is a
