@@ -11,19 +11,29 @@ import (
 // maxBatch bounds how many waiting callers one AllocateMany call serves.
 const maxBatch = 256
 
+// leaseAhead is how many indexes beyond those its waiting callers need
+// one AllocateMany call claims, for the callers that come next: they are
+// served from memory, without a store call (a write transaction) of
+// their own. Indexes claimed but never handed out (the process stopped)
+// stay marked, handed out to nobody, like those of credentials that
+// failed to be signed; at most leaseAhead per open list are lost so.
+const leaseAhead = 256
+
 // openState is what an Allocator over a BatchStore keeps of one issuer's
 // open list of one purpose: a copy of its used set, refreshed from every
-// store call, and the callers waiting for an index. One goroutine at a
-// time (the leader) talks to the store for all of them, so callers that
-// arrive while a store call is under way share the next one.
+// store call, the indexes it has claimed and not handed out yet, and the
+// callers waiting for an index. One goroutine at a time (the leader)
+// talks to the store for all of them, so callers that arrive while a
+// store call is under way share the next one.
 type openState struct {
 	mu      sync.Mutex
 	waiting []*waiter
 	leading bool
 
 	// Owned by the leader.
-	list  *List // nil until opened, or after a conflict
-	count int   // set bits of list.Used
+	list   *List // nil until opened, or after a conflict
+	count  int   // set bits of list.Used
+	leased []int // indexes of list claimed in the store, not handed out yet, in the random order drawn
 }
 
 type waiter struct {
@@ -116,6 +126,17 @@ func (a *Allocator) serve(ctx context.Context, bs BatchStore, s *openState, batc
 		s.list, s.count = &l, l.Used.Count()
 	}
 	l := s.list
+	if len(s.leased) > 0 {
+		n := min(len(batch), len(s.leased))
+		for k, i := range s.leased[:n] {
+			batch[k].alloc = Allocation{ListID: l.ID, Index: i, Purpose: purpose}
+			close(batch[k].done)
+		}
+		s.leased, batch = s.leased[n:], batch[n:]
+		if len(batch) == 0 {
+			return nil
+		}
+	}
 	capacity := a.Capacity(l.Size)
 	if s.count >= capacity {
 		s.list = nil
@@ -125,8 +146,9 @@ func (a *Allocator) serve(ctx context.Context, bs BatchStore, s *openState, batc
 		}
 		return a.retry(batch)
 	}
-	// Draw distinct free indexes, each uniformly among those still free.
-	want := min(len(batch), capacity-s.count)
+	// Draw distinct free indexes, each uniformly among those still free:
+	// for the batch, and leaseAhead more for those to come.
+	want := min(len(batch)+leaseAhead, capacity-s.count)
 	picked := make([]int, 0, want)
 	draw := l.Used.Clone()
 	for range want {
@@ -152,11 +174,13 @@ func (a *Allocator) serve(ctx context.Context, bs BatchStore, s *openState, batc
 		return nil
 	}
 	l.Used, s.count = used, used.Count()
-	for k, i := range claimed {
+	n := min(len(batch), len(claimed))
+	for k, i := range claimed[:n] {
 		batch[k].alloc = Allocation{ListID: l.ID, Index: i, Purpose: purpose}
 		close(batch[k].done)
 	}
-	return a.retry(batch[len(claimed):])
+	s.leased = claimed[n:]
+	return a.retry(batch[n:])
 }
 
 // retry returns those of ws that may try again, failing the others.

@@ -2,6 +2,7 @@ package statuslist
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -85,7 +86,8 @@ func TestBatchedAllocateOpensNewListWhenFull(t *testing.T) {
 
 // TestBatchedAllocateTwoAllocators has two allocators, as two processes
 // would, share one store: no index is handed out twice, each list stops
-// at its capacity, and concurrent callers share store calls.
+// at its capacity, every index marked used was handed out or is still
+// leased by one of them, and concurrent callers share store calls.
 func TestBatchedAllocateTwoAllocators(t *testing.T) {
 	clock := newFakeClock()
 	store := &batchMemStore{memStore: newMemStore(clock.Now)}
@@ -130,8 +132,14 @@ func TestBatchedAllocateTwoAllocators(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n > capacity || l.Used.Count() != n {
-			t.Errorf("list %s: handed out %d, %d used; want at most %d, all used", id, n, l.Used.Count(), capacity)
+		leased := 0
+		for _, a := range as {
+			if st := settled(a.stateOf(PurposeRevocation, issuer)); st.list != nil && st.list.ID == id {
+				leased += len(st.leased)
+			}
+		}
+		if n > capacity || l.Used.Count() != n+leased {
+			t.Errorf("list %s: handed out %d, %d leased, %d used; want at most %d handed out, used = handed out + leased", id, n, leased, l.Used.Count(), capacity)
 		}
 	}
 	if store.calls >= 800 {
@@ -156,5 +164,55 @@ func TestBatchedAllocateSpreads(t *testing.T) {
 	// Uniform picks land in the lower half about n/2 times (sd ~22).
 	if low < n/2-150 || low > n/2+150 {
 		t.Errorf("%d of %d indexes in the lower half; want about %d", low, n, n/2)
+	}
+}
+
+// settled waits until s has no leader, which may still be at work after
+// its last caller was served, and returns s.
+func settled(s *openState) *openState {
+	for {
+		s.mu.Lock()
+		leading := s.leading
+		s.mu.Unlock()
+		if !leading {
+			return s
+		}
+		runtime.Gosched()
+	}
+}
+
+// TestBatchedAllocateLeasesAhead checks that one store call claims
+// leaseAhead indexes beyond those asked for, and that the callers after
+// it are served from them, each a distinct index marked used.
+func TestBatchedAllocateLeasesAhead(t *testing.T) {
+	a, store := newBatchAllocator(t, Config{})
+	ctx := context.Background()
+	seen := map[int]bool{}
+	var list string
+	for range 2*leaseAhead + 1 {
+		got, err := a.Allocate(ctx, PurposeRevocation, issuer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[got.Index] {
+			t.Fatalf("index %d handed out twice", got.Index)
+		}
+		seen[got.Index] = true
+		list = got.ListID
+	}
+	if store.calls != 2 {
+		t.Errorf("%d store calls for %d allocations one after another; want 2 (each claims %d ahead)", store.calls, 2*leaseAhead+1, leaseAhead)
+	}
+	l, err := store.List(ctx, list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range seen {
+		if v, _ := l.Used.Get(i); !v {
+			t.Errorf("index %d was handed out but is not marked used", i)
+		}
+	}
+	if got, want := l.Used.Count(), 2*(leaseAhead+1); got != want {
+		t.Errorf("%d indexes marked used; want %d (two calls of 1 + %d)", got, want, leaseAhead)
 	}
 }

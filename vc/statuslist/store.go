@@ -50,9 +50,10 @@ type Store interface {
 
 // BatchStore is a Store that also claims several indexes of a list in
 // one atomic step. An Allocator over a BatchStore serves the callers that
-// wait for the same list with one store call, keeps a copy of each open
-// list's used set between calls, and learns the store's current used set
-// from every call.
+// wait for the same list with one store call, which also claims indexes
+// ahead for the callers to come (served from memory), keeps a copy of
+// each open list's used set between calls, and learns the store's current
+// used set from every call.
 type BatchStore interface {
 	Store
 
