@@ -156,16 +156,24 @@ func (s *Submitter) SubmitLocked(ctx context.Context, op Op) (registry.OpStatus,
 // DryRun signs op with its DID's next nonce and checks it against
 // current state without submitting it, nor taking the DID's lock: what
 // the chain would refuse is refused before anything else is done. Nil
-// if the Submitter has no Check.
+// if the Submitter has no Check. Without the lock, another operation of
+// the DID may take the nonce between its read and the check; then the
+// nonce is read again (at most Attempts times in all), so that the
+// verdict is on the operation, not on a nonce that Submit would pick
+// afresh anyway.
 func (s *Submitter) DryRun(ctx context.Context, op Op) error {
 	if s.check == nil {
 		return nil
 	}
-	signed, err := s.sign(ctx, op)
-	if err != nil {
-		return err
+	for attempt := 1; ; attempt++ {
+		signed, err := s.sign(ctx, op)
+		if err != nil {
+			return err
+		}
+		if err := s.dryRun(ctx, signed); err == nil || !StaleNonce(err) || attempt == Attempts {
+			return err
+		}
 	}
-	return s.dryRun(ctx, signed)
 }
 
 // sign signs op with the DID's next nonce.

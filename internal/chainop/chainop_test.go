@@ -135,6 +135,42 @@ func TestSubmitSignsAgainWhenTheNonceIsTaken(t *testing.T) {
 	}
 }
 
+// TestDryRunReadsTheNonceAgainWhenTaken has another operation of the
+// signer take the nonce a DryRun has just read: the DryRun reads it again
+// and passes, unless that happens on every attempt.
+func TestDryRunReadsTheNonceAgainWhenTaken(t *testing.T) {
+	for _, c := range currencytest.Chains(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			for _, tt := range []struct {
+				name  string
+				races int
+				want  string // "" passes; else in the Conflict's message
+			}{
+				{"once", 1, ""},
+				{"every attempt", chainop.Attempts, "nonce"},
+			} {
+				t.Run(tt.name, func(t *testing.T) {
+					a := currencytest.NewAccount(t, "dry racer "+tt.name)
+					r := &racing{chain: on(c), t: t, a: a, races: tt.races}
+					err := chainop.New(r, nil, check(c), nil).DryRun(context.Background(), anchor(a, "dry "+tt.name))
+					if r.n != tt.races {
+						t.Fatalf("%d nonces taken meanwhile; want %d", r.n, tt.races)
+					}
+					if tt.want == "" {
+						if err != nil {
+							t.Fatalf("got %v; want the dry run to pass", err)
+						}
+						return
+					}
+					if !errors.Is(err, errkind.Conflict) || !strings.Contains(err.Error(), tt.want) {
+						t.Fatalf("got %v; want Conflict mentioning %q", err, tt.want)
+					}
+				})
+			}
+		})
+	}
+}
+
 func TestSubmitRefusalKeepsItsKind(t *testing.T) {
 	for _, c := range currencytest.Chains(t) {
 		t.Run(c.Name, func(t *testing.T) {
