@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -491,6 +492,100 @@ func TestStatusListAllocator(t *testing.T) {
 				wg.Wait()
 				checkAllocations(t, db, a, allocs, tt.workers*tt.each, tt.capacity+tt.workers-1)
 			})
+		})
+	}
+}
+
+// TestStatusListAllocatorTwoServers has two allocators on two handles of
+// one database, as two servers sharing PostgreSQL would (on SQLite, two
+// processes): each claims indexes ahead for its own callers, and still no
+// index is handed out twice, every one handed out is marked used, no list
+// holds more than its capacity, and only the indexes the two may still
+// hold ahead are used without being handed out.
+func TestStatusListAllocatorTwoServers(t *testing.T) {
+	urls := []string{storetest.SQLitePath(t)}
+	if os.Getenv(storetest.EnvPostgresURL) != "" {
+		urls = append(urls, storetest.PostgresURL(t))
+	}
+	for _, url := range urls {
+		var dbs []*store.DB
+		for range 2 {
+			db, err := store.Open(t.Context(), url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			dbs = append(dbs, db)
+		}
+		t.Run(dbs[0].Dialect(), func(t *testing.T) {
+			ctx := t.Context()
+			if _, err := dbs[0].MigrateUp(ctx); err != nil {
+				t.Fatal(err)
+			}
+			const capacity, workers, each = 100, 4, 40
+			var as []*statuslist.Allocator
+			for _, db := range dbs {
+				a, err := statuslist.NewAllocator(db, statuslist.Config{FillRatio: (capacity + 0.5) / statuslist.MinSize, Clock: func() time.Time { return clock }})
+				if err != nil {
+					t.Fatal(err)
+				}
+				as = append(as, a)
+			}
+			var (
+				mu     sync.Mutex
+				handed = map[string]map[int]bool{}
+				n      int
+				wg     sync.WaitGroup
+			)
+			for w := range 2 * workers {
+				wg.Go(func() {
+					for range each {
+						got, err := as[w%2].Allocate(ctx, statuslist.PurposeSuspension, slIssuer)
+						if err != nil {
+							t.Errorf("Allocate: %v", err)
+							return
+						}
+						mu.Lock()
+						if handed[got.ListID] == nil {
+							handed[got.ListID] = map[int]bool{}
+						}
+						if handed[got.ListID][got.Index] {
+							t.Errorf("index %d of %s handed out twice", got.Index, got.ListID)
+						}
+						handed[got.ListID][got.Index] = true
+						n++
+						mu.Unlock()
+					}
+				})
+			}
+			wg.Wait()
+			if n != 2*workers*each {
+				t.Fatalf("%d allocations; want %d", n, 2*workers*each)
+			}
+			unused, open := 0, 0
+			for id, idx := range handed {
+				l := mustList(t, dbs[0], id)
+				for i := range idx {
+					if v, _ := l.Used.Get(i); !v {
+						t.Errorf("list %s: index %d handed out but not used", id, i)
+					}
+				}
+				if l.Used.Count() > capacity {
+					t.Errorf("list %s: %d used; want at most %d", id, l.Used.Count(), capacity)
+				}
+				unused += l.Used.Count() - len(idx)
+				if !l.Closed {
+					open++
+				}
+			}
+			// Each allocator holds at most one list's claims ahead for
+			// this issuer and purpose: at most a capacity's worth here.
+			if unused < 0 || unused > 2*capacity {
+				t.Errorf("%d indexes used but not handed out; want between 0 and %d", unused, 2*capacity)
+			}
+			if open > 1 {
+				t.Errorf("%d lists open; want at most 1", open)
+			}
 		})
 	}
 }
