@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/urbis-id/urbis/internal/store"
 	"github.com/urbis-id/urbis/registry"
 )
 
@@ -81,16 +82,28 @@ func BenchmarkVerify(b *testing.B) {
 			g, _, val := newGenesis(b)
 			s := startSolo(b, live, g, val, func(c *registry.SoloConfig) { c.Interval = 100 * time.Millisecond })
 			submitParallel(b, s, updates(b, g, s, n))
-			b.ResetTimer()
-			for range b.N {
-				b.StopTimer()
-				fresh := ns.open(b)
-				b.StartTimer()
-				start := time.Now()
-				if err := registry.Verify(context.Background(), live, fresh, g, nil); err != nil {
-					b.Fatal(err)
+			for _, over := range []bool{false, true} {
+				name := "fresh"
+				if over {
+					name = "over-live" // as urbis registry verify replays
 				}
-				b.ReportMetric(float64(2*n)/time.Since(start).Seconds(), "ops/s")
+				b.Run(name, func(b *testing.B) {
+					for range b.N {
+						b.StopTimer()
+						fresh := ns.open(b)
+						if over {
+							if err := fresh.(*store.DB).ReplayOver(context.Background(), live.(*store.DB)); err != nil {
+								b.Fatal(err)
+							}
+						}
+						b.StartTimer()
+						start := time.Now()
+						if err := registry.Verify(context.Background(), live, fresh, g, nil); err != nil {
+							b.Fatal(err)
+						}
+						b.ReportMetric(float64(2*n)/time.Since(start).Seconds(), "ops/s")
+					}
+				})
 			}
 		})
 	}

@@ -81,7 +81,7 @@ func VerifyWith(ctx context.Context, live ChainStore, fresh ChainStore, g *Genes
 		return err
 	}
 	r := &replay{m: NewMachine(g, programs...), g: g, live: live, fresh: fresh, prevHash: ZeroHash, prevRoot: g.Hash(), prevTime: g.Time.UTC(),
-		hints: &keyHints{StateReader: fresh, docs: make(map[string]DIDVersion)}, sets: sets, consensus: opts.Consensus}
+		hints: &keyHints{StateReader: fresh}, sets: sets, consensus: opts.Consensus}
 	for _, p := range programs {
 		if s, ok := p.(ValidatorSetter); ok {
 			r.setters = append(r.setters, s)
@@ -219,6 +219,7 @@ func (r *replay) fetch(ctx context.Context, h uint64) fetched {
 		return fetched{err: err}
 	}
 	keys := make([]crypto.PublicKey, len(ops))
+	r.hints.start(h)
 	for i, p := range ops {
 		keys[i], _ = r.m.keyFor(ctx, r.hints, p)
 		r.hints.note(p)
@@ -244,22 +245,34 @@ func parallel(n int, f func(i int)) {
 	wg.Wait()
 }
 
-// maxHints bounds the documents a replay remembers.
-const maxHints = 50_000
-
 // keyHints gives the replay's read-ahead the did:urbis documents written
 // by the operations it has read, so that it finds signing keys without
-// reading the state being replayed (which lags a block behind); other
-// DIDs it reads from that state. A hint is only a guess at a key.
+// reading the state being replayed (which lags behind); other DIDs it
+// reads from that state. A hint is only a guess at a key. It keeps the
+// documents of three blocks: while the read-ahead reads block h, the
+// apply has committed every block before h-2 (run sends block h-1 once
+// the apply has taken h-2 off the channel), so older hints are in state.
 type keyHints struct {
 	StateReader
-	docs map[string]DIDVersion
+	gens [3]map[string]DIDVersion // by height modulo 3
+	cur  int                      // the block being read
+}
+
+// start begins block h, forgetting the documents of block h-3.
+func (k *keyHints) start(h uint64) {
+	k.cur = int(h % 3)
+	if k.gens[k.cur] == nil {
+		k.gens[k.cur] = make(map[string]DIDVersion)
+	}
+	clear(k.gens[k.cur])
 }
 
 // LatestDIDVersion returns the version the operations read so far wrote.
 func (k *keyHints) LatestDIDVersion(ctx context.Context, id string) (DIDVersion, error) {
-	if v, ok := k.docs[id]; ok {
-		return v, nil
+	for back := range 3 { // the newest first
+		if v, ok := k.gens[(k.cur+3-back)%3][id]; ok {
+			return v, nil
+		}
 	}
 	return k.StateReader.LatestDIDVersion(ctx, id)
 }
@@ -277,10 +290,7 @@ func (k *keyHints) note(p *parsed) {
 	default:
 		return
 	}
-	if len(k.docs) >= maxHints {
-		clear(k.docs)
-	}
-	k.docs[v.DID] = v
+	k.gens[k.cur][v.DID] = v
 }
 
 // block checks and replays one block.
@@ -337,7 +347,8 @@ func (r *replay) block(ctx context.Context, h uint64, f fetched) error {
 		for i, p := range f.ops {
 			eff, err := r.m.apply(ctx, tx, hd, p)
 			if err != nil {
-				if k := errkind.KindOf(err); k == errkind.Internal || k == errkind.Unavailable {
+				var ve *VerifyError // the store found its state edited
+				if k := errkind.KindOf(err); k == errkind.Internal || k == errkind.Unavailable || errors.As(err, &ve) {
 					return err
 				}
 				return mismatch(h, "operation %d (%s) is rejected on replay: %v", i, p.Hash, err)

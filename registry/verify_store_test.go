@@ -52,19 +52,46 @@ func liveChain(t *testing.T, k storeKind) (*registry.Genesis, *store.DB, string)
 	return g, db, id
 }
 
+// replayModes are the stores a test replays into: an empty one, and one
+// that keeps DID versions and nonces in memory over the live store (as
+// urbis registry verify does).
+var replayModes = []struct {
+	name  string
+	fresh func(t *testing.T, k storeKind, live *store.DB) registry.ChainStore
+}{
+	{"fresh", func(t *testing.T, k storeKind, _ *store.DB) registry.ChainStore { return k.open(t) }},
+	{"over-live", func(t *testing.T, k storeKind, live *store.DB) registry.ChainStore {
+		db := k.open(t).(*store.DB)
+		if err := db.ReplayOver(context.Background(), live); err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}},
+}
+
 func TestVerifyReplaysTheStore(t *testing.T) {
 	for _, k := range storeKinds() {
-		t.Run(k.name, func(t *testing.T) {
-			g, live, _ := liveChain(t, k)
-			var last, head uint64
-			err := registry.Verify(context.Background(), live, k.open(t), g, func(h, n uint64) { last, head = h, n })
-			if err != nil {
-				t.Fatalf("Verify of a good chain: %v", err)
-			}
-			if last != 5 || head != 5 {
-				t.Errorf("got progress %d of %d; want 5 of 5", last, head)
-			}
-		})
+		for _, mode := range replayModes {
+			t.Run(k.name+"/"+mode.name, func(t *testing.T) {
+				g, live, _ := liveChain(t, k)
+				var last, head uint64
+				err := registry.Verify(context.Background(), live, mode.fresh(t, k, live), g, func(h, n uint64) { last, head = h, n })
+				if err != nil {
+					t.Fatalf("Verify of a good chain: %v", err)
+				}
+				if last != 5 || head != 5 {
+					t.Errorf("got progress %d of %d; want 5 of 5", last, head)
+				}
+			})
+		}
+	}
+}
+
+func TestReplayOverNeedsAnEmptyStore(t *testing.T) {
+	k := storeKinds()[0]
+	_, live, _ := liveChain(t, k)
+	if err := live.ReplayOver(context.Background(), live); !errors.Is(err, errkind.Invalid) {
+		t.Fatalf("ReplayOver into a store with blocks: got %v; want an invalid error", err)
 	}
 }
 
@@ -97,21 +124,61 @@ func TestVerifyFindsEditedRows(t *testing.T) {
 				t.Fatalf("edited %d rows; want 1", n)
 			}
 		}, 0, "a state row was edited"},
+		// The DID's first version, which its update (block 2) reads.
+		{"DID version read later edited", func(t *testing.T, db *store.DB, did string) {
+			if n := storetest.Exec(t, db, "UPDATE did_versions SET document = replace(document, 'key-1', 'key-9') WHERE did = ? AND version = 1", did); n != 1 {
+				t.Fatalf("edited %d rows; want 1", n)
+			}
+		}, 0, "a state row was edited"},
+		// The other DID, which nothing reads after its creation.
+		{"DID version never read again edited", func(t *testing.T, db *store.DB, did string) {
+			if n := storetest.Exec(t, db, "UPDATE did_versions SET op_hash = 'x' || op_hash WHERE did <> ?", did); n != 1 {
+				t.Fatalf("edited %d rows; want 1", n)
+			}
+		}, 0, "a state row was edited"},
+		// The DID's second version, whose key signs the schema (block 3).
+		{"latest DID version deleted", func(t *testing.T, db *store.DB, did string) {
+			if n := storetest.Exec(t, db, "DELETE FROM did_versions WHERE did = ? AND version = 2", did); n != 1 {
+				t.Fatalf("deleted %d rows; want 1", n)
+			}
+		}, 0, "a state row was edited"},
+		{"DID version added", func(t *testing.T, db *store.DB, did string) {
+			if n := storetest.Exec(t, db, "INSERT INTO did_versions (did, version, document, deactivated, height, time, op_hash) "+
+				"SELECT did, 3, document, deactivated, height, time, op_hash FROM did_versions WHERE did = ? AND version = 2", did); n != 1 {
+				t.Fatalf("added %d rows; want 1", n)
+			}
+		}, 0, "a state row was edited"},
+		{"DID of no operation added", func(t *testing.T, db *store.DB, did string) {
+			if n := storetest.Exec(t, db, "INSERT INTO did_versions (did, version, document, deactivated, height, time, op_hash) "+
+				"SELECT 'did:urbis:forged', 1, document, deactivated, height, time, op_hash FROM did_versions WHERE did = ? AND version = 2", did); n != 1 {
+				t.Fatalf("added %d rows; want 1", n)
+			}
+		}, 0, "a state row was edited"},
+		{"nonce added", func(t *testing.T, db *store.DB, _ string) {
+			storetest.Exec(t, db, "INSERT INTO nonces (signer, nonce) VALUES ('did:key:z6MkForged', 1)")
+		}, 0, "a state row was edited"},
+		{"nonce deleted", func(t *testing.T, db *store.DB, did string) {
+			if n := storetest.Exec(t, db, "DELETE FROM nonces WHERE signer <> ?", did); n != 2 {
+				t.Fatalf("deleted %d rows; want 2", n)
+			}
+		}, 0, "a state row was edited"},
 	}
 	for _, k := range storeKinds() {
-		for _, tt := range tests {
-			t.Run(k.name+"/"+tt.name, func(t *testing.T) {
-				g, live, did := liveChain(t, k)
-				tt.edit(t, live, did)
-				err := registry.Verify(context.Background(), live, k.open(t), g, nil)
-				var ve *registry.VerifyError
-				if !errors.As(err, &ve) || ve.Height != tt.height || !strings.Contains(err.Error(), tt.want) {
-					t.Fatalf("got %v; want a VerifyError at block %d mentioning %q", err, tt.height, tt.want)
-				}
-				if !errors.Is(err, errkind.Conflict) {
-					t.Errorf("got kind %s; want conflict", errkind.KindOf(err))
-				}
-			})
+		for _, mode := range replayModes {
+			for _, tt := range tests {
+				t.Run(k.name+"/"+mode.name+"/"+tt.name, func(t *testing.T) {
+					g, live, did := liveChain(t, k)
+					tt.edit(t, live, did)
+					err := registry.Verify(context.Background(), live, mode.fresh(t, k, live), g, nil)
+					var ve *registry.VerifyError
+					if !errors.As(err, &ve) || ve.Height != tt.height || !strings.Contains(err.Error(), tt.want) {
+						t.Fatalf("got %v; want a VerifyError at block %d mentioning %q", err, tt.height, tt.want)
+					}
+					if !errors.Is(err, errkind.Conflict) {
+						t.Errorf("got kind %s; want conflict", errkind.KindOf(err))
+					}
+				})
+			}
 		}
 	}
 }

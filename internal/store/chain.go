@@ -279,7 +279,13 @@ func (db *DB) blockTx(ctx context.Context, conn *sql.Conn, fn func(tx registry.B
 	if err := fn(ct); err != nil {
 		return err
 	}
-	cacheSet, cacheDrop := ct.ov.cacheUpdate()
+	var (
+		cacheSet  map[string]stateEntry
+		cacheDrop []string
+	)
+	if db.replay == nil {
+		cacheSet, cacheDrop = ct.ov.cacheUpdate()
+	}
 	if err := ct.flush(ctx); err != nil {
 		return err
 	}
@@ -298,6 +304,10 @@ func (db *DB) blockTx(ctx context.Context, conn *sql.Conn, fn func(tx registry.B
 		}
 		db.latest.reset() // the commit may or may not have happened
 		return db.chainFail(err, "commit block transaction")
+	}
+	if ct.replayed != nil {
+		db.replay.commit(*ct.replayed)
+		return nil
 	}
 	db.latest.apply(cacheSet, cacheDrop)
 	return nil

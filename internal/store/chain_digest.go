@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"hash"
 	"time"
 )
 
@@ -69,17 +70,23 @@ func (db *DB) StateDigest(ctx context.Context) (string, error) {
 		return "", db.chainFail(err, "state digest")
 	}
 	defer tx.Rollback()
+	if db.replay != nil {
+		return db.replay.stateDigest(ctx, db, tx)
+	}
 	h := sha256.New()
 	for _, t := range digestTables {
-		h.Write([]byte(t.name + "\n"))
-		if err := db.digestTable(ctx, tx, t, h.Write); err != nil {
+		if err := db.digestTable(ctx, tx, t, h, nil); err != nil {
 			return "", err
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func (db *DB) digestTable(ctx context.Context, tx *sql.Tx, t digestTable, write func([]byte) (int, error)) error {
+// digestTable writes to h the table's name and its rows, one JSON line
+// each; each, if not nil, is given every row's values and line (without
+// its newline) first.
+func (db *DB) digestTable(ctx context.Context, tx *sql.Tx, t digestTable, h hash.Hash, each func(vals []any, line []byte) error) error {
+	h.Write([]byte(t.name + "\n"))
 	rows, err := tx.QueryContext(ctx, db.text(t.q))
 	if err != nil {
 		return db.chainFail(err, "state digest of "+t.name)
@@ -126,7 +133,12 @@ func (db *DB) digestTable(ctx context.Context, tx *sql.Tx, t digestTable, write 
 		if err != nil {
 			return corrupt(err, "row of "+t.name)
 		}
-		write(append(line, '\n'))
+		if each != nil {
+			if err := each(vals, line); err != nil {
+				return err
+			}
+		}
+		h.Write(append(line, '\n'))
 	}
 	if err := rows.Err(); err != nil {
 		return db.chainFail(err, "state digest of "+t.name)

@@ -85,6 +85,11 @@ func (t *chainTx) dbLatestVersion(ctx context.Context, did string) (int64, error
 	if n, ok := t.ov.dbLatest[did]; ok {
 		return n, nil
 	}
+	if r := t.db.replay; r != nil {
+		n := int64(r.get(did).version)
+		t.ov.dbLatest[did] = n
+		return n, nil
+	}
 	var n int64
 	err := t.row(ctx, qMaxDIDVersion, did).Scan(&n)
 	if err != nil {
@@ -118,6 +123,11 @@ func (t *chainTx) PutDIDVersion(ctx context.Context, v registry.DIDVersion) erro
 	max, err := t.dbLatestVersion(ctx, v.DID)
 	if err != nil {
 		return err
+	}
+	if m.Version <= max && t.db.replay != nil {
+		// A replay keeps the latest version only; the machine puts
+		// versions one after the other, so every one up to it exists.
+		return errkind.New(errkind.Conflict, "%s already exists", what)
 	}
 	if m.Version <= max {
 		var one int
@@ -218,6 +228,18 @@ func (t *chainTx) DIDVersionAt(ctx context.Context, did string, at time.Time) (r
 // flush writes the overlay: the DID versions, then each signer's last
 // nonce, in multi-row statements.
 func (t *chainTx) flush(ctx context.Context) error {
+	if r := t.db.replay; r != nil {
+		w, err := r.writes(&t.ov)
+		if err != nil {
+			return err
+		}
+		t.replayed = &w
+		t.ov.truncate(0)
+		clear(t.ov.dbLatest)
+		clear(t.ov.dbRows)
+		clear(t.ov.dbNonces)
+		return nil
+	}
 	var versions []*dbDIDVersion
 	var signers []string // in order of first write
 	for i := range t.ov.log {
@@ -267,6 +289,9 @@ func (t *chainTx) flush(ctx context.Context) error {
 // a version put is new, cost none. The registry engine and replay call
 // it, when a BlockTx has it, with the DIDs a block's operations touch.
 func (t *chainTx) Prefetch(ctx context.Context, dids []string) error {
+	if r := t.db.replay; r != nil {
+		return r.prefetch(ctx, &t.ov, dids)
+	}
 	var todo []string
 	seen := make(map[string]bool, len(dids))
 	for _, d := range dids {

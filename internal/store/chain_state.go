@@ -47,11 +47,17 @@ func (s state) didVersion(ctx context.Context, what string, q query, args ...any
 
 // LatestDIDVersion implements registry.StateReader.
 func (s state) LatestDIDVersion(ctx context.Context, did string) (registry.DIDVersion, error) {
+	if r := s.db.replay; r != nil {
+		return r.latestDIDVersion(ctx, did)
+	}
 	return s.didVersion(ctx, did, qLatestDIDVersion, did)
 }
 
 // DIDVersion implements registry.StateReader.
 func (s state) DIDVersion(ctx context.Context, did string, v uint64) (registry.DIDVersion, error) {
+	if r := s.db.replay; r != nil {
+		return r.didVersion(ctx, did, v)
+	}
 	what := did + " version " + strconv.FormatUint(v, 10)
 	n, err := toInt64(v, "version")
 	if err != nil {
@@ -66,6 +72,9 @@ func (s state) DIDVersion(ctx context.Context, did string, v uint64) (registry.D
 // finds it, one primary-key lookup per step (there is no index on time
 // for the sequencer to keep up).
 func (s state) DIDVersionAt(ctx context.Context, did string, t time.Time) (registry.DIDVersion, error) {
+	if r := s.db.replay; r != nil {
+		return r.didVersionAt(ctx, did, t)
+	}
 	what := did + " at " + t.UTC().Format(time.RFC3339Nano)
 	limit := dbTime(t)
 	latest, err := s.didVersion(ctx, what, qLatestDIDVersion, did)
@@ -103,6 +112,9 @@ func (s state) DIDVersionAt(ctx context.Context, did string, t time.Time) (regis
 
 // Nonce implements registry.StateReader: 0 for a signer that has none.
 func (s state) Nonce(ctx context.Context, signerDID string) (uint64, error) {
+	if r := s.db.replay; r != nil {
+		return r.nonce(signerDID), nil
+	}
 	var n int64
 	err := s.row(ctx, qNonce, signerDID).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {

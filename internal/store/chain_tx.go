@@ -35,6 +35,9 @@ type chainTx struct {
 	// savepoints released since, to release there before the next write.
 	sqlOpen []string
 	schemas bool // a schema was put: the schema read cache is stale at commit
+	// replayed are the DID versions and nonces flush took, on a store
+	// replaying over another (ReplayOver), for its index after the commit.
+	replayed *replayWrites
 }
 
 // savepoint is an open savepoint: its name, the overlay's length when it

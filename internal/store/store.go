@@ -59,6 +59,9 @@ type DB struct {
 		lazy bool      // conn commits with synchronous=NORMAL
 	}
 	writes sync.Mutex // SQLite: held by each of writeTx's transactions
+	// replay, if set (ReplayOver), holds the DID versions and nonces
+	// instead of their tables.
+	replay *replayIndex
 }
 
 // writeTx runs fn in a transaction that writes. SQLite lets one
