@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/urbis-id/urbis/internal/errkind"
 	"github.com/urbis-id/urbis/internal/store"
@@ -73,16 +75,66 @@ func TestVerifyReplaysTheStore(t *testing.T) {
 	for _, k := range storeKinds() {
 		for _, mode := range replayModes {
 			t.Run(k.name+"/"+mode.name, func(t *testing.T) {
-				g, live, _ := liveChain(t, k)
+				g, live, id := liveChain(t, k)
 				var last, head uint64
-				err := registry.Verify(context.Background(), live, mode.fresh(t, k, live), g, func(h, n uint64) { last, head = h, n })
+				fresh := mode.fresh(t, k, live)
+				err := registry.Verify(context.Background(), live, fresh, g, func(h, n uint64) { last, head = h, n })
 				if err != nil {
 					t.Fatalf("Verify of a good chain: %v", err)
 				}
 				if last != 5 || head != 5 {
 					t.Errorf("got progress %d of %d; want 5 of 5", last, head)
 				}
+				sameReads(t, live, fresh, id)
 			})
+		}
+	}
+}
+
+// sameReads checks that the replayed store reads id (which has two
+// versions) and its nonce as live does.
+func sameReads(t *testing.T, live, fresh registry.StateReader, id string) {
+	t.Helper()
+	ctx := context.Background()
+	v2, err := live.LatestDIDVersion(ctx, id)
+	if err != nil || v2.Version != 2 {
+		t.Fatalf("live's latest version of %s: %v, %v; want version 2", id, v2.Version, err)
+	}
+	v1, err := live.DIDVersion(ctx, id, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := []struct {
+		name string
+		read func(registry.StateReader) (registry.DIDVersion, error)
+	}{
+		{"latest", func(s registry.StateReader) (registry.DIDVersion, error) { return s.LatestDIDVersion(ctx, id) }},
+		{"version 1", func(s registry.StateReader) (registry.DIDVersion, error) { return s.DIDVersion(ctx, id, 1) }},
+		{"version 2", func(s registry.StateReader) (registry.DIDVersion, error) { return s.DIDVersion(ctx, id, 2) }},
+		{"version 3", func(s registry.StateReader) (registry.DIDVersion, error) { return s.DIDVersion(ctx, id, 3) }},
+		{"at version 2's time", func(s registry.StateReader) (registry.DIDVersion, error) { return s.DIDVersionAt(ctx, id, v2.Time) }},
+		{"just before it", func(s registry.StateReader) (registry.DIDVersion, error) {
+			return s.DIDVersionAt(ctx, id, v2.Time.Add(-time.Microsecond))
+		}},
+		{"before the DID", func(s registry.StateReader) (registry.DIDVersion, error) {
+			return s.DIDVersionAt(ctx, id, v1.Time.Add(-time.Microsecond))
+		}},
+		{"another DID", func(s registry.StateReader) (registry.DIDVersion, error) { return s.LatestDIDVersion(ctx, "did:urbis:none") }},
+	}
+	for _, r := range reads {
+		want, wantErr := r.read(live)
+		got, gotErr := r.read(fresh)
+		if errkind.KindOf(gotErr) != errkind.KindOf(wantErr) || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: replayed store read %+v, %v; live %+v, %v", r.name, got, gotErr, want, wantErr)
+		}
+	}
+	if v1.Version != 1 || v1.Time.After(v2.Time) {
+		t.Fatalf("live's version 1: %+v", v1)
+	}
+	for _, signer := range []string{id, "did:urbis:none"} {
+		want, _ := live.Nonce(ctx, signer)
+		if got, err := fresh.Nonce(ctx, signer); err != nil || got != want {
+			t.Errorf("nonce of %s: replayed store read %d, %v; live %d", signer, got, err, want)
 		}
 	}
 }
