@@ -119,7 +119,9 @@ func sameReads(t *testing.T, live, fresh registry.StateReader, id string) {
 		{"before the DID", func(s registry.StateReader) (registry.DIDVersion, error) {
 			return s.DIDVersionAt(ctx, id, v1.Time.Add(-time.Microsecond))
 		}},
-		{"another DID", func(s registry.StateReader) (registry.DIDVersion, error) { return s.LatestDIDVersion(ctx, "did:urbis:none") }},
+		{"another DID", func(s registry.StateReader) (registry.DIDVersion, error) {
+			return s.LatestDIDVersion(ctx, "did:urbis:none")
+		}},
 	}
 	for _, r := range reads {
 		want, wantErr := r.read(live)
