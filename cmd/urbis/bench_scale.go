@@ -145,9 +145,12 @@ func (p *program) benchScale(ctx context.Context, binary, dir string, small, lar
 // until the process is gone, and returns a function giving the last
 // reading (call it after waiting for the process). The kernel's own
 // peak for a child (rusage maxrss) is no use here: it counts the memory
-// of this process, which the child shared until it exec'd.
+// of this process, which the child shared until it exec'd. The first
+// reading is taken before it returns (right after exec.Cmd.Start, which
+// returns once the child has exec'd), so that a short child on a busy
+// machine, gone before the watcher's goroutine first ran, still has one.
 func peakRSS(pid int) func() float64 {
-	var peak float64 // read only after done is closed
+	peak, _ := rssMiB(pid, "VmHWM") // read only after done is closed
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
