@@ -31,6 +31,9 @@ type digestTable struct {
 	cols []col
 }
 
+// digestTables are the state's tables in digest order. A store replaying
+// over another (ReplayOver) reads the first two, DID versions and
+// nonces, from the live store.
 var digestTables = []digestTable{
 	{"did_versions", newQuery("SELECT " + didVersionCols + " FROM did_versions ORDER BY did, version"),
 		[]col{colText, colInt, colText, colBool, colInt, colTime, colText}},
