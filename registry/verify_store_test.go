@@ -6,6 +6,7 @@ import (
 	"errors"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,7 +22,12 @@ func liveChain(t *testing.T, k storeKind) (*registry.Genesis, *store.DB, string)
 	t.Helper()
 	db := k.open(t).(*store.DB)
 	g, govKey, val := newGenesis(t)
-	s := startSolo(t, db, g, val, batched(2))
+	// Each block a second after the last, so that versions differ in time.
+	var tick atomic.Int64
+	s := startSolo(t, db, g, val, func(c *registry.SoloConfig) {
+		batched(2)(c)
+		c.Clock = func() time.Time { return genesisTime.Add(time.Duration(tick.Add(1)) * time.Second) }
+	})
 	gd := g.Governance[0]
 	govKID := gd + "#" + strings.TrimPrefix(gd, "did:key:")
 	key := seedKey("issuer")
@@ -113,7 +119,7 @@ func sameReads(t *testing.T, live, fresh registry.StateReader, id string) {
 		{"version 2", func(s registry.StateReader) (registry.DIDVersion, error) { return s.DIDVersion(ctx, id, 2) }},
 		{"version 3", func(s registry.StateReader) (registry.DIDVersion, error) { return s.DIDVersion(ctx, id, 3) }},
 		{"at version 2's time", func(s registry.StateReader) (registry.DIDVersion, error) { return s.DIDVersionAt(ctx, id, v2.Time) }},
-		{"just before it", func(s registry.StateReader) (registry.DIDVersion, error) {
+		{"just before it (version 1)", func(s registry.StateReader) (registry.DIDVersion, error) {
 			return s.DIDVersionAt(ctx, id, v2.Time.Add(-time.Microsecond))
 		}},
 		{"before the DID", func(s registry.StateReader) (registry.DIDVersion, error) {
@@ -130,8 +136,8 @@ func sameReads(t *testing.T, live, fresh registry.StateReader, id string) {
 			t.Errorf("%s: replayed store read %+v, %v; live %+v, %v", r.name, got, gotErr, want, wantErr)
 		}
 	}
-	if v1.Version != 1 || v1.Time.After(v2.Time) {
-		t.Fatalf("live's version 1: %+v", v1)
+	if v1.Version != 1 || !v1.Time.Before(v2.Time) {
+		t.Fatalf("live's version 1: %+v; want it before version 2 (%s)", v1, v2.Time)
 	}
 	for _, signer := range []string{id, "did:urbis:none"} {
 		want, _ := live.Nonce(ctx, signer)
