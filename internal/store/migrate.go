@@ -23,14 +23,25 @@ type MigrationStatus struct {
 
 // provider returns a goose provider for db's dialect and migrations. On
 // PostgreSQL it takes an advisory lock, so that nodes starting together
-// do not migrate at once.
-func (db *DB) provider() (*goose.Provider, error) {
+// do not migrate at once; on SQLite, a lock on the database file's
+// directory (dirLock), for processes started together on one data
+// directory.
+func (db *DB) provider(ctx context.Context) (*goose.Provider, error) {
 	fsys, err := migrations.FS(db.dialect)
 	if err != nil {
 		return nil, err
 	}
 	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
 	dialect := goose.DialectSQLite3
+	if db.dialect == SQLite {
+		l, err := newDirLock(ctx, db.sql)
+		if err != nil {
+			return nil, err
+		}
+		if l != nil {
+			opts = append(opts, goose.WithLocker(l))
+		}
+	}
 	if db.dialect == Postgres {
 		dialect = goose.DialectPostgres
 		locker, err := lock.NewPostgresSessionLocker()
@@ -49,7 +60,7 @@ func (db *DB) provider() (*goose.Provider, error) {
 // MigrateUp applies every pending migration and returns the file names of
 // those it applied, in order.
 func (db *DB) MigrateUp(ctx context.Context) ([]string, error) {
-	p, err := db.provider()
+	p, err := db.provider(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +80,7 @@ func (db *DB) MigrateUp(ctx context.Context) ([]string, error) {
 // MigrateDown rolls back the most recently applied migration and returns
 // its file name; Conflict if none is applied.
 func (db *DB) MigrateDown(ctx context.Context) (string, error) {
-	p, err := db.provider()
+	p, err := db.provider(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -86,7 +97,7 @@ func (db *DB) MigrateDown(ctx context.Context) (string, error) {
 // MigrateStatus returns the state of every known migration, in version
 // order.
 func (db *DB) MigrateStatus(ctx context.Context) ([]MigrationStatus, error) {
-	p, err := db.provider()
+	p, err := db.provider(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -214,3 +215,45 @@ func TestPostgresDialect(t *testing.T) {
 // clock is a fixed time with nanoseconds and a zone, to check that what
 // goes in comes out the same (in UTC, to the microsecond).
 var clock = time.Date(2031, 3, 4, 5, 6, 7, 891234000, time.FixedZone("X", -5*3600))
+
+// TestMigrateUpTogether has two handles of one process migrate one fresh
+// SQLite file at the same time: the second waits for the first's lock on
+// the directory (a lock of each open file, so two handles exclude each
+// other as two processes do), both succeed, and every migration is
+// applied once. cmd/urbis's TestMigrateTogether does it with processes.
+func TestMigrateUpTogether(t *testing.T) {
+	for round := range 3 {
+		path := filepath.Join(t.TempDir(), "urbis.db")
+		dbs := make([]*store.DB, 2)
+		for i := range dbs {
+			db, err := store.Open(t.Context(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			dbs[i] = db
+		}
+		applied := make([][]string, len(dbs))
+		errs := make([]error, len(dbs))
+		var wg sync.WaitGroup
+		for i, db := range dbs {
+			wg.Go(func() { applied[i], errs[i] = db.MigrateUp(t.Context()) })
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: handle %d: MigrateUp: %v", round, i, err)
+			}
+		}
+		st, err := dbs[0].MigrateStatus(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(applied[0]) + len(applied[1]); got != len(st) {
+			t.Errorf("round %d: the two handles applied %d and %d migrations; want %d in all", round, len(applied[0]), len(applied[1]), len(st))
+		}
+		if n, err := dbs[1].Pending(t.Context()); err != nil || n != 0 {
+			t.Errorf("round %d: %d pending after both (%v); want 0", round, n, err)
+		}
+	}
+}
