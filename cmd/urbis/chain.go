@@ -128,11 +128,12 @@ func (p *program) registryVerifyCommand() *cobra.Command {
 		Short: "Replay the whole chain from genesis and check every block",
 		Long: `Replay every block from genesis into a fresh state (a temporary SQLite file;
 DID versions and nonces stay in memory as hashes, against which the live
-database's rows are checked when read and at the end), checking heights, previous hashes, operation Merkle roots, proposers and
-validator signatures (by validators in force at each block: the genesis's,
-as the validator.set operations replayed so far change them), every
-operation and every state root, then compare the replayed state with the
-live state. It names the first block that does not match. Run it on the
+database's rows are checked when read and at the end), checking heights,
+previous hashes, operation Merkle roots, proposers and validator
+signatures (by validators in force at each block: the genesis's, as the
+validator.set operations replayed so far change them), every operation
+and every state root, then compare the replayed state with the live
+state. It names the first block that does not match. Run it on the
 host of urbis serve, with the same --data-dir or --database-url, or of a
 stopped validator (--data-dir HOME/urbis): there, the authority of each
 block is CometBFT's commit in HOME/data, signed by more than two thirds
