@@ -30,9 +30,13 @@ func TestDeploymentWalkthrough(t *testing.T) {
 	page := strings.NewReplacer(
 		"--api-base-port 8080", "--api-base-port "+strconv.Itoa(api),
 		"127.0.0.1:8080", "127.0.0.1:"+strconv.Itoa(api),
+		"127.0.0.1:8081", "127.0.0.1:"+strconv.Itoa(api+1),
+		"127.0.0.1:8082", "127.0.0.1:"+strconv.Itoa(api+2),
 		"127.0.0.1:8083", "127.0.0.1:"+strconv.Itoa(api+3),
 		"--base-port 26656", "--base-port "+strconv.Itoa(p2p),
 		"127.0.0.1:26657", "127.0.0.1:"+strconv.Itoa(p2p+1),
+		"127.0.0.1:26667", "127.0.0.1:"+strconv.Itoa(p2p+11),
+		"127.0.0.1:26677", "127.0.0.1:"+strconv.Itoa(p2p+21),
 		"127.0.0.1:26687", "127.0.0.1:"+strconv.Itoa(p2p+31),
 		"127.0.0.1:26656", "127.0.0.1:"+strconv.Itoa(p2p),
 		"--p2p-port 26696", "--p2p-port "+strconv.Itoa(p2p+40),

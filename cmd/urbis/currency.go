@@ -184,7 +184,7 @@ sequence number, and submitted to --server, waiting for the block.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(p.stdout, "%s holds %d %s at height %d (sequence %d)\n", a.DID, a.Balance, a.Currency, a.Height, a.Sequence)
+			fmt.Fprintf(p.stdout, "%s holds %d minor units of %s at height %d (sequence %d)\n", a.DID, a.Balance, a.Currency, a.Height, a.Sequence)
 			return nil
 		},
 	}
@@ -217,7 +217,7 @@ sequence number, and submitted to --server, waiting for the block.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(p.stdout, "paid %d %s to %s: operation %s committed in block %d\n", amount, args[0], to, st.Hash, st.Height)
+			fmt.Fprintf(p.stdout, "paid %d minor units of %s to %s: operation %s committed in block %d\n", amount, args[0], to, st.Hash, st.Height)
 			return p.printBalance(cmd.Context(), &f, args[0], from)
 		},
 	}
@@ -239,7 +239,7 @@ sequence number, and submitted to --server, waiting for the block.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(p.stdout, "burnt %d %s: operation %s committed in block %d\n", burnAmount, args[0], st.Hash, st.Height)
+			fmt.Fprintf(p.stdout, "burnt %d minor units of %s: operation %s committed in block %d\n", burnAmount, args[0], st.Hash, st.Height)
 			return p.printBalance(cmd.Context(), &f, args[0], from)
 		},
 	}
@@ -254,6 +254,6 @@ func (p *program) printBalance(ctx context.Context, f *civicFlags, code, id stri
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(p.stdout, "%s holds %d %s at height %d (sequence %d)\n", a.DID, a.Balance, a.Currency, a.Height, a.Sequence)
+	fmt.Fprintf(p.stdout, "%s holds %d minor units of %s at height %d (sequence %d)\n", a.DID, a.Balance, a.Currency, a.Height, a.Sequence)
 	return nil
 }

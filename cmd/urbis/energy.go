@@ -132,7 +132,7 @@ watt-hours, prices in minor units of the currency.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(p.stdout, "bought %d Wh from %s for %d %s: operation %s committed in block %d\n", wh, seller, price, code, st.Hash, st.Height)
+			fmt.Fprintf(p.stdout, "bought %d Wh from %s for %d minor units of %s: operation %s committed in block %d\n", wh, seller, price, code, st.Hash, st.Height)
 			return p.printBalance(cmd.Context(), &f, code, id)
 		},
 	}
