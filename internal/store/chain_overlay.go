@@ -124,12 +124,12 @@ func (t *chainTx) PutDIDVersion(ctx context.Context, v registry.DIDVersion) erro
 	if err != nil {
 		return err
 	}
-	if m.Version <= max && t.db.replay != nil {
-		// A replay keeps the latest version only; the machine puts
-		// versions one after the other, so every one up to it exists.
-		return errkind.New(errkind.Conflict, "%s already exists", what)
-	}
 	if m.Version <= max {
+		if t.db.replay != nil {
+			// A replay keeps the latest version only; the machine puts
+			// versions one after the other, so every one up to it exists.
+			return errkind.New(errkind.Conflict, "%s already exists", what)
+		}
 		var one int
 		err := t.row(ctx, qDIDVersionExists, v.DID, m.Version).Scan(&one)
 		switch {
@@ -226,7 +226,8 @@ func (t *chainTx) DIDVersionAt(ctx context.Context, did string, at time.Time) (r
 }
 
 // flush writes the overlay: the DID versions, then each signer's last
-// nonce, in multi-row statements.
+// nonce, in multi-row statements; on a store replaying over another, it
+// keeps them for the replay's index instead (see ReplayOver).
 func (t *chainTx) flush(ctx context.Context) error {
 	if r := t.db.replay; r != nil {
 		w, err := r.writes(&t.ov)
@@ -234,12 +235,19 @@ func (t *chainTx) flush(ctx context.Context) error {
 			return err
 		}
 		t.replayed = &w
-		t.ov.truncate(0)
-		clear(t.ov.dbLatest)
-		clear(t.ov.dbRows)
-		clear(t.ov.dbNonces)
-		return nil
+	} else if err := t.flushRows(ctx); err != nil {
+		return err
 	}
+	t.ov.truncate(0)
+	// Now in the database (or the replay's index).
+	clear(t.ov.dbLatest)
+	clear(t.ov.dbRows)
+	clear(t.ov.dbNonces)
+	return nil
+}
+
+// flushRows writes the overlay's rows.
+func (t *chainTx) flushRows(ctx context.Context) error {
 	var versions []*dbDIDVersion
 	var signers []string // in order of first write
 	for i := range t.ov.log {
@@ -276,11 +284,6 @@ func (t *chainTx) flush(ctx context.Context) error {
 			return err
 		}
 	}
-	t.ov.truncate(0)
-	// Now in the database.
-	clear(t.ov.dbLatest)
-	clear(t.ov.dbRows)
-	clear(t.ov.dbNonces)
 	return nil
 }
 

@@ -108,6 +108,11 @@ func edited(format string, args ...any) error {
 	return &registry.VerifyError{Msg: fmt.Sprintf(format, args...) + ": a state row was edited, added or removed"}
 }
 
+// lacks is the error for a version the replay wrote that live does not hold.
+func lacks(did string, version uint32) error {
+	return edited("the live store lacks version %d of %s, which the replay wrote", version, did)
+}
+
 // check returns m if it is the row the replay wrote as e's latest version.
 func (r *replayIndex) check(m *dbDIDVersion, e replayEntry) (*dbDIDVersion, error) {
 	line, err := m.digestLine()
@@ -130,7 +135,7 @@ func (r *replayIndex) latestRow(ctx context.Context, did string) (*dbDIDVersion,
 	m := new(dbDIDVersion)
 	err := m.scan(r.live.state().row(ctx, qDIDVersion, did, int64(e.version)))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, edited("the live store lacks version %d of %s, which the replay wrote", e.version, did)
+		return nil, lacks(did, e.version)
 	}
 	if err != nil {
 		return nil, r.live.chainFail(err, did)
@@ -226,7 +231,7 @@ func (r *replayIndex) prefetch(ctx context.Context, ov *overlay, dids []string) 
 		for _, w := range chunk {
 			m, ok := got[w.did]
 			if !ok || m.Version != int64(w.e.version) {
-				return edited("the live store lacks version %d of %s, which the replay wrote", w.e.version, w.did)
+				return lacks(w.did, w.e.version)
 			}
 			if ov.dbRows[w.did], err = r.check(m, w.e); err != nil {
 				return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path"
+	"path/filepath"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -26,21 +27,15 @@ type MigrationStatus struct {
 // do not migrate at once; on SQLite, a lock on the database file's
 // directory (dirLock), for processes started together on one data
 // directory.
-func (db *DB) provider(ctx context.Context) (*goose.Provider, error) {
+func (db *DB) provider() (*goose.Provider, error) {
 	fsys, err := migrations.FS(db.dialect)
 	if err != nil {
 		return nil, err
 	}
 	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
 	dialect := goose.DialectSQLite3
-	if db.dialect == SQLite {
-		l, err := newDirLock(ctx, db.sql)
-		if err != nil {
-			return nil, err
-		}
-		if l != nil {
-			opts = append(opts, goose.WithLocker(l))
-		}
+	if db.dialect == SQLite && db.walPath != "" { // a file, not in memory
+		opts = append(opts, goose.WithLocker(newDirLock(filepath.Dir(db.walPath))))
 	}
 	if db.dialect == Postgres {
 		dialect = goose.DialectPostgres
@@ -60,7 +55,7 @@ func (db *DB) provider(ctx context.Context) (*goose.Provider, error) {
 // MigrateUp applies every pending migration and returns the file names of
 // those it applied, in order.
 func (db *DB) MigrateUp(ctx context.Context) ([]string, error) {
-	p, err := db.provider(ctx)
+	p, err := db.provider()
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +75,7 @@ func (db *DB) MigrateUp(ctx context.Context) ([]string, error) {
 // MigrateDown rolls back the most recently applied migration and returns
 // its file name; Conflict if none is applied.
 func (db *DB) MigrateDown(ctx context.Context) (string, error) {
-	p, err := db.provider(ctx)
+	p, err := db.provider()
 	if err != nil {
 		return "", err
 	}
@@ -97,7 +92,7 @@ func (db *DB) MigrateDown(ctx context.Context) (string, error) {
 // MigrateStatus returns the state of every known migration, in version
 // order.
 func (db *DB) MigrateStatus(ctx context.Context) ([]MigrationStatus, error) {
-	p, err := db.provider(ctx)
+	p, err := db.provider()
 	if err != nil {
 		return nil, err
 	}

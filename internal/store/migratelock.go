@@ -4,32 +4,31 @@ import (
 	"context"
 	"database/sql"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/urbis-id/urbis/internal/errkind"
 )
 
-// dirLock is the goose Locker of a SQLite database: an exclusive lock on
-// the directory that holds the database file, taken before migrating and
-// released after, so that two processes started at once on a fresh data
-// directory (urbis serve and urbis agency create) do not both apply the
-// same migration, which fails the second with "table ... already
-// exists". PostgreSQL takes an advisory lock instead. Where the platform
-// has no such lock (lockDir), migrations run unlocked as before.
+// dirLock is an exclusive lock on the directory that holds a SQLite
+// database file, so that two processes started at once on a fresh data
+// directory (urbis serve and urbis agency create) take turns: Open holds
+// it while it sets the first connection up, and it is the goose Locker
+// of migrations, which would otherwise both apply the same migration and
+// fail the second with "table ... already exists" (PostgreSQL takes an
+// advisory lock instead). Where the platform has no such lock
+// (lockDir), both run unlocked.
 type dirLock struct {
 	dir  string
 	held *os.File
 }
 
-// newDirLock returns the lock for the SQLite database db, nil for an
-// in-memory one.
-func newDirLock(ctx context.Context, db *sql.DB) (*dirLock, error) {
-	wal, err := sqliteWALPath(ctx, db)
-	if err != nil || wal == "" {
-		return nil, err
+// newDirLock returns the lock of directory dir, nil if dir is "" (an
+// in-memory database).
+func newDirLock(dir string) *dirLock {
+	if dir == "" {
+		return nil
 	}
-	return &dirLock{dir: filepath.Dir(wal)}, nil
+	return &dirLock{dir: dir}
 }
 
 // Lock implements goose's lock.Locker: it waits, polling, until it holds

@@ -109,11 +109,20 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
 		dialector, dialect = postgres.Open(url), Postgres
 	} else {
-		dsn, err := sqliteDSN(url)
+		dsn, dir, err := sqliteDSN(url)
 		if err != nil {
 			return nil, err
 		}
 		dialector, dialect = sqlite.Open(dsn), SQLite
+		// Turning a new file to WAL (the first pragma) takes a lock that
+		// two processes opening it at once fight over, and the loser gets
+		// SQLITE_BUSY whatever its busy timeout: one opens at a time.
+		if l := newDirLock(dir); l != nil {
+			if err := l.Lock(ctx, nil); err != nil {
+				return nil, err
+			}
+			defer l.Unlock(ctx, nil)
+		}
 	}
 	g, err := gorm.Open(dialector, cfg)
 	if err != nil {
@@ -163,20 +172,22 @@ func sqliteWALPath(ctx context.Context, db *sql.DB) (string, error) {
 // sqliteDSN turns a path or file: URI into a DSN for the glebarez driver
 // with the pragmas above and immediate write transactions (a deferred
 // transaction that reads, then writes, fails with SQLITE_BUSY instead of
-// waiting when another connection writes in between).
-func sqliteDSN(path string) (string, error) {
+// waiting when another connection writes in between), and returns the
+// database file's directory ("" in memory).
+func sqliteDSN(path string) (dsn, dir string, err error) {
 	if path == "" {
-		return "", errkind.New(errkind.Invalid, "store: empty database URL; want a SQLite file path or a postgres:// URL")
+		return "", "", errkind.New(errkind.Invalid, "store: empty database URL; want a SQLite file path or a postgres:// URL")
 	}
 	base, query, _ := strings.Cut(path, "?")
 	q, err := url.ParseQuery(query)
 	if err != nil {
-		return "", errkind.Wrap(errkind.Invalid, err, "store: SQLite DSN query")
+		return "", "", errkind.Wrap(errkind.Invalid, err, "store: SQLite DSN query")
 	}
 	file := strings.TrimPrefix(base, "file:")
 	if q.Get("mode") != "memory" && file != ":memory:" && file != "" {
-		if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
-			return "", errkind.Wrap(errkind.Unavailable, err, "store: create database directory")
+		dir = filepath.Dir(file)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", "", errkind.Wrap(errkind.Unavailable, err, "store: create database directory")
 		}
 	}
 	// Ours first, so that pragmas given in the DSN win.
@@ -184,7 +195,7 @@ func sqliteDSN(path string) (string, error) {
 	if q.Get("_txlock") == "" {
 		q.Set("_txlock", "immediate")
 	}
-	return base + "?" + q.Encode(), nil
+	return base + "?" + q.Encode(), dir, nil
 }
 
 // Dialect returns "sqlite" or "postgres".
